@@ -1,0 +1,251 @@
+"""Configuration: paths, study area, resolutions, disclosure thresholds and keys.
+
+A TOML file named by the ``PLACESAFE_CONFIG`` environment variable (default: the
+demo configuration in ``data/demo/placesafe.toml``) is read into frozen, hashable
+dataclasses. Relative paths resolve against the TOML file's folder. Example::
+
+    [store]
+    path = "placesafe.duckdb"
+
+    [study_area]
+    boundary = "boroughs.geojson"
+    code = "E09000016"        # optional: one feature, matched on any *CD column
+    buffer_m = 250
+    name = "Havering"         # optional display name
+
+    [grid]
+    storage_resolution = 11
+
+    [disclosure]
+    min_count = 6             # counts 1..min_count-1 are suppressed for the partnership role
+    partnership_max_resolution = 8
+    analyst_max_resolution = 10
+    sensitive_premises = "sensitive_premises.csv"
+
+    [pseudonyms]
+    key_env = "PLACESAFE_PSEUDONYM_KEY"   # or key_file = "secrets/pseudonym.key"
+
+    [app]
+    demo = false
+    allow_local_real_data = false
+    tiles = "OpenStreetMap"   # or "none", or a tile URL template
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEMO_CONFIG_PATH = PROJECT_ROOT / "data" / "demo" / "placesafe.toml"
+CONFIG_ENV = "PLACESAFE_CONFIG"
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, malformed or inconsistent."""
+
+
+@dataclass(frozen=True)
+class StudyAreaConfig:
+    """Where the analysis happens.
+
+    Attributes
+    ----------
+    boundary : Path
+        GeoJSON file of one or more polygons in EPSG:4326.
+    code : str or None
+        Feature code (matched on any column ending in ``CD``) to pick one feature.
+    buffer_m : float
+        Edge buffer in metres (EPSG:27700) within which points are still accepted.
+    name : str or None
+        Display name; defaults to the feature's ``*NM`` column.
+    """
+
+    boundary: Path
+    code: str | None = None
+    buffer_m: float = 250.0
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class DisclosureConfig:
+    """Disclosure-control thresholds (DESIGN §4)."""
+
+    min_count: int = 6
+    partnership_max_resolution: int = 8
+    analyst_max_resolution: int = 10
+    sensitive_premises: Path | None = None
+
+
+@dataclass(frozen=True)
+class PseudonymConfig:
+    """Where the HMAC key for pseudonyms comes from (never stored in the TOML)."""
+
+    key_env: str = "PLACESAFE_PSEUDONYM_KEY"
+    key_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Application switches."""
+
+    demo: bool = False
+    allow_local_real_data: bool = False
+    tiles: str = "OpenStreetMap"
+    idle_timeout_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; hashable so it can key caches."""
+
+    path: Path
+    store_path: Path
+    study_area: StudyAreaConfig
+    storage_resolution: int = 11
+    disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
+    pseudonyms: PseudonymConfig = field(default_factory=PseudonymConfig)
+    app: AppConfig = field(default_factory=AppConfig)
+    users: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        """Short stable hash of the configuration, for cache keys."""
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
+
+    def pseudonym_key(self) -> bytes:
+        """The secret key for keyed pseudonyms.
+
+        Read from ``pseudonyms.key_file`` when set, else from the environment variable
+        ``pseudonyms.key_env``. The demo configuration falls back to a fixed,
+        public demo key (its data are synthetic).
+
+        Raises
+        ------
+        ConfigError
+            When no key is available or it is shorter than 32 bytes.
+        """
+        key: bytes | None = None
+        if self.pseudonyms.key_file is not None:
+            try:
+                key = self.pseudonyms.key_file.read_bytes().strip()
+            except OSError as exc:
+                raise ConfigError("pseudonym key file cannot be read") from exc
+        elif os.environ.get(self.pseudonyms.key_env):
+            key = os.environ[self.pseudonyms.key_env].encode()
+        elif self.app.demo:
+            key = b"placesafe-demo-key-synthetic-data-only-0000"
+        if key is None:
+            raise ConfigError(
+                f"no pseudonym key: set {self.pseudonyms.key_env} or pseudonyms.key_file"
+            )
+        if len(key) < 32:
+            raise ConfigError("the pseudonym key must be at least 32 bytes")
+        return key
+
+
+def _path(base: Path, value: Any, key: str) -> Path:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{key} must be a non-empty string path")
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def _int(section: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
+    value = section.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise ConfigError(f"{key} must be an integer from {lo} to {hi}")
+    return value
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read a configuration file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        TOML file. Defaults to ``$PLACESAFE_CONFIG`` or the demo configuration.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, not TOML, or a value is out of range.
+    """
+    chosen = Path(path or os.environ.get(CONFIG_ENV) or DEMO_CONFIG_PATH).expanduser().resolve()
+    try:
+        raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"configuration file not found: {chosen}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration file is not valid TOML: {exc}") from exc
+    base = chosen.parent
+
+    store = raw.get("store", {})
+    area = raw.get("study_area")
+    if not isinstance(area, dict) or "boundary" not in area:
+        raise ConfigError("[study_area] boundary is required")
+    buffer_m = area.get("buffer_m", 250)
+    if not isinstance(buffer_m, int | float) or not 0 <= buffer_m <= 5000:
+        raise ConfigError("study_area.buffer_m must be a number of metres from 0 to 5000")
+    code = area.get("code")
+    if code is not None and not isinstance(code, str):
+        raise ConfigError("study_area.code must be a string")
+    study_area = StudyAreaConfig(
+        boundary=_path(base, area["boundary"], "study_area.boundary"),
+        code=code,
+        buffer_m=float(buffer_m),
+        name=area.get("name"),
+    )
+
+    grid = raw.get("grid", {})
+    storage_res = _int(grid, "storage_resolution", 11, 10, 15)
+
+    disc = raw.get("disclosure", {})
+    premises = disc.get("sensitive_premises")
+    disclosure = DisclosureConfig(
+        min_count=_int(disc, "min_count", 6, 1, 100),
+        partnership_max_resolution=_int(disc, "partnership_max_resolution", 8, 7, 10),
+        analyst_max_resolution=_int(disc, "analyst_max_resolution", 10, 7, 10),
+        sensitive_premises=_path(base, premises, "disclosure.sensitive_premises")
+        if premises
+        else None,
+    )
+
+    pseu = raw.get("pseudonyms", {})
+    key_file = pseu.get("key_file")
+    pseudonyms = PseudonymConfig(
+        key_env=str(pseu.get("key_env", "PLACESAFE_PSEUDONYM_KEY")),
+        key_file=_path(base, key_file, "pseudonyms.key_file") if key_file else None,
+    )
+
+    app_raw = raw.get("app", {})
+    app = AppConfig(
+        demo=bool(app_raw.get("demo", False)),
+        allow_local_real_data=bool(app_raw.get("allow_local_real_data", False)),
+        tiles=str(app_raw.get("tiles", "OpenStreetMap")),
+        idle_timeout_minutes=_int(app_raw, "idle_timeout_minutes", 30, 1, 24 * 60),
+    )
+
+    users_raw = raw.get("access", {}).get("users", {})
+    if not isinstance(users_raw, dict):
+        raise ConfigError("[access.users] must map e-mail addresses to roles")
+    valid_roles = {"partnership", "analyst", "admin"}
+    for email, role in users_raw.items():
+        if role not in valid_roles:
+            raise ConfigError(f"[access.users] role must be one of {sorted(valid_roles)}")
+    users = tuple(sorted((str(k).lower(), str(v)) for k, v in users_raw.items()))
+
+    return Config(
+        path=chosen,
+        store_path=_path(base, store.get("path", "placesafe.duckdb"), "store.path"),
+        study_area=study_area,
+        storage_resolution=storage_res,
+        disclosure=disclosure,
+        pseudonyms=pseudonyms,
+        app=app,
+        users=users,
+    )

@@ -1,0 +1,185 @@
+"""H3 hexagon indexing: the only module that imports ``h3`` or ``h3ronpy``.
+
+Cells travel as 64-bit unsigned integers (``numpy.uint64``) inside the package and
+the store, and as the standard lower-case hex strings (``"89195da49b7ffff"``) at
+every public boundary of :mod:`geo`. All coordinates are WGS84 (EPSG:4326) degrees.
+
+Point indexing is vectorised in Rust through ``h3ronpy``; parents are computed with
+bit operations on the H3 index layout, so neither loops over points in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import h3
+import h3.api.basic_int as h3i
+import numpy as np
+import numpy.typing as npt
+import shapely
+from h3ronpy import vector as h3v
+
+CellArray = npt.NDArray[np.uint64]
+
+#: Analysis resolutions stored as parents of every storage cell.
+PARENT_RESOLUTIONS: tuple[int, ...] = (7, 8, 9, 10)
+#: Default storage resolution (edge about 25 m).
+DEFAULT_STORAGE_RESOLUTION = 11
+
+_RES_SHIFT = np.uint64(52)
+_RES_MASK = np.uint64(0xF) << _RES_SHIFT
+_DIGIT_BITS = 3
+_MAX_RES = 15
+
+
+def _check_res(res: int) -> None:
+    if not 0 <= int(res) <= _MAX_RES:
+        raise ValueError(f"H3 resolution must be 0..15, got {res}")
+
+
+def points_to_cells(lat: npt.ArrayLike, lng: npt.ArrayLike, res: int) -> CellArray:
+    """Index WGS84 points to H3 cells at one resolution.
+
+    Parameters
+    ----------
+    lat, lng : array_like of float
+        Latitude and longitude in degrees (EPSG:4326), same length, all finite.
+    res : int
+        H3 resolution, 0..15.
+
+    Returns
+    -------
+    numpy.ndarray of uint64
+        One cell per point.
+    """
+    _check_res(res)
+    lat_a = np.ascontiguousarray(lat, dtype=np.float64)
+    lng_a = np.ascontiguousarray(lng, dtype=np.float64)
+    if lat_a.shape != lng_a.shape:
+        raise ValueError("lat and lng must have the same length")
+    if lat_a.size == 0:
+        return np.empty(0, dtype=np.uint64)
+    if not (np.isfinite(lat_a).all() and np.isfinite(lng_a).all()):
+        raise ValueError("points_to_cells needs finite coordinates; drop missing points first")
+    cells = h3v.coordinates_to_cells(lat_a, lng_a, int(res))
+    return np.asarray(cells, dtype=np.uint64)
+
+
+def cell_resolution(cells: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Resolution of each cell (vectorised bit read)."""
+    arr = np.asarray(cells, dtype=np.uint64)
+    return ((arr & _RES_MASK) >> _RES_SHIFT).astype(np.int64)
+
+
+def cells_to_parent(cells: npt.ArrayLike, res: int) -> CellArray:
+    """Parent of every cell at a coarser resolution, by bit operations.
+
+    The resolution field is set to ``res`` and the digits of finer resolutions are
+    set to 7 (unused), exactly as ``h3.cell_to_parent`` does. All input cells must
+    have the same resolution, not coarser than ``res``.
+    """
+    _check_res(res)
+    arr = np.asarray(cells, dtype=np.uint64)
+    if arr.size == 0:
+        return arr.copy()
+    child_res = cell_resolution(arr)
+    if (child_res < res).any():
+        raise ValueError(f"cannot take parents at res {res} of coarser cells")
+    out = (arr & ~_RES_MASK) | (np.uint64(res) << _RES_SHIFT)
+    unused = np.uint64(0)
+    for r in range(res + 1, _MAX_RES + 1):
+        unused |= np.uint64(7) << np.uint64((_MAX_RES - r) * _DIGIT_BITS)
+    return out | unused
+
+
+def cells_to_str(cells: npt.ArrayLike) -> npt.NDArray[np.str_]:
+    """H3 hex strings for integer cells."""
+    arr = np.asarray(cells, dtype=np.uint64)
+    if arr.size == 0:
+        return np.empty(0, dtype="<U15")
+    return np.char.mod("%x", arr.astype(object)).astype("<U15")
+
+
+def str_to_cells(cells: Iterable[str]) -> CellArray:
+    """Integer cells for H3 hex strings; raises ``ValueError`` on an invalid cell."""
+    values = [int(c, 16) for c in cells]
+    arr = np.array(values, dtype=np.uint64)
+    if arr.size and not all(h3i.is_valid_cell(int(v)) for v in np.unique(arr)):
+        raise ValueError("not a valid H3 cell")
+    return arr
+
+
+def is_valid_cell(cell: str) -> bool:
+    """True when ``cell`` is a valid H3 hex string."""
+    try:
+        return bool(h3.is_valid_cell(cell))
+    except (TypeError, ValueError):
+        return False
+
+
+def cell_centres(cells: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Centre latitude and longitude (degrees, EPSG:4326) of each cell."""
+    arr = np.asarray(cells, dtype=np.uint64)
+    if arr.size == 0:
+        empty = np.empty(0, dtype=np.float64)
+        return empty, empty.copy()
+    batch = h3v.cells_to_coordinates(arr)
+    lat = np.asarray(batch.column("lat"), dtype=np.float64)
+    lng = np.asarray(batch.column("lng"), dtype=np.float64)
+    return lat, lng
+
+
+def cells_to_polygons(cells: npt.ArrayLike) -> npt.NDArray[np.object_]:
+    """Shapely hexagons (lng/lat order, EPSG:4326) for integer cells."""
+    arr = np.asarray(cells, dtype=np.uint64)
+    if arr.size == 0:
+        return np.empty(0, dtype=object)
+    wkb = h3v.cells_to_wkb_polygons(arr)
+    return shapely.from_wkb(np.asarray(wkb.to_pylist(), dtype=object))
+
+
+def cell_rings(cells: npt.ArrayLike, decimals: int = 6) -> list[list[list[float]]]:
+    """Closed GeoJSON rings ``[[lng, lat], ...]`` per cell, rounded to ``decimals``.
+
+    Built with numpy from the h3 boundaries (which are lat/lng; GeoJSON is lng/lat).
+    """
+    polys = cells_to_polygons(cells)
+    if len(polys) == 0:
+        return []
+    coords, index = shapely.get_coordinates(shapely.get_exterior_ring(polys), return_index=True)
+    coords = np.round(coords, decimals)
+    splits = np.flatnonzero(np.diff(index)) + 1
+    return [part.tolist() for part in np.split(coords, splits)]
+
+
+def polygon_to_cells(geometry: shapely.Geometry, res: int) -> CellArray:
+    """All cells whose centres fall inside a (multi)polygon in EPSG:4326.
+
+    This is the study-area grid: every cell, including those with no events.
+    """
+    _check_res(res)
+    cells = h3i.geo_to_cells(geometry, int(res))
+    return np.sort(np.asarray(list(cells), dtype=np.uint64))
+
+
+def grid_disk(cells: Sequence[int] | CellArray, k: int) -> tuple[npt.NDArray[np.intp], CellArray]:
+    """Cells within ``k`` grid steps of each cell, the cell itself included.
+
+    Returns
+    -------
+    origin : numpy.ndarray of intp
+        Position in ``cells`` of the origin of each pair.
+    neighbour : numpy.ndarray of uint64
+        The neighbouring cell of each pair.
+    """
+    arr = np.asarray(cells, dtype=np.uint64)
+    disks = [h3i.grid_disk(int(c), int(k)) for c in arr]
+    lengths = np.fromiter((len(d) for d in disks), dtype=np.intp, count=len(disks))
+    origin = np.repeat(np.arange(len(arr), dtype=np.intp), lengths)
+    flat = np.fromiter((n for d in disks for n in d), dtype=np.uint64, count=int(lengths.sum()))
+    return origin, flat
+
+
+def average_cell_area_km2(res: int) -> float:
+    """Average area of a cell at ``res`` in square kilometres."""
+    return float(h3.average_hexagon_area(int(res), unit="km^2"))

@@ -1,0 +1,299 @@
+"""File -> adapter -> validate -> anonymise -> index (H3) -> store.
+
+:func:`ingest_bytes` is the one way partner data enter the store. It returns an
+:class:`IngestReport` whatever happens: a refused file writes nothing (it is only
+recorded as a failed batch), a re-sent file is a no-op that says so, and rejected
+rows are counted per rule with their row numbers — never their values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from geo import hexes
+from geo.area import StudyArea
+from geo.config import Config, ConfigError
+from geo.schema import KIND_TABLES, TABLE_ID_COLUMNS
+from geo.sources import boundaries, mapped, police_uk, schools
+from geo.sources.base import AdapterContext, Parsed
+from geo.store import Store
+from geo.validate import FileRefused, RowIssues, coordinate_rules, read_table
+
+KINDS: tuple[str, ...] = tuple(KIND_TABLES)
+Status = Literal["live", "refused", "already_ingested", "checked"]
+
+#: Reason for rows whose record id appeared earlier in the same file.
+REPEATED_IN_FILE = "record id repeated in file (first row kept)"
+ALREADY_STORED = "already in the store (overlapping extract)"
+OUTSIDE_AREA = "outside the study area"
+#: How many row findings a report keeps for display (counts are always complete).
+MAX_ISSUES_SHOWN = 1000
+
+
+@dataclass
+class IngestReport:
+    """What happened to one file.
+
+    ``read = accepted + rejected + duplicates`` always holds for a stored batch.
+    """
+
+    kind: str
+    file_name: str
+    sha256: str
+    status: Status
+    read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    duplicate_reasons: dict[str, int] = field(default_factory=dict)
+    issues: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["row", "column", "rule"])
+    )
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    batch_id: int | None = None
+    table: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the file was (or would be) accepted, even with rejected rows."""
+        return self.status in ("live", "already_ingested", "checked")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Machine-readable report (``--json``); no data values, only counts and rules."""
+        return {
+            "kind": self.kind,
+            "file": self.file_name,
+            "status": self.status,
+            "read": self.read,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+            "reasons": self.reasons,
+            "duplicate_reasons": self.duplicate_reasons,
+            "warnings": self.warnings,
+            "error": self.error,
+            "batch_id": self.batch_id,
+            "issues": self.issues.head(MAX_ISSUES_SHOWN).to_dict(orient="records"),
+        }
+
+    def summary(self) -> str:
+        """One plain-English paragraph."""
+        if self.status == "refused":
+            return f"{self.file_name}: refused — {self.error}. Nothing was stored."
+        if self.status == "already_ingested":
+            return (
+                f"{self.file_name}: already ingested as batch {self.batch_id} "
+                "(identical bytes); nothing changed."
+            )
+        verb = "would be accepted" if self.status == "checked" else "accepted"
+        text = (
+            f"{self.file_name}: {self.read:,} rows read, {self.accepted:,} {verb}, "
+            f"{self.rejected:,} rejected, {self.duplicates:,} duplicates"
+        )
+        if self.batch_id is not None:
+            text += f" (batch {self.batch_id})"
+        return text + "."
+
+
+def _parse(kind: str, data: bytes, file_name: str, issues: RowIssues, ctx: AdapterContext,
+           area: StudyArea) -> Parsed:
+    if kind == "boundary":
+        return boundaries.parse_boundary(data, issues, area)
+    frame, rows = read_table(data, file_name, issues)
+    if kind == "police_street":
+        return police_uk.parse_street(frame, rows, issues, ctx)
+    if kind == "stop_search":
+        return police_uk.parse_stop_search(frame, rows, issues, ctx)
+    if kind == "schools":
+        return schools.parse_schools(frame, rows, issues, ctx)
+    if kind in ("missing", "youth_sessions", "incidents"):
+        return mapped.parse_mapped(kind, frame, rows, issues, ctx)
+    raise FileRefused(f"unknown kind '{kind}'")
+
+
+def _locate(parsed: Parsed, issues: RowIssues, area: StudyArea, res: int) -> Parsed:
+    """Check coordinates, drop rows outside the area and add H3 cells (in place)."""
+    frame, rows = parsed.frame, parsed.rows
+    if parsed.locate == "none":
+        return parsed
+    lat = frame["lat"].to_numpy(dtype=float)
+    lng = frame["lng"].to_numpy(dtype=float)
+    rule = coordinate_rules(lat, lng)
+    if parsed.locate == "optional":
+        rule[rule == "no coordinates (unlocatable)"] = ""
+    located = np.isfinite(lat) & np.isfinite(lng) & (rule == "")
+    outside = located & ~area.contains(lat, lng)
+    rule[outside] = OUTSIDE_AREA
+    for r in pd.unique(rule[rule != ""]):
+        mask = rule == r
+        column = "Latitude/Longitude"
+        issues.add(rows[mask], column, str(r))
+    keep = rule == ""
+    frame = frame.loc[keep].reset_index(drop=True)
+    rows = rows[keep]
+    located = located[keep]
+    cell = np.zeros(len(frame), dtype=np.uint64)
+    cell[located] = hexes.points_to_cells(
+        frame["lat"].to_numpy()[located], frame["lng"].to_numpy()[located], res
+    )
+    frame = frame.drop(columns=["lat", "lng"])
+    _add_cells(frame, cell, located)
+    parsed.frame, parsed.rows = frame, rows
+    for name, child in parsed.extra.items():
+        if "cell" in child:
+            ccell = child["cell"].to_numpy(dtype=np.uint64)
+            child = child.drop(columns="cell")
+            _add_cells(child, ccell, np.ones(len(child), dtype=bool))
+            parsed.extra[name] = child
+    return parsed
+
+
+def _add_cells(frame: pd.DataFrame, cell: np.ndarray, located: np.ndarray) -> None:
+    """Add the storage cell and its parents 7-10 (NULL where not located)."""
+    frame["cell"] = pd.array(np.where(located, cell, 0), dtype="UInt64")
+    frame.loc[~located, "cell"] = pd.NA
+    for r in hexes.PARENT_RESOLUTIONS:
+        parents = np.zeros(len(cell), dtype=np.uint64)
+        if located.any():
+            parents[located] = hexes.cells_to_parent(cell[located], r)
+        col = pd.array(parents, dtype="UInt64")
+        col[~located] = pd.NA
+        frame[f"cell_{r}"] = col
+
+
+def ingest_bytes(
+    store: Store,
+    config: Config,
+    area: StudyArea,
+    kind: str,
+    data: bytes,
+    file_name: str,
+    who: str = "cli",
+    profile: Path | None = None,
+    dry_run: bool = False,
+    now: pd.Timestamp | None = None,
+) -> IngestReport:
+    """Validate one partner file and, unless ``dry_run``, store it as one batch.
+
+    Parameters
+    ----------
+    store : Store
+        Destination.
+    config : Config
+        Supplies the storage resolution and the pseudonym key.
+    area : StudyArea
+        Points outside it (plus its buffer) are rejected.
+    kind : str
+        One of :data:`KINDS`.
+    data : bytes
+        The file's bytes (CSV, XLSX or GeoJSON).
+    file_name : str
+        For display only.
+    who : str
+        Pseudonymous id of the person ingesting, for the batch record.
+    profile : Path, optional
+        Column-mapping profile for mapped kinds (default: the shipped template).
+    dry_run : bool
+        Validate and report without storing (the Data page's preview).
+    now : Timestamp, optional
+        Reference time for future-date checks.
+
+    Returns
+    -------
+    IngestReport
+    """
+    sha = hashlib.sha256(data).hexdigest()
+    report = IngestReport(kind=kind, file_name=Path(file_name).name, sha256=sha, status="refused")
+    if kind not in KINDS:
+        report.error = f"unknown kind '{kind}'; expected one of {', '.join(KINDS)}"
+        return report
+    existing = store.live_batch_with_hash(sha)
+    if existing is not None:
+        report.status = "already_ingested"
+        report.batch_id = existing
+        return report
+    issues = RowIssues()
+    try:
+        key = None
+        if kind == "missing":
+            try:
+                key = config.pseudonym_key()
+            except ConfigError as exc:
+                raise FileRefused(str(exc)) from None
+        ctx = AdapterContext(
+            now=now or pd.Timestamp.now(),
+            pseudonym_key=key,
+            profile=mapped.load_profile(kind, profile) if profile is not None else None,
+            storage_resolution=config.storage_resolution,
+        )
+        parsed = _parse(kind, data, file_name, issues, ctx, area)
+        parsed = _locate(parsed, issues, area, config.storage_resolution)
+    except FileRefused as exc:
+        report.error = str(exc)
+        report.warnings = issues.warnings
+        if not dry_run:
+            store.record_failed_batch(
+                kind=kind, source=kind, file_name=report.file_name, sha256=sha, who=who,
+                report=report.to_dict(),
+            )
+        return report
+
+    found = issues.frame()
+    report.issues = found.head(MAX_ISSUES_SHOWN).reset_index(drop=True)
+    report.rejected = len(found)
+    report.reasons = {str(k): int(v) for k, v in found["rule"].value_counts().items()}
+    report.warnings = issues.warnings
+    report.table = parsed.table
+
+    id_col = TABLE_ID_COLUMNS[parsed.table]
+    repeated = parsed.frame.duplicated(id_col, keep="first").to_numpy()
+    frame = parsed.frame.loc[~repeated].reset_index(drop=True)
+    in_file_dups = int(repeated.sum())
+    report.read = len(frame) + in_file_dups + report.rejected
+    if in_file_dups:
+        report.duplicate_reasons[REPEATED_IN_FILE] = in_file_dups
+
+    if dry_run:
+        report.status = "checked"
+        report.accepted = len(frame)
+        report.duplicates = in_file_dups
+        return report
+
+    tables: dict[str, pd.DataFrame] = {parsed.table: frame, **parsed.extra}
+    batch_id, accepted, stored_dups = store.write_batch(
+        kind=kind,
+        source=parsed.source,
+        file_name=report.file_name,
+        sha256=sha,
+        rows_read=report.read,
+        rows_rejected=report.rejected,
+        who=who,
+        tables=tables,
+        report={"reasons": report.reasons, "warnings": report.warnings},
+        replace_source=parsed.table == "areas",
+    )
+    if stored_dups:
+        report.duplicate_reasons[ALREADY_STORED] = stored_dups
+    report.accepted = accepted
+    report.duplicates = in_file_dups + stored_dups
+    report.batch_id = batch_id
+    report.status = "live"
+    store.audit(who, None, "ingest", detail={"batch_id": batch_id, "kind": kind,
+                                             "accepted": accepted, "rejected": report.rejected})
+    return report
+
+
+def ingest_file(
+    store: Store, config: Config, area: StudyArea, kind: str, path: Path, **kwargs: Any
+) -> IngestReport:
+    """:func:`ingest_bytes` for a file on disk."""
+    return ingest_bytes(store, config, area, kind, Path(path).read_bytes(), Path(path).name,
+                        **kwargs)

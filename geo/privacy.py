@@ -1,0 +1,115 @@
+"""Keyed pseudonyms and disclosure control (DESIGN §4).
+
+Pseudonyms are HMAC-SHA256 of the partner's identifier under a secret key, never a
+plain hash (a plain hash of a known identifier is trivially reversed by guessing).
+Disclosure control turns exact counts into what a role may see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+#: Roles in order of what they may see.
+ROLES: tuple[str, ...] = ("partnership", "analyst", "admin")
+
+
+def pseudonymise(values: pd.Series, key: bytes, namespace: str = "") -> pd.Series:
+    """Replace identifiers with keyed pseudonyms (HMAC-SHA256, first 16 hex digits).
+
+    Parameters
+    ----------
+    values : Series of str
+        Source identifiers; empty strings stay empty.
+    key : bytes
+        Secret key (at least 32 bytes).
+    namespace : str
+        Mixed into the message so the same identifier in two feeds can be kept apart.
+
+    Returns
+    -------
+    Series of str
+        Pseudonyms, aligned with ``values``.
+    """
+    if len(key) < 32:
+        raise ValueError("the pseudonym key must be at least 32 bytes")
+    text = values.astype(str).str.strip()
+    uniques = pd.unique(text.to_numpy())
+    prefix = namespace.encode() + b"\x1f"
+    mapping = {
+        u: (hmac.new(key, prefix + u.encode(), hashlib.sha256).hexdigest()[:16] if u else "")
+        for u in uniques
+    }
+    return text.map(mapping)
+
+
+def max_resolution(role: str, partnership_max: int = 8, analyst_max: int = 10) -> int:
+    """Finest H3 resolution a role may see."""
+    if role == "partnership":
+        return partnership_max
+    if role in ("analyst", "admin"):
+        return analyst_max
+    raise ValueError("unknown role")
+
+
+def allowed_resolutions(role: str, partnership_max: int = 8, analyst_max: int = 10) -> list[int]:
+    """The fixed menu of analysis resolutions for a role (7 up to its floor)."""
+    return list(range(7, max_resolution(role, partnership_max, analyst_max) + 1))
+
+
+def suppress_small_counts(
+    counts: npt.ArrayLike, min_count: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Primary suppression: counts from 1 to ``min_count - 1`` are withheld.
+
+    Zero is not suppressed (it discloses nothing about a person).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Counts with suppressed entries as NaN, and the suppression mask.
+    """
+    arr = np.asarray(counts, dtype=np.float64)
+    mask = (arr >= 1) & (arr < min_count)
+    out = arr.copy()
+    out[mask] = np.nan
+    return out, mask
+
+
+def suppressed_label(value: float, suppressed: bool, min_count: int) -> str:
+    """Display text for a count after disclosure control."""
+    if suppressed:
+        return f"fewer than {min_count}"
+    return f"{int(value):,}"
+
+
+def total_after_suppression(
+    counts: npt.ArrayLike, min_count: int
+) -> tuple[float | None, bool]:
+    """A total that cannot be differenced against the shown parts.
+
+    When exactly one part is suppressed, the total would reveal it (total minus the
+    shown parts), so the total is suppressed as well (secondary suppression). When
+    the total itself is small it is suppressed too.
+
+    Returns
+    -------
+    (float or None, bool)
+        The total (None when suppressed) and whether it was suppressed.
+    """
+    arr = np.asarray(counts, dtype=np.float64)
+    total = float(arr.sum())
+    _, mask = suppress_small_counts(arr, min_count)
+    if 1 <= total < min_count or mask.sum() == 1:
+        return None, True
+    return total, False
+
+
+def sensitive_cells(premises_cells: Iterable[int]) -> set[int]:
+    """Cells (at any resolution) that must be masked for the partnership role."""
+    return {int(c) for c in premises_cells}

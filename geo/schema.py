@@ -1,0 +1,186 @@
+"""Canonical tables, columns and category vocabularies (DESIGN §3).
+
+Every partner feed is translated into these vocabularies by its adapter in
+:mod:`geo.sources`; nothing downstream sees a partner's own spelling.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Canonical incident categories.
+INCIDENT_CATEGORIES: Final[tuple[str, ...]] = (
+    "violence_with_injury",
+    "violence_without_injury",
+    "robbery",
+    "weapons_possession",
+    "knife_crime",
+    "sexual_offence",
+    "harmful_sexual_behaviour",
+    "drugs",
+    "public_order",
+    "asb",
+    "exploitation_concern",
+    "other",
+)
+
+#: Plain-English labels for incident categories (fixed strings, safe for HTML).
+INCIDENT_CATEGORY_LABELS: Final[dict[str, str]] = {
+    "violence_with_injury": "Violence with injury",
+    "violence_without_injury": "Violence without injury",
+    "robbery": "Robbery",
+    "weapons_possession": "Possession of weapons",
+    "knife_crime": "Knife crime",
+    "sexual_offence": "Sexual offence",
+    "harmful_sexual_behaviour": "Harmful sexual behaviour",
+    "drugs": "Drugs",
+    "public_order": "Public order",
+    "asb": "Anti-social behaviour",
+    "exploitation_concern": "Exploitation concern",
+    "other": "Other",
+}
+
+#: Categories that make up serious youth violence (SYV) for the default view.
+SYV_CATEGORIES: Final[tuple[str, ...]] = (
+    "violence_with_injury",
+    "violence_without_injury",
+    "robbery",
+    "weapons_possession",
+    "knife_crime",
+    "sexual_offence",
+    "harmful_sexual_behaviour",
+    "exploitation_concern",
+)
+
+#: data.police.uk "Crime type" -> canonical category.
+#: police.uk publishes "Violence and sexual offences" as one type; it cannot be split
+#: into injury / no injury / sexual, so it maps to ``violence_without_injury``, the
+#: largest Home Office sub-group within it. Types outside PlaceSafe's scope
+#: (burglary, theft, vehicle crime, criminal damage, shoplifting, bicycle theft,
+#: other crime) map to ``other`` so that every row is accounted for.
+POLICE_UK_CRIME_TYPES: Final[dict[str, str]] = {
+    "Anti-social behaviour": "asb",
+    "Violence and sexual offences": "violence_without_injury",
+    "Robbery": "robbery",
+    "Possession of weapons": "weapons_possession",
+    "Drugs": "drugs",
+    "Public order": "public_order",
+    "Burglary": "other",
+    "Bicycle theft": "other",
+    "Criminal damage and arson": "other",
+    "Other crime": "other",
+    "Other theft": "other",
+    "Shoplifting": "other",
+    "Theft from the person": "other",
+    "Vehicle crime": "other",
+}
+
+AGE_BANDS: Final[tuple[str, ...]] = ("under 10", "10-13", "14-17", "18-24", "25+")
+SEXES: Final[tuple[str, ...]] = ("female", "male", "other", "unknown")
+#: ONS five broad ethnic groups, plus ``not_recorded``.
+ETHNIC_GROUPS: Final[tuple[str, ...]] = ("asian", "black", "mixed", "white", "other", "not_recorded")
+TIME_PRECISIONS: Final[tuple[str, ...]] = ("month", "day", "minute")
+
+RHI_STATUSES: Final[tuple[str, ...]] = ("offered", "completed", "declined", "not_offered")
+RHI_THEMES: Final[tuple[str, ...]] = (
+    "exploitation_criminal",
+    "exploitation_sexual",
+    "peer_group",
+    "family_conflict",
+    "substance_use",
+    "relationship",
+    "mental_health",
+    "other",
+)
+RISK_LEVELS: Final[tuple[str, ...]] = ("no_apparent_risk", "low", "medium", "high")
+
+SCHOOL_KINDS: Final[tuple[str, ...]] = (
+    "mainstream",
+    "academy",
+    "special",
+    "alternative_provision",
+    "independent",
+)
+SCHOOL_PHASES: Final[tuple[str, ...]] = (
+    "nursery",
+    "primary",
+    "middle",
+    "secondary",
+    "all_through",
+    "sixth_form",
+    "not_applicable",
+)
+
+#: Columns each canonical table holds besides ``batch_id``, ``source`` and cells.
+INCIDENT_COLUMNS: Final[tuple[str, ...]] = (
+    "incident_id",
+    "category",
+    "occurred_at",
+    "time_precision",
+    "age_band",
+    "sex",
+    "ethnicity",
+    "weapon",
+    "location_type",
+    "outcome",
+)
+STOP_SEARCH_COLUMNS: Final[tuple[str, ...]] = (
+    "search_id",
+    "searched_at",
+    "search_type",
+    "sex",
+    "age_range",
+    "self_defined_ethnicity",
+    "officer_defined_ethnicity",
+    "legislation",
+    "object_of_search",
+    "outcome",
+    "outcome_linked",
+    "removal_of_clothing",
+)
+MISSING_COLUMNS: Final[tuple[str, ...]] = (
+    "episode_id",
+    "child_key",
+    "reported_at",
+    "returned_at",
+    "home_area",
+    "school_urn",
+    "looked_after",
+    "age_band",
+    "sex",
+    "ethnicity",
+    "rhi_status",
+    "rhi_completed_at",
+    "rhi_themes",
+    "risk_level",
+)
+SCHOOL_COLUMNS: Final[tuple[str, ...]] = ("urn", "name", "phase", "kind", "status", "la_code")
+YOUTH_SESSION_COLUMNS: Final[tuple[str, ...]] = (
+    "session_id",
+    "team",
+    "started_at",
+    "ended_at",
+    "contacts",
+    "referrals",
+)
+
+#: Canonical table per ingest kind.
+KIND_TABLES: Final[dict[str, str]] = {
+    "police_street": "incidents",
+    "incidents": "incidents",
+    "stop_search": "stop_search",
+    "schools": "schools",
+    "missing": "missing_episodes",
+    "youth_sessions": "youth_sessions",
+    "boundary": "areas",
+}
+
+#: Record-id column of each table (unique within ``source``).
+TABLE_ID_COLUMNS: Final[dict[str, str]] = {
+    "incidents": "incident_id",
+    "stop_search": "search_id",
+    "schools": "school_id",
+    "missing_episodes": "episode_id",
+    "youth_sessions": "session_id",
+    "areas": "area_code",
+}

@@ -1,0 +1,128 @@
+"""What every source adapter receives and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from geo.validate import FileRefused, RowIssues, personal_data_columns
+
+Locate = Literal["required", "optional", "none"]
+
+
+@dataclass(frozen=True)
+class AdapterContext:
+    """Ingest-time facts an adapter may need.
+
+    Attributes
+    ----------
+    now : Timestamp
+        The reference time for "date in the future" (UK local, naive).
+    pseudonym_key : bytes or None
+        HMAC key for identifiers of people.
+    profile : dict or None
+        A column-mapping profile (mapped CSV/XLSX feeds).
+    storage_resolution : int
+        H3 resolution at which points are stored.
+    """
+
+    now: pd.Timestamp
+    pseudonym_key: bytes | None = None
+    profile: dict[str, object] | None = None
+    storage_resolution: int = 11
+
+
+@dataclass
+class Parsed:
+    """An adapter's output: canonical rows still carrying WGS84 coordinates.
+
+    Attributes
+    ----------
+    table : str
+        Canonical table the rows go to.
+    source : str
+        Partner feed name stored in ``source``.
+    frame : DataFrame
+        Canonical columns (including the record-id column) plus float columns
+        ``lat`` and ``lng`` (EPSG:4326; NaN when not given). Index 0..n-1.
+    rows : ndarray of int64
+        File row number of each frame row (header = row 1).
+    locate : {"required", "optional", "none"}
+        Whether rows without coordinates are rejected, kept without a cell, or the
+        table has no cells at all.
+    extra : dict of DataFrame
+        Child tables (for example the cells an area-based youth session covered).
+    """
+
+    table: str
+    source: str
+    frame: pd.DataFrame
+    rows: npt.NDArray[np.int64]
+    locate: Locate = "required"
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def check_header(
+    columns: list[str],
+    required: list[str],
+    known: list[str],
+    issues: RowIssues,
+    format_name: str,
+) -> None:
+    """Refuse a file missing required columns or carrying personal-data columns.
+
+    Unknown columns that do not look like personal data are ignored with a warning.
+    """
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise FileRefused(f"not a {format_name} file: missing column(s) {', '.join(missing)}")
+    unknown = [c for c in columns if c not in known]
+    pii = personal_data_columns(unknown)
+    if pii:
+        raise FileRefused(
+            f"column(s) {', '.join(pii)} look like personal data; remove them and send the file again"
+        )
+    if unknown:
+        issues.warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
+
+
+def reject(
+    frame: pd.DataFrame,
+    rows: npt.NDArray[np.int64],
+    mask: npt.NDArray[np.bool_],
+    column: str,
+    rule: str,
+    issues: RowIssues,
+) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
+    """Record ``rule`` for rows where ``mask`` is true and drop them."""
+    if mask.any():
+        issues.add(rows[mask], column, rule)
+        keep = ~mask
+        return frame.loc[keep].reset_index(drop=True), rows[keep]
+    return frame, rows
+
+
+def stable_row_ids(frame: pd.DataFrame, columns: list[str], prefix: str) -> pd.Series:
+    """Identifiers for rows that have no id of their own, stable across re-ingests.
+
+    The id is a 128-bit hash of the listed columns plus the row's occurrence number
+    among identical rows of the file, so rows that are identical in every column
+    (several reports at one anonymous map point in a month) stay distinct, while the
+    same file ingested again yields the same ids.
+    """
+    sub = frame[columns].astype(str)
+    h1 = pd.util.hash_pandas_object(sub, index=False, hash_key="placesafe-rowid1").to_numpy()
+    h2 = pd.util.hash_pandas_object(sub, index=False, hash_key="placesafe-rowid2").to_numpy()
+    occurrence = pd.DataFrame({"a": h1, "b": h2}).groupby(["a", "b"], sort=False).cumcount()
+    return prefix + pd.Series(hex64(h1)) + pd.Series(hex64(h2)) + "-" + occurrence.astype(str)
+
+
+def hex64(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.str_]:
+    """Fixed-width 16-digit hex strings of 64-bit integers, without a Python loop."""
+    text = np.ascontiguousarray(values, dtype=">u8").tobytes().hex().encode("ascii")
+    return np.frombuffer(text, dtype="S16").astype("<U16")

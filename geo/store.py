@@ -1,0 +1,404 @@
+"""The DuckDB store: canonical tables, ingest batches, de-duplication, rollback, audit.
+
+One file holds everything. Cells are ``UBIGINT`` H3 indexes: the storage cell
+(``cell``) and its parents ``cell_7`` .. ``cell_10``, so any analysis resolution is
+a plain ``GROUP BY``. Exact coordinates are never stored.
+
+One ingest is one transaction: the batch row and all of the file's rows land
+together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from geo.schema import TABLE_ID_COLUMNS
+
+CELL_COLUMNS = ("cell", "cell_7", "cell_8", "cell_9", "cell_10")
+_CELLS_DDL = ", ".join(f"{c} UBIGINT" for c in CELL_COLUMNS)
+
+SCHEMA_VERSION = 1
+
+DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS batch_ids START 1;
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id INTEGER PRIMARY KEY,
+    kind VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    file_name VARCHAR,
+    sha256 VARCHAR NOT NULL,
+    rows_read INTEGER,
+    rows_accepted INTEGER,
+    rows_rejected INTEGER,
+    rows_duplicate INTEGER,
+    who VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    status VARCHAR NOT NULL,
+    status_changed_at TIMESTAMP NOT NULL,
+    report JSON
+);
+CREATE TABLE IF NOT EXISTS incidents (
+    batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, incident_id VARCHAR NOT NULL,
+    category VARCHAR NOT NULL, occurred_at TIMESTAMP NOT NULL, time_precision VARCHAR NOT NULL,
+    age_band VARCHAR, sex VARCHAR, ethnicity VARCHAR, weapon VARCHAR, location_type VARCHAR,
+    outcome VARCHAR, {_CELLS_DDL}
+);
+CREATE TABLE IF NOT EXISTS stop_search (
+    batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, search_id VARCHAR NOT NULL,
+    searched_at TIMESTAMP NOT NULL, search_type VARCHAR, sex VARCHAR, age_range VARCHAR,
+    self_defined_ethnicity VARCHAR, officer_defined_ethnicity VARCHAR, legislation VARCHAR,
+    object_of_search VARCHAR, outcome VARCHAR, outcome_linked BOOLEAN,
+    removal_of_clothing BOOLEAN, {_CELLS_DDL}
+);
+CREATE TABLE IF NOT EXISTS missing_episodes (
+    batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, episode_id VARCHAR NOT NULL,
+    child_key VARCHAR NOT NULL, reported_at TIMESTAMP NOT NULL, returned_at TIMESTAMP,
+    home_area VARCHAR, school_urn VARCHAR, looked_after BOOLEAN, age_band VARCHAR, sex VARCHAR,
+    ethnicity VARCHAR, rhi_status VARCHAR, rhi_completed_at TIMESTAMP, rhi_themes VARCHAR,
+    risk_level VARCHAR, {_CELLS_DDL}
+);
+CREATE TABLE IF NOT EXISTS schools (
+    batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, school_id VARCHAR NOT NULL,
+    urn VARCHAR, name VARCHAR NOT NULL, phase VARCHAR, kind VARCHAR, status VARCHAR,
+    la_code VARCHAR, {_CELLS_DDL}
+);
+CREATE TABLE IF NOT EXISTS youth_sessions (
+    batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, session_id VARCHAR NOT NULL,
+    team VARCHAR, started_at TIMESTAMP NOT NULL, ended_at TIMESTAMP NOT NULL,
+    contacts INTEGER, referrals INTEGER, is_area BOOLEAN NOT NULL
+);
+CREATE TABLE IF NOT EXISTS youth_session_cells (
+    batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, session_id VARCHAR NOT NULL,
+    {_CELLS_DDL}
+);
+CREATE TABLE IF NOT EXISTS areas (
+    batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, area_code VARCHAR NOT NULL,
+    name VARCHAR, area_kind VARCHAR NOT NULL, geometry_wkb BLOB NOT NULL
+);
+CREATE SEQUENCE IF NOT EXISTS audit_ids START 1;
+CREATE TABLE IF NOT EXISTS audit_log (
+    event_id BIGINT PRIMARY KEY DEFAULT nextval('audit_ids'),
+    logged_at TIMESTAMP NOT NULL,
+    who VARCHAR NOT NULL,
+    role VARCHAR,
+    event VARCHAR NOT NULL,
+    page VARCHAR,
+    detail JSON,
+    purpose VARCHAR
+);
+"""
+
+#: Tables that receive rows from ingest batches (child tables after parents).
+DATA_TABLES: tuple[str, ...] = (
+    "incidents",
+    "stop_search",
+    "missing_episodes",
+    "schools",
+    "youth_sessions",
+    "youth_session_cells",
+    "areas",
+)
+
+
+def _run(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> None:
+    """Execute a statement and drain its result (DuckDB 2 requires it before other work)."""
+    cur.execute(sql, params or []).fetchall()
+
+
+def _one(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The single value a query returns (result fully drained)."""
+    rows = cur.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked (locked file, unknown batch...)."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One ingest batch as recorded in ``batches``."""
+
+    batch_id: int
+    kind: str
+    source: str
+    file_name: str | None
+    sha256: str
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    rows_duplicate: int
+    who: str | None
+    created_at: datetime
+    status: str
+
+
+class Store:
+    """A PlaceSafe DuckDB store.
+
+    Parameters
+    ----------
+    path : Path or str
+        The database file (created with its tables when missing), or ``":memory:"``.
+    read_only : bool
+        Open without write access (several processes may read at once).
+    """
+
+    def __init__(self, path: Path | str, read_only: bool = False) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise StoreError(
+                "the store is locked by another process (is the app running?)"
+            ) from exc
+        self._lock = threading.RLock()
+        if not read_only:
+            self._con.execute(DDL)
+            self._con.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for one thread's queries."""
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run a read query and return a DataFrame."""
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).df()
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        """Run a query returning one value."""
+        with self.cursor() as cur:
+            return _one(cur, sql, params)
+
+    # --- versions and batches ---------------------------------------------------------
+
+    def data_version(self) -> str:
+        """A string that changes whenever live data change (for cache keys)."""
+        row = self.scalar(
+            "SELECT coalesce(max(batch_id), 0) || ':' || count(*) || ':' || "
+            "coalesce(CAST(max(status_changed_at) AS VARCHAR), '') FROM batches"
+        )
+        return str(row)
+
+    def live_batch_with_hash(self, sha256: str) -> int | None:
+        """The live batch that ingested bytes with this sha256, if any."""
+        value = self.scalar(
+            "SELECT batch_id FROM batches WHERE sha256 = ? AND status = 'live' LIMIT 1", [sha256]
+        )
+        return None if value is None else int(value)
+
+    def batches(self) -> pd.DataFrame:
+        """All batches, newest first (without the JSON report)."""
+        return self.query(
+            "SELECT batch_id, kind, source, file_name, rows_read, rows_accepted, rows_rejected, "
+            "rows_duplicate, who, created_at, status, status_changed_at FROM batches "
+            "ORDER BY batch_id DESC"
+        )
+
+    def batch(self, batch_id: int) -> Batch:
+        """One batch by id."""
+        with self.cursor() as cur:
+            rows = cur.execute(
+                "SELECT batch_id, kind, source, file_name, sha256, rows_read, rows_accepted, "
+                "rows_rejected, rows_duplicate, who, created_at, status FROM batches "
+                "WHERE batch_id = ?",
+                [batch_id],
+            ).fetchall()
+        if not rows:
+            raise StoreError(f"no batch {batch_id}")
+        return Batch(*rows[0])
+
+    def write_batch(
+        self,
+        *,
+        kind: str,
+        source: str,
+        file_name: str | None,
+        sha256: str,
+        rows_read: int,
+        rows_rejected: int,
+        who: str | None,
+        tables: Mapping[str, pd.DataFrame],
+        report: dict[str, Any],
+        replace_source: bool = False,
+    ) -> tuple[int, int, int]:
+        """Store one ingest batch atomically, de-duplicating on (source, record id).
+
+        Parameters
+        ----------
+        tables : mapping of table name to DataFrame
+            Rows for each canonical table, without ``batch_id`` (added here).
+            The first table is the one whose record ids are de-duplicated; the
+            others are child rows filtered to the parent records that were new.
+        replace_source : bool
+            Used for reference tables (areas): earlier live rows with the same
+            record ids are superseded instead of the new ones being dropped.
+
+        Returns
+        -------
+        (batch_id, accepted, duplicates)
+        """
+        now = datetime.now().replace(microsecond=0)
+        names = list(tables)
+        main = names[0]
+        id_col = TABLE_ID_COLUMNS[main] if main != "youth_session_cells" else "session_id"
+        with self._lock, self.cursor() as cur:
+            _run(cur, "BEGIN TRANSACTION")
+            try:
+                batch_id = int(_one(cur, "SELECT nextval('batch_ids')"))
+                _run(cur, 
+                    "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0, ?, ?, 'live', ?, ?)",
+                    [batch_id, kind, source, file_name, sha256, rows_read, rows_rejected, who,
+                     now, now, json.dumps(report)],
+                )
+                frame = tables[main]
+                cur.register("new_rows", frame)
+                cols = ", ".join(f'"{c}"' for c in frame.columns)
+                if replace_source:
+                    _run(cur, 
+                        f"DELETE FROM {main} WHERE source = ? AND {id_col} IN "
+                        f"(SELECT {id_col} FROM new_rows)",
+                        [source],
+                    )
+                before = int(_one(cur, f"SELECT count(*) FROM {main}"))
+                _run(cur, 
+                    f"INSERT INTO {main} (batch_id, {cols}) SELECT ?, {cols} FROM new_rows n "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {main} t WHERE t.source = n.source "
+                    f"AND t.{id_col} = n.{id_col})",
+                    [batch_id],
+                )
+                after = int(_one(cur, f"SELECT count(*) FROM {main}"))
+                cur.unregister("new_rows")
+                accepted = after - before
+                duplicates = len(frame) - accepted
+                for child in names[1:]:
+                    cframe = tables[child]
+                    cur.register("child_rows", cframe)
+                    ccols = ", ".join(f'"{c}"' for c in cframe.columns)
+                    _run(cur, 
+                        f"INSERT INTO {child} (batch_id, {ccols}) SELECT ?, {ccols} "
+                        f"FROM child_rows c WHERE c.{id_col} IN "
+                        f"(SELECT {id_col} FROM {main} WHERE batch_id = ?)",
+                        [batch_id, batch_id],
+                    )
+                    cur.unregister("child_rows")
+                _run(cur, 
+                    "UPDATE batches SET rows_accepted = ?, rows_duplicate = ? WHERE batch_id = ?",
+                    [accepted, duplicates, batch_id],
+                )
+                _run(cur, "COMMIT")
+            except BaseException:
+                _run(cur, "ROLLBACK")
+                raise
+        return batch_id, accepted, duplicates
+
+    def record_failed_batch(
+        self, *, kind: str, source: str, file_name: str | None, sha256: str, who: str | None,
+        report: dict[str, Any],
+    ) -> int:
+        """Record a refused file in ``batches`` (status ``failed``, no rows)."""
+        now = datetime.now().replace(microsecond=0)
+        with self._lock, self.cursor() as cur:
+            batch_id = int(_one(cur, "SELECT nextval('batch_ids')"))
+            _run(cur, 
+                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0, ?, ?, 'failed', ?, ?)",
+                [batch_id, kind, source, file_name, sha256, report.get("read", 0),
+                 report.get("rejected", 0), who, now, now, json.dumps(report)],
+            )
+        return batch_id
+
+    def rollback(self, batch_id: int, who: str | None = None) -> int:
+        """Remove a live batch's rows and mark it ``rolled_back``.
+
+        Returns
+        -------
+        int
+            Number of rows removed across all tables.
+        """
+        batch = self.batch(batch_id)
+        if batch.status != "live":
+            raise StoreError(f"batch {batch_id} is {batch.status}, not live")
+        removed = 0
+        now = datetime.now().replace(microsecond=0)
+        with self._lock, self.cursor() as cur:
+            _run(cur, "BEGIN TRANSACTION")
+            try:
+                for table in DATA_TABLES:
+                    n = int(_one(cur, f"SELECT count(*) FROM {table} WHERE batch_id = ?", [batch_id]))
+                    if n:
+                        _run(cur, f"DELETE FROM {table} WHERE batch_id = ?", [batch_id])
+                        removed += n
+                _run(cur, 
+                    "UPDATE batches SET status = 'rolled_back', status_changed_at = ? "
+                    "WHERE batch_id = ?",
+                    [now, batch_id],
+                )
+                _run(cur, "COMMIT")
+            except BaseException:
+                _run(cur, "ROLLBACK")
+                raise
+        self.audit(who or "system", None, "rollback", detail={"batch_id": batch_id, "rows": removed})
+        return removed
+
+    # --- audit --------------------------------------------------------------------------
+
+    def audit(
+        self,
+        who: str,
+        role: str | None,
+        event: str,
+        page: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+        purpose: str | None = None,
+    ) -> None:
+        """Append one event to the audit log (there is no update or delete)."""
+        with self._lock, self.cursor() as cur:
+            _run(cur, 
+                "INSERT INTO audit_log (logged_at, who, role, event, page, detail, purpose) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [datetime.now(), who, role, event, page,
+                 json.dumps(dict(detail or {}), default=str), purpose],
+            )
+
+    def audit_log(self, limit: int = 1000) -> pd.DataFrame:
+        """The newest audit events."""
+        return self.query(
+            "SELECT event_id, logged_at, who, role, event, page, detail, purpose FROM audit_log "
+            "ORDER BY event_id DESC LIMIT ?",
+            [limit],
+        )
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per canonical table."""
+        return {t: int(self.scalar(f"SELECT count(*) FROM {t}")) for t in DATA_TABLES}
