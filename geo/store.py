@@ -76,7 +76,7 @@ CREATE TABLE IF NOT EXISTS schools (
 CREATE TABLE IF NOT EXISTS youth_sessions (
     batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, session_id VARCHAR NOT NULL,
     team VARCHAR, started_at TIMESTAMP NOT NULL, ended_at TIMESTAMP NOT NULL,
-    contacts INTEGER, referrals INTEGER, is_area BOOLEAN NOT NULL
+    contacts INTEGER, referrals INTEGER, is_area BOOLEAN NOT NULL, {_CELLS_DDL}
 );
 CREATE TABLE IF NOT EXISTS youth_session_cells (
     batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, session_id VARCHAR NOT NULL,

@@ -310,7 +310,7 @@ def parse_datetimes(
         ("%Y-%m-%d %H:%M", "minute"),
         ("%Y-%m-%d", "day"),
     ]
-    remaining = (text != "").to_numpy()
+    remaining = (text != "").to_numpy().copy()
     for f, prec in attempts:
         if not remaining.any():
             break

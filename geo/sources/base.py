@@ -107,15 +107,22 @@ def reject(
     return frame, rows
 
 
-def stable_row_ids(frame: pd.DataFrame, columns: list[str], prefix: str) -> pd.Series:
+def stable_row_ids(
+    frame: pd.DataFrame, columns: list[str], prefix: str, coordinates: tuple[str, str] | None = None
+) -> pd.Series:
     """Identifiers for rows that have no id of their own, stable across re-ingests.
 
     The id is a 128-bit hash of the listed columns plus the row's occurrence number
     among identical rows of the file, so rows that are identical in every column
     (several reports at one anonymous map point in a month) stay distinct, while the
-    same file ingested again yields the same ids.
+    same file ingested again yields the same ids. Coordinate columns (``coordinates``)
+    are hashed as numbers rounded to 6 decimals, so ``51.595420`` and ``51.59542`` in
+    two extracts of the same record give the same id.
     """
-    sub = frame[columns].astype(str)
+    sub = frame[columns].astype(str).apply(lambda s: s.str.strip())
+    if coordinates:
+        for col in coordinates:
+            sub[col] = np.round(pd.to_numeric(sub[col], errors="coerce").to_numpy(), 6)
     h1 = pd.util.hash_pandas_object(sub, index=False, hash_key="placesafe-rowid1").to_numpy()
     h2 = pd.util.hash_pandas_object(sub, index=False, hash_key="placesafe-rowid2").to_numpy()
     occurrence = pd.DataFrame({"a": h1, "b": h2}).groupby(["a", "b"], sort=False).cumcount()

@@ -96,7 +96,9 @@ def parse_street(
     ids = crime_id.copy()
     if anon.any():
         content = [c for c in STREET_COLUMNS if c != "Crime ID"]
-        ids[anon] = stable_row_ids(frame.loc[anon], content, "anon-").to_numpy()
+        ids[anon] = stable_row_ids(
+            frame.loc[anon], content, "anon-", coordinates=("Latitude", "Longitude")
+        ).to_numpy()
 
     month = pd.to_datetime(frame["Month"].str.strip(), format="%Y-%m", errors="coerce")
     category = frame["Crime type"].str.strip().map(POLICE_UK_CRIME_TYPES)
@@ -141,7 +143,9 @@ def parse_stop_search(
     for col in STOP_SEARCH_COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
-    ids = stable_row_ids(frame, STOP_SEARCH_COLUMNS, "ss-")
+    ids = stable_row_ids(
+        frame, STOP_SEARCH_COLUMNS, "ss-", coordinates=("Latitude", "Longitude")
+    )
     stamps = pd.to_datetime(frame["Date"].str.strip(), format="ISO8601", utc=True, errors="coerce")
     local = stamps.dt.tz_convert("Europe/London").dt.tz_localize(None)
 

@@ -1,0 +1,118 @@
+"""Command line: ``python -m geo demo | ingest | batches | rollback``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from geo.area import load_study_area
+from geo.config import ConfigError, load_config
+from geo.ingest import KINDS, ingest_file
+from geo.store import Store, StoreError
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from geo.demo import DEFAULT_OUT, build_demo
+
+    out = Path(args.out) if args.out else DEFAULT_OUT
+    build = build_demo(out, seed=args.seed, null=args.null)
+    for report in build.reports:
+        print(report.summary())
+    print(f"demo written to {build.out_dir} (PLACESAFE_CONFIG={build.out_dir / 'placesafe.toml'})")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    area = load_study_area(config.study_area)
+    refused = False
+    results = []
+    with Store(config.store_path) as store:
+        for name in args.files:
+            path = Path(name)
+            if not path.is_file():
+                print(f"{path}: no such file", file=sys.stderr)
+                refused = True
+                continue
+            report = ingest_file(
+                store, config, area, args.kind, path, who=args.who,
+                profile=Path(args.profile) if args.profile else None, dry_run=args.check,
+            )
+            refused |= not report.ok
+            if args.json:
+                results.append(report.to_dict())
+            else:
+                print(report.summary())
+                for rule, n in sorted(report.reasons.items(), key=lambda kv: -kv[1]):
+                    print(f"  rejected {n:>8,}  {rule}")
+                for rule, n in report.duplicate_reasons.items():
+                    print(f"  duplicate {n:>7,}  {rule}")
+                for warning in report.warnings:
+                    print(f"  note: {warning}")
+    if args.json:
+        print(json.dumps(results[0] if len(results) == 1 else results, indent=2, default=str))
+    return 1 if refused else 0
+
+
+def _batches(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    with Store(config.store_path) as store:
+        frame = store.batches()
+    if args.json:
+        print(frame.to_json(orient="records", date_format="iso"))
+    else:
+        print(frame.to_string(index=False) if len(frame) else "no batches")
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    with Store(config.store_path) as store:
+        removed = store.rollback(args.batch, who=args.who)
+    print(f"batch {args.batch} rolled back: {removed:,} rows removed")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m geo", description="PlaceSafe command line")
+    parser.add_argument("--config", help="configuration TOML (default: $PLACESAFE_CONFIG or demo)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="generate the synthetic demo and build its store")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="output folder (default data/demo/generated)")
+    p.add_argument("--null", action="store_true", help="plant no signals (null model)")
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("ingest", help="validate and store partner files")
+    p.add_argument("--kind", required=True, choices=KINDS)
+    p.add_argument("--profile", help="column-mapping profile TOML for mapped kinds")
+    p.add_argument("--json", action="store_true", help="machine-readable report")
+    p.add_argument("--check", action="store_true", help="validate only, store nothing")
+    p.add_argument("--who", default="cli", help="pseudonymous id recorded on the batch")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=_ingest)
+
+    p = sub.add_parser("batches", help="list ingest batches")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_batches)
+
+    p = sub.add_parser("rollback", help="remove a live batch's rows")
+    p.add_argument("batch", type=int)
+    p.add_argument("--who", default="cli")
+    p.set_defaults(func=_rollback)
+
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.func(args)
+        return result
+    except (ConfigError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

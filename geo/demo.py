@@ -1,0 +1,102 @@
+"""Build the synthetic demo store: generate partner-format files, then ingest them.
+
+The demo goes through exactly the same adapters, validation and store as real
+partner files, so a working demo is also a working ingest pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geo.area import load_study_area
+from geo.config import PROJECT_ROOT, Config, load_config
+from geo.demo_data import generate_demo_files
+from geo.ingest import IngestReport, ingest_file
+from geo.store import Store
+
+DEMO_DIR = PROJECT_ROOT / "data" / "demo"
+DEFAULT_OUT = DEMO_DIR / "generated"
+
+#: Files the generator writes, in ingest order, with their ingest kind.
+DEMO_FILES: tuple[tuple[str, str], ...] = (
+    ("schools", "schools.csv"),
+    ("incidents", "incidents.csv"),
+    ("missing", "missing_episodes.csv"),
+    ("youth_sessions", "youth_sessions.csv"),
+)
+
+_CONFIG_TEMPLATE = """# Configuration of a generated synthetic demo (written by `python -m geo demo`).
+[store]
+path = "placesafe.duckdb"
+
+[study_area]
+boundary = "boundary.geojson"
+buffer_m = 250
+name = "Demo borough (synthetic)"
+
+[disclosure]
+sensitive_premises = "sensitive_premises.csv"
+
+[app]
+demo = true
+"""
+
+
+@dataclass(frozen=True)
+class DemoBuild:
+    """What :func:`build_demo` produced."""
+
+    out_dir: Path
+    config: Config
+    truth: dict[str, Any]
+    reports: tuple[IngestReport, ...]
+
+
+def build_demo(out_dir: Path = DEFAULT_OUT, seed: int = 0, null: bool = False) -> DemoBuild:
+    """Generate the synthetic demo in ``out_dir`` and ingest it into a fresh store.
+
+    Writes the partner-format files, ``truth.json``, ``boundary.geojson``,
+    ``sensitive_premises.csv``, ``placesafe.toml`` and ``placesafe.duckdb``. The
+    store is built in a temporary file and moved into place, so an app reading
+    the old store never sees a half-built one.
+    """
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    truth = generate_demo_files(out_dir, seed=seed, null=null)
+    (out_dir / "placesafe.toml").write_text(_CONFIG_TEMPLATE, encoding="utf-8")
+    config = load_config(out_dir / "placesafe.toml")
+    area = load_study_area(config.study_area)
+    tmp = out_dir / "placesafe.duckdb.building"
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    reports = []
+    with Store(tmp) as store:
+        for kind, name in DEMO_FILES:
+            report = ingest_file(store, config, area, kind, out_dir / name, who="demo")
+            if not report.ok:
+                raise RuntimeError(f"demo file {name} was refused: {report.error}")
+            reports.append(report)
+        store.audit("demo", None, "demo_built", detail={"seed": seed, "null": null})
+    shutil.move(tmp, config.store_path)
+    return DemoBuild(out_dir, config, truth, tuple(reports))
+
+
+def ensure_demo_store(config: Config) -> bool:
+    """Build the default demo store when the demo configuration's store is missing.
+
+    Returns True when a store was built.
+    """
+    if not config.app.demo or config.store_path.exists():
+        return False
+    build_demo(config.store_path.parent)
+    return True
+
+
+def load_truth(out_dir: Path = DEFAULT_OUT) -> dict[str, Any]:
+    """The planted ground truth of a generated demo."""
+    data: dict[str, Any] = json.loads((Path(out_dir) / "truth.json").read_text())
+    return data

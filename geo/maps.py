@@ -1,0 +1,272 @@
+"""Map construction: the only module that imports folium (DESIGN §6).
+
+Hex layers are GeoJSON dicts built with numpy from h3 boundaries (rounded to six
+decimals) whose features carry only allow-listed properties: the cell id, the
+displayed value, a class index, a colour and a fixed-format label. Anything a
+partner supplied (school names) is escaped with :func:`geo.escape.escape_text`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import branca
+import folium
+import numpy as np
+import numpy.typing as npt
+import shapely
+
+from geo import hexes
+from geo.escape import escape_text
+
+#: The only properties a hex feature may carry to the browser.
+ALLOWED_PROPERTIES: frozenset[str] = frozenset({"cell", "value", "label", "band", "colour"})
+
+#: Sequential palette (ColorBrewer YlOrRd, 5 classes) for counts.
+COUNT_PALETTE: tuple[str, ...] = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+MISSING_PALETTE: tuple[str, ...] = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+WITHHELD_COLOUR = "#9e9e9e"
+OSM_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+
+
+@dataclass(frozen=True)
+class HexLayer:
+    """A hexagon layer ready for the map.
+
+    Attributes
+    ----------
+    name : str
+        Layer-control name (fixed text).
+    geojson : dict
+        FeatureCollection with allow-listed properties only.
+    legend : list of (colour, text)
+        Legend entries (fixed text).
+    show : bool
+        Visible when the map opens.
+    outline_only : bool
+        Draw as outlines (coverage layers) instead of filled hexes.
+    """
+
+    name: str
+    geojson: dict[str, Any]
+    legend: tuple[tuple[str, str], ...]
+    show: bool = True
+    outline_only: bool = False
+
+
+def class_breaks(values: npt.ArrayLike, n_classes: int = 5) -> npt.NDArray[np.float64]:
+    """Upper bounds of up to ``n_classes`` quantile classes of the finite values.
+
+    Duplicate bounds (many equal counts) are merged, so fewer classes may result.
+    """
+    arr = np.asarray(values, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0:
+        return np.array([], dtype=float)
+    qs = np.quantile(arr, np.linspace(0, 1, n_classes + 1)[1:], method="higher")
+    return np.unique(qs)
+
+
+def classify(
+    values: npt.ArrayLike, breaks: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """Class index of each value (0-based; -1 for NaN, i.e. withheld)."""
+    arr = np.asarray(values, dtype=float)
+    band = np.searchsorted(breaks, arr, side="left").astype(np.int64)
+    band = np.minimum(band, max(len(breaks) - 1, 0))
+    band[~np.isfinite(arr)] = -1
+    return band
+
+
+def hex_feature_collection(
+    cells: npt.ArrayLike,
+    values: npt.ArrayLike,
+    labels: Sequence[str],
+    bands: npt.ArrayLike,
+    colours: Sequence[str],
+    decimals: int = 6,
+) -> dict[str, Any]:
+    """GeoJSON FeatureCollection of hexagons with allow-listed properties only.
+
+    Parameters
+    ----------
+    cells : array of uint64
+        H3 cells.
+    values : array of float
+        Displayed value per cell (NaN when withheld; sent as null).
+    labels : sequence of str
+        Fixed-format text per cell (built by PlaceSafe, never partner text).
+    bands : array of int
+        Class index per cell.
+    colours : sequence of str
+        Fill colour per cell.
+    """
+    cell_arr = np.asarray(cells, dtype=np.uint64)
+    rings = hexes.cell_rings(cell_arr, decimals=decimals)
+    ids = hexes.cells_to_str(cell_arr)
+    vals = np.asarray(values, dtype=float)
+    band_arr = np.asarray(bands, dtype=np.int64)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {
+                "cell": str(ids[i]),
+                "value": None if not np.isfinite(vals[i]) else float(vals[i]),
+                "label": escape_text(labels[i]),
+                "band": int(band_arr[i]),
+                "colour": colours[i],
+            },
+        }
+        for i, ring in enumerate(rings)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def count_layer(
+    name: str,
+    cells: npt.ArrayLike,
+    values: npt.ArrayLike,
+    labels: Sequence[str],
+    palette: Sequence[str] = COUNT_PALETTE,
+    unit: str = "incidents",
+    show: bool = True,
+    withheld_text: str = "withheld",
+) -> HexLayer:
+    """A choropleth of counts with quantile classes and a legend."""
+    vals = np.asarray(values, dtype=float)
+    breaks = class_breaks(vals, len(palette))
+    bands = classify(vals, breaks)
+    pal = np.array(list(palette[: max(len(breaks), 1)]) + [WITHHELD_COLOUR], dtype=object)
+    colours = pal[np.where(bands < 0, len(pal) - 1, bands)]
+    legend: list[tuple[str, str]] = []
+    lower = float(np.nanmin(vals)) if np.isfinite(vals).any() else 0.0
+    for i, upper in enumerate(breaks):
+        lo = lower if i == 0 else float(breaks[i - 1]) + 1
+        text = f"{lo:,.0f}" if lo >= upper else f"{lo:,.0f} to {upper:,.0f}"
+        legend.append((str(pal[i]), f"{text} {unit}"))
+    if (bands < 0).any():
+        legend.append((WITHHELD_COLOUR, withheld_text))
+    geojson = hex_feature_collection(cells, vals, labels, bands, list(colours))
+    return HexLayer(name, geojson, tuple(legend), show=show)
+
+
+def outline_layer(name: str, cells: npt.ArrayLike, labels: Sequence[str], colour: str,
+                  show: bool = True) -> HexLayer:
+    """Hexagon outlines (for coverage), one colour."""
+    cell_arr = np.asarray(cells, dtype=np.uint64)
+    n = len(cell_arr)
+    geojson = hex_feature_collection(
+        cell_arr, np.full(n, np.nan), labels, np.zeros(n, dtype=np.int64), [colour] * n
+    )
+    return HexLayer(name, geojson, ((colour, name),), show=show, outline_only=True)
+
+
+def _style_fill(feature: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "fillColor": feature["properties"]["colour"],
+        "color": "#555555",
+        "weight": 0.3,
+        "fillOpacity": 0.7,
+    }
+
+
+def _style_outline(feature: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "fillColor": feature["properties"]["colour"],
+        "color": feature["properties"]["colour"],
+        "weight": 2,
+        "fillOpacity": 0.08,
+    }
+
+
+def _legend_html(layers: Sequence[HexLayer], extra: Sequence[tuple[str, str]]) -> str:
+    parts = [
+        '<div style="position:fixed;bottom:24px;left:12px;z-index:9999;background:white;'
+        'padding:6px 8px;border:1px solid #999;border-radius:4px;font:12px sans-serif;'
+        'max-width:230px">'
+    ]
+    for layer in layers:
+        parts.append(f"<b>{escape_text(layer.name)}</b><br>")
+        for colour, text in layer.legend:
+            parts.append(
+                f'<i style="display:inline-block;width:12px;height:12px;background:'
+                f'{escape_text(colour)};margin-right:4px;border:1px solid #777"></i>'
+                f"{escape_text(text)}<br>"
+            )
+    for colour, text in extra:
+        parts.append(
+            f'<i style="display:inline-block;width:10px;height:10px;border-radius:5px;'
+            f'background:{escape_text(colour)};margin-right:4px"></i>{escape_text(text)}<br>'
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def build_map(
+    centre: tuple[float, float],
+    bounds: tuple[float, float, float, float],
+    boundary: shapely.Geometry,
+    layers: Sequence[HexLayer],
+    schools: Sequence[tuple[float, float, str, bool]] = (),
+    tiles: str = "OpenStreetMap",
+) -> folium.Map:
+    """Build the folium map.
+
+    Parameters
+    ----------
+    centre : (lat, lng)
+        Initial centre (EPSG:4326).
+    bounds : (min_lng, min_lat, max_lng, max_lat)
+        Extent to fit.
+    boundary : shapely geometry
+        Study-area outline (EPSG:4326).
+    layers : sequence of HexLayer
+        Hex layers, drawn in order.
+    schools : sequence of (lat, lng, name, is_alternative_provision)
+        School markers; names are escaped here.
+    tiles : str
+        ``"OpenStreetMap"``, ``"none"`` (offline rooms) or a tile URL template.
+    """
+    m = folium.Map(location=list(centre), tiles=None, prefer_canvas=True, control_scale=True)
+    if tiles.lower() == "openstreetmap":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(m)
+    elif tiles.lower() != "none":
+        folium.TileLayer(tiles=tiles, attr="Configured tiles", name="Basemap").add_to(m)
+    folium.GeoJson(
+        shapely.geometry.mapping(boundary),
+        name="Study area",
+        style_function=lambda _: {"fill": False, "color": "#222222", "weight": 2},
+        interactive=False,
+    ).add_to(m)
+    for layer in layers:
+        folium.GeoJson(
+            layer.geojson,
+            name=layer.name,
+            show=layer.show,
+            style_function=_style_outline if layer.outline_only else _style_fill,
+            highlight_function=lambda _: {"weight": 2, "color": "#000000"},
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        ).add_to(m)
+    if schools:
+        group = folium.FeatureGroup(name="Schools", show=True)
+        for lat, lng, name, is_ap in schools:
+            folium.CircleMarker(
+                location=[lat, lng],
+                radius=6 if is_ap else 4,
+                color="#000000",
+                weight=1,
+                fill=True,
+                fill_color="#e41a1c" if is_ap else "#377eb8",
+                fill_opacity=0.9,
+                tooltip=escape_text(name) + (" (alternative provision)" if is_ap else ""),
+            ).add_to(group)
+        group.add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    extra = (("#377eb8", "School"), ("#e41a1c", "Alternative provision")) if schools else ()
+    legend = branca.element.Element(_legend_html([x for x in layers if x.show], extra))
+    m.get_root().html.add_child(legend)
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return m

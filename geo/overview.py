@@ -1,0 +1,171 @@
+"""Aggregates behind the Overview map: counts per cell, KPIs, schools, coverage.
+
+Every function takes explicit filters and returns exact counts; disclosure
+control is applied afterwards by :mod:`geo.disclosure`, at one choke point.
+Periods are whole months, ``YYYY-MM`` strings, inclusive at both ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from geo.store import Store
+
+ANALYSIS_RESOLUTIONS = (7, 8, 9, 10)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Shared filters (hashable, so they can key caches).
+
+    Attributes
+    ----------
+    month_from, month_to : str
+        First and last month, ``YYYY-MM``, inclusive.
+    categories : tuple of str
+        Canonical incident categories; empty means all.
+    """
+
+    month_from: str
+    month_to: str
+    categories: tuple[str, ...] = ()
+
+    def bounds(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """Half-open ``[start, end)`` timestamps of the period."""
+        start = pd.Timestamp(self.month_from + "-01")
+        end = pd.Timestamp(self.month_to + "-01") + pd.offsets.MonthBegin(1)
+        return start, end
+
+    @property
+    def months(self) -> int:
+        """Length of the period in months."""
+        start, end = self.bounds()
+        return (end.year - start.year) * 12 + end.month - start.month
+
+    def previous(self) -> Filters:
+        """The equal-length period immediately before this one."""
+        start, _ = self.bounds()
+        prev_end = start - pd.offsets.MonthBegin(1)
+        prev_start = start - pd.offsets.MonthBegin(self.months)
+        return Filters(prev_start.strftime("%Y-%m"), prev_end.strftime("%Y-%m"), self.categories)
+
+
+def _check_res(res: int) -> str:
+    if res not in ANALYSIS_RESOLUTIONS:
+        raise ValueError(f"analysis resolution must be one of {ANALYSIS_RESOLUTIONS}")
+    return f"cell_{res}"
+
+
+def _category_sql(categories: tuple[str, ...]) -> tuple[str, list[object]]:
+    if not categories:
+        return "", []
+    marks = ", ".join("?" for _ in categories)
+    return f" AND category IN ({marks})", list(categories)
+
+
+def available_months(store: Store) -> list[str]:
+    """Months (``YYYY-MM``) from the first to the last incident or missing episode."""
+    row = store.query(
+        "SELECT min(m) AS lo, max(m) AS hi FROM ("
+        "SELECT date_trunc('month', occurred_at) AS m FROM incidents UNION ALL "
+        "SELECT date_trunc('month', reported_at) FROM missing_episodes)"
+    )
+    lo, hi = row["lo"].iloc[0], row["hi"].iloc[0]
+    if pd.isna(lo):
+        return []
+    return [p.strftime("%Y-%m") for p in pd.period_range(lo, hi, freq="M")]
+
+
+def incident_counts(store: Store, res: int, filters: Filters) -> pd.DataFrame:
+    """Incidents per cell at ``res`` in the period: columns ``cell`` (uint64), ``count``."""
+    col = _check_res(res)
+    start, end = filters.bounds()
+    cat_sql, cat_params = _category_sql(filters.categories)
+    return store.query(
+        f"SELECT {col} AS cell, count(*) AS count FROM incidents "
+        f"WHERE occurred_at >= ? AND occurred_at < ?{cat_sql} AND {col} IS NOT NULL "
+        "GROUP BY 1 ORDER BY 1",
+        [start, end, *cat_params],
+    )
+
+
+def missing_found_counts(store: Store, res: int, filters: Filters) -> pd.DataFrame:
+    """Missing episodes per found/last-seen cell: ``cell``, ``count``, ``children``."""
+    col = _check_res(res)
+    start, end = filters.bounds()
+    return store.query(
+        f"SELECT {col} AS cell, count(*) AS count, count(DISTINCT child_key) AS children "
+        f"FROM missing_episodes WHERE reported_at >= ? AND reported_at < ? AND {col} IS NOT NULL "
+        "GROUP BY 1 ORDER BY 1",
+        [start, end],
+    )
+
+
+def schools(store: Store) -> pd.DataFrame:
+    """Open schools with their cell: ``school_id``, ``urn``, ``name``, ``phase``, ``kind``, ``cell``."""
+    return store.query(
+        "SELECT school_id, urn, name, phase, kind, cell FROM schools "
+        "WHERE coalesce(status, 'open') NOT LIKE 'closed%' ORDER BY name"
+    )
+
+
+def youth_work_cells(store: Store, res: int, filters: Filters) -> pd.DataFrame:
+    """Cells at ``res`` reached by youth-work sessions in the period, with hours.
+
+    A point session covers its own cell (its ``cell`` is where it was held); an area
+    session covers every cell of its area (``youth_session_cells``).
+    Hours are summed per cell (an area session counts its full length in each cell).
+    """
+    col = _check_res(res)
+    start, end = filters.bounds()
+    return store.query(
+        f"SELECT c.{col} AS cell, count(DISTINCT s.session_id) AS sessions, "
+        "sum(date_diff('minute', s.started_at, s.ended_at)) / 60.0 AS hours "
+        "FROM youth_sessions s JOIN ("
+        f"  SELECT source, session_id, {col} FROM youth_session_cells "
+        f"  UNION SELECT source, session_id, {col} FROM youth_sessions WHERE NOT is_area"
+        ") c ON c.source = s.source AND c.session_id = s.session_id "
+        "WHERE s.started_at >= ? AND s.started_at < ? GROUP BY 1 ORDER BY 1",
+        [start, end],
+    )
+
+
+def kpis(store: Store, filters: Filters) -> pd.DataFrame:
+    """Headline figures for the period and the previous equal period.
+
+    Returns
+    -------
+    DataFrame
+        Index: measure names; columns ``current``, ``previous``.
+    """
+    rows = {}
+    for label, f in (("current", filters), ("previous", filters.previous())):
+        start, end = f.bounds()
+        cat_sql, cat_params = _category_sql(f.categories)
+        inc = store.query(
+            "SELECT count(*) AS incidents, count(*) FILTER (category = 'knife_crime') AS knife, "
+            "count(*) FILTER (category = 'harmful_sexual_behaviour') AS hsb "
+            f"FROM incidents WHERE occurred_at >= ? AND occurred_at < ?{cat_sql}",
+            [start, end, *cat_params],
+        ).iloc[0]
+        mis = store.query(
+            "SELECT count(*) AS episodes, count(DISTINCT child_key) AS children "
+            "FROM missing_episodes WHERE reported_at >= ? AND reported_at < ?",
+            [start, end],
+        ).iloc[0]
+        yw = store.query(
+            "SELECT coalesce(sum(date_diff('minute', started_at, ended_at)) / 60.0, 0) AS hours "
+            "FROM youth_sessions WHERE started_at >= ? AND started_at < ?",
+            [start, end],
+        ).iloc[0]
+        rows[label] = {
+            "incidents": int(inc["incidents"]),
+            "knife_crime": int(inc["knife"]),
+            "harmful_sexual_behaviour": int(inc["hsb"]),
+            "missing_episodes": int(mis["episodes"]),
+            "children_missing": int(mis["children"]),
+            "youth_work_hours": float(yw["hours"]),
+        }
+    return pd.DataFrame(rows)

@@ -1,0 +1,98 @@
+"""Cached wrappers (the only cached functions), keyed on explicit hashable values.
+
+Keys are the configuration path and fingerprint, the store's data version and the
+filters — never a DataFrame.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from geo import layers, overview
+from geo.area import StudyArea, load_study_area
+from geo.config import Config, load_config
+from geo.demo import ensure_demo_store
+from geo.maps import HexLayer
+from geo.overview import Filters
+from geo.store import Store
+
+
+@st.cache_resource(show_spinner="Loading configuration…")
+def _config(path: str | None) -> Config:
+    config = load_config(path)
+    ensure_demo_store(config)
+    return config
+
+
+def get_config() -> Config:
+    """The configuration named by ``PLACESAFE_CONFIG`` (building the demo store if needed)."""
+    import os
+
+    return _config(os.environ.get("PLACESAFE_CONFIG"))
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str, fingerprint: str) -> Store:
+    return Store(Path(path))
+
+
+def get_store(config: Config) -> Store:
+    """The shared store connection for this configuration."""
+    return _store(str(config.store_path), config.fingerprint)
+
+
+def get_area(config: Config) -> StudyArea:
+    """The configured study area."""
+    return load_study_area(config.study_area)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def months(fingerprint: str, version: str) -> list[str]:
+    """Months with data."""
+    return overview.available_months(get_store(get_config()))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def schools(fingerprint: str, version: str) -> pd.DataFrame:
+    """Open schools."""
+    return overview.schools(get_store(get_config()))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def kpis(fingerprint: str, version: str, filters: Filters) -> pd.DataFrame:
+    """Headline figures for the period and the previous equal period."""
+    return overview.kpis(get_store(get_config()), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def overview_layers(
+    fingerprint: str, version: str, role: str, res: int, filters: Filters
+) -> tuple[HexLayer, ...]:
+    """The Overview's hex layers after disclosure control for ``role``."""
+    config = get_config()
+    store = get_store(config)
+    found_res = min(res, 9)
+    return (
+        layers.incident_layer(overview.incident_counts(store, res, filters), role, res, config),
+        layers.missing_layer(
+            overview.missing_found_counts(store, found_res, filters), role, found_res, config
+        ),
+        layers.youth_work_layer(overview.youth_work_cells(store, min(res, 9), filters)),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def school_markers(fingerprint: str, version: str) -> tuple[tuple[float, float, str, bool], ...]:
+    """School markers ``(lat, lng, name, is_alternative_provision)``."""
+    frame = overview.schools(get_store(get_config()))
+    return layers.school_markers(frame)
+
+
+def cell_summary(
+    fingerprint: str, version: str, role: str, res: int, filters: Filters, cell: str
+) -> str:
+    """Plain-English summary of one cell from the disclosure-controlled layers."""
+    return layers.cell_summary(overview_layers(fingerprint, version, role, res, filters), cell)
