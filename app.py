@@ -30,8 +30,13 @@ state.init_state(months, default_res=config.disclosure.partnership_max_resolutio
 with st.sidebar:
     st.markdown("### PlaceSafe")
     if "analyst" in identity.roles:
-        st.radio("View as", ["analyst", "partnership"], key="view_as", horizontal=True,
-                 help="Preview exactly what the partnership role sees.")
+        st.radio(
+            "View as",
+            ["analyst", "partnership"],
+            key="view_as",
+            horizontal=True,
+            help="Preview exactly what the partnership role sees.",
+        )
 role = auth.viewing_role(identity)
 st.session_state["role"] = role
 widgets.filter_sidebar(months, role, config)

@@ -37,8 +37,14 @@ def _ingest(args: argparse.Namespace) -> int:
                 refused = True
                 continue
             report = ingest_file(
-                store, config, area, args.kind, path, who=args.who,
-                profile=Path(args.profile) if args.profile else None, dry_run=args.check,
+                store,
+                config,
+                area,
+                args.kind,
+                path,
+                who=args.who,
+                profile=Path(args.profile) if args.profile else None,
+                dry_run=args.check,
             )
             refused |= not report.ok
             if args.json:

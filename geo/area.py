@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
 
 from geo import hexes
 from geo.config import StudyAreaConfig
@@ -62,8 +63,8 @@ class StudyArea:
 
     name: str
     code: str | None
-    boundary: shapely.Geometry
-    buffered: shapely.Geometry
+    boundary: BaseGeometry
+    buffered: BaseGeometry
     buffer_m: float
 
     def contains(self, lat: npt.ArrayLike, lng: npt.ArrayLike) -> npt.NDArray[np.bool_]:

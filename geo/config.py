@@ -234,7 +234,7 @@ def load_config(path: str | Path | None = None) -> Config:
     if not isinstance(users_raw, dict):
         raise ConfigError("[access.users] must map e-mail addresses to roles")
     valid_roles = {"partnership", "analyst", "admin"}
-    for email, role in users_raw.items():
+    for role in users_raw.values():
         if role not in valid_roles:
             raise ConfigError(f"[access.users] role must be one of {sorted(valid_roles)}")
     users = tuple(sorted((str(k).lower(), str(v)) for k, v in users_raw.items()))

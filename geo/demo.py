@@ -29,7 +29,7 @@ DEMO_FILES: tuple[tuple[str, str], ...] = (
     ("youth_sessions", "youth_sessions.csv"),
 )
 
-_CONFIG_TEMPLATE = """# Configuration of a generated synthetic demo (written by `python -m geo demo`).
+_CONFIG_TEMPLATE = """# Configuration of a generated synthetic demo (from `python -m geo demo`).
 [store]
 path = "placesafe.duckdb"
 

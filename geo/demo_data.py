@@ -1276,7 +1276,7 @@ def _missing_frame(
     # Episode times (days since 2023-01-01). Non-repeat children keep >= 47 days
     # between episodes, so they never have 3 within 90 days; repeat children are
     # missing in bursts, at least 2 days apart.
-    k = np.where(repeat, rng.integers(10, 37, n_c), 1 + np.minimum(rng.poisson(1.8, n_c), 7))
+    k = np.where(repeat, rng.integers(10, 37, n_c), 1 + np.minimum(rng.poisson(2.0, n_c), 7))
     gap = np.where(repeat, 2.0, 47.0)
     span = _N_DAYS - 0.01
     win = np.where(repeat, np.minimum(k * rng.uniform(10.0, 22.0, n_c), 720.0), span)

@@ -91,7 +91,8 @@ def disclose_counts(
         shown[sensitive] = np.nan
         withheld = small | sensitive
         labels = np.where(
-            sensitive, WITHHELD_SENSITIVE,
+            sensitive,
+            WITHHELD_SENSITIVE,
             np.where(small, f"fewer than {d.min_count}", _int_labels(shown)),
         )
     else:

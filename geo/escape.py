@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import html
 
-_JS_TEMPLATE = str.maketrans({"`": "&#96;", "$": "&#36;", "{": "&#123;", "}": "&#125;",
-                              "\\": "&#92;"})
+_JS_TEMPLATE = str.maketrans(
+    {"`": "&#96;", "$": "&#36;", "{": "&#123;", "}": "&#125;", "\\": "&#92;"}
+)
 
 
 def escape_text(value: object) -> str:

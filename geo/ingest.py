@@ -23,7 +23,7 @@ from geo.schema import KIND_TABLES, TABLE_ID_COLUMNS
 from geo.sources import boundaries, mapped, police_uk, schools
 from geo.sources.base import AdapterContext, Parsed
 from geo.store import Store
-from geo.validate import FileRefused, RowIssues, coordinate_rules, read_table
+from geo.validate import FileRefusedError, RowIssues, coordinate_rules, read_table
 
 KINDS: tuple[str, ...] = tuple(KIND_TABLES)
 Status = Literal["live", "refused", "already_ingested", "checked"]
@@ -103,8 +103,9 @@ class IngestReport:
         return text + "."
 
 
-def _parse(kind: str, data: bytes, file_name: str, issues: RowIssues, ctx: AdapterContext,
-           area: StudyArea) -> Parsed:
+def _parse(
+    kind: str, data: bytes, file_name: str, issues: RowIssues, ctx: AdapterContext, area: StudyArea
+) -> Parsed:
     if kind == "boundary":
         return boundaries.parse_boundary(data, issues, area)
     frame, rows = read_table(data, file_name, issues)
@@ -116,7 +117,7 @@ def _parse(kind: str, data: bytes, file_name: str, issues: RowIssues, ctx: Adapt
         return schools.parse_schools(frame, rows, issues, ctx)
     if kind in ("missing", "youth_sessions", "incidents"):
         return mapped.parse_mapped(kind, frame, rows, issues, ctx)
-    raise FileRefused(f"unknown kind '{kind}'")
+    raise FileRefusedError(f"unknown kind '{kind}'")
 
 
 def _locate(parsed: Parsed, issues: RowIssues, area: StudyArea, res: int) -> Parsed:
@@ -227,7 +228,7 @@ def ingest_bytes(
             try:
                 key = config.pseudonym_key()
             except ConfigError as exc:
-                raise FileRefused(str(exc)) from None
+                raise FileRefusedError(str(exc)) from None
         ctx = AdapterContext(
             now=now or pd.Timestamp.now(),
             pseudonym_key=key,
@@ -236,12 +237,16 @@ def ingest_bytes(
         )
         parsed = _parse(kind, data, file_name, issues, ctx, area)
         parsed = _locate(parsed, issues, area, config.storage_resolution)
-    except FileRefused as exc:
+    except FileRefusedError as exc:
         report.error = str(exc)
         report.warnings = issues.warnings
         if not dry_run:
             store.record_failed_batch(
-                kind=kind, source=kind, file_name=report.file_name, sha256=sha, who=who,
+                kind=kind,
+                source=kind,
+                file_name=report.file_name,
+                sha256=sha,
+                who=who,
                 report=report.to_dict(),
             )
         return report
@@ -286,8 +291,17 @@ def ingest_bytes(
     report.duplicates = in_file_dups + stored_dups
     report.batch_id = batch_id
     report.status = "live"
-    store.audit(who, None, "ingest", detail={"batch_id": batch_id, "kind": kind,
-                                             "accepted": accepted, "rejected": report.rejected})
+    store.audit(
+        who,
+        None,
+        "ingest",
+        detail={
+            "batch_id": batch_id,
+            "kind": kind,
+            "accepted": accepted,
+            "rejected": report.rejected,
+        },
+    )
     return report
 
 
@@ -295,5 +309,6 @@ def ingest_file(
     store: Store, config: Config, area: StudyArea, kind: str, path: Path, **kwargs: Any
 ) -> IngestReport:
     """:func:`ingest_bytes` for a file on disk."""
-    return ingest_bytes(store, config, area, kind, Path(path).read_bytes(), Path(path).name,
-                        **kwargs)
+    return ingest_bytes(
+        store, config, area, kind, Path(path).read_bytes(), Path(path).name, **kwargs
+    )

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 
 from geo import hexes
-
 from geo.config import Config
 from geo.disclosure import disclose_counts
 from geo.maps import MISSING_PALETTE, HexLayer, count_layer, outline_layer
@@ -17,13 +16,17 @@ def incident_layer(counts: pd.DataFrame, role: str, res: int, config: Config) ->
     shown = disclose_counts(counts, role, res, config)
     labels = [f"{t} incidents" for t in shown["label"]]
     return count_layer(
-        "Incidents", shown["cell"].to_numpy(), shown["value"].to_numpy(), labels,
+        "Incidents",
+        shown["cell"].to_numpy(),
+        shown["value"].to_numpy(),
+        labels,
         withheld_text=f"withheld (fewer than {config.disclosure.min_count} or sensitive)",
     )
 
 
-def missing_layer(counts: pd.DataFrame, role: str, res: int, config: Config,
-                  show: bool = False) -> HexLayer:
+def missing_layer(
+    counts: pd.DataFrame, role: str, res: int, config: Config, show: bool = False
+) -> HexLayer:
     """Missing episodes per found/last-seen cell.
 
     For the partnership role a cell is withheld when its episodes *or* its distinct
@@ -41,8 +44,13 @@ def missing_layer(counts: pd.DataFrame, role: str, res: int, config: Config,
         for t, w in zip(shown["label"], shown["withheld"], strict=True)
     ]
     return count_layer(
-        "Missing: found / last-seen", shown["cell"].to_numpy(), shown["value"].to_numpy(),
-        labels, palette=MISSING_PALETTE, unit="episodes", show=show,
+        "Missing: found / last-seen",
+        shown["cell"].to_numpy(),
+        shown["value"].to_numpy(),
+        labels,
+        palette=MISSING_PALETTE,
+        unit="episodes",
+        show=show,
         withheld_text="withheld (small numbers or sensitive)",
     )
 
@@ -53,8 +61,9 @@ def youth_work_layer(cells: pd.DataFrame, show: bool = True) -> HexLayer:
         f"Youth work: {int(s):,} sessions, {h:,.0f} hours"
         for s, h in zip(cells["sessions"], cells["hours"], strict=True)
     ]
-    return outline_layer("Youth-work coverage", cells["cell"].to_numpy(), labels, "#1b9e77",
-                         show=show)
+    return outline_layer(
+        "Youth-work coverage", cells["cell"].to_numpy(), labels, "#1b9e77", show=show
+    )
 
 
 def school_markers(schools: pd.DataFrame) -> tuple[tuple[float, float, str, bool], ...]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import branca
 import folium
 import numpy as np
 import numpy.typing as npt
-import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geo import hexes
 from geo.escape import escape_text
@@ -69,9 +69,7 @@ def class_breaks(values: npt.ArrayLike, n_classes: int = 5) -> npt.NDArray[np.fl
     return np.unique(qs)
 
 
-def classify(
-    values: npt.ArrayLike, breaks: npt.NDArray[np.float64]
-) -> npt.NDArray[np.int64]:
+def classify(values: npt.ArrayLike, breaks: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     """Class index of each value (0-based; -1 for NaN, i.e. withheld)."""
     arr = np.asarray(values, dtype=float)
     band = np.searchsorted(breaks, arr, side="left").astype(np.int64)
@@ -153,8 +151,9 @@ def count_layer(
     return HexLayer(name, geojson, tuple(legend), show=show)
 
 
-def outline_layer(name: str, cells: npt.ArrayLike, labels: Sequence[str], colour: str,
-                  show: bool = True) -> HexLayer:
+def outline_layer(
+    name: str, cells: npt.ArrayLike, labels: Sequence[str], colour: str, show: bool = True
+) -> HexLayer:
     """Hexagon outlines (for coverage), one colour."""
     cell_arr = np.asarray(cells, dtype=np.uint64)
     n = len(cell_arr)
@@ -185,7 +184,7 @@ def _style_outline(feature: dict[str, Any]) -> dict[str, Any]:
 def _legend_html(layers: Sequence[HexLayer], extra: Sequence[tuple[str, str]]) -> str:
     parts = [
         '<div style="position:fixed;bottom:24px;left:12px;z-index:9999;background:white;'
-        'padding:6px 8px;border:1px solid #999;border-radius:4px;font:12px sans-serif;'
+        "padding:6px 8px;border:1px solid #999;border-radius:4px;font:12px sans-serif;"
         'max-width:230px">'
     ]
     for layer in layers:
@@ -208,7 +207,7 @@ def _legend_html(layers: Sequence[HexLayer], extra: Sequence[tuple[str, str]]) -
 def build_map(
     centre: tuple[float, float],
     bounds: tuple[float, float, float, float],
-    boundary: shapely.Geometry,
+    boundary: BaseGeometry,
     layers: Sequence[HexLayer],
     schools: Sequence[tuple[float, float, str, bool]] = (),
     tiles: str = "OpenStreetMap",
@@ -236,7 +235,7 @@ def build_map(
     elif tiles.lower() != "none":
         folium.TileLayer(tiles=tiles, attr="Configured tiles", name="Basemap").add_to(m)
     folium.GeoJson(
-        shapely.geometry.mapping(boundary),
+        boundary.__geo_interface__,
         name="Study area",
         style_function=lambda _: {"fill": False, "color": "#222222", "weight": 2},
         interactive=False,
@@ -267,6 +266,6 @@ def build_map(
     folium.LayerControl(collapsed=False).add_to(m)
     extra = (("#377eb8", "School"), ("#e41a1c", "Alternative provision")) if schools else ()
     legend = branca.element.Element(_legend_html([x for x in layers if x.show], extra))
-    m.get_root().html.add_child(legend)
+    cast(Any, m.get_root()).html.add_child(legend)
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return m

@@ -104,7 +104,7 @@ def missing_found_counts(store: Store, res: int, filters: Filters) -> pd.DataFra
 
 
 def schools(store: Store) -> pd.DataFrame:
-    """Open schools with their cell: ``school_id``, ``urn``, ``name``, ``phase``, ``kind``, ``cell``."""
+    """Open schools: ``school_id``, ``urn``, ``name``, ``phase``, ``kind``, ``cell``."""
     return store.query(
         "SELECT school_id, urn, name, phase, kind, cell FROM schools "
         "WHERE coalesce(status, 'open') NOT LIKE 'closed%' ORDER BY name"

@@ -88,9 +88,7 @@ def suppressed_label(value: float, suppressed: bool, min_count: int) -> str:
     return f"{int(value):,}"
 
 
-def total_after_suppression(
-    counts: npt.ArrayLike, min_count: int
-) -> tuple[float | None, bool]:
+def total_after_suppression(counts: npt.ArrayLike, min_count: int) -> tuple[float | None, bool]:
     """A total that cannot be differenced against the shown parts.
 
     When exactly one part is suppressed, the total would reveal it (total minus the

@@ -277,22 +277,36 @@ class Store:
             _run(cur, "BEGIN TRANSACTION")
             try:
                 batch_id = int(_one(cur, "SELECT nextval('batch_ids')"))
-                _run(cur, 
+                _run(
+                    cur,
                     "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0, ?, ?, 'live', ?, ?)",
-                    [batch_id, kind, source, file_name, sha256, rows_read, rows_rejected, who,
-                     now, now, json.dumps(report)],
+                    [
+                        batch_id,
+                        kind,
+                        source,
+                        file_name,
+                        sha256,
+                        rows_read,
+                        rows_rejected,
+                        who,
+                        now,
+                        now,
+                        json.dumps(report),
+                    ],
                 )
                 frame = tables[main]
                 cur.register("new_rows", frame)
                 cols = ", ".join(f'"{c}"' for c in frame.columns)
                 if replace_source:
-                    _run(cur, 
+                    _run(
+                        cur,
                         f"DELETE FROM {main} WHERE source = ? AND {id_col} IN "
                         f"(SELECT {id_col} FROM new_rows)",
                         [source],
                     )
                 before = int(_one(cur, f"SELECT count(*) FROM {main}"))
-                _run(cur, 
+                _run(
+                    cur,
                     f"INSERT INTO {main} (batch_id, {cols}) SELECT ?, {cols} FROM new_rows n "
                     f"WHERE NOT EXISTS (SELECT 1 FROM {main} t WHERE t.source = n.source "
                     f"AND t.{id_col} = n.{id_col})",
@@ -306,14 +320,16 @@ class Store:
                     cframe = tables[child]
                     cur.register("child_rows", cframe)
                     ccols = ", ".join(f'"{c}"' for c in cframe.columns)
-                    _run(cur, 
+                    _run(
+                        cur,
                         f"INSERT INTO {child} (batch_id, {ccols}) SELECT ?, {ccols} "
                         f"FROM child_rows c WHERE c.{id_col} IN "
                         f"(SELECT {id_col} FROM {main} WHERE batch_id = ?)",
                         [batch_id, batch_id],
                     )
                     cur.unregister("child_rows")
-                _run(cur, 
+                _run(
+                    cur,
                     "UPDATE batches SET rows_accepted = ?, rows_duplicate = ? WHERE batch_id = ?",
                     [accepted, duplicates, batch_id],
                 )
@@ -324,17 +340,35 @@ class Store:
         return batch_id, accepted, duplicates
 
     def record_failed_batch(
-        self, *, kind: str, source: str, file_name: str | None, sha256: str, who: str | None,
+        self,
+        *,
+        kind: str,
+        source: str,
+        file_name: str | None,
+        sha256: str,
+        who: str | None,
         report: dict[str, Any],
     ) -> int:
         """Record a refused file in ``batches`` (status ``failed``, no rows)."""
         now = datetime.now().replace(microsecond=0)
         with self._lock, self.cursor() as cur:
             batch_id = int(_one(cur, "SELECT nextval('batch_ids')"))
-            _run(cur, 
+            _run(
+                cur,
                 "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0, ?, ?, 'failed', ?, ?)",
-                [batch_id, kind, source, file_name, sha256, report.get("read", 0),
-                 report.get("rejected", 0), who, now, now, json.dumps(report)],
+                [
+                    batch_id,
+                    kind,
+                    source,
+                    file_name,
+                    sha256,
+                    report.get("read", 0),
+                    report.get("rejected", 0),
+                    who,
+                    now,
+                    now,
+                    json.dumps(report),
+                ],
             )
         return batch_id
 
@@ -355,11 +389,14 @@ class Store:
             _run(cur, "BEGIN TRANSACTION")
             try:
                 for table in DATA_TABLES:
-                    n = int(_one(cur, f"SELECT count(*) FROM {table} WHERE batch_id = ?", [batch_id]))
+                    n = int(
+                        _one(cur, f"SELECT count(*) FROM {table} WHERE batch_id = ?", [batch_id])
+                    )
                     if n:
                         _run(cur, f"DELETE FROM {table} WHERE batch_id = ?", [batch_id])
                         removed += n
-                _run(cur, 
+                _run(
+                    cur,
                     "UPDATE batches SET status = 'rolled_back', status_changed_at = ? "
                     "WHERE batch_id = ?",
                     [now, batch_id],
@@ -368,7 +405,9 @@ class Store:
             except BaseException:
                 _run(cur, "ROLLBACK")
                 raise
-        self.audit(who or "system", None, "rollback", detail={"batch_id": batch_id, "rows": removed})
+        self.audit(
+            who or "system", None, "rollback", detail={"batch_id": batch_id, "rows": removed}
+        )
         return removed
 
     # --- audit --------------------------------------------------------------------------
@@ -384,11 +423,19 @@ class Store:
     ) -> None:
         """Append one event to the audit log (there is no update or delete)."""
         with self._lock, self.cursor() as cur:
-            _run(cur, 
+            _run(
+                cur,
                 "INSERT INTO audit_log (logged_at, who, role, event, page, detail, purpose) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [datetime.now(), who, role, event, page,
-                 json.dumps(dict(detail or {}), default=str), purpose],
+                [
+                    datetime.now(),
+                    who,
+                    role,
+                    event,
+                    page,
+                    json.dumps(dict(detail or {}), default=str),
+                    purpose,
+                ],
             )
 
     def audit_log(self, limit: int = 1000) -> pd.DataFrame:

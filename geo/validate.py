@@ -26,7 +26,7 @@ EXCEL_SERIAL_RANGE = (32874.0, 73415.0)
 EARLIEST_DATE = pd.Timestamp("2000-01-01")
 
 
-class FileRefused(ValueError):
+class FileRefusedError(ValueError):
     """The whole file is refused; nothing from it is stored.
 
     The message states a rule and never quotes file content.
@@ -82,13 +82,13 @@ def decode_text(data: bytes) -> tuple[bytes, str]:
 
     Raises
     ------
-    FileRefused
+    FileRefusedError
         Empty, binary or undecodable files.
     """
     if not data.strip():
-        raise FileRefused("the file is empty")
+        raise FileRefusedError("the file is empty")
     if b"\x00" in data[:65536]:
-        raise FileRefused("the file is binary, not text (is it a spreadsheet saved as .csv?)")
+        raise FileRefusedError("the file is binary, not text (is it a spreadsheet saved as .csv?)")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
         encoding = "utf-8 with byte-order mark"
@@ -102,8 +102,9 @@ def decode_text(data: bytes) -> tuple[bytes, str]:
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise FileRefused(
-            f"the file is neither UTF-8 nor Windows-1252 text (undecodable byte at offset {exc.start})"
+        raise FileRefusedError(
+            "the file is neither UTF-8 nor Windows-1252 text "
+            f"(undecodable byte at offset {exc.start})"
         ) from None
     return text.encode("utf-8"), "windows-1252"
 
@@ -127,10 +128,10 @@ def read_csv_strings(data: bytes, issues: RowIssues) -> tuple[pd.DataFrame, npt.
     try:
         header = next(iter(pd.read_csv(io.BytesIO(header_line), header=None, dtype=str).values))
     except Exception:
-        raise FileRefused("the header row cannot be read") from None
+        raise FileRefusedError("the header row cannot be read") from None
     names = [str(h).strip() for h in header]
     if len(set(names)) != len(names):
-        raise FileRefused("the header has repeated column names")
+        raise FileRefusedError("the header has repeated column names")
     bad: list[int | None] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -157,9 +158,9 @@ def read_csv_strings(data: bytes, issues: RowIssues) -> tuple[pd.DataFrame, npt.
             bad.clear()
             table = parse(threads=False)
     except pa.ArrowInvalid:
-        raise FileRefused("the file is not valid CSV") from None
+        raise FileRefusedError("the file is not valid CSV") from None
     if table.num_rows == 0 and not bad:
-        raise FileRefused("the file has a header but no data rows")
+        raise FileRefusedError("the file has a header but no data rows")
     n_total = table.num_rows + len(bad)
     all_rows = np.arange(2, n_total + 2, dtype=np.int64)
     if bad:
@@ -174,7 +175,9 @@ def read_csv_strings(data: bytes, issues: RowIssues) -> tuple[pd.DataFrame, npt.
     return frame, rows
 
 
-def read_excel_strings(data: bytes, issues: RowIssues) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
+def read_excel_strings(
+    data: bytes, issues: RowIssues
+) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
     """Read the first sheet of an XLSX workbook as strings.
 
     Date cells become ISO 8601 text (``YYYY-MM-DD HH:MM:SS``); numbers become text, so
@@ -183,9 +186,9 @@ def read_excel_strings(data: bytes, issues: RowIssues) -> tuple[pd.DataFrame, np
     try:
         frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=object, engine="openpyxl")
     except Exception:
-        raise FileRefused("the file cannot be read as an Excel workbook") from None
+        raise FileRefusedError("the file cannot be read as an Excel workbook") from None
     if frame.empty:
-        raise FileRefused("the workbook has a header but no data rows")
+        raise FileRefusedError("the workbook has a header but no data rows")
     out = pd.DataFrame(index=frame.index)
     for col in frame.columns:
         s = frame[col]
@@ -206,7 +209,9 @@ def _excel_cell_text(value: object) -> str:
     return str(value)
 
 
-def read_table(data: bytes, file_name: str, issues: RowIssues) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
+def read_table(
+    data: bytes, file_name: str, issues: RowIssues
+) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
     """Read a CSV or XLSX partner file as strings with file row numbers."""
     if file_name.lower().endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04":
         return read_excel_strings(data, issues)
@@ -271,7 +276,7 @@ def nhs_number_valid(numbers: npt.NDArray[np.str_]) -> npt.NDArray[np.bool_]:
     weights = np.arange(10, 1, -1)
     check = 11 - (digits[:, :9] * weights).sum(axis=1) % 11
     check = np.where(check == 11, 0, check)
-    return (check != 10) & (check == digits[:, 9])
+    return np.asarray((check != 10) & (check == digits[:, 9]), dtype=bool)
 
 
 # --- values ------------------------------------------------------------------------------
@@ -358,9 +363,7 @@ def coordinate_rules(
     missing = ~(np.isfinite(lat) & np.isfinite(lng))
     zero = ~missing & (lat == 0) & (lng == 0)
     bng = ~missing & ~zero & (np.abs(lat) > 1000) & (np.abs(lng) > 1000)
-    swapped = (
-        ~missing & ~zero & ~bng & (lat >= -9) & (lat <= 2.5) & (lng >= 49) & (lng <= 61)
-    )
+    swapped = ~missing & ~zero & ~bng & (lat >= -9) & (lat <= 2.5) & (lng >= 49) & (lng <= 61)
     out_of_range = ~missing & ~zero & ~bng & ~swapped & ((np.abs(lat) > 90) | (np.abs(lng) > 180))
     rule[out_of_range] = "coordinates out of range"
     rule[swapped] = "latitude and longitude look swapped"

@@ -16,10 +16,12 @@ st.write(
     "Upload a partner file, check it, then confirm. A refused file changes nothing; "
     "the data already live stay live."
 )
-kind = st.selectbox("Kind of file", KINDS, key="ingest_kind",
-                    format_func=ingest_panel.KIND_LABELS.__getitem__)
-upload = st.file_uploader("File (CSV, XLSX or GeoJSON)", type=["csv", "xlsx", "geojson", "json"],
-                          key="ingest_file")
+kind = st.selectbox(
+    "Kind of file", KINDS, key="ingest_kind", format_func=ingest_panel.KIND_LABELS.__getitem__
+)
+upload = st.file_uploader(
+    "File (CSV, XLSX or GeoJSON)", type=["csv", "xlsx", "geojson", "json"], key="ingest_file"
+)
 if upload is not None:
     ingest_panel.check_and_confirm(store, config, kind, upload.name, upload.getvalue())
 

@@ -48,7 +48,9 @@ def current_identity(config: Config) -> Identity:
     if config.app.demo or config.app.allow_local_real_data:
         return Identity("local-user", ("analyst", "admin"), True)
     return Identity(
-        "local-user", (), True,
+        "local-user",
+        (),
+        True,
         "real data are not shown without login; configure [auth] or enable local mode",
     )
 

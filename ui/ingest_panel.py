@@ -33,15 +33,21 @@ def show_report(report: IngestReport) -> None:
     cols = st.columns(4)
     for col, (label, n) in zip(
         cols,
-        (("Read", report.read), ("Accepted", report.accepted), ("Rejected", report.rejected),
-         ("Duplicates", report.duplicates)),
+        (
+            ("Read", report.read),
+            ("Accepted", report.accepted),
+            ("Rejected", report.rejected),
+            ("Duplicates", report.duplicates),
+        ),
         strict=True,
     ):
         col.metric(label, f"{n:,}")
     if report.reasons or report.duplicate_reasons:
         reasons = [{"outcome": "rejected", "rule": k, "rows": v} for k, v in report.reasons.items()]
-        reasons += [{"outcome": "duplicate", "rule": k, "rows": v}
-                    for k, v in report.duplicate_reasons.items()]
+        reasons += [
+            {"outcome": "duplicate", "rule": k, "rows": v}
+            for k, v in report.duplicate_reasons.items()
+        ]
         st.dataframe(reasons, hide_index=True, width="stretch")
     for warning in report.warnings:
         st.caption(f"Note: {warning}")
@@ -59,8 +65,9 @@ def check_and_confirm(store: Store, config: Config, kind: str, name: str, data: 
         st.session_state[key] = ingest_bytes(store, config, area, kind, data, name, dry_run=True)
     report: IngestReport = st.session_state[key]
     show_report(report)
-    if report.status == "checked" and st.button("Confirm ingest", type="primary",
-                                                key=f"confirm-{digest}"):
+    if report.status == "checked" and st.button(
+        "Confirm ingest", type="primary", key=f"confirm-{digest}"
+    ):
         who = st.session_state.get("user_id", "local-user")
         final = ingest_bytes(store, config, area, kind, data, name, who=who)
         st.session_state[key] = final

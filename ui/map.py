@@ -35,7 +35,10 @@ def selected_cell_from_event(event: dict[str, Any] | None, res: int) -> str | No
 def show_map(m: folium.Map, key: str, height: int = 560) -> dict[str, Any] | None:
     """Render a map and return its click events only (no pan/zoom reruns)."""
     result: dict[str, Any] | None = st_folium(
-        m, key=key, height=height, use_container_width=True,
+        m,
+        key=key,
+        height=height,
+        use_container_width=True,
         returned_objects=["last_object_clicked"],
     )
     return result

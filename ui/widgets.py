@@ -41,7 +41,9 @@ def filter_sidebar(months: list[str], role: str, config: Config) -> None:
         st.header("Filters")
         if months:
             chosen = st.select_slider(
-                "Months", options=months, value=tuple(st.session_state[state.KEY_MONTHS]),
+                "Months",
+                options=months,
+                value=tuple(st.session_state[state.KEY_MONTHS]),
                 key="months_slider",
             )
             st.session_state[state.KEY_MONTHS] = tuple(chosen)
@@ -55,8 +57,12 @@ def filter_sidebar(months: list[str], role: str, config: Config) -> None:
             "Hexagon resolution",
             options=resolutions,
             key=state.KEY_RES,
-            format_func=lambda r: {7: "7 (about 5 km²)", 8: "8 (about 0.7 km²)",
-                                   9: "9 (about 0.1 km²)", 10: "10 (about 0.015 km²)"}[r],
+            format_func=lambda r: {
+                7: "7 (about 5 km²)",
+                8: "8 (about 0.7 km²)",
+                9: "9 (about 0.1 km²)",
+                10: "10 (about 0.015 km²)",
+            }[r],
             help="Finer resolutions are available to analysts only.",
         )
 
@@ -71,5 +77,9 @@ def kpi_tiles(kpis: pd.DataFrame, role: str, config: Config) -> None:
         delta = None
         if not shown.startswith("fewer") and not prev_shown.startswith("fewer"):
             delta = f"{cur - prev:+,.0f} vs previous period"
-        col.metric(label, shown, delta=delta, delta_color="inverse" if key != "youth_work_hours"
-                   else "normal")
+        col.metric(
+            label,
+            shown,
+            delta=delta,
+            delta_color="inverse" if key != "youth_work_hours" else "normal",
+        )

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from geo.validate import FileRefused, RowIssues, personal_data_columns
+from geo.validate import FileRefusedError, RowIssues, personal_data_columns
 
 Locate = Literal["required", "optional", "none"]
 
@@ -80,12 +80,13 @@ def check_header(
     """
     missing = [c for c in required if c not in columns]
     if missing:
-        raise FileRefused(f"not a {format_name} file: missing column(s) {', '.join(missing)}")
+        raise FileRefusedError(f"not a {format_name} file: missing column(s) {', '.join(missing)}")
     unknown = [c for c in columns if c not in known]
     pii = personal_data_columns(unknown)
     if pii:
-        raise FileRefused(
-            f"column(s) {', '.join(pii)} look like personal data; remove them and send the file again"
+        raise FileRefusedError(
+            f"column(s) {', '.join(pii)} look like personal data; "
+            "remove them and send the file again"
         )
     if unknown:
         issues.warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
@@ -123,10 +124,16 @@ def stable_row_ids(
     if coordinates:
         for col in coordinates:
             sub[col] = np.round(pd.to_numeric(sub[col], errors="coerce").to_numpy(), 6)
-    h1 = pd.util.hash_pandas_object(sub, index=False, hash_key="placesafe-rowid1").to_numpy()
-    h2 = pd.util.hash_pandas_object(sub, index=False, hash_key="placesafe-rowid2").to_numpy()
+    h1 = np.asarray(
+        pd.util.hash_pandas_object(sub, index=False, hash_key="placesafe-rowid1"), dtype=np.uint64
+    )
+    h2 = np.asarray(
+        pd.util.hash_pandas_object(sub, index=False, hash_key="placesafe-rowid2"), dtype=np.uint64
+    )
     occurrence = pd.DataFrame({"a": h1, "b": h2}).groupby(["a", "b"], sort=False).cumcount()
-    return prefix + pd.Series(hex64(h1)) + pd.Series(hex64(h2)) + "-" + occurrence.astype(str)
+    text = np.char.add(np.char.add(prefix, hex64(h1)), hex64(h2))
+    ids: pd.Series = pd.Series(text, dtype=str) + "-" + occurrence.astype(str).to_numpy()
+    return ids
 
 
 def hex64(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.str_]:

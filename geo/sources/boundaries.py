@@ -18,7 +18,7 @@ import shapely
 
 from geo.area import WGS84, StudyArea
 from geo.sources.base import Parsed
-from geo.validate import FileRefused, RowIssues
+from geo.validate import FileRefusedError, RowIssues
 
 
 def parse_boundary(data: bytes, issues: RowIssues, area: StudyArea) -> Parsed:
@@ -26,13 +26,13 @@ def parse_boundary(data: bytes, issues: RowIssues, area: StudyArea) -> Parsed:
     try:
         frame = gpd.read_file(io.BytesIO(data))
     except Exception:
-        raise FileRefused("the file cannot be read as GeoJSON") from None
+        raise FileRefusedError("the file cannot be read as GeoJSON") from None
     if frame.empty:
-        raise FileRefused("the GeoJSON has no features")
+        raise FileRefusedError("the GeoJSON has no features")
     frame = frame.set_crs(WGS84) if frame.crs is None else frame.to_crs(WGS84)
     code_cols = [c for c in frame.columns if str(c).upper().endswith("CD")]
     if not code_cols:
-        raise FileRefused("the GeoJSON has no *CD code column")
+        raise FileRefusedError("the GeoJSON has no *CD code column")
     code_col = code_cols[0]
     name_col = code_col[:-2] + ("NM" if code_col.endswith("CD") else "nm")
     kind = code_col[:-2].lower()

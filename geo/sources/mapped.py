@@ -44,7 +44,7 @@ from geo.schema import (
 )
 from geo.sources.base import AdapterContext, Parsed, reject
 from geo.validate import (
-    FileRefused,
+    FileRefusedError,
     RowIssues,
     parse_datetimes,
     parse_numbers,
@@ -68,25 +68,72 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 #: Fields a profile may map to, per kind.
 FIELDS: dict[str, tuple[str, ...]] = {
     "missing": (
-        "episode_id", "child_id", "reported_at", "returned_at", "latitude", "longitude",
-        "home_area", "school_urn", "looked_after", "age_band", "sex", "ethnicity", "rhi_status",
-        "rhi_completed_at", "rhi_themes", "risk_level",
+        "episode_id",
+        "child_id",
+        "reported_at",
+        "returned_at",
+        "latitude",
+        "longitude",
+        "home_area",
+        "school_urn",
+        "looked_after",
+        "age_band",
+        "sex",
+        "ethnicity",
+        "rhi_status",
+        "rhi_completed_at",
+        "rhi_themes",
+        "risk_level",
     ),
     "youth_sessions": (
-        "session_id", "team", "started_at", "ended_at", "latitude", "longitude", "area_wkt",
-        "contacts", "referrals",
+        "session_id",
+        "team",
+        "started_at",
+        "ended_at",
+        "latitude",
+        "longitude",
+        "area_wkt",
+        "contacts",
+        "referrals",
     ),
     "incidents": (
-        "incident_id", "occurred_at", "category", "latitude", "longitude", "age_band", "sex",
-        "ethnicity", "weapon", "location_type",
+        "incident_id",
+        "occurred_at",
+        "category",
+        "latitude",
+        "longitude",
+        "age_band",
+        "sex",
+        "ethnicity",
+        "weapon",
+        "location_type",
     ),
 }
 #: Columns that hold identifiers or codes and may contain digit runs (skip value scan).
-_NO_VALUE_SCAN = {"latitude", "longitude", "reported_at", "returned_at", "rhi_completed_at",
-                  "started_at", "ended_at", "occurred_at", "contacts", "referrals", "area_wkt"}
+_NO_VALUE_SCAN = {
+    "latitude",
+    "longitude",
+    "reported_at",
+    "returned_at",
+    "rhi_completed_at",
+    "started_at",
+    "ended_at",
+    "occurred_at",
+    "contacts",
+    "referrals",
+    "area_wkt",
+}
 
-_YES = {"y": True, "yes": True, "true": True, "1": True,
-        "n": False, "no": False, "false": False, "0": False}
+_YES = {
+    "y": True,
+    "yes": True,
+    "true": True,
+    "1": True,
+    "n": False,
+    "no": False,
+    "false": False,
+    "0": False,
+}
 _SEX_SYNONYMS = {"m": "male", "f": "female", "u": "unknown", "not known": "unknown"}
 _LSOA = re.compile(r"^[EW]0[01]\d{6}$")
 
@@ -97,40 +144,43 @@ def load_profile(kind: str, path: Path | None = None) -> dict[str, Any]:
     try:
         profile = tomllib.loads(Path(chosen).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise FileRefused("the column-mapping profile cannot be read") from exc
+        raise FileRefusedError("the column-mapping profile cannot be read") from exc
     if profile.get("kind") != kind:
-        raise FileRefused(f"the column-mapping profile is not for '{kind}'")
+        raise FileRefusedError(f"the column-mapping profile is not for '{kind}'")
     columns = profile.get("columns")
     if not isinstance(columns, dict):
-        raise FileRefused("the column-mapping profile has no [columns] table")
+        raise FileRefusedError("the column-mapping profile has no [columns] table")
     unknown = set(columns) - set(FIELDS[kind])
     if unknown:
-        raise FileRefused(f"the profile maps unknown field(s): {', '.join(sorted(unknown))}")
+        raise FileRefusedError(f"the profile maps unknown field(s): {', '.join(sorted(unknown))}")
     missing = [f for f in REQUIRED[kind] if f not in columns]
     if missing:
-        raise FileRefused(f"the profile does not map required field(s): {', '.join(missing)}")
+        raise FileRefusedError(f"the profile does not map required field(s): {', '.join(missing)}")
     return profile
 
 
-def _check_columns(frame: pd.DataFrame, columns: dict[str, str], kind: str,
-                   issues: RowIssues) -> None:
-    missing = [f"{c} ({f})" for f, c in columns.items() if c not in frame.columns
-               and f in REQUIRED[kind]]
+def _check_columns(
+    frame: pd.DataFrame, columns: dict[str, str], kind: str, issues: RowIssues
+) -> None:
+    missing = [
+        f"{c} ({f})" for f, c in columns.items() if c not in frame.columns and f in REQUIRED[kind]
+    ]
     if missing:
-        raise FileRefused(f"missing required column(s): {', '.join(missing)}")
+        raise FileRefusedError(f"missing required column(s): {', '.join(missing)}")
     mapped = set(columns.values())
     unknown = [c for c in frame.columns if c not in mapped]
     pii = personal_data_columns(unknown)
     if pii:
-        raise FileRefused(
-            f"column(s) {', '.join(pii)} look like personal data; remove them and send the file again"
+        raise FileRefusedError(
+            f"column(s) {', '.join(pii)} look like personal data; "
+            "remove them and send the file again"
         )
     scan = [c for f, c in columns.items() if f not in _NO_VALUE_SCAN and c in frame.columns]
     scan += unknown
     hits = personal_data_values(frame, scan)
     if hits:
         described = ", ".join(f"{col} ({what})" for col, what in hits)
-        raise FileRefused(f"personal data found in column(s) {described}; the file is refused")
+        raise FileRefusedError(f"personal data found in column(s) {described}; the file is refused")
     if unknown:
         issues.warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
 
@@ -167,8 +217,9 @@ class _Rows:
         )
 
 
-def _dates(out: _Rows, field: str, column: str, required: bool, fmt: str,
-           now: pd.Timestamp) -> None:
+def _dates(
+    out: _Rows, field: str, column: str, required: bool, fmt: str, now: pd.Timestamp
+) -> None:
     """Parse a date column in place, rejecting rows by the rule they break."""
     parsed, precision, rule = parse_datetimes(out.out[field].astype(str), fmt, now=now)
     out.out[field] = parsed
@@ -212,30 +263,49 @@ def _missing(
     r: _Rows, columns: dict[str, str], source: str, ctx: AdapterContext, fmt: str
 ) -> Parsed:
     if ctx.pseudonym_key is None:
-        raise FileRefused("no pseudonym key is configured; missing episodes cannot be ingested")
+        raise FileRefusedError(
+            "no pseudonym key is configured; missing episodes cannot be ingested"
+        )
     _dates(r, "reported_at", columns["reported_at"], True, fmt, ctx.now)
     _dates(r, "returned_at", columns.get("returned_at", "returned_at"), False, fmt, ctx.now)
-    _dates(r, "rhi_completed_at", columns.get("rhi_completed_at", "rhi_completed_at"), False,
-           fmt, ctx.now)
+    _dates(
+        r,
+        "rhi_completed_at",
+        columns.get("rhi_completed_at", "rhi_completed_at"),
+        False,
+        fmt,
+        ctx.now,
+    )
     o = r.out
-    r.reject((o["returned_at"] < o["reported_at"]).to_numpy(),
-             columns.get("returned_at", "returned_at"), "return before the report")
+    r.reject(
+        (o["returned_at"] < o["reported_at"]).to_numpy(),
+        columns.get("returned_at", "returned_at"),
+        "return before the report",
+    )
     for field, allowed, syn in (
-        ("age_band", AGE_BANDS, None), ("sex", SEXES, _SEX_SYNONYMS),
-        ("ethnicity", ETHNIC_GROUPS, None), ("rhi_status", RHI_STATUSES, None),
+        ("age_band", AGE_BANDS, None),
+        ("sex", SEXES, _SEX_SYNONYMS),
+        ("ethnicity", ETHNIC_GROUPS, None),
+        ("rhi_status", RHI_STATUSES, None),
         ("risk_level", RISK_LEVELS, None),
     ):
         values, bad = _vocab(r.out[field], allowed, syn)
         r.out[field] = values
         r.reject(bad, columns.get(field, field), "value not in the allowed list")
     looked = r.out["looked_after"].str.lower().map(_YES)
-    r.reject(((r.out["looked_after"] != "") & looked.isna()).to_numpy(),
-             columns.get("looked_after", "looked_after"), "expected Y or N")
+    r.reject(
+        ((r.out["looked_after"] != "") & looked.isna()).to_numpy(),
+        columns.get("looked_after", "looked_after"),
+        "expected Y or N",
+    )
     themes = r.out["rhi_themes"].str.lower().str.replace(" ", "")
     exploded = themes.str.split(";").explode()
     bad_theme = exploded[(exploded != "") & ~exploded.isin(RHI_THEMES)]
-    r.reject(r.out.index.isin(bad_theme.index), columns.get("rhi_themes", "rhi_themes"),
-             "theme code not in the allowed list")
+    r.reject(
+        r.out.index.isin(bad_theme.index),
+        columns.get("rhi_themes", "rhi_themes"),
+        "theme code not in the allowed list",
+    )
     home = r.out["home_area"]
     valid_home = home.str.match(_LSOA.pattern) | (home == "")
     cell_like = home.str.fullmatch(r"[0-9a-f]{15}") & ~valid_home
@@ -246,8 +316,11 @@ def _missing(
             res = hexes.cell_resolution(hexes.str_to_cells(home.iloc[idx[ok]]))
             good = idx[ok][res <= 7]
             valid_home.iloc[good] = True
-    r.reject(~valid_home.to_numpy(), columns.get("home_area", "home_area"),
-             "home area must be an LSOA code or an H3 cell at resolution 7 or coarser")
+    r.reject(
+        ~valid_home.to_numpy(),
+        columns.get("home_area", "home_area"),
+        "home area must be an LSOA code or an H3 cell at resolution 7 or coarser",
+    )
     o = r.out
     looked_after = o["looked_after"].str.lower().map(_YES)
     out = pd.DataFrame(
@@ -281,19 +354,28 @@ def _youth_sessions(
     _dates(r, "ended_at", columns["ended_at"], True, fmt, ctx.now)
     o = r.out
     hours = (o["ended_at"] - o["started_at"]).dt.total_seconds() / 3600
-    r.reject(((hours <= 0) | (hours > 24)).to_numpy(), columns["ended_at"],
-             "session must end after it starts and last at most 24 hours")
+    r.reject(
+        ((hours <= 0) | (hours > 24)).to_numpy(),
+        columns["ended_at"],
+        "session must end after it starts and last at most 24 hours",
+    )
     wkt = r.out["area_wkt"]
     geoms = np.full(len(wkt), None, dtype=object)
     has_wkt = (wkt != "").to_numpy()
     if has_wkt.any():
         geoms[has_wkt] = shapely.from_wkt(wkt[has_wkt].to_numpy(), on_invalid="ignore")
     polygonal = np.array(
-        [g is not None and g.geom_type in ("Polygon", "MultiPolygon") and g.is_valid
-         for g in geoms], dtype=bool,
+        [
+            g is not None and g.geom_type in ("Polygon", "MultiPolygon") and g.is_valid
+            for g in geoms
+        ],
+        dtype=bool,
     )
-    r.reject(has_wkt & ~polygonal, columns.get("area_wkt", "area_wkt"),
-             "area is not a valid WKT polygon in lon/lat")
+    r.reject(
+        has_wkt & ~polygonal,
+        columns.get("area_wkt", "area_wkt"),
+        "area is not a valid WKT polygon in lon/lat",
+    )
     keep_geoms = geoms[np.asarray(has_wkt & polygonal | ~has_wkt)]
     no_place = ~np.isfinite(r.out["lat"].to_numpy()) & np.array([g is None for g in keep_geoms])
     r.reject(no_place, columns.get("latitude", "latitude"), "no point and no area")
@@ -329,11 +411,11 @@ def _youth_sessions(
             "lng": lng,
         }
     )
-    extra = {}
+    extra: dict[str, pd.DataFrame] = {}
     if area_rows:
-        cells = pd.concat(area_rows, ignore_index=True)
-        cells.insert(0, "source", source)
-        extra["youth_session_cells"] = cells
+        area_cells = pd.concat(area_rows, ignore_index=True)
+        area_cells.insert(0, "source", source)
+        extra["youth_session_cells"] = area_cells
     return Parsed("youth_sessions", source, out, r.rows, locate="required", extra=extra)
 
 
@@ -345,7 +427,8 @@ def _incidents(
     r.out["category"] = cat
     r.reject(bad, columns["category"], "category not in the canonical list")
     for field, allowed, syn in (
-        ("age_band", AGE_BANDS, None), ("sex", SEXES, _SEX_SYNONYMS),
+        ("age_band", AGE_BANDS, None),
+        ("sex", SEXES, _SEX_SYNONYMS),
         ("ethnicity", ETHNIC_GROUPS, None),
     ):
         values, badv = _vocab(r.out[field], allowed, syn)

@@ -120,7 +120,11 @@ def parse_street(
         }
     )
     out, rows = reject(
-        out, rows, out["occurred_at"].isna().to_numpy(), "Month", "not a valid month (YYYY-MM)",
+        out,
+        rows,
+        out["occurred_at"].isna().to_numpy(),
+        "Month",
+        "not a valid month (YYYY-MM)",
         issues,
     )
     month_ok = out["occurred_at"]
@@ -137,15 +141,16 @@ def parse_stop_search(
 ) -> Parsed:
     """Parse a data.police.uk stop-and-search file (see module docstring)."""
     check_header(
-        list(frame.columns), STOP_SEARCH_REQUIRED, STOP_SEARCH_COLUMNS, issues,
+        list(frame.columns),
+        STOP_SEARCH_REQUIRED,
+        STOP_SEARCH_COLUMNS,
+        issues,
         "police.uk stop and search",
     )
     for col in STOP_SEARCH_COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
-    ids = stable_row_ids(
-        frame, STOP_SEARCH_COLUMNS, "ss-", coordinates=("Latitude", "Longitude")
-    )
+    ids = stable_row_ids(frame, STOP_SEARCH_COLUMNS, "ss-", coordinates=("Latitude", "Longitude"))
     stamps = pd.to_datetime(frame["Date"].str.strip(), format="ISO8601", utc=True, errors="coerce")
     local = stamps.dt.tz_convert("Europe/London").dt.tz_localize(None)
 
@@ -176,8 +181,12 @@ def parse_stop_search(
         }
     )
     out, rows = reject(
-        out, rows, out["searched_at"].isna().to_numpy(), "Date",
-        "not a valid ISO 8601 date-time", issues,
+        out,
+        rows,
+        out["searched_at"].isna().to_numpy(),
+        "Date",
+        "not a valid ISO 8601 date-time",
+        issues,
     )
     when = out["searched_at"]
     bad_time = ((when > ctx.now) | (when < EARLIEST_DATE)).to_numpy()

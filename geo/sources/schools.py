@@ -22,7 +22,7 @@ import pandas as pd
 
 from geo.area import from_bng
 from geo.sources.base import AdapterContext, Parsed, reject
-from geo.validate import FileRefused, RowIssues, parse_numbers
+from geo.validate import FileRefusedError, RowIssues, parse_numbers
 
 _LAYOUTS: dict[str, dict[str, str]] = {
     "gias": {
@@ -45,8 +45,13 @@ _LAYOUTS: dict[str, dict[str, str]] = {
         "x": "X",
         "y": "Y",
     },
-    "directory": {"slug": "slug", "name": "name", "phase": "phase", "lat": "latitude",
-                  "lng": "longitude"},
+    "directory": {
+        "slug": "slug",
+        "name": "name",
+        "phase": "phase",
+        "lat": "latitude",
+        "lng": "longitude",
+    },
 }
 
 _PHASES = {
@@ -83,7 +88,7 @@ def detect_layout(columns: list[str]) -> str:
     for name, cols in _LAYOUTS.items():
         if all(c in columns for c in cols.values()):
             return name
-    raise FileRefused(
+    raise FileRefusedError(
         "not a recognised schools file: expected GIAS (URN, EstablishmentName, ..., Easting, "
         "Northing), EduBase (URN, Establishment name, ..., X, Y) or a directory (slug, name, "
         "phase, latitude, longitude)"
@@ -103,7 +108,8 @@ def parse_schools(
     def text(key: str) -> pd.Series:
         if key not in cols:
             return pd.Series([None] * len(frame), dtype=object)
-        return frame[cols[key]].str.strip().replace({"": None, "NA": None})
+        values = frame[cols[key]].str.strip()
+        return values.astype(object).where(~values.isin(["", "NA"]), None)
 
     if layout == "directory":
         lat = parse_numbers(frame[cols["lat"]])
@@ -138,7 +144,11 @@ def parse_schools(
         }
     )
     out, rows = reject(
-        out, rows, out["school_id"].isna().to_numpy(), cols.get("urn", "slug"), "no school id",
+        out,
+        rows,
+        out["school_id"].isna().to_numpy(),
+        cols.get("urn", "slug"),
+        "no school id",
         issues,
     )
     out, rows = reject(
