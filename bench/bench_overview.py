@@ -1,0 +1,76 @@
+"""Benchmark: Overview page at res 10 on the demo borough.
+
+Targets (issue 2): server-side rerun under 1 s with the store warm; map payload
+(the folium HTML that st_folium sends to the browser) under 2 MB.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from _common import ROOT, print_table
+
+
+def main(runs: int = 5) -> None:
+    from geo import layers, overview
+    from geo.demo import build_demo
+    from geo.maps import build_map
+    from geo.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        build = build_demo(Path(tmp) / "demo", seed=0)
+        config = build.config
+        os.environ["PLACESAFE_CONFIG"] = str(build.out_dir / "placesafe.toml")
+        from geo.area import load_study_area
+
+        area = load_study_area(config.study_area)
+        with Store(config.store_path) as store:
+            months = overview.available_months(store)
+            f = overview.Filters(months[-12], months[-1])
+            rows = []
+            for res in (8, 9, 10):
+                t = time.perf_counter()
+                hex_layers = (
+                    layers.incident_layer(overview.incident_counts(store, res, f), "analyst",
+                                          res, config),
+                    layers.missing_layer(overview.missing_found_counts(store, min(res, 9), f),
+                                         "analyst", min(res, 9), config),
+                    layers.youth_work_layer(overview.youth_work_cells(store, min(res, 9), f)),
+                )
+                markers = layers.school_markers(overview.schools(store))
+                m = build_map(area.centre, area.bounds, area.boundary, hex_layers, markers)
+                html = m.get_root().render()
+                cold = time.perf_counter() - t
+                n_cells = len(hex_layers[0].geojson["features"])
+                rows.append({"res": res, "incident cells": n_cells,
+                             "layers+map build s": round(cold, 3),
+                             "payload MB": round(len(html.encode()) / 1e6, 2),
+                             "target MB": 2.0})
+        store = None
+
+        from streamlit.testing.v1 import AppTest
+
+        entry = ROOT / "tests" / "app" / "app_entry.py"
+        at = AppTest.from_file(str(entry), default_timeout=120)
+        at.query_params["res"] = "10"
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - t)
+        assert not at.exception
+    print_table(rows)
+    print()
+    print_table([{"benchmark": "Overview rerun, res 10, warm (AppTest)", "runs": runs,
+                  "median s": round(statistics.median(times), 3),
+                  "max s": round(max(times), 3), "target s": 1.0}])
+
+
+if __name__ == "__main__":
+    main()
