@@ -29,6 +29,9 @@ COUNT_PALETTE: tuple[str, ...] = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#
 MISSING_PALETTE: tuple[str, ...] = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 WITHHELD_COLOUR = "#9e9e9e"
 OSM_ATTRIBUTION = "&copy; OpenStreetMap contributors"
+#: Where the browser finds the vendored Leaflet (``static/leaflet``, served by Streamlit's
+#: static file serving), relative to the st_folium component's iframe. No CDN is used.
+LEAFLET_BASE = "../../app/static/leaflet"
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,7 @@ def build_map(
     layers: Sequence[HexLayer],
     schools: Sequence[tuple[float, float, str, bool]] = (),
     tiles: str = "OpenStreetMap",
+    leaflet_base: str = LEAFLET_BASE,
 ) -> folium.Map:
     """Build the folium map.
 
@@ -228,8 +232,14 @@ def build_map(
         School markers; names are escaped here.
     tiles : str
         ``"OpenStreetMap"``, ``"none"`` (offline rooms) or a tile URL template.
+    leaflet_base : str
+        URL folder of the vendored ``leaflet.js`` and ``leaflet.css``. folium's other
+        default assets (jQuery, Bootstrap, Font Awesome) are not needed and not loaded,
+        so the map needs no network but for its tiles.
     """
     m = folium.Map(location=list(centre), tiles=None, prefer_canvas=True, control_scale=True)
+    m.default_js = [("leaflet", f"{leaflet_base}/leaflet.js")]
+    m.default_css = [("leaflet_css", f"{leaflet_base}/leaflet.css")]
     if tiles.lower() == "openstreetmap":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(m)
     elif tiles.lower() != "none":

@@ -69,6 +69,7 @@ def filter_sidebar(months: list[str], role: str, config: Config) -> None:
 
 def kpi_tiles(kpis: pd.DataFrame, role: str, config: Config) -> None:
     """Headline figures with change against the previous equal period."""
+    st.caption("Headline figures · change against the previous period of equal length")
     cols = st.columns(len(KPI_LABELS))
     for col, (key, label) in zip(cols, KPI_LABELS.items(), strict=True):
         cur, prev = float(kpis.loc[key, "current"]), float(kpis.loc[key, "previous"])
@@ -76,7 +77,7 @@ def kpi_tiles(kpis: pd.DataFrame, role: str, config: Config) -> None:
         prev_shown = disclose_total(prev, role, config)
         delta = None
         if not shown.startswith("fewer") and not prev_shown.startswith("fewer"):
-            delta = f"{cur - prev:+,.0f} vs previous period"
+            delta = f"{cur - prev:+,.0f}"
         col.metric(
             label,
             shown,

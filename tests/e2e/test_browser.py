@@ -1,0 +1,275 @@
+"""The one real-browser test: start the app, open it in Debian's chromium, check the map.
+
+Starts ``streamlit run app.py`` on a free loopback port with the demo configuration, drives
+/usr/bin/chromium through Playwright (``playwright install`` cannot download browsers here) and
+checks that the st_folium frame holds a Leaflet map, that the page shows the synthetic-data
+banner and that no exception reached the page.
+
+Every request that does not go to the app's own server is aborted, so the result is the same
+with or without internet access: the map must work offline (tiles are not asserted on, but
+Leaflet itself must be served by the app, not a CDN). Blocked URLs, failed requests and browser
+console errors are listed in the failure message; the server log is in
+``test-results/e2e-server.log`` and a screenshot in ``test-results/overview.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+
+pytestmark = pytest.mark.e2e
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+APP = Path(__file__).resolve().parents[2] / "app.py"
+RESULTS = REPO_ROOT / "test-results"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HEALTH_TIMEOUT_S = 120
+MAP_TIMEOUT_S = 90
+# st_folium renders a v1 custom component: an iframe titled "streamlit_folium.st_folium"
+# that itself carries data-testid="stCustomComponentV1" in Streamlit 1.67.
+MAP_IFRAME = (
+    'iframe[title*="streamlit_folium"], '
+    'iframe[data-testid="stCustomComponentV1"], '
+    '[data-testid="stCustomComponentV1"] iframe'
+)
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+# Streamlit marks the app root with the script state: initial, running, notRunning, ...
+APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+IDLE_SETTLE_S = 1.5
+SETTLED_TIMEOUT_MS = 15_000
+
+
+def _on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} not found (apt-get install chromium)"
+    if _on_ci():
+        pytest.fail(f"{reason}; CI=true, so the browser test must run", pytrace=False)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _tail(path: Path, chars: int = 4000) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[-chars:]
+    except OSError:
+        return "<no server log>"
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(
+                f"streamlit exited with code {proc.returncode} before it was healthy:\n"
+                + _tail(log),
+                pytrace=False,
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                if resp.status == 200 and resp.read().strip() == b"ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{url} did not answer ok within {HEALTH_TIMEOUT_S} s:\n{_tail(log)}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    # The server runs in its own session/process group: stop it and anything it started.
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except (ProcessLookupError, PermissionError):
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+
+
+def _wait_idle(page: Page, deadline: float) -> None:
+    """Wait until the script has been idle for IDLE_SETTLE_S without interruption."""
+    idle_since: float | None = None
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        if page.locator(APP_IDLE).count():
+            idle_since = idle_since or now
+            if now - idle_since >= IDLE_SETTLE_S:
+                return
+        else:
+            idle_since = None
+        page.wait_for_timeout(250)
+    pytest.fail(f"the app script was still running after {MAP_TIMEOUT_S} s", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """Base URL of a running app; the server is always stopped afterwards."""
+    _require_chromium()  # no point starting the server when there is no browser
+    assert APP.is_file(), f"app not found: {APP}"
+    RESULTS.mkdir(exist_ok=True)
+    log_path = RESULTS / "e2e-server.log"
+    port = _free_port()
+    env = dict(os.environ)
+    env.pop("PLACESAFE_CONFIG", None)  # the embedded demo configuration
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_healthy(proc, f"{base}/_stcore/health", log_path)
+            yield base + "/"
+        finally:
+            _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    _require_chromium()
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def test_overview_shows_map_without_errors(server: str, browser: Browser) -> None:
+    blocked: list[str] = []
+    blocked_scripts: list[str] = []
+    failed: list[str] = []
+    console: list[str] = []
+
+    def only_local(route: Route) -> None:
+        request = route.request
+        if urlsplit(request.url).hostname in LOCAL_HOSTS:
+            route.continue_()
+            return
+        blocked.append(request.url)
+        if request.resource_type == "script":
+            # st_folium loads its scripts in sequence and gives up on the first failure.
+            blocked_scripts.append(request.url)
+        route.abort()
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.route("**/*", only_local)
+    page = context.new_page()
+    page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console.append(f"page error: {e}"))
+    exceptions = page.locator('[data-testid="stException"]')
+    map_iframe = page.locator(MAP_IFRAME).first
+    leaflet = map_iframe.content_frame.locator(".leaflet-container")
+
+    def diagnostics() -> str:
+        parts = []
+        if exceptions.count():
+            parts.append("exceptions on the page:")
+            parts.extend(f"  {t}" for t in exceptions.all_inner_texts())
+        if blocked:
+            parts.append("blocked non-local requests (must be served by the app):")
+            parts.extend(f"  {u}" for u in dict.fromkeys(blocked))
+        if failed:
+            parts.append("failed requests:")
+            parts.extend(f"  {u}" for u in dict.fromkeys(failed))
+        if console:
+            parts.append("browser console errors:")
+            parts.extend(f"  {m}" for m in console[:20])
+        return "\n".join(parts)
+
+    try:
+        page.goto(server, wait_until="domcontentloaded", timeout=60_000)
+        deadline = time.monotonic() + MAP_TIMEOUT_S
+        # Wait for the map, failing early on what would stop it from ever appearing.
+        while True:
+            if exceptions.count():
+                pytest.fail(f"exception before the map rendered\n{diagnostics()}", pytrace=False)
+            if blocked_scripts:
+                page.wait_for_timeout(500)  # collect the rest of the story for the message
+                pytest.fail(f"map scripts not served by the app\n{diagnostics()}", pytrace=False)
+            # The component gives its iframe a height only once Leaflet has drawn the map.
+            if map_iframe.count() and leaflet.count() and map_iframe.is_visible():
+                break
+            if time.monotonic() > deadline:
+                found = "an empty st_folium iframe" if map_iframe.count() else "no st_folium iframe"
+                pytest.fail(
+                    f"no rendered .leaflet-container within {MAP_TIMEOUT_S} s ({found})\n"
+                    + diagnostics(),
+                    pytrace=False,
+                )
+            page.wait_for_timeout(250)
+
+        # Let the script run (and any rerun st_folium triggers) finish, so that an exception
+        # raised after the map is drawn is not missed.
+        _wait_idle(page, deadline)
+        expect(page.get_by_text(re.compile("synthetic", re.IGNORECASE)).first).to_be_visible(
+            timeout=SETTLED_TIMEOUT_MS
+        )
+        assert exceptions.count() == 0, f"exception shown on the page\n{diagnostics()}"
+        assert "Traceback" not in page.locator("body").inner_text()
+    finally:
+        RESULTS.mkdir(exist_ok=True)
+        try:
+            page.screenshot(path=str(RESULTS / "overview.png"), full_page=True)
+        finally:
+            context.close()

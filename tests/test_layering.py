@@ -1,0 +1,141 @@
+"""The geo/ layering rule (DESIGN.md §1), checked on the source with ``ast``.
+
+ruff's TID251 bans streamlit, streamlit_folium and folium in geo/, but ruff can only lift the
+whole rule for a file, so geo/maps.py (allowed folium) would escape the streamlit ban there.
+This test closes that gap and also covers imports hidden from ruff (``importlib.import_module``).
+A second test imports every geo module in a fresh interpreter and checks that Streamlit was not
+pulled in indirectly.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+GEO = REPO_ROOT / "geo"
+
+#: Top-level modules geo/ may never import.
+BANNED_IN_GEO = frozenset({"streamlit", "streamlit_folium"})
+#: Top-level modules only the named geo/ files (relative to geo/) may import.
+RESTRICTED_IN_GEO = {"folium": frozenset({"maps.py"})}
+
+
+def _top(module: str) -> str:
+    return module.split(".", 1)[0]
+
+
+def _imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, module) for every absolute import, including dynamic ``import_module("x")``."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and node.module:
+                found.append((node.lineno, node.module))
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            first = node.args[0]
+            if (
+                name in {"import_module", "__import__"}
+                and isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+            ):
+                found.append((node.lineno, first.value))
+    return found
+
+
+def layering_violations(source: str, relpath: str) -> list[str]:
+    """Violations of the geo/ import rule in ``source``; ``relpath`` is relative to geo/."""
+    tree = ast.parse(source, filename=f"geo/{relpath}")
+    problems: list[str] = []
+    for line, module in _imported_modules(tree):
+        top = _top(module)
+        if top in BANNED_IN_GEO:
+            problems.append(f"geo/{relpath}:{line} imports {module} (never allowed in geo/)")
+        elif top in RESTRICTED_IN_GEO and relpath not in RESTRICTED_IN_GEO[top]:
+            allowed = ", ".join(f"geo/{p}" for p in sorted(RESTRICTED_IN_GEO[top]))
+            problems.append(f"geo/{relpath}:{line} imports {module} (only {allowed} may)")
+    return problems
+
+
+def _geo_files() -> list[Path]:
+    return sorted(p for p in GEO.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+# --- the checker itself ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "relpath", "expected"),
+    [
+        ("import streamlit as st\n", "hotspots.py", 1),
+        ("from streamlit.components.v1 import html\n", "hotspots.py", 1),
+        ("from streamlit_folium import st_folium\n", "maps.py", 1),
+        ("import streamlit\n", "maps.py", 1),  # the gap ruff cannot express
+        ("import folium\n", "hotspots.py", 1),
+        ("from folium.plugins import HeatMap\n", "sources/police.py", 1),
+        ("def f():\n    import streamlit\n", "store.py", 1),  # nested imports count
+        ("import importlib\nimportlib.import_module('streamlit')\n", "store.py", 1),
+        ("__import__('folium')\n", "store.py", 1),
+        ("import folium\nfrom folium import GeoJson\n", "maps.py", 0),
+        ("import numpy as np\nfrom . import hexes\nfrom .maps import x\n", "hotspots.py", 0),
+        ("import foliumx\nimport streamlitish\n", "hotspots.py", 0),  # prefix is not a match
+        ("import os, streamlit, folium\n", "config.py", 2),
+    ],
+)
+def test_checker_on_fake_sources(source: str, relpath: str, expected: int) -> None:
+    assert len(layering_violations(source, relpath)) == expected
+
+
+def test_checker_reports_file_and_line() -> None:
+    (problem,) = layering_violations("'''doc'''\n\nimport streamlit as st\n", "demo.py")
+    assert problem.startswith("geo/demo.py:3 imports streamlit")
+
+
+# --- the real package --------------------------------------------------------------------------
+
+
+def test_geo_package_exists() -> None:
+    # Guards against the layering test passing vacuously on an empty or moved package.
+    assert (GEO / "__init__.py").is_file()
+    assert _geo_files(), "no .py files found under geo/"
+
+
+def test_geo_respects_layering() -> None:
+    problems: list[str] = []
+    for path in _geo_files():
+        rel = path.relative_to(GEO).as_posix()
+        problems.extend(layering_violations(path.read_text(encoding="utf-8"), rel))
+    assert not problems, "geo/ layering violated:\n" + "\n".join(problems)
+
+
+_IMPORT_ALL = """
+import importlib, pkgutil, sys
+import geo
+names = [m.name for m in pkgutil.walk_packages(geo.__path__, "geo.")
+         if not m.name.endswith("__main__")]
+for name in names:
+    importlib.import_module(name)
+leaked = sorted(m for m in sys.modules if m.split(".")[0] in {"streamlit", "streamlit_folium"})
+assert not leaked, f"importing geo pulled in: {leaked[:5]}"
+print(len(names))
+"""
+
+
+def test_importing_geo_does_not_load_streamlit() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORT_ALL],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
