@@ -20,7 +20,7 @@ from geo import hexes
 from geo.area import StudyArea
 from geo.config import Config, ConfigError
 from geo.schema import KIND_TABLES, TABLE_ID_COLUMNS
-from geo.sources import boundaries, mapped, police_uk, schools
+from geo.sources import area_stats, boundaries, mapped, police_uk, schools
 from geo.sources.base import AdapterContext, Parsed
 from geo.store import Store
 from geo.validate import FileRefusedError, RowIssues, coordinate_rules, read_table
@@ -60,6 +60,7 @@ class IngestReport:
     error: str | None = None
     batch_id: int | None = None
     table: str | None = None
+    unit: str = "rows"
 
     @property
     def ok(self) -> bool:
@@ -81,6 +82,7 @@ class IngestReport:
             "warnings": self.warnings,
             "error": self.error,
             "batch_id": self.batch_id,
+            "unit": self.unit,
             "issues": self.issues.head(MAX_ISSUES_SHOWN).to_dict(orient="records"),
         }
 
@@ -95,7 +97,7 @@ class IngestReport:
             )
         verb = "would be accepted" if self.status == "checked" else "accepted"
         text = (
-            f"{self.file_name}: {self.read:,} rows read, {self.accepted:,} {verb}, "
+            f"{self.file_name}: {self.read:,} {self.unit} read, {self.accepted:,} {verb}, "
             f"{self.rejected:,} rejected, {self.duplicates:,} duplicates"
         )
         if self.batch_id is not None:
@@ -115,6 +117,8 @@ def _parse(
         return police_uk.parse_stop_search(frame, rows, issues, ctx)
     if kind == "schools":
         return schools.parse_schools(frame, rows, issues, ctx)
+    if kind == "area_stats":
+        return area_stats.parse_area_stats(frame, rows, issues)
     if kind in ("missing", "youth_sessions", "incidents"):
         return mapped.parse_mapped(kind, frame, rows, issues, ctx)
     raise FileRefusedError(f"unknown kind '{kind}'")
@@ -135,8 +139,7 @@ def _locate(parsed: Parsed, issues: RowIssues, area: StudyArea, res: int) -> Par
     rule[outside] = OUTSIDE_AREA
     for r in pd.unique(rule[rule != ""]):
         mask = rule == r
-        column = "Latitude/Longitude"
-        issues.add(rows[mask], column, str(r))
+        issues.add(rows[mask], parsed.coordinate_columns, str(r))
     keep = rule == ""
     frame = frame.loc[keep].reset_index(drop=True)
     rows = rows[keep]
@@ -257,6 +260,7 @@ def ingest_bytes(
     report.reasons = {str(k): int(v) for k, v in found["rule"].value_counts().items()}
     report.warnings = issues.warnings
     report.table = parsed.table
+    report.unit = parsed.unit
 
     id_col = TABLE_ID_COLUMNS[parsed.table]
     repeated = parsed.frame.duplicated(id_col, keep="first").to_numpy()
@@ -283,7 +287,8 @@ def ingest_bytes(
         who=who,
         tables=tables,
         report={"reasons": report.reasons, "warnings": report.warnings},
-        replace_source=parsed.table == "areas",
+        replace_source=parsed.table in ("areas", "area_stats"),
+        rows_duplicate_in_file=in_file_dups,
     )
     if stored_dups:
         report.duplicate_reasons[ALREADY_STORED] = stored_dups

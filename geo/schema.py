@@ -180,6 +180,7 @@ KIND_TABLES: Final[dict[str, str]] = {
     "missing": "missing_episodes",
     "youth_sessions": "youth_sessions",
     "boundary": "areas",
+    "area_stats": "area_stats",
 }
 
 #: Record-id column of each table (unique within ``source``).
@@ -190,4 +191,5 @@ TABLE_ID_COLUMNS: Final[dict[str, str]] = {
     "missing_episodes": "episode_id",
     "youth_sessions": "session_id",
     "areas": "area_code",
+    "area_stats": "stat_id",
 }

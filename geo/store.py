@@ -86,6 +86,10 @@ CREATE TABLE IF NOT EXISTS areas (
     batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, area_code VARCHAR NOT NULL,
     name VARCHAR, area_kind VARCHAR NOT NULL, geometry_wkb BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS area_stats (
+    batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, stat_id VARCHAR NOT NULL,
+    area_code VARCHAR NOT NULL, measure VARCHAR NOT NULL, value DOUBLE NOT NULL
+);
 CREATE SEQUENCE IF NOT EXISTS audit_ids START 1;
 CREATE TABLE IF NOT EXISTS audit_log (
     event_id BIGINT PRIMARY KEY DEFAULT nextval('audit_ids'),
@@ -108,6 +112,7 @@ DATA_TABLES: tuple[str, ...] = (
     "youth_sessions",
     "youth_session_cells",
     "areas",
+    "area_stats",
 )
 
 
@@ -205,8 +210,11 @@ class Store:
 
     def data_version(self) -> str:
         """A string that changes whenever live data change (for cache keys)."""
+        # The live count matters: a rollback within the same second as the ingest
+        # leaves max(batch_id), count(*) and max(status_changed_at) unchanged.
         row = self.scalar(
             "SELECT coalesce(max(batch_id), 0) || ':' || count(*) || ':' || "
+            "count(*) FILTER (WHERE status = 'live') || ':' || "
             "coalesce(CAST(max(status_changed_at) AS VARCHAR), '') FROM batches"
         )
         return str(row)
@@ -252,6 +260,7 @@ class Store:
         tables: Mapping[str, pd.DataFrame],
         report: dict[str, Any],
         replace_source: bool = False,
+        rows_duplicate_in_file: int = 0,
     ) -> tuple[int, int, int]:
         """Store one ingest batch atomically, de-duplicating on (source, record id).
 
@@ -264,10 +273,14 @@ class Store:
         replace_source : bool
             Used for reference tables (areas): earlier live rows with the same
             record ids are superseded instead of the new ones being dropped.
+        rows_duplicate_in_file : int
+            Rows the caller already dropped as repeats within the file; added to the
+            batch's ``rows_duplicate`` so that read = accepted + rejected + duplicates.
 
         Returns
         -------
         (batch_id, accepted, duplicates)
+            ``duplicates`` counts rows already in the store (not the in-file repeats).
         """
         now = datetime.now().replace(microsecond=0)
         names = list(tables)
@@ -331,7 +344,7 @@ class Store:
                 _run(
                     cur,
                     "UPDATE batches SET rows_accepted = ?, rows_duplicate = ? WHERE batch_id = ?",
-                    [accepted, duplicates, batch_id],
+                    [accepted, duplicates + rows_duplicate_in_file, batch_id],
                 )
                 _run(cur, "COMMIT")
             except BaseException:

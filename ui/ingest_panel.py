@@ -19,6 +19,7 @@ KIND_LABELS = {
     "missing": "Missing episodes (mapped CSV/XLSX)",
     "youth_sessions": "Youth-work sessions (mapped CSV/XLSX)",
     "boundary": "Boundaries: ONS/GLA GeoJSON",
+    "area_stats": "Area statistics: IMD, population, census (CSV by ONS code)",
 }
 
 

@@ -56,6 +56,10 @@ class Parsed:
         table has no cells at all.
     extra : dict of DataFrame
         Child tables (for example the cells an area-based youth session covered).
+    coordinate_columns : str
+        The file's coordinate column(s), named in coordinate findings.
+    unit : str
+        What the report counts: ``rows``, or ``values`` for wide area tables.
     """
 
     table: str
@@ -65,6 +69,8 @@ class Parsed:
     locate: Locate = "required"
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    coordinate_columns: str = "Latitude/Longitude"
+    unit: str = "rows"
 
 
 def check_header(
