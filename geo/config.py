@@ -162,6 +162,13 @@ def _int(section: dict[str, Any], key: str, default: int, lo: int, hi: int) -> i
     return value
 
 
+def _bool(section: dict[str, Any], key: str, default: bool) -> bool:
+    value = section.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key} must be true or false (unquoted)")
+    return value
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Read a configuration file.
 
@@ -183,6 +190,9 @@ def load_config(path: str | Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"configuration file is not valid TOML: {exc}") from exc
     base = chosen.parent
+    for section in ("store", "study_area", "grid", "disclosure", "pseudonyms", "app", "access"):
+        if section in raw and not isinstance(raw[section], dict):
+            raise ConfigError(f"[{section}] must be a table")
 
     store = raw.get("store", {})
     area = raw.get("study_area")
@@ -214,6 +224,10 @@ def load_config(path: str | Path | None = None) -> Config:
         if premises
         else None,
     )
+    if disclosure.partnership_max_resolution > disclosure.analyst_max_resolution:
+        raise ConfigError(
+            "disclosure.partnership_max_resolution must not be finer than analyst_max_resolution"
+        )
 
     pseu = raw.get("pseudonyms", {})
     key_file = pseu.get("key_file")
@@ -224,8 +238,8 @@ def load_config(path: str | Path | None = None) -> Config:
 
     app_raw = raw.get("app", {})
     app = AppConfig(
-        demo=bool(app_raw.get("demo", False)),
-        allow_local_real_data=bool(app_raw.get("allow_local_real_data", False)),
+        demo=_bool(app_raw, "demo", False),
+        allow_local_real_data=_bool(app_raw, "allow_local_real_data", False),
         tiles=str(app_raw.get("tiles", "OpenStreetMap")),
         idle_timeout_minutes=_int(app_raw, "idle_timeout_minutes", 30, 1, 24 * 60),
     )

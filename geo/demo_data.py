@@ -61,7 +61,7 @@ REPEAT_MISSING_EPISODES: Final = 3
 REPEAT_MISSING_DAYS: Final = 90
 
 #: File names written by :func:`generate_demo_files`.
-DEMO_FILES: Final[tuple[str, ...]] = (
+GENERATED_FILES: Final[tuple[str, ...]] = (
     "incidents.csv",
     "missing_episodes.csv",
     "youth_sessions.csv",
@@ -310,20 +310,22 @@ _OUTSIDE_SHARE: Final = 0.025  # background points moved just outside the bounda
 _OUTSIDE_MAX_M: Final = 100.0
 _PLANT_RADIUS_M: Final = 60.0  # planted points lie this close to their cell centre
 _N_CHAINS: Final = 25
-_CHAIN_RADIUS_M: Final = 150.0
+_CHAIN_RADIUS_M: Final = 100.0  # follow-on incidents lie this close to their seed
+_CHAIN_DECAY_DAYS: Final = 2.5  # e-folding time of the near-repeat triggering kernel
 _N_CHILDREN: Final = 350
 _N_REPEAT_CHILDREN: Final = 25
 _MIN_PLANT_SPACING_M: Final = 1000.0
-_GAP_CLEARANCE_M: Final = 1200.0  # no Fri/Sat/Sun session this close to the gap cell
+_GAP_CLEARANCE_M: Final = 1200.0  # Fri/Sat/Sun sessions past 17:00 keep this far from the gap
 _HOME_RADIUS_M: Final = 30.0
 #: Planted monthly counts: persistent (and fading, while live) cells get a base
 #: plus Poisson(extra) incidents a month; the emerging cell gets first, first+step,
-#: ... in the last six months; the fading cell stops after this many months.
+#: ... in the last six months; the fading cell declines linearly from START to END.
 _PERSISTENT_BASE: Final = 11.0
 _PERSISTENT_EXTRA: Final = 3.0
 _EMERGING_FIRST: Final = 7.0
 _EMERGING_STEP: Final = 2.0
-_FADING_MONTHS: Final = 15
+_FADING_START: Final = 26.0
+_FADING_END: Final = 11.0
 
 
 # ============================================================================ CRS
@@ -773,10 +775,10 @@ def _make_schools(rng: np.random.Generator) -> _Schools:
     for j, nm in enumerate(names):
         if "Church of England" in nm or "Catholic Primary" in nm:
             types[j] = "Voluntary aided school"
-        elif nm.endswith("Primary Academy"):
-            types[j] = "Academy converter" if types[j] not in ("Academy sponsor led",) else types[j]
+        elif nm.endswith("Primary Academy") and not types[j].startswith("Academy"):
+            types[j] = "Academy converter"
     phases = [s[2] for s in _OTHER_SCHOOLS] + ["Primary"] * len(_PRIMARY_NAMES)
-    # Sort by a random key so that URNs do not give away the school's kind.
+    # Shuffle before numbering so that URNs do not give away the school's kind.
     order = rng.permutation(total)
     urns = np.array([str(_FIRST_URN + k) for k in range(total)], dtype=object)
     return _Schools(
@@ -844,9 +846,11 @@ def _park_outlines_bng() -> list[shapely.Polygon]:
 
 
 def _fixed_weekend_geoms() -> list[shapely.Geometry]:
-    """Fixed (place-based) locations of the Fri/Sat/Sun youth sessions, BNG."""
-    geoms: list[shapely.Geometry] = [shapely.Point(*_place(n)) for n in _WEEKEND_PLACES]
-    return geoms + list(_park_outlines_bng())
+    """Fixed locations (BNG) of Fri/Sat/Sun youth sessions that run past 17:00.
+
+    The Parks team's weekend sessions end by 16:00, so they are not listed.
+    """
+    return [shapely.Point(*_place(n)) for n in _WEEKEND_PLACES]
 
 
 def _place(name: str) -> tuple[float, float]:
@@ -888,11 +892,25 @@ def _pick(
         ok &= np.hypot(cand_x - tx, cand_y - ty) >= min_d
     hit = np.flatnonzero(ok)
     if hit.size == 0:
-        raise RuntimeError("could not place the planted signals for this seed")
+        raise _PlacementError("could not place the planted signals")
     return int(hit[0])
 
 
+class _PlacementError(RuntimeError):
+    """The planted signals did not fit with one draw of candidate cells."""
+
+
 def _make_layout(rng: np.random.Generator, schools: _Schools) -> _Layout:
+    """Choose the planted cells; redraw candidates (deterministically) if they do not fit."""
+    for _ in range(20):
+        try:
+            return _try_layout(rng, schools)
+        except _PlacementError:
+            continue
+    raise RuntimeError("could not place the planted signals for this seed")
+
+
+def _try_layout(rng: np.random.Generator, schools: _Schools) -> _Layout:
     """Choose the planted cells, spaced >= 1 km apart and >= 400 m from the edge."""
     # Candidates near activity: the background mixture, snapped to res-9 centres.
     x, y, comp = _background_points(rng, 4000)
@@ -927,11 +945,6 @@ def _make_layout(rng: np.random.Generator, schools: _Schools) -> _Layout:
     gap = site(i)
     taken.append((gap.x, gap.y))
     far_gap = np.hypot(cx - gap.x, cy - gap.y) >= _GAP_CLEARANCE_M
-    sites: list[_Site] = []
-    for _ in range(4):  # two more persistent, then emerging, then fading
-        i = _pick(cx, cy, taken, _MIN_PLANT_SPACING_M, far_gap & typical)
-        sites.append(site(i))
-        taken.append((cx[i], cy[i]))
     # School-journey hotspot: a cell 150-250 m from one secondary school.
     sec = np.flatnonzero(schools.mask("Secondary", "All-through"))
     sj_index, sj_site = -1, None
@@ -945,15 +958,19 @@ def _make_layout(rng: np.random.Generator, schools: _Schools) -> _Layout:
         ok = (d_school <= 250.0) & (d_school >= 100.0) & (_edge_distance(pcx, pcy) >= 300.0)
         for tx, ty in taken:
             ok &= np.hypot(pcx - tx, pcy - ty) >= _MIN_PLANT_SPACING_M
-        ok &= np.hypot(pcx - gap.x, pcy - gap.y) >= _GAP_CLEARANCE_M
         hit = np.flatnonzero(ok)
         if hit.size:
             j = int(hit[0])
             sj_index, sj_site = int(k), _Site(int(pc[j]), float(pcx[j]), float(pcy[j]))
             break
     if sj_site is None:
-        raise RuntimeError("could not place the school-journey hotspot for this seed")
+        raise _PlacementError("could not place the school-journey hotspot")
     taken.append((sj_site.x, sj_site.y))
+    sites: list[_Site] = []
+    for _ in range(4):  # two more persistent, then emerging, then fading
+        i = _pick(cx, cy, taken, _MIN_PLANT_SPACING_M, far_gap & typical)
+        sites.append(site(i))
+        taken.append((cx[i], cy[i]))
     # Missing found-location hotspot: near a town centre or transport hub.
     busy = np.isin(kinds[comp], ("town_centre", "transport"))
     i = _pick(cx, cy, taken, _MIN_PLANT_SPACING_M, busy)
@@ -1081,10 +1098,11 @@ def _planted_incidents(rng: np.random.Generator, cal: _Calendar, lay: _Layout) -
     x, y = _points_in_cell(rng, lay.emerging, t.size, _PLANT_RADIUS_M)
     out.append(_events(rng, x, y, t, "hotspot", {"robbery": 2.0, "knife_crime": 2.5}))
 
-    # Fading: strong for the first 15 months, then gone.
-    live = months < _FADING_MONTHS - 1
-    base = np.where(live, _PERSISTENT_BASE, np.where(months == _FADING_MONTHS - 1, 4.0, 0.0))
-    counts = _monthly(rng, base, np.where(live, _PERSISTENT_EXTRA, 0.0))
+    # Fading: a hot spot every month, but declining steadily from very strong to
+    # moderate, so that Esri's categories read it as Diminishing (hot in >= 90 % of
+    # steps, significant downward trend) or, if the last month drops out, Historical.
+    base = np.linspace(_FADING_START, _FADING_END, months.size)
+    counts = _monthly(rng, base, _PERSISTENT_EXTRA)
     t = _sample_minutes(rng, w_bg, counts, cal)
     x, y = _points_in_cell(rng, lay.fading, t.size, _PLANT_RADIUS_M)
     out.append(_events(rng, x, y, t, "hotspot", {"violence_without_injury": 2.0}))
@@ -1112,7 +1130,7 @@ def _planted_incidents(rng: np.random.Generator, cal: _Calendar, lay: _Layout) -
 
 
 def _chains(rng: np.random.Generator, bg: _Events, lay: _Layout) -> tuple[_Events, int]:
-    """Near-repeat chains: 2-5 follow-on incidents within 150 m and 14 days of a seed."""
+    """Near-repeat chains: 2-5 follow-on incidents within 100 m and 14 days of a seed."""
     planted = [lay.gap, *lay.persistent, lay.emerging, lay.fading, lay.school_journey]
     ok = bg.t <= (_N_DAYS - NEAR_REPEAT_DAYS - 1) * _MINUTES_PER_DAY
     ok &= _inside(_boundary_bng(), bg.x, bg.y)
@@ -1127,10 +1145,12 @@ def _chains(rng: np.random.Generator, bg: _Events, lay: _Layout) -> tuple[_Event
     n_follow = rng.integers(2, 6, _N_CHAINS)
     src = np.repeat(seeds, n_follow)
     dx, dy = _disk(rng, src.size, _CHAIN_RADIUS_M)
-    # Self-exciting: offsets decay roughly exponentially (mean 3 days), within 14 days.
+    # Self-exciting: the triggering kernel decays exponentially in time (truncated at
+    # 14 days), so most follow-on incidents come within a few days of the seed.
     span = NEAR_REPEAT_DAYS - 0.05
     u = rng.random(src.size)
-    off_days = -3.0 * np.log1p(-u * (1.0 - np.exp(-span / 3.0)))
+    tau = _CHAIN_DECAY_DAYS
+    off_days = -tau * np.log1p(-u * (1.0 - np.exp(-span / tau)))
     t = bg.t[src] + 60 + np.floor(off_days * _MINUTES_PER_DAY).astype(np.int64)
     t = np.minimum(t, bg.t[src] + NEAR_REPEAT_DAYS * _MINUTES_PER_DAY - 1)
     t = np.minimum(t, _END_MINUTE)
@@ -1413,7 +1433,7 @@ class _Slot:
     contacts_mean: float
 
 
-#: Fixed places of Friday/Saturday/Sunday sessions (the gap cell keeps 1.2 km away).
+#: Fixed places of Fri/Sat/Sun sessions running past 17:00 (the gap cell keeps away).
 _WEEKEND_PLACES: Final[tuple[str, ...]] = ("Broadway town centre", "Market Square town centre")
 
 

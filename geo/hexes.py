@@ -103,7 +103,10 @@ def cells_to_str(cells: npt.ArrayLike) -> npt.NDArray[np.str_]:
 def str_to_cells(cells: Iterable[str]) -> CellArray:
     """Integer cells for H3 hex strings; raises ``ValueError`` on an invalid cell."""
     values = [int(c, 16) for c in cells]
-    arr = np.array(values, dtype=np.uint64)
+    try:
+        arr = np.array(values, dtype=np.uint64)
+    except OverflowError:  # negative or wider than 64 bits
+        raise ValueError("not a valid H3 cell") from None
     if arr.size and not all(h3i.is_valid_cell(int(v)) for v in np.unique(arr)):
         raise ValueError("not a valid H3 cell")
     return arr

@@ -38,7 +38,7 @@ def pseudonymise(values: pd.Series, key: bytes, namespace: str = "") -> pd.Serie
     """
     if len(key) < 32:
         raise ValueError("the pseudonym key must be at least 32 bytes")
-    text = values.astype(str).str.strip()
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
     uniques = pd.unique(text.to_numpy())
     prefix = namespace.encode() + b"\x1f"
     mapping = {

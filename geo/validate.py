@@ -132,6 +132,9 @@ def read_csv_strings(data: bytes, issues: RowIssues) -> tuple[pd.DataFrame, npt.
     names = [str(h).strip() for h in header]
     if len(set(names)) != len(names):
         raise FileRefusedError("the header has repeated column names")
+    if not utf8.partition(b"\n")[2].strip():
+        # checked here: pyarrow cannot skip the header of a file that is only a header
+        raise FileRefusedError("the file has a header but no data rows")
     bad: list[int | None] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -164,9 +167,9 @@ def read_csv_strings(data: bytes, issues: RowIssues) -> tuple[pd.DataFrame, npt.
     n_total = table.num_rows + len(bad)
     all_rows = np.arange(2, n_total + 2, dtype=np.int64)
     if bad:
-        # pyarrow numbers rows with the header as row 1 when the header is parsed;
-        # we skipped it, so its numbers are one short.
-        bad_rows = np.array([int(b) + 1 for b in bad if b is not None], dtype=np.int64)
+        # pyarrow reports the physical line number counting the skipped header as
+        # line 1, which is already the file row number.
+        bad_rows = np.array([int(b) for b in bad if b is not None], dtype=np.int64)
         issues.add(bad_rows, "*", "wrong number of fields")
         rows = np.setdiff1d(all_rows, bad_rows, assume_unique=True)[: table.num_rows]
     else:

@@ -154,4 +154,9 @@ def parse_schools(
     out, rows = reject(
         out, rows, out["name"].isna().to_numpy(), cols["name"], "no school name", issues
     )
-    return Parsed("schools", f"schools_{layout}", out, rows, locate="required")
+    coordinates = (
+        f"{cols['lat']}/{cols['lng']}" if layout == "directory" else f"{cols['x']}/{cols['y']}"
+    )
+    return Parsed(
+        "schools", f"schools_{layout}", out, rows, locate="required", coordinate_columns=coordinates
+    )
