@@ -320,12 +320,12 @@ _HOME_RADIUS_M: Final = 30.0
 #: Planted monthly counts: persistent (and fading, while live) cells get a base
 #: plus Poisson(extra) incidents a month; the emerging cell gets first, first+step,
 #: ... in the last six months; the fading cell declines linearly from START to END.
-_PERSISTENT_BASE: Final = 11.0
+_PERSISTENT_BASE: Final = 18.0
 _PERSISTENT_EXTRA: Final = 3.0
-_EMERGING_FIRST: Final = 7.0
-_EMERGING_STEP: Final = 2.0
-_FADING_START: Final = 26.0
-_FADING_END: Final = 11.0
+_EMERGING_FIRST: Final = 10.0
+_EMERGING_STEP: Final = 3.0
+_FADING_START: Final = 30.0
+_FADING_END: Final = 18.0
 
 
 # ============================================================================ CRS

@@ -58,7 +58,7 @@ def _check_res(res: int) -> str:
     return f"cell_{res}"
 
 
-def _category_sql(categories: tuple[str, ...]) -> tuple[str, list[object]]:
+def category_sql(categories: tuple[str, ...]) -> tuple[str, list[object]]:
     if not categories:
         return "", []
     marks = ", ".join("?" for _ in categories)
@@ -82,7 +82,7 @@ def incident_counts(store: Store, res: int, filters: Filters) -> pd.DataFrame:
     """Incidents per cell at ``res`` in the period: columns ``cell`` (uint64), ``count``."""
     col = _check_res(res)
     start, end = filters.bounds()
-    cat_sql, cat_params = _category_sql(filters.categories)
+    cat_sql, cat_params = category_sql(filters.categories)
     return store.query(
         f"SELECT {col} AS cell, count(*) AS count FROM incidents "
         f"WHERE occurred_at >= ? AND occurred_at < ?{cat_sql} AND {col} IS NOT NULL "
@@ -143,7 +143,7 @@ def kpis(store: Store, filters: Filters) -> pd.DataFrame:
     rows = {}
     for label, f in (("current", filters), ("previous", filters.previous())):
         start, end = f.bounds()
-        cat_sql, cat_params = _category_sql(f.categories)
+        cat_sql, cat_params = category_sql(f.categories)
         inc = store.query(
             "SELECT count(*) AS incidents, count(*) FILTER (category = 'knife_crime') AS knife, "
             "count(*) FILTER (category = 'harmful_sexual_behaviour') AS hsb "

@@ -169,7 +169,7 @@ def _check_columns(
         raise FileRefusedError(f"missing required column(s): {', '.join(missing)}")
     mapped = set(columns.values())
     unknown = [c for c in frame.columns if c not in mapped]
-    pii = personal_data_columns(unknown)
+    pii = personal_data_columns(frame.columns)
     if pii:
         raise FileRefusedError(
             f"column(s) {', '.join(pii)} look like personal data; "
@@ -183,6 +183,11 @@ def _check_columns(
         raise FileRefusedError(f"personal data found in column(s) {described}; the file is refused")
     if unknown:
         issues.warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
+
+
+def _coordinate_columns(columns: dict[str, str]) -> str:
+    """The file's latitude/longitude column names, for coordinate findings."""
+    return f"{columns.get('latitude', 'latitude')}/{columns.get('longitude', 'longitude')}"
 
 
 def _get(frame: pd.DataFrame, columns: dict[str, str], name: str) -> pd.Series:
@@ -344,7 +349,14 @@ def _missing(
             "lng": o["lng"],
         }
     )
-    return Parsed("missing_episodes", source, out, r.rows, locate="optional")
+    return Parsed(
+        "missing_episodes",
+        source,
+        out,
+        r.rows,
+        locate="optional",
+        coordinate_columns=_coordinate_columns(columns),
+    )
 
 
 def _youth_sessions(
@@ -416,7 +428,15 @@ def _youth_sessions(
         area_cells = pd.concat(area_rows, ignore_index=True)
         area_cells.insert(0, "source", source)
         extra["youth_session_cells"] = area_cells
-    return Parsed("youth_sessions", source, out, r.rows, locate="required", extra=extra)
+    return Parsed(
+        "youth_sessions",
+        source,
+        out,
+        r.rows,
+        locate="required",
+        extra=extra,
+        coordinate_columns=_coordinate_columns(columns),
+    )
 
 
 def _incidents(
@@ -452,4 +472,11 @@ def _incidents(
             "lng": o["lng"],
         }
     )
-    return Parsed("incidents", source, out, r.rows, locate="required")
+    return Parsed(
+        "incidents",
+        source,
+        out,
+        r.rows,
+        locate="required",
+        coordinate_columns=_coordinate_columns(columns),
+    )
