@@ -252,6 +252,7 @@ def ingest_bytes(
                 who=who,
                 report=report.to_dict(),
             )
+            store.audit(who, None, "ingest_refused", detail={"kind": kind, "error": report.error})
         return report
 
     found = issues.frame()

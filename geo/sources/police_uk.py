@@ -18,7 +18,7 @@ Header (exact, as published)::
 * **Policy for a Crime ID on several rows of one file** (the same crime published
   with different map points or outcomes): the first valid row in file order is
   kept and the others are counted as duplicates under the reason
-  ``Crime ID repeated in file (first row kept)``. The location of a crime is the
+  ``record id repeated in file (first row kept)``. The location of a crime is the
   one police.uk listed first; outcomes are not analysed by PlaceSafe.
 * The free-text ``Location`` ("On or near ...") and LSOA names are not stored.
 
