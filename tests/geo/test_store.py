@@ -286,12 +286,14 @@ def test_the_audit_log_is_append_only(env: Env) -> None:
     assert env.store.audit_log(limit=1)["event"].tolist() == ["rollback"]
 
 
-def test_a_refused_or_repeated_file_writes_no_ingest_event(env: Env) -> None:
+def test_a_refused_file_is_audited_and_a_repeated_one_is_not(env: Env) -> None:
     data = incidents_csv(["Q-1"])
     env.ingest(data)
-    env.ingest(data)  # already ingested
-    env.ingest(b"")  # refused
-    assert env.store.audit_log()["event"].tolist() == ["ingest"]
+    env.ingest(data)  # already ingested: nothing happened, nothing to audit
+    env.ingest(b"")  # refused: audited, with the rule but no data
+    log = env.store.audit_log()
+    assert log["event"].tolist() == ["ingest_refused", "ingest"]
+    assert "empty" in log["detail"].iloc[0]
 
 
 # --- data_version --------------------------------------------------------------------------
