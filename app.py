@@ -44,7 +44,10 @@ widgets.synthetic_banner(config)
 if identity.local_mode and not config.app.demo:
     st.warning("Local mode on real data: no login. Bound to this computer only.")
 
-pages = [st.Page(ROOT / "pages" / "overview.py", title="Overview", icon="🗺️", default=True)]
+pages = [
+    st.Page(ROOT / "pages" / "overview.py", title="Overview", icon="🗺️", default=True),
+    st.Page(ROOT / "pages" / "hotspots.py", title="Hot spots", icon="🔥"),
+]
 if "admin" in identity.roles:
     pages.append(st.Page(ROOT / "pages" / "data.py", title="Data", icon="📥"))
 navigation = st.navigation(pages)

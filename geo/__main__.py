@@ -81,6 +81,47 @@ def _rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hotspots(args: argparse.Namespace) -> int:
+    from geo.hotspot_report import report_records, run_hotspots
+    from geo.overview import Filters, available_months
+
+    config = load_config(args.config)
+    area = load_study_area(config.study_area)
+    with Store(config.store_path, read_only=True) as store:
+        months = available_months(store)
+        if not months:
+            print("error: the store has no dated data", file=sys.stderr)
+            return 2
+        filters = Filters(args.month_from or months[0], args.month_to or months[-1])
+        report = run_hotspots(
+            store, area, args.layer, args.res, filters, args.period, args.k, not args.no_fdr
+        )
+    payload = {
+        "layer": args.layer,
+        "resolution": args.res,
+        "period": args.period,
+        "from": filters.month_from,
+        "to": filters.month_to,
+        "k": args.k,
+        "fdr": not args.no_fdr,
+        "periods": report.periods,
+        "messages": [m for m in (report.gi_message, report.emerging_message) if m],
+        "cells": report_records(report),
+    }
+    text = json.dumps(payload, indent=None if args.json else 2, default=str)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"{len(payload['cells']):,} cells written to {args.out}")
+    elif args.json:
+        print(text)
+    else:
+        for row in report.hot_list().itertuples():
+            print(f"{row.cell}  {row.category:<24} {row.finding}")
+        for message in payload["messages"]:
+            print(f"note: {message}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m geo", description="PlaceSafe command line")
@@ -110,6 +151,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("batch", type=int)
     p.add_argument("--who", default="cli")
     p.set_defaults(func=_rollback)
+
+    p = sub.add_parser("hotspots", help="Gi* and emerging hot spots per cell")
+    p.add_argument("--layer", default="incidents", choices=["incidents", "missing", "knife_crime"])
+    p.add_argument("--res", type=int, default=9, choices=[7, 8, 9, 10])
+    p.add_argument("--period", default="month", choices=["month", "quarter"])
+    p.add_argument("--from", dest="month_from", help="first month YYYY-MM (default: all)")
+    p.add_argument("--to", dest="month_to", help="last month YYYY-MM (default: all)")
+    p.add_argument("--k", type=int, default=1, choices=[1, 2])
+    p.add_argument("--no-fdr", action="store_true", help="bins without FDR correction")
+    p.add_argument("--json", action="store_true", help="per-cell results as JSON on stdout")
+    p.add_argument("--out", help="write the JSON to this file")
+    p.set_defaults(func=_hotspots)
 
     args = parser.parse_args(argv)
     try:

@@ -46,6 +46,21 @@ def sensitive_cells(config: Config, res: int) -> set[int]:
     return {int(c) for c in hexes.cells_to_parent(cells, res)}
 
 
+def check_resolution(role: str, res: int, config: Config) -> None:
+    """Raise :class:`DisclosureError` when ``res`` is finer than ``role`` may see."""
+    d = config.disclosure
+    if res > max_resolution(role, d.partnership_max_resolution, d.analyst_max_resolution):
+        raise DisclosureError(f"resolution {res} is finer than the {role} role may see")
+
+
+def sensitive_mask(cells: np.ndarray, res: int, config: Config) -> np.ndarray:
+    """Which of ``cells`` (uint64 at ``res``) contain a sensitive premise."""
+    masked = sensitive_cells(config, res)
+    return np.isin(
+        np.asarray(cells, dtype=np.uint64), np.fromiter(masked, dtype=np.uint64, count=len(masked))
+    )
+
+
 def disclose_counts(
     counts: pd.DataFrame,
     role: str,
@@ -80,14 +95,12 @@ def disclose_counts(
         When ``res`` is finer than the role's floor.
     """
     d = config.disclosure
-    if res > max_resolution(role, d.partnership_max_resolution, d.analyst_max_resolution):
-        raise DisclosureError(f"resolution {res} is finer than the {role} role may see")
+    check_resolution(role, res, config)
     cells = counts["cell"].to_numpy(dtype=np.uint64)
     raw = counts[value].to_numpy(dtype=float)
     if role == "partnership":
         shown, small = suppress_small_counts(raw, d.min_count)
-        masked = sensitive_cells(config, res)
-        sensitive = np.isin(cells, np.fromiter(masked, dtype=np.uint64, count=len(masked)))
+        sensitive = sensitive_mask(cells, res, config)
         shown[sensitive] = np.nan
         withheld = small | sensitive
         labels = np.where(

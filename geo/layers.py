@@ -7,8 +7,18 @@ import pandas as pd
 
 from geo import hexes
 from geo.config import Config
-from geo.disclosure import disclose_counts
-from geo.maps import MISSING_PALETTE, HexLayer, count_layer, outline_layer
+from geo.disclosure import check_resolution, disclose_counts, sensitive_mask
+from geo.hotspots import CATEGORY_NAMES, describe_category
+from geo.maps import (
+    EHSA_COLOURS,
+    GI_BIN_COLOURS,
+    GI_BIN_LABELS,
+    MISSING_PALETTE,
+    HexLayer,
+    category_layer,
+    count_layer,
+    outline_layer,
+)
 
 
 def incident_layer(counts: pd.DataFrame, role: str, res: int, config: Config) -> HexLayer:
@@ -89,3 +99,93 @@ def cell_summary(layers: tuple[HexLayer, ...], cell: str) -> str:
     if not parts:
         return f"Cell {cell}: nothing recorded in the shown layers for this period."
     return f"Cell {cell} — " + "; ".join(parts) + "."
+
+
+#: Class drawn grey: a sensitive cell whose result is withheld from the partnership.
+WITHHELD_CLASS = 99
+
+
+def _withhold_sensitive(
+    cells: np.ndarray, classes: np.ndarray, role: str, res: int, config: Config
+) -> np.ndarray:
+    check_resolution(role, res, config)
+    if role != "partnership":
+        return classes
+    return np.where(sensitive_mask(cells, res, config), WITHHELD_CLASS, classes)
+
+
+def gi_layer(gi: pd.DataFrame, role: str, res: int, config: Config, show: bool = True) -> HexLayer:
+    """Significant Gi* cells (bins ±1..±3) as a diverging layer.
+
+    Not-significant cells are not drawn; for the partnership role, cells holding a
+    sensitive premise are withheld.
+    """
+    sig = gi.loc[gi["bin"] != 0]
+    cells = hexes.str_to_cells(sig.index)
+    classes = _withhold_sensitive(cells, sig["bin"].to_numpy(dtype=np.int64), role, res, config)
+    labels = [
+        "withheld (sensitive premises)"
+        if c == WITHHELD_CLASS
+        else f"{GI_BIN_LABELS[c]} (z = {z:.2f})"
+        for c, z in zip(classes, sig["z"].to_numpy(), strict=True)
+    ]
+    return category_layer(
+        "Gi* hot and cold spots", cells, classes, GI_BIN_COLOURS, GI_BIN_LABELS, labels, show
+    )
+
+
+def emerging_layer(
+    result: pd.DataFrame,
+    periods: int,
+    unit: str,
+    role: str,
+    res: int,
+    config: Config,
+    show: bool = True,
+) -> HexLayer:
+    """Emerging hot spot categories (cells with a pattern only)."""
+    found = result.loc[result["code"] != 0]
+    cells = hexes.str_to_cells(found.index)
+    classes = _withhold_sensitive(cells, found["code"].to_numpy(dtype=np.int64), role, res, config)
+
+    labels = [
+        "withheld (sensitive premises)"
+        if c == WITHHELD_CLASS
+        else f"{CATEGORY_NAMES[int(c)]}: {describe_category(row, periods, unit)}"
+        for c, (_, row) in zip(classes, found.iterrows(), strict=True)
+    ]
+    return category_layer(
+        "Emerging hot spots", cells, classes, EHSA_COLOURS, CATEGORY_NAMES, labels, show
+    )
+
+
+def hot_cells_table(hot: pd.DataFrame, role: str, res: int, config: Config) -> pd.DataFrame:
+    """The list of hot cells a role may see (sensitive cells dropped for the partnership)."""
+    check_resolution(role, res, config)
+    if role != "partnership" or hot.empty:
+        return hot
+    sensitive = sensitive_mask(hexes.str_to_cells(hot["cell"]), res, config)
+    return hot.loc[~sensitive].reset_index(drop=True)
+
+
+def cell_series(
+    cube: pd.DataFrame, z: pd.DataFrame | None, cell: str, role: str, res: int, config: Config
+) -> pd.DataFrame | None:
+    """One cell's events per period (and space-time z-score) as the role may see them.
+
+    For the partnership role counts of 1 to ``min_count - 1`` become NaN and a cell
+    holding a sensitive premise returns None.
+    """
+    check_resolution(role, res, config)
+    if cell not in cube.index:
+        return None
+    cells = hexes.str_to_cells([cell])
+    if role == "partnership" and sensitive_mask(cells, res, config).any():
+        return None
+    events = cube.loc[cell].to_numpy(dtype=float)
+    if role == "partnership":
+        events = np.where((events >= 1) & (events < config.disclosure.min_count), np.nan, events)
+    frame = pd.DataFrame({"events": events}, index=pd.Index(cube.columns, name="period"))
+    if z is not None and cell in z.index:
+        frame["space-time z"] = z.loc[cell].to_numpy(dtype=float)
+    return frame

@@ -154,6 +154,70 @@ def count_layer(
     return HexLayer(name, geojson, tuple(legend), show=show)
 
 
+#: Gi* confidence bins, diverging (ColorBrewer RdBu), as ArcGIS shows them.
+GI_BIN_COLOURS: dict[int, str] = {
+    3: "#b2182b",
+    2: "#ef8a62",
+    1: "#fddbc7",
+    0: "#f7f7f7",
+    -1: "#d1e5f0",
+    -2: "#67a9cf",
+    -3: "#2166ac",
+}
+GI_BIN_LABELS: dict[int, str] = {
+    3: "Hot spot, 99 % confidence",
+    2: "Hot spot, 95 % confidence",
+    1: "Hot spot, 90 % confidence",
+    0: "Not significant",
+    -1: "Cold spot, 90 % confidence",
+    -2: "Cold spot, 95 % confidence",
+    -3: "Cold spot, 99 % confidence",
+}
+#: Emerging hot spot categories in the reds and blues ArcGIS users know.
+EHSA_COLOURS: dict[int, str] = {
+    1: "#ffb3b3",
+    2: "#ff8080",
+    3: "#b30000",
+    4: "#e60000",
+    5: "#ff6666",
+    6: "#ffcc99",
+    7: "#cc6699",
+    8: "#996633",
+    0: "#f2f2f2",
+    -1: "#b3d9ff",
+    -2: "#80bfff",
+    -3: "#003d99",
+    -4: "#0066cc",
+    -5: "#66a3ff",
+    -6: "#99e6e6",
+    -7: "#9999cc",
+    -8: "#669999",
+}
+
+
+def category_layer(
+    name: str,
+    cells: npt.ArrayLike,
+    classes: npt.ArrayLike,
+    colours: dict[int, str],
+    class_labels: dict[int, str],
+    labels: Sequence[str],
+    show: bool = True,
+) -> HexLayer:
+    """A hex layer of categories (Gi* bins, emerging hot spot codes) with a legend.
+
+    Classes missing from ``colours`` are drawn as withheld (grey).
+    """
+    cls = np.asarray(classes, dtype=np.int64)
+    colour_list = [colours.get(int(c), WITHHELD_COLOUR) for c in cls]
+    present = set(int(c) for c in cls)
+    legend = tuple((colours[c], class_labels[c]) for c in colours if c in present)
+    if any(int(c) not in colours for c in cls):
+        legend += ((WITHHELD_COLOUR, "withheld"),)
+    geojson = hex_feature_collection(cells, np.full(len(cls), np.nan), labels, cls, colour_list)
+    return HexLayer(name, geojson, legend, show=show)
+
+
 def outline_layer(
     name: str, cells: npt.ArrayLike, labels: Sequence[str], colour: str, show: bool = True
 ) -> HexLayer:
@@ -257,7 +321,10 @@ def build_map(
             show=layer.show,
             style_function=_style_outline if layer.outline_only else _style_fill,
             highlight_function=lambda _: {"weight": 2, "color": "#000000"},
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+            # folium refuses a tooltip on an empty layer
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False)
+            if layer.geojson["features"]
+            else None,
         ).add_to(m)
     if schools:
         group = folium.FeatureGroup(name="Schools", show=True)

@@ -15,6 +15,7 @@ from geo import layers, overview
 from geo.area import StudyArea, load_study_area
 from geo.config import Config, load_config
 from geo.demo import ensure_demo_store
+from geo.hotspot_report import HotspotReport, run_hotspots
 from geo.maps import HexLayer
 from geo.overview import Filters
 from geo.store import Store
@@ -96,3 +97,47 @@ def cell_summary(
 ) -> str:
     """Plain-English summary of one cell from the disclosure-controlled layers."""
     return layers.cell_summary(overview_layers(fingerprint, version, role, res, filters), cell)
+
+
+@st.cache_data(show_spinner="Running hot spot analysis…", max_entries=32)
+def hotspot_report(
+    fingerprint: str,
+    version: str,
+    layer: str,
+    res: int,
+    filters: Filters,
+    period: str,
+    k: int,
+    fdr: bool,
+) -> HotspotReport:
+    """Gi* and emerging hot spots for one layer, window and resolution (exact results;
+    pages pass them through the disclosure-controlled layers)."""
+    config = get_config()
+    return run_hotspots(
+        get_store(config), get_area(config), layer, res, filters,
+        "quarter" if period == "quarter" else "month", k, fdr,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def hotspot_layers(
+    fingerprint: str,
+    version: str,
+    role: str,
+    layer: str,
+    res: int,
+    filters: Filters,
+    period: str,
+    k: int,
+    fdr: bool,
+) -> tuple[HexLayer | None, HexLayer | None]:
+    """The Gi* and emerging hot spot map layers after disclosure control for ``role``."""
+    report = hotspot_report(fingerprint, version, layer, res, filters, period, k, fdr)
+    config = get_config()
+    gi = layers.gi_layer(report.gi, role, res, config) if report.gi is not None else None
+    em = None
+    if report.emerging is not None:
+        em = layers.emerging_layer(
+            report.emerging.cells, report.periods, report.period, role, res, config
+        )
+    return gi, em

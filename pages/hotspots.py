@@ -1,0 +1,88 @@
+"""Hotspots: Gi* and emerging hot spots on the H3 grid, with plain-English findings."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.cube import LAYER_LABELS
+from geo.layers import cell_series, hot_cells_table
+from geo.maps import build_map
+from ui import auth, cache, state
+from ui.map import selected_cell_from_event, show_map
+
+auth.require_role("analyst", "partnership")
+config = cache.get_config()
+version = cache.get_store(config).data_version()
+role = st.session_state["role"]
+res = int(st.session_state[state.KEY_RES])
+filters = state.current_filters()
+area = cache.get_area(config)
+
+st.title("Hot spots")
+st.caption(
+    "Statistically significant clusters, not just busy places: Getis-Ord Gi* compares each "
+    "cell and its neighbours with the whole area (Esri's Hot Spot Analysis); emerging hot "
+    "spots add the trend over time (Esri's Emerging Hot Spot Analysis)."
+)
+c1, c2, c3, c4 = st.columns(4)
+layer = c1.selectbox(
+    "Layer", list(LAYER_LABELS), format_func=LAYER_LABELS.__getitem__, key="hs_layer"
+)
+period = c2.radio("Time step", ["month", "quarter"], horizontal=True, key="hs_period")
+k = c3.radio(
+    "Neighbourhood (rings)",
+    [1, 2],
+    horizontal=True,
+    key="hs_k",
+    help="k = 2 smooths sparse data over a wider area.",
+)
+fdr = c4.toggle(
+    "False discovery rate correction",
+    value=True,
+    key="hs_fdr",
+    help="Benjamini-Hochberg over all cells (and periods), as Esri does.",
+)
+
+report = cache.hotspot_report(config.fingerprint, version, layer, res, filters, period, k, fdr)
+gi_layer, em_layer = cache.hotspot_layers(
+    config.fingerprint, version, role, layer, res, filters, period, k, fdr
+)
+tab_em, tab_gi = st.tabs(["Emerging hot spots", "Gi* over the whole window"])
+with tab_em:
+    if em_layer is None:
+        st.warning(report.emerging_message or "No result.")
+        if report.recurrence is not None:
+            st.dataframe(
+                report.recurrence.query("hot_periods > 0").sort_values(
+                    "hot_periods", ascending=False
+                ),
+                width="stretch",
+            )
+    else:
+        m = build_map(area.centre, area.bounds, area.boundary, [em_layer], tiles=config.app.tiles)
+        clicked = selected_cell_from_event(show_map(m, key=f"ehsa-{res}"), res)
+        if clicked and clicked != st.session_state.get(state.KEY_CELL):
+            st.session_state[state.KEY_CELL] = clicked
+            st.rerun()
+        st.subheader("Hot cells")
+        table = hot_cells_table(report.hot_list(), role, res, config)
+        if table.empty:
+            st.info("No cell is an emerging, persistent or other hot spot in this window.")
+        else:
+            st.dataframe(table, hide_index=True, width="stretch")
+with tab_gi:
+    if gi_layer is None:
+        st.warning(report.gi_message or "No result.")
+    else:
+        m = build_map(area.centre, area.bounds, area.boundary, [gi_layer], tiles=config.app.tiles)
+        show_map(m, key=f"gi-{res}")
+
+cell = st.session_state.get(state.KEY_CELL)
+if cell:
+    st.subheader(f"Selected cell {cell}")
+    z = report.emerging.z if report.emerging is not None else None
+    series = cell_series(report.cube, z, cell, role, res, config)
+    if series is None:
+        st.caption("This cell is not on the grid at this resolution, or its detail is withheld.")
+    else:
+        st.line_chart(series)
