@@ -22,6 +22,7 @@ if identity.denied_reason:
     st.stop()
 
 st.session_state["roles"] = identity.roles
+st.session_state["user_id"] = identity.user_id
 store = cache.get_store(config)
 version = store.data_version()
 months = cache.months(config.fingerprint, version)

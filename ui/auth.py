@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import streamlit as st
 
 from geo.config import Config
-from geo.privacy import ROLES
 
 
 @dataclass(frozen=True)
@@ -79,5 +78,3 @@ def require_role(*allowed: str) -> None:
     st.error("You do not have access to this page.")
     st.stop()
 
-
-__all__ = ["ROLES", "Identity", "current_identity", "require_role", "viewing_role"]

@@ -6,6 +6,7 @@ filters — never a DataFrame.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +14,7 @@ import streamlit as st
 
 from geo import layers, overview
 from geo.area import StudyArea, load_study_area
-from geo.config import Config, load_config
+from geo.config import CONFIG_ENV, Config, load_config
 from geo.demo import ensure_demo_store
 from geo.hotspot_report import HotspotReport, run_hotspots
 from geo.maps import HexLayer
@@ -30,9 +31,7 @@ def _config(path: str | None) -> Config:
 
 def get_config() -> Config:
     """The configuration named by ``PLACESAFE_CONFIG`` (building the demo store if needed)."""
-    import os
-
-    return _config(os.environ.get("PLACESAFE_CONFIG"))
+    return _config(os.environ.get(CONFIG_ENV))
 
 
 @st.cache_resource(show_spinner=False)
