@@ -14,8 +14,11 @@ from collections.abc import Iterable, Sequence
 
 import h3
 import h3.api.basic_int as h3i
+import h3ronpy
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
 import shapely
 from h3ronpy import vector as h3v
 
@@ -93,21 +96,39 @@ def cells_to_parent(cells: npt.ArrayLike, res: int) -> CellArray:
 
 
 def cells_to_str(cells: npt.ArrayLike) -> npt.NDArray[np.str_]:
-    """H3 hex strings for integer cells."""
+    """H3 hex strings for integer cells (vectorised)."""
     arr = np.asarray(cells, dtype=np.uint64)
     if arr.size == 0:
         return np.empty(0, dtype="<U15")
-    return np.char.mod("%x", arr.astype(object)).astype("<U15")
+    strings = pa.array(h3ronpy.cells_to_string(np.ascontiguousarray(arr)))
+    return np.asarray(strings.to_numpy(zero_copy_only=False), dtype="<U15")
 
 
 def str_to_cells(cells: Iterable[str]) -> CellArray:
-    """Integer cells for H3 hex strings; raises ``ValueError`` on an invalid cell."""
-    values = [int(c, 16) for c in cells]
-    try:
-        arr = np.array(values, dtype=np.uint64)
-    except OverflowError:  # negative or wider than 64 bits
-        raise ValueError("not a valid H3 cell") from None
-    if arr.size and not all(h3i.is_valid_cell(int(v)) for v in np.unique(arr)):
+    """Integer cells for H3 hex strings (vectorised).
+
+    Raises
+    ------
+    ValueError
+        When any string is not a valid H3 cell in hex form.
+    """
+    text = pd.Series(
+        list(cells) if not isinstance(cells, pd.Index | pd.Series) else cells, dtype=object
+    )
+    if text.empty:
+        return np.empty(0, dtype=np.uint64)
+    text = text.astype(str).str.lower()
+    if not text.str.fullmatch(r"[0-9a-f]{15,16}").all():
+        raise ValueError("not a valid H3 cell")
+    parsed = pa.array(
+        h3ronpy.cells_parse(
+            pa.array(text.to_numpy(dtype=object), pa.string()), set_failing_to_invalid=True
+        )
+    )
+    if parsed.null_count:
+        raise ValueError("not a valid H3 cell")
+    arr = np.asarray(parsed.to_numpy(zero_copy_only=False), dtype=np.uint64)
+    if not np.asarray(pa.array(h3ronpy.cells_valid(arr)).to_numpy(zero_copy_only=False)).all():
         raise ValueError("not a valid H3 cell")
     return arr
 
@@ -175,11 +196,13 @@ def grid_disk(cells: Sequence[int] | CellArray, k: int) -> tuple[npt.NDArray[np.
     neighbour : numpy.ndarray of uint64
         The neighbouring cell of each pair.
     """
-    arr = np.asarray(cells, dtype=np.uint64)
-    disks = [h3i.grid_disk(int(c), int(k)) for c in arr]
-    lengths = np.fromiter((len(d) for d in disks), dtype=np.intp, count=len(disks))
+    arr = np.ascontiguousarray(cells, dtype=np.uint64)
+    if arr.size == 0:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.uint64)
+    disks = pa.array(h3ronpy.grid_disk(arr, int(k), flatten=False))
+    lengths = np.diff(disks.offsets.to_numpy())
     origin = np.repeat(np.arange(len(arr), dtype=np.intp), lengths)
-    flat = np.fromiter((n for d in disks for n in d), dtype=np.uint64, count=int(lengths.sum()))
+    flat = np.asarray(disks.flatten().to_numpy(zero_copy_only=False), dtype=np.uint64)
     return origin, flat
 
 
