@@ -94,8 +94,8 @@ def disk_weights(cells: npt.ArrayLike, k: int = 1) -> sp.csr_matrix:
     scipy.sparse.csr_matrix of float64, shape (n, n)
     """
     arr = np.asarray(cells, dtype=np.uint64)
-    arr.setflags(write=False)
-    return _disk_weights(arr.tobytes(), int(k))
+    # a copy: the cached matrix must not be changed through the returned one
+    return _disk_weights(arr.tobytes(), int(k)).copy()
 
 
 @functools.lru_cache(maxsize=16)
@@ -143,9 +143,7 @@ def benjamini_hochberg(p: npt.ArrayLike, alpha: float) -> npt.NDArray[np.bool_]:
     return passed.reshape(np.shape(p))
 
 
-def confidence_bins(
-    z: npt.ArrayLike, p: npt.ArrayLike, fdr: bool
-) -> npt.NDArray[np.int64]:
+def confidence_bins(z: npt.ArrayLike, p: npt.ArrayLike, fdr: bool) -> npt.NDArray[np.int64]:
     """Bins -3..3: the strictest confidence level (90/95/99 %) passed, signed by z.
 
     Without FDR a test passes level alpha when ``p <= alpha``; with FDR the
@@ -157,7 +155,8 @@ def confidence_bins(
     for strength, alpha in enumerate(ALPHAS, start=1):
         passed = benjamini_hochberg(p_arr, alpha) if fdr else (p_arr <= alpha)
         level = np.where(passed, strength, level)
-    return np.where(np.isfinite(z_arr), np.sign(z_arr).astype(np.int64) * level, 0)
+    sign = np.sign(np.where(np.isfinite(z_arr), z_arr, 0.0)).astype(np.int64)
+    return sign * level
 
 
 def two_sided_p(z: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -449,30 +448,34 @@ def describe_category(row: pd.Series, periods: int, unit: str = "month") -> str:
     trend = f"trend p = {float(row['trend_p']):.2f}"
     run = abs(int(row["final_run"]))
     units = f"{unit}s"
+
+    def count(n: int, what: str = unit) -> str:
+        return f"{n} {what}" if n == 1 else f"{n} {what}s"
+
     n_hot = f"{hot_bins} of the last {periods} {units}"
     n_cold = f"{cold_bins} of the last {periods} {units}"
     sentences = {
         1: f"a significant hot spot for the first time in the latest {unit}",
-        2: f"a significant hot spot for each of the last {run} {units}, and never before",
+        2: f"a significant hot spot for each of the last {count(run)}, and never before",
         3: f"a significant hot spot in {n_hot}, and getting more intense ({trend})",
         4: f"a significant hot spot in {n_hot}, with no clear trend in intensity",
         5: f"a significant hot spot in {n_hot}, but becoming less intense ({trend})",
         6: f"an on-and-off hot spot: significant in {n_hot}, including the latest",
         7: (
             f"hot in the latest {unit} and in {hot_bins} of {periods} {units}, "
-            f"but a cold spot in {cold_bins} earlier {units}"
+            f"but a cold spot in {count(cold_bins, 'earlier ' + unit)}"
         ),
         8: f"a significant hot spot in {n_hot}, but not in the latest {unit}",
         0: "no significant pattern over time",
         -1: f"a significant cold spot for the first time in the latest {unit}",
-        -2: f"a significant cold spot for each of the last {run} {units}, and never before",
+        -2: f"a significant cold spot for each of the last {count(run)}, and never before",
         -3: f"a significant cold spot in {n_cold}, and getting colder ({trend})",
         -4: f"a significant cold spot in {n_cold}, with no clear trend",
         -5: f"a significant cold spot in {n_cold}, but becoming less cold ({trend})",
         -6: f"an on-and-off cold spot: significant in {n_cold}, including the latest",
         -7: (
             f"cold in the latest {unit} and in {cold_bins} of {periods} {units}, "
-            f"but a hot spot in {hot_bins} earlier {units}"
+            f"but a hot spot in {count(hot_bins, 'earlier ' + unit)}"
         ),
         -8: f"a significant cold spot in {n_cold}, but not in the latest {unit}",
     }
