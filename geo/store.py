@@ -10,6 +10,7 @@ together or not at all.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterator, Mapping
@@ -27,7 +28,7 @@ from geo.schema import TABLE_ID_COLUMNS
 CELL_COLUMNS = ("cell", "cell_7", "cell_8", "cell_9", "cell_10")
 _CELLS_DDL = ", ".join(f"{c} UBIGINT" for c in CELL_COLUMNS)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -99,9 +100,17 @@ CREATE TABLE IF NOT EXISTS audit_log (
     event VARCHAR NOT NULL,
     page VARCHAR,
     detail JSON,
-    purpose VARCHAR
+    purpose VARCHAR,
+    prev_hash VARCHAR,
+    row_hash VARCHAR
 );
 """
+
+#: Columns added after the first schema (stores created earlier are migrated on open).
+MIGRATIONS = (
+    "ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS prev_hash VARCHAR",
+    "ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS row_hash VARCHAR",
+)
 
 #: Tables that receive rows from ingest batches (child tables after parents).
 DATA_TABLES: tuple[str, ...] = (
@@ -125,6 +134,19 @@ def _one(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = No
     """The single value a query returns (result fully drained)."""
     rows = cur.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None
+
+
+def _audit_hash(prev_hash: str, *fields: object) -> str:
+    """SHA-256 over the previous event's hash and this event's fields."""
+    parts = [prev_hash]
+    for f in fields:
+        if f is None:
+            parts.append("")
+        elif isinstance(f, datetime):
+            parts.append(f.replace(microsecond=0).isoformat(sep=" "))
+        else:
+            parts.append(str(f))
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 class StoreError(RuntimeError):
@@ -173,8 +195,27 @@ class Store:
         self._lock = threading.RLock()
         if not read_only:
             self._con.execute(DDL)
+            for statement in MIGRATIONS:
+                self._con.execute(statement)
             self._con.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+            self._recover_interrupted_batches()
+
+    def _recover_interrupted_batches(self) -> None:
+        """Mark batches left ``ingesting`` by a process that died mid-ingest as ``failed``.
+
+        Only one process can open the store for writing, so a batch still
+        ``ingesting`` when the store is opened belongs to a process that is gone; its
+        data transaction never committed, so no rows of it exist.
+        """
+        now = datetime.now().replace(microsecond=0)
+        with self.cursor() as cur:
+            _run(
+                cur,
+                "UPDATE batches SET status = 'failed', status_changed_at = ? "
+                "WHERE status = 'ingesting'",
+                [now],
             )
 
     def close(self) -> None:
@@ -287,26 +328,29 @@ class Store:
         main = names[0]
         id_col = TABLE_ID_COLUMNS[main] if main != "youth_session_cells" else "session_id"
         with self._lock, self.cursor() as cur:
+            # The batch is recorded first, in its own transaction, as "ingesting": if
+            # the process dies during the data transaction the rows vanish with it and
+            # the batch is marked failed when the store is next opened.
+            batch_id = int(_one(cur, "SELECT nextval('batch_ids')"))
+            _run(
+                cur,
+                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0, ?, ?, 'ingesting', ?, ?)",
+                [
+                    batch_id,
+                    kind,
+                    source,
+                    file_name,
+                    sha256,
+                    rows_read,
+                    rows_rejected,
+                    who,
+                    now,
+                    now,
+                    json.dumps(report),
+                ],
+            )
             _run(cur, "BEGIN TRANSACTION")
             try:
-                batch_id = int(_one(cur, "SELECT nextval('batch_ids')"))
-                _run(
-                    cur,
-                    "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, 0, ?, 0, ?, ?, 'live', ?, ?)",
-                    [
-                        batch_id,
-                        kind,
-                        source,
-                        file_name,
-                        sha256,
-                        rows_read,
-                        rows_rejected,
-                        who,
-                        now,
-                        now,
-                        json.dumps(report),
-                    ],
-                )
                 frame = tables[main]
                 cur.register("new_rows", frame)
                 cols = ", ".join(f'"{c}"' for c in frame.columns)
@@ -343,12 +387,19 @@ class Store:
                     cur.unregister("child_rows")
                 _run(
                     cur,
-                    "UPDATE batches SET rows_accepted = ?, rows_duplicate = ? WHERE batch_id = ?",
+                    "UPDATE batches SET rows_accepted = ?, rows_duplicate = ?, status = 'live' "
+                    "WHERE batch_id = ?",
                     [accepted, duplicates + rows_duplicate_in_file, batch_id],
                 )
                 _run(cur, "COMMIT")
             except BaseException:
                 _run(cur, "ROLLBACK")
+                _run(
+                    cur,
+                    "UPDATE batches SET status = 'failed', status_changed_at = ? "
+                    "WHERE batch_id = ?",
+                    [datetime.now().replace(microsecond=0), batch_id],
+                )
                 raise
         return batch_id, accepted, duplicates
 
@@ -434,22 +485,54 @@ class Store:
         detail: Mapping[str, Any] | None = None,
         purpose: str | None = None,
     ) -> None:
-        """Append one event to the audit log (there is no update or delete)."""
+        """Append one event to the audit log.
+
+        The log is append-only: this class has no way to change or delete an event,
+        and each event carries the SHA-256 of the previous one (``prev_hash``) and of
+        itself (``row_hash``), so any later edit is detected by :meth:`verify_audit_chain`.
+        """
+        detail_json = json.dumps(dict(detail or {}), default=str, sort_keys=True)
         with self._lock, self.cursor() as cur:
-            _run(
-                cur,
-                "INSERT INTO audit_log (logged_at, who, role, event, page, detail, purpose) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    datetime.now(),
-                    who,
-                    role,
-                    event,
-                    page,
-                    json.dumps(dict(detail or {}), default=str),
-                    purpose,
-                ],
-            )
+            _run(cur, "BEGIN TRANSACTION")
+            try:
+                prev = _one(cur, "SELECT row_hash FROM audit_log ORDER BY event_id DESC LIMIT 1")
+                prev_hash = str(prev or "")
+                logged_at = datetime.now().replace(microsecond=0)
+                row_hash = _audit_hash(
+                    prev_hash, logged_at, who, role, event, page, detail_json, purpose
+                )
+                _run(
+                    cur,
+                    "INSERT INTO audit_log (logged_at, who, role, event, page, detail, purpose, "
+                    "prev_hash, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [logged_at, who, role, event, page, detail_json, purpose, prev_hash, row_hash],
+                )
+                _run(cur, "COMMIT")
+            except BaseException:
+                _run(cur, "ROLLBACK")
+                raise
+
+    def verify_audit_chain(self) -> int | None:
+        """Check the audit log's hash chain.
+
+        Returns
+        -------
+        int or None
+            The ``event_id`` of the first event that does not match its hash or its
+            predecessor (the log was edited there), or None when the chain is intact.
+        """
+        with self.cursor() as cur:
+            rows = cur.execute(
+                "SELECT event_id, logged_at, who, role, event, page, "
+                "CAST(detail AS VARCHAR), purpose, prev_hash, row_hash "
+                "FROM audit_log ORDER BY event_id"
+            ).fetchall()
+        prev = ""
+        for event_id, *fields, prev_hash, row_hash in rows:
+            if prev_hash != prev or row_hash != _audit_hash(prev, *fields):
+                return int(event_id)
+            prev = str(row_hash)
+        return None
 
     def audit_log(self, limit: int = 1000) -> pd.DataFrame:
         """The newest audit events."""

@@ -145,11 +145,18 @@ def test_a_failure_midway_through_write_batch_stores_nothing(
     with pytest.raises(RuntimeError, match="simulated"):
         env.ingest(data, kind=kind)
     assert any(s.startswith(fail_on) for s in seen)
-    assert seen[-1] == "ROLLBACK"
     monkeypatch.setattr(store_module, "_run", real_run)
 
-    assert env.snapshot() == before
-    assert len(env.store.batches()) == batches_before  # not even a half-written batch row
+    assert env.snapshot() == before  # no data row of the failed batch
+    batches = env.store.batches()
+    if fail_on == "INSERT INTO batches":
+        assert len(batches) == batches_before  # failed before anything was recorded
+    else:
+        # the data transaction was rolled back and the batch is recorded as failed
+        assert "ROLLBACK" in seen[seen.index(next(x for x in seen if x.startswith(fail_on))):]
+        assert len(batches) == batches_before + 1
+        assert batches["status"].iloc[0] == "failed"
+    assert (batches["status"] == "live").sum() == 1  # only the seed batch is live
     # the same bytes are not "already ingested": nothing of them was left behind
     again = env.ingest(data, kind=kind)
     assert again.status == "live"
@@ -326,3 +333,89 @@ def test_the_store_persists_and_opens_read_only(tmp_path: Path) -> None:
         assert store.data_version() == version
         cells = store.query("SELECT cell FROM incidents")["cell"]
         assert cells.isna().all()  # written without cells: nothing invented
+
+
+def test_a_process_killed_mid_ingest_leaves_previous_data_live_and_the_batch_failed(
+    tmp_path: Path,
+) -> None:
+    """Kill a real ingest process inside its data transaction, then reopen the store."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "kill.duckdb"
+    with Store(db) as store:
+        assert write(store, "feed", ["keep-1", "keep-2"], "first")[1] == 2
+    child = f"""
+import sys, time
+sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+import geo.store as store_module
+from geo.store import Store
+from tests.geo.test_store import write
+real = store_module._run
+def slow(cur, sql, params=None):
+    real(cur, sql, params)
+    if sql.strip().startswith("INSERT INTO incidents"):
+        print("inside", flush=True)
+        time.sleep(60)
+store_module._run = slow
+with Store({str(db)!r}) as store:
+    write(store, "feed", [f"new-{{i}}" for i in range(1000)], "second")
+"""
+    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True,
+                            cwd=str(Path(__file__).resolve().parents[2]))
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "inside"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    time.sleep(0.2)
+    with Store(db) as store:
+        batches = store.batches()
+        assert batches.set_index("batch_id")["status"].to_dict() == {1: "live", 2: "failed"}
+        ids = store.query("SELECT incident_id FROM incidents ORDER BY 1")["incident_id"].tolist()
+        assert ids == ["keep-1", "keep-2"]
+
+
+def test_two_ingests_at_once_in_one_process_are_serialised(tmp_path: Path) -> None:
+    import threading
+
+    with Store(tmp_path / "two.duckdb") as store:
+        results: list[tuple[int, int, int]] = []
+        errors: list[BaseException] = []
+
+        def run(tag: str) -> None:
+            try:
+                results.append(write(store, "feed", [f"{tag}-{i}" for i in range(2000)], tag))
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(t,)) for t in ("a", "b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert sorted(r[1] for r in results) == [2000, 2000]
+        assert store.row_counts()["incidents"] == 4000
+        assert set(store.batches()["status"]) == {"live"}
+
+
+def test_a_second_process_cannot_write_while_the_store_is_open(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "locked.duckdb"
+    with Store(db) as store:
+        write(store, "feed", ["x"], "s")
+        code = (
+            f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+            "from geo.store import Store, StoreError\n"
+            f"try:\n    Store({str(db)!r})\nexcept StoreError as e:\n    print('refused:', e)\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=60)
+        assert out.stdout.startswith("refused:"), out.stdout + out.stderr
+        assert "locked" in out.stdout
+        assert store.row_counts()["incidents"] == 1
