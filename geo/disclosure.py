@@ -9,6 +9,7 @@ sensitive premise (children's home, refuge) whatever its count.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -122,8 +123,209 @@ def _int_labels(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def disclose_total(total: float, role: str, config: Config) -> str:
-    """Display text for a headline count under disclosure control."""
-    if role == "partnership" and 1 <= total < config.disclosure.min_count:
-        return f"fewer than {config.disclosure.min_count}"
-    return f"{total:,.0f}"
+# --- secondary suppression over a hierarchy -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisclosedLevels:
+    """Counts at several resolutions and their total after hierarchical disclosure control.
+
+    Attributes
+    ----------
+    total : float or None
+        The overall total (None when withheld).
+    levels : dict of int to DataFrame
+        Per resolution: ``cell`` (uint64), ``value`` (NaN when withheld), ``withheld``
+        (bool) and ``label`` — the only columns that may leave this module.
+    """
+
+    total: float | None
+    levels: dict[int, pd.DataFrame]
+
+
+def protect_hierarchy(
+    values: list[np.ndarray],
+    withheld: list[np.ndarray],
+    parents: list[np.ndarray],
+    total: float,
+    total_withheld: bool,
+    min_count: int,
+) -> tuple[list[np.ndarray], bool]:
+    """Secondary suppression so that no withheld value can be found by differencing.
+
+    The tables form a tree: the total, then level 0 (coarsest) whose parent is the
+    total, then level 1 whose ``parents[1]`` index into level 0, and so on. A
+    displayed node's withheld children, if any, must be at least two and sum to at
+    least ``min_count`` (otherwise the node minus its displayed children would
+    reveal them); a withheld node must have at least ``min_count`` of its value in
+    withheld children (otherwise its displayed children would reveal it). Where a
+    group cannot be protected with more children, the node itself is withheld. The
+    smallest displayed positive values are withheld first, to lose the least.
+
+    Parameters
+    ----------
+    values : list of ndarray
+        Non-negative counts per level, coarsest first.
+    withheld : list of ndarray of bool
+        Primary suppression per level (small counts, sensitive premises).
+    parents : list of ndarray of int
+        For level ``i``, the position of each node's parent in level ``i - 1``;
+        ``parents[0]`` is ignored (the parent is the total). A level-0 pseudo-node
+        may stand for events without a cell (always withheld).
+    total : float
+        The total over all level-0 nodes.
+    total_withheld : bool
+        Whether the total is withheld by primary suppression.
+    min_count : int
+        Counts from 1 to ``min_count - 1`` are disclosive.
+
+    Returns
+    -------
+    (list of ndarray of bool, bool)
+        Withheld flags per level and for the total.
+    """
+    held = [w.copy() for w in withheld]
+    vals = [np.asarray(v, dtype=float) for v in values]
+    total_held = bool(total_withheld)
+    groups: list[list[np.ndarray]] = []
+    for level in range(len(vals)):
+        if level == 0:
+            groups.append([np.arange(len(vals[0]))])
+        else:
+            order = np.argsort(parents[level], kind="stable")
+            bounds = np.searchsorted(parents[level][order], np.arange(len(vals[level - 1]) + 1))
+            groups.append([order[bounds[i] : bounds[i + 1]] for i in range(len(vals[level - 1]))])
+
+    changed = True
+    while changed:
+        changed = False
+        for level in range(len(vals)):
+            parent_count = 1 if level == 0 else len(vals[level - 1])
+            for p in range(parent_count):
+                members = groups[level][p]
+                if members.size == 0:
+                    continue
+                parent_held = total_held if level == 0 else bool(held[level - 1][p])
+                parent_value = total if level == 0 else float(vals[level - 1][p])
+                if parent_value <= 0:
+                    continue
+                # withheld members that carry events (a withheld zero protects nothing)
+                w = members[held[level][members] & (vals[level][members] > 0)]
+                w_sum = float(vals[level][w].sum())
+                if parent_held:
+                    ok = w_sum >= min(min_count, parent_value)
+                else:
+                    ok = w.size == 0 or (w.size >= 2 and w_sum >= min_count)
+                if ok:
+                    continue
+                candidates = members[~held[level][members] & (vals[level][members] > 0)]
+                if candidates.size:
+                    pick = candidates[np.argmin(vals[level][candidates])]
+                    held[level][pick] = True
+                elif not parent_held:
+                    if level == 0:
+                        total_held = True
+                    else:
+                        held[level - 1][p] = True
+                else:
+                    continue
+                changed = True
+    return held, total_held
+
+
+def disclose_levels(
+    counts: dict[int, pd.DataFrame],
+    total: float,
+    role: str,
+    config: Config,
+    extra_withheld: dict[int, np.ndarray] | None = None,
+) -> DisclosedLevels:
+    """Disclosure control for a count layer shown at several resolutions with a total.
+
+    Parameters
+    ----------
+    counts : dict of int to DataFrame
+        Per resolution (e.g. 7 and 8): ``cell`` (uint64) and ``count``, from the same
+        events, so that every cell's parent is in the coarser table.
+    total : float
+        All events in the filter, including any without a cell.
+    role : str
+        Only ``partnership`` is controlled; other roles see exact values.
+    config : Config
+        Thresholds and sensitive premises.
+    extra_withheld : dict of int to ndarray of bool, optional
+        Further primary suppression per resolution (e.g. few distinct children).
+    """
+    resolutions = sorted(counts)
+    for res in resolutions:
+        check_resolution(role, res, config)
+    min_count = config.disclosure.min_count
+    frames = {r: counts[r].reset_index(drop=True) for r in resolutions}
+    if role != "partnership":
+        levels = {
+            r: pd.DataFrame(
+                {
+                    "cell": f["cell"].to_numpy(dtype=np.uint64),
+                    "value": f["count"].to_numpy(dtype=float),
+                    "withheld": np.zeros(len(f), dtype=bool),
+                    "label": _int_labels(f["count"].to_numpy(dtype=float)),
+                }
+            )
+            for r, f in frames.items()
+        }
+        return DisclosedLevels(float(total), levels)
+
+    values, withheld, parents, sensitive = [], [], [], []
+    for i, r in enumerate(resolutions):
+        f = frames[r]
+        cells = f["cell"].to_numpy(dtype=np.uint64)
+        v = f["count"].to_numpy(dtype=float)
+        sens = sensitive_mask(cells, r, config)
+        held = ((v >= 1) & (v < min_count)) | sens
+        if extra_withheld and r in extra_withheld:
+            held |= extra_withheld[r]
+        if i == 0:
+            located = float(v.sum())
+            unlocated = max(float(total) - located, 0.0)
+            # events without a cell: an always-withheld pseudo-node under the total
+            values.append(np.append(v, unlocated))
+            withheld.append(np.append(held, True))
+            parents.append(np.zeros(len(v) + 1, dtype=np.int64))
+        else:
+            coarse = resolutions[i - 1]
+            coarse_cells = frames[coarse]["cell"].to_numpy(dtype=np.uint64)
+            order = np.argsort(coarse_cells)
+            up = hexes.cells_to_parent(cells, coarse) if cells.size else cells
+            pos = order[np.searchsorted(coarse_cells[order], up)] if cells.size else up
+            values.append(v)
+            withheld.append(held)
+            parents.append(np.asarray(pos, dtype=np.int64))
+        sensitive.append(sens)
+    total_small = 1 <= total < min_count
+    held, total_held = protect_hierarchy(
+        values, withheld, parents, float(total), total_small, min_count
+    )
+    levels = {}
+    for i, r in enumerate(resolutions):
+        f = frames[r]
+        h = held[i][: len(f)]
+        v = f["count"].to_numpy(dtype=float)
+        shown = np.where(h, np.nan, v)
+        labels = np.where(
+            sensitive[i],
+            WITHHELD_SENSITIVE,
+            np.where(
+                h,
+                f"withheld (fewer than {min_count} or protecting another cell)",
+                _int_labels(shown),
+            ),
+        )
+        levels[r] = pd.DataFrame(
+            {
+                "cell": f["cell"].to_numpy(dtype=np.uint64),
+                "value": shown,
+                "withheld": h,
+                "label": labels,
+            }
+        )
+    return DisclosedLevels(None if total_held else float(total), levels)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo import hexes
+from geo import hexes, overview
 from geo.config import Config
-from geo.disclosure import check_resolution, disclose_counts, sensitive_mask
+from geo.disclosure import DisclosedLevels, check_resolution, disclose_levels, sensitive_mask
 from geo.hotspots import CATEGORY_NAMES, describe_category
 from geo.maps import (
+    COUNT_PALETTE,
     EHSA_COLOURS,
     GI_BIN_COLOURS,
     GI_BIN_LABELS,
@@ -19,50 +20,116 @@ from geo.maps import (
     count_layer,
     outline_layer,
 )
+from geo.overview import Filters
+from geo.privacy import allowed_resolutions
+from geo.store import Store
 
 
-def incident_layer(counts: pd.DataFrame, role: str, res: int, config: Config) -> HexLayer:
-    """Incidents per cell as a choropleth, after disclosure control for ``role``."""
-    shown = disclose_counts(counts, role, res, config)
-    labels = [f"{t} incidents" for t in shown["label"]]
+def _count_layer_from(
+    shown: pd.DataFrame,
+    name: str,
+    unit: str,
+    palette: tuple[str, ...],
+    show: bool,
+    min_count: int,
+) -> HexLayer:
+    labels = [
+        t if w else f"{t} {unit}" for t, w in zip(shown["label"], shown["withheld"], strict=True)
+    ]
     return count_layer(
-        "Incidents",
+        name,
         shown["cell"].to_numpy(),
         shown["value"].to_numpy(),
         labels,
-        withheld_text=f"withheld (fewer than {config.disclosure.min_count} or sensitive)",
+        palette=palette,
+        unit=unit.split(" (")[0],
+        show=show,
+        withheld_text=f"withheld (fewer than {min_count}, sensitive, or protecting another cell)",
     )
+
+
+def incident_layer_from(levels: DisclosedLevels, res: int, config: Config) -> HexLayer:
+    """The incidents choropleth from disclosure-controlled counts."""
+    return _count_layer_from(
+        levels.levels[res],
+        "Incidents",
+        "incidents",
+        COUNT_PALETTE,
+        True,
+        config.disclosure.min_count,
+    )
+
+
+def missing_layer_from(
+    levels: DisclosedLevels, res: int, config: Config, show: bool = False
+) -> HexLayer:
+    """The missing found/last-seen choropleth from disclosure-controlled counts."""
+    return _count_layer_from(
+        levels.levels[res],
+        "Missing: found / last-seen",
+        "missing episodes (found / last seen)",
+        MISSING_PALETTE,
+        show,
+        config.disclosure.min_count,
+    )
+
+
+def _few_children(counts: pd.DataFrame, min_count: int) -> np.ndarray:
+    children = counts["children"].to_numpy(dtype=float)
+    return np.asarray((children >= 1) & (children < min_count), dtype=bool)
+
+
+def incident_layer(counts: pd.DataFrame, role: str, res: int, config: Config) -> HexLayer:
+    """Incidents per cell at one resolution, after disclosure control for ``role``
+    (primary suppression, the sensitive mask, and secondary suppression against the
+    layer's total)."""
+    total = float(counts["count"].sum())
+    levels = disclose_levels({res: counts}, total, role, config)
+    return incident_layer_from(levels, res, config)
 
 
 def missing_layer(
     counts: pd.DataFrame, role: str, res: int, config: Config, show: bool = False
 ) -> HexLayer:
-    """Missing episodes per found/last-seen cell.
+    """Missing episodes per found/last-seen cell at one resolution.
 
-    For the partnership role a cell is withheld when its episodes *or* its distinct
-    children number 1 to ``min_count - 1``, or when it holds a sensitive premise.
+    For the partnership role a cell is also withheld when its distinct children
+    number 1 to ``min_count - 1``.
     """
-    shown = disclose_counts(counts, role, res, config)
+    total = float(counts["count"].sum())
+    extra = {res: _few_children(counts, config.disclosure.min_count)}
+    levels = disclose_levels({res: counts}, total, role, config, extra)
+    return missing_layer_from(levels, res, config, show)
+
+
+def disclosed_counts(
+    store: Store, layer: str, role: str, res: int, filters: Filters, config: Config
+) -> DisclosedLevels:
+    """Counts of ``layer`` (``incidents`` or ``missing``) at ``res`` for ``role``.
+
+    For the partnership role the counts are controlled jointly over every
+    resolution it may choose and the layer's total, so that no withheld cell can be
+    found by differencing resolutions or the headline figure.
+    """
+    d = config.disclosure
+    check_resolution(role, res, config)
     if role == "partnership":
-        children = counts["children"].to_numpy(dtype=float)
-        few = (children >= 1) & (children < config.disclosure.min_count)
-        shown.loc[few, "value"] = np.nan
-        shown.loc[few, "withheld"] = True
-        shown.loc[few, "label"] = f"fewer than {config.disclosure.min_count} children"
-    labels = [
-        t if w else f"{t} missing episodes (found / last seen)"
-        for t, w in zip(shown["label"], shown["withheld"], strict=True)
-    ]
-    return count_layer(
-        "Missing: found / last-seen",
-        shown["cell"].to_numpy(),
-        shown["value"].to_numpy(),
-        labels,
-        palette=MISSING_PALETTE,
-        unit="episodes",
-        show=show,
-        withheld_text="withheld (small numbers or sensitive)",
-    )
+        resolutions = sorted(
+            set(allowed_resolutions(role, d.partnership_max_resolution, d.analyst_max_resolution))
+            | {res}
+        )
+    else:
+        resolutions = [res]
+    if layer == "incidents":
+        counts = {r: overview.incident_counts(store, r, filters) for r in resolutions}
+        extra = None
+    elif layer == "missing":
+        counts = {r: overview.missing_found_counts(store, r, filters) for r in resolutions}
+        extra = {r: _few_children(c, d.min_count) for r, c in counts.items()}
+    else:
+        raise ValueError("layer must be 'incidents' or 'missing'")
+    total = overview.layer_total(store, layer, filters)
+    return disclose_levels(counts, total, role, config, extra)
 
 
 def youth_work_layer(cells: pd.DataFrame, show: bool = True) -> HexLayer:
@@ -123,9 +190,12 @@ def gi_layer(gi: pd.DataFrame, role: str, res: int, config: Config, show: bool =
     sig = gi.loc[gi["bin"] != 0]
     cells = hexes.str_to_cells(sig.index)
     classes = _withhold_sensitive(cells, sig["bin"].to_numpy(dtype=np.int64), role, res, config)
+    # z-scores of every cell together could be inverted to counts: analysts only
     labels = [
         "withheld (sensitive premises)"
         if c == WITHHELD_CLASS
+        else GI_BIN_LABELS[c]
+        if role == "partnership"
         else f"{GI_BIN_LABELS[c]} (z = {z:.2f})"
         for c, z in zip(classes, sig["z"].to_numpy(), strict=True)
     ]
@@ -171,21 +241,49 @@ def hot_cells_table(hot: pd.DataFrame, role: str, res: int, config: Config) -> p
 def cell_series(
     cube: pd.DataFrame, z: pd.DataFrame | None, cell: str, role: str, res: int, config: Config
 ) -> pd.DataFrame | None:
-    """One cell's events per period (and space-time z-score) as the role may see them.
+    """One cell's events per period and space-time z-score, as the role may see them.
 
-    For the partnership role counts of 1 to ``min_count - 1`` become NaN and a cell
-    holding a sensitive premise returns None.
+    The partnership role sees the z-scores only (counts per cell and month would be
+    small numbers); a cell holding a sensitive premise returns None for it.
     """
     check_resolution(role, res, config)
     if cell not in cube.index:
         return None
     cells = hexes.str_to_cells([cell])
-    if role == "partnership" and sensitive_mask(cells, res, config).any():
-        return None
-    events = cube.loc[cell].to_numpy(dtype=float)
+    frame = pd.DataFrame(index=pd.Index(cube.columns, name="period"))
     if role == "partnership":
-        events = np.where((events >= 1) & (events < config.disclosure.min_count), np.nan, events)
-    frame = pd.DataFrame({"events": events}, index=pd.Index(cube.columns, name="period"))
+        if sensitive_mask(cells, res, config).any() or z is None or cell not in z.index:
+            return None
+    else:
+        frame["events"] = cube.loc[cell].to_numpy(dtype=float)
     if z is not None and cell in z.index:
         frame["space-time z"] = z.loc[cell].to_numpy(dtype=float)
     return frame
+
+
+def disclosed_kpis(store: Store, role: str, filters: Filters, config: Config) -> pd.DataFrame:
+    """Headline figures for the period and the previous equal period, as ``role`` may see them.
+
+    For the partnership role the incident and missing-episode totals are the totals
+    of the jointly controlled layers (:func:`disclosed_counts`); other counts of 1 to
+    ``min_count - 1`` are withheld, and the knife-crime and harmful-sexual-behaviour
+    figures are withheld together when the remainder of the total would be small.
+    Withheld figures are NaN.
+    """
+    exact = overview.kpis(store, filters)
+    if role != "partnership":
+        return exact
+    d = config.disclosure
+    out = exact.astype(float).copy()
+    for column, f in (("current", filters), ("previous", filters.previous())):
+        for layer, key in (("incidents", "incidents"), ("missing", "missing_episodes")):
+            levels = disclosed_counts(store, layer, role, d.partnership_max_resolution, f, config)
+            out.loc[key, column] = np.nan if levels.total is None else levels.total
+        col = exact[column].astype(float)
+        for key in ("knife_crime", "harmful_sexual_behaviour", "children_missing"):
+            if 1 <= col[key] < d.min_count:
+                out.loc[key, column] = np.nan
+        rest = col["incidents"] - col["knife_crime"] - col["harmful_sexual_behaviour"]
+        if 1 <= rest < d.min_count:
+            out.loc[["knife_crime", "harmful_sexual_behaviour"], column] = np.nan
+    return out

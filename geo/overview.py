@@ -103,6 +103,21 @@ def missing_found_counts(store: Store, res: int, filters: Filters) -> pd.DataFra
     )
 
 
+def layer_total(store: Store, layer: str, filters: Filters) -> float:
+    """All events of ``incidents`` or ``missing`` in the filter (with or without a cell)."""
+    start, end = filters.bounds()
+    if layer == "incidents":
+        cat_sql, cat_params = category_sql(filters.categories)
+        sql = f"SELECT count(*) FROM incidents WHERE occurred_at >= ? AND occurred_at < ?{cat_sql}"
+        params: list[object] = [start, end, *cat_params]
+    elif layer == "missing":
+        sql = "SELECT count(*) FROM missing_episodes WHERE reported_at >= ? AND reported_at < ?"
+        params = [start, end]
+    else:
+        raise ValueError("layer must be 'incidents' or 'missing'")
+    return float(store.scalar(sql, params))
+
+
 def schools(store: Store) -> pd.DataFrame:
     """Open schools: ``school_id``, ``urn``, ``name``, ``phase``, ``kind``, ``cell``."""
     return store.query(
@@ -169,3 +184,29 @@ def kpis(store: Store, filters: Filters) -> pd.DataFrame:
             "youth_work_hours": float(yw["hours"]),
         }
     return pd.DataFrame(rows)
+
+
+def quarter_menu(months: list[str]) -> list[Filters]:
+    """The fixed menu of periods for the partnership role: whole calendar quarters.
+
+    Only quarters whose three months all lie within ``months`` are offered. The
+    windows never overlap, so no count can be found by differencing two of them.
+    """
+    if not months:
+        return []
+    available = set(months)
+    quarters = pd.period_range(months[0], months[-1], freq="Q")
+    menu = []
+    for q in quarters:
+        first = q.asfreq("M", "start")
+        last = q.asfreq("M", "end")
+        inside = [str(p) for p in pd.period_range(first, last, freq="M")]
+        if all(m in available for m in inside):
+            menu.append(Filters(inside[0], inside[-1]))
+    return menu
+
+
+def quarter_label(filters: Filters) -> str:
+    """``2024 Q3`` for a quarter's filters."""
+    p = pd.Period(filters.month_from, freq="M").asfreq("Q")
+    return f"{p.year} Q{p.quarter}"

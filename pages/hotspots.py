@@ -7,6 +7,7 @@ import streamlit as st
 from geo.cube import LAYER_LABELS
 from geo.layers import cell_series, hot_cells_table
 from geo.maps import build_map
+from geo.overview import Filters
 from ui import auth, cache, state
 from ui.map import selected_cell_from_event, show_map
 
@@ -16,9 +17,14 @@ version = cache.get_store(config).data_version()
 role = st.session_state["role"]
 res = int(st.session_state[state.KEY_RES])
 filters = state.current_filters()
+if role == "partnership":
+    # hot spot categories carry no counts, so the partnership sees the whole window
+    months = cache.months(config.fingerprint, version)
+    filters = Filters(months[0], months[-1]) if months else filters
 area = cache.get_area(config)
 
 st.title("Hot spots")
+st.caption(f"{filters.month_from} to {filters.month_to} · resolution {res}")
 st.caption(
     "Statistically significant clusters, not just busy places: Getis-Ord Gi* compares each "
     "cell and its neighbours with the whole area (Esri's Hot Spot Analysis); emerging hot "

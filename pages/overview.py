@@ -22,7 +22,7 @@ st.caption(
     f"{filters.month_from} to {filters.month_to} · resolution {res} · viewing as {role}"
     + (" · counts of 1 to 5 and sensitive cells withheld" if role == "partnership" else "")
 )
-widgets.kpi_tiles(cache.kpis(config.fingerprint, version, filters), role, config)
+widgets.kpi_tiles(cache.kpis(config.fingerprint, version, role, filters))
 
 layers = cache.overview_layers(config.fingerprint, version, role, res, filters)
 schools = cache.schools(config.fingerprint, version)

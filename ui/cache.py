@@ -62,9 +62,10 @@ def schools(fingerprint: str, version: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def kpis(fingerprint: str, version: str, filters: Filters) -> pd.DataFrame:
-    """Headline figures for the period and the previous equal period."""
-    return overview.kpis(get_store(get_config()), filters)
+def kpis(fingerprint: str, version: str, role: str, filters: Filters) -> pd.DataFrame:
+    """Headline figures for the period and the previous one, disclosure-controlled for ``role``."""
+    config = get_config()
+    return layers.disclosed_kpis(get_store(config), role, filters, config)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -75,12 +76,12 @@ def overview_layers(
     config = get_config()
     store = get_store(config)
     found_res = min(res, 9)
+    incidents = layers.disclosed_counts(store, "incidents", role, res, filters, config)
+    missing = layers.disclosed_counts(store, "missing", role, found_res, filters, config)
     return (
-        layers.incident_layer(overview.incident_counts(store, res, filters), role, res, config),
-        layers.missing_layer(
-            overview.missing_found_counts(store, found_res, filters), role, found_res, config
-        ),
-        layers.youth_work_layer(overview.youth_work_cells(store, min(res, 9), filters)),
+        layers.incident_layer_from(incidents, res, config),
+        layers.missing_layer_from(missing, found_res, config),
+        layers.youth_work_layer(overview.youth_work_cells(store, found_res, filters)),
     )
 
 

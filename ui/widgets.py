@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from geo.config import Config
-from geo.disclosure import disclose_total
+from geo.overview import quarter_label, quarter_menu
 from geo.privacy import allowed_resolutions
 from geo.schema import INCIDENT_CATEGORIES, INCIDENT_CATEGORY_LABELS
 from ui import state
@@ -39,7 +40,9 @@ def filter_sidebar(months: list[str], role: str, config: Config) -> None:
         st.session_state[state.KEY_RES] = resolutions[-1]
     with st.sidebar:
         st.header("Filters")
-        if months:
+        if role == "partnership":
+            _partnership_period(months)
+        elif months:
             chosen = st.select_slider(
                 "Months",
                 options=months,
@@ -47,12 +50,12 @@ def filter_sidebar(months: list[str], role: str, config: Config) -> None:
                 key="months_slider",
             )
             st.session_state[state.KEY_MONTHS] = tuple(chosen)
-        st.multiselect(
-            "Incident categories (none = all)",
-            options=list(INCIDENT_CATEGORIES),
-            format_func=INCIDENT_CATEGORY_LABELS.__getitem__,
-            key=state.KEY_CATEGORIES,
-        )
+            st.multiselect(
+                "Incident categories (none = all)",
+                options=list(INCIDENT_CATEGORIES),
+                format_func=INCIDENT_CATEGORY_LABELS.__getitem__,
+                key=state.KEY_CATEGORIES,
+            )
         st.selectbox(
             "Hexagon resolution",
             options=resolutions,
@@ -67,17 +70,34 @@ def filter_sidebar(months: list[str], role: str, config: Config) -> None:
         )
 
 
-def kpi_tiles(kpis: pd.DataFrame, role: str, config: Config) -> None:
-    """Headline figures with change against the previous equal period."""
+def _partnership_period(months: list[str]) -> None:
+    """A fixed menu of whole quarters and all categories: no free windows or category
+    subsets whose differences could reveal a withheld count."""
+    menu = quarter_menu(months)
+    st.session_state[state.KEY_CATEGORIES] = []
+    if not menu:
+        st.caption("No complete quarter of data yet.")
+        return
+    labels = [quarter_label(f) for f in menu]
+    start, end = st.session_state[state.KEY_MONTHS]
+    current = next(
+        (i for i, f in enumerate(menu) if f.month_from <= end <= f.month_to), len(menu) - 1
+    )
+    chosen = st.selectbox("Quarter", labels, index=current, key="quarter_select")
+    picked = menu[labels.index(chosen)]
+    st.session_state[state.KEY_MONTHS] = (picked.month_from, picked.month_to)
+    st.caption("All incident categories (fixed in the partnership view).")
+
+
+def kpi_tiles(kpis: pd.DataFrame) -> None:
+    """Headline figures (already disclosure-controlled; NaN = withheld) with change
+    against the previous equal period."""
     st.caption("Headline figures · change against the previous period of equal length")
     cols = st.columns(len(KPI_LABELS))
     for col, (key, label) in zip(cols, KPI_LABELS.items(), strict=True):
         cur, prev = float(kpis.loc[key, "current"]), float(kpis.loc[key, "previous"])
-        shown = disclose_total(cur, role, config)
-        prev_shown = disclose_total(prev, role, config)
-        delta = None
-        if not shown.startswith("fewer") and not prev_shown.startswith("fewer"):
-            delta = f"{cur - prev:+,.0f}"
+        shown = "withheld" if np.isnan(cur) else f"{cur:,.0f}"
+        delta = None if np.isnan(cur) or np.isnan(prev) else f"{cur - prev:+,.0f}"
         col.metric(
             label,
             shown,

@@ -16,7 +16,6 @@ from geo.disclosure import (
     WITHHELD_SENSITIVE,
     DisclosureError,
     disclose_counts,
-    disclose_total,
     sensitive_cells,
 )
 from geo.privacy import (
@@ -294,12 +293,3 @@ def test_empty_counts(config: Config) -> None:
         out = disclose_counts(frame, role, 8, config)
         assert out.empty
         assert list(out.columns) == ["cell", "value", "withheld", "label"]
-
-
-def test_disclose_total(config: Config) -> None:
-    assert disclose_total(0, "partnership", config) == "0"
-    assert disclose_total(3, "partnership", config) == "fewer than 6"
-    assert disclose_total(5, "partnership", config) == "fewer than 6"
-    assert disclose_total(6, "partnership", config) == "6"
-    assert disclose_total(3, "analyst", config) == "3"
-    assert disclose_total(12345, "analyst", config) == "12,345"
