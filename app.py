@@ -6,21 +6,34 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import auth, cache, state, widgets
+from ui import audit, auth, cache, state, widgets
 
 ROOT = Path(__file__).resolve().parent
+PAGES = ROOT / "pages"
 
 st.set_page_config(page_title="PlaceSafe", page_icon="🛡️", layout="wide")
 
+problem = auth.startup_problem()
+if problem:
+    st.error(f"PlaceSafe cannot start: {problem}.")
+    st.stop()
+
 config = cache.get_config()
 identity = auth.current_identity(config)
+if auth.enforce_idle_timeout(config, identity):
+    st.info("Your session ended after a period of inactivity. Reload the page to continue.")
+    st.stop()
 if identity.denied_reason:
     st.title("PlaceSafe")
     st.error(f"Access denied: {identity.denied_reason}.")
-    if not identity.local_mode and not st.user.is_logged_in:
-        st.button("Log in", on_click=st.login)
+    if not identity.local_mode and not identity.logged_in:
+        st.button("Log in", on_click=st.login, type="primary")
+    elif identity.logged_in:
+        st.button("Log out", on_click=st.logout)
     st.stop()
 
+# Roles come from the identity alone; whatever a client put in session state or the
+# URL is overwritten here on every run.
 st.session_state["roles"] = identity.roles
 st.session_state["user_id"] = identity.user_id
 store = cache.get_store(config)
@@ -40,17 +53,30 @@ with st.sidebar:
         )
 role = auth.viewing_role(identity)
 st.session_state["role"] = role
-widgets.filter_sidebar(months, role, config)
+audit.log_session_start(store, identity, role)
+if role:
+    widgets.filter_sidebar(months, role, config)
+with st.sidebar:
+    if identity.logged_in:
+        st.button("Log out", on_click=st.logout, key="logout")
 widgets.synthetic_banner(config)
 if identity.local_mode and not config.app.demo:
-    st.warning("Local mode on real data: no login. Bound to this computer only.")
+    st.warning("Local mode on real data: no login; this server listens on this computer only.")
 
-pages = [
-    st.Page(ROOT / "pages" / "overview.py", title="Overview", icon="🗺️", default=True),
-    st.Page(ROOT / "pages" / "hotspots.py", title="Hot spots", icon="🔥"),
-]
+pages = []
+if role:
+    pages += [
+        st.Page(PAGES / "overview.py", title="Overview", icon="🗺️", default=True),
+        st.Page(PAGES / "hotspots.py", title="Hot spots", icon="🔥"),
+    ]
 if "admin" in identity.roles:
-    pages.append(st.Page(ROOT / "pages" / "data.py", title="Data", icon="📥"))
+    pages += [
+        st.Page(PAGES / "data.py", title="Data", icon="📥", default=not pages),
+        st.Page(PAGES / "audit.py", title="Audit log", icon="📜"),
+    ]
 navigation = st.navigation(pages)
+if role == "analyst" and config.app.ask_purpose and not audit.purpose_given(store, identity):
+    st.stop()
 state.sync_url()
+audit.log_view(store, identity, role, navigation.title)
 navigation.run()

@@ -97,6 +97,29 @@ class AppConfig:
     allow_local_real_data: bool = False
     tiles: str = "OpenStreetMap"
     idle_timeout_minutes: int = 30
+    ask_purpose: bool = True
+
+
+@dataclass(frozen=True)
+class AccessConfig:
+    """Who may see what (DESIGN §4): roles mapped server-side, deny by default.
+
+    Attributes
+    ----------
+    users : tuple of (e-mail, roles)
+        Allow-list of verified e-mail addresses and their roles.
+    role_claim : str or None
+        Name of an identity-provider claim carrying group/role values.
+    claim_roles : tuple of (claim value, role)
+        Which claim values grant which PlaceSafe role.
+    require_verified_email : bool
+        Ignore the e-mail allow-list unless the provider says ``email_verified``.
+    """
+
+    users: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    role_claim: str | None = None
+    claim_roles: tuple[tuple[str, str], ...] = ()
+    require_verified_email: bool = True
 
 
 @dataclass(frozen=True)
@@ -110,7 +133,7 @@ class Config:
     disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
     pseudonyms: PseudonymConfig = field(default_factory=PseudonymConfig)
     app: AppConfig = field(default_factory=AppConfig)
-    users: tuple[tuple[str, str], ...] = ()
+    access: AccessConfig = field(default_factory=AccessConfig)
 
     @property
     def fingerprint(self) -> str:
@@ -167,6 +190,40 @@ def _bool(section: dict[str, Any], key: str, default: bool) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{key} must be true or false (unquoted)")
     return value
+
+
+VALID_ROLES = ("partnership", "analyst", "admin")
+
+
+def _roles(value: Any, where: str) -> tuple[str, ...]:
+    roles = [value] if isinstance(value, str) else value
+    if not isinstance(roles, list) or not roles or any(r not in VALID_ROLES for r in roles):
+        raise ConfigError(f"{where}: roles must be one or more of {', '.join(VALID_ROLES)}")
+    return tuple(sorted(set(roles)))
+
+
+def _access(raw: dict[str, Any]) -> AccessConfig:
+    users_raw = raw.get("users", {})
+    if not isinstance(users_raw, dict):
+        raise ConfigError("[access.users] must map e-mail addresses to roles")
+    users = tuple(
+        sorted((str(k).strip().lower(), _roles(v, "[access.users]")) for k, v in users_raw.items())
+    )
+    claim = raw.get("role_claim")
+    if claim is not None and (not isinstance(claim, str) or not claim):
+        raise ConfigError("access.role_claim must be a claim name")
+    claim_raw = raw.get("claim_roles", {})
+    if not isinstance(claim_raw, dict):
+        raise ConfigError("[access.claim_roles] must map claim values to roles")
+    claim_roles = tuple(
+        sorted((str(k), r) for k, v in claim_raw.items() for r in _roles(v, "[access.claim_roles]"))
+    )
+    return AccessConfig(
+        users=users,
+        role_claim=claim,
+        claim_roles=claim_roles,
+        require_verified_email=_bool(raw, "require_verified_email", True),
+    )
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -242,16 +299,10 @@ def load_config(path: str | Path | None = None) -> Config:
         allow_local_real_data=_bool(app_raw, "allow_local_real_data", False),
         tiles=str(app_raw.get("tiles", "OpenStreetMap")),
         idle_timeout_minutes=_int(app_raw, "idle_timeout_minutes", 30, 1, 24 * 60),
+        ask_purpose=_bool(app_raw, "ask_purpose", True),
     )
 
-    users_raw = raw.get("access", {}).get("users", {})
-    if not isinstance(users_raw, dict):
-        raise ConfigError("[access.users] must map e-mail addresses to roles")
-    valid_roles = {"partnership", "analyst", "admin"}
-    for role in users_raw.values():
-        if role not in valid_roles:
-            raise ConfigError(f"[access.users] role must be one of {sorted(valid_roles)}")
-    users = tuple(sorted((str(k).lower(), str(v)) for k, v in users_raw.items()))
+    access = _access(raw.get("access", {}))
 
     return Config(
         path=chosen,
@@ -261,5 +312,5 @@ def load_config(path: str | Path | None = None) -> Config:
         disclosure=disclosure,
         pseudonyms=pseudonyms,
         app=app,
-        users=users,
+        access=access,
     )

@@ -43,6 +43,7 @@ sensitive_premises = "sensitive_premises.csv"
 
 [app]
 demo = true
+ask_purpose = false
 """
 
 

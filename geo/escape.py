@@ -23,3 +23,13 @@ def escape_text(value: object) -> str:
     if value is None:
         return ""
     return html.escape(str(value), quote=True).translate(_JS_TEMPLATE)
+
+
+_MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|<>~$:"
+
+
+def escape_markdown(value: object) -> str:
+    """Escape text for Streamlit Markdown (titles, captions, alerts) so that partner
+    strings and file names render literally: no links, emphasis, HTML or LaTeX."""
+    text = "" if value is None else str(value)
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in text)

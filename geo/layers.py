@@ -287,3 +287,12 @@ def disclosed_kpis(store: Store, role: str, filters: Filters, config: Config) ->
         if 1 <= rest < d.min_count:
             out.loc[["knife_crime", "harmful_sexual_behaviour"], column] = np.nan
     return out
+
+
+def layer_table(layer: HexLayer) -> pd.DataFrame:
+    """A layer exactly as displayed, as a table: ``cell`` and ``shown`` (its label)."""
+    props = [f["properties"] for f in layer.geojson["features"]]
+    return pd.DataFrame(
+        {"cell": [p["cell"] for p in props], "shown": [p["label"] for p in props]},
+        columns=["cell", "shown"],
+    )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.cube import LAYER_LABELS
+from geo.export import to_csv_bytes
 from geo.layers import cell_series, hot_cells_table
 from geo.maps import build_map
 from geo.overview import Filters
-from ui import auth, cache, state
+from ui import audit, auth, cache, state
 from ui.map import selected_cell_from_event, show_map
 
 auth.require_role("analyst", "partnership")
@@ -76,6 +77,15 @@ with tab_em:
             st.info("No cell is an emerging, persistent or other hot spot in this window.")
         else:
             st.dataframe(table, hide_index=True, width="stretch")
+            st.download_button(
+                "Download the hot cells (CSV)",
+                to_csv_bytes(table),
+                file_name=f"placesafe-hot-cells-{layer}-res{res}.csv",
+                mime="text/csv",
+                on_click=audit.log_export,
+                args=(cache.get_store(config), "hot cells", len(table)),
+                key="hot_download",
+            )
 with tab_gi:
     if gi_layer is None:
         st.warning(report.gi_message or "No result.")

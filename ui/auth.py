@@ -1,18 +1,25 @@
 """Who is using the app and which roles they hold (deny by default).
 
 With an identity provider configured (``[auth]`` in ``.streamlit/secrets.toml``),
-roles come from the ``[access.users]`` allow-list in the PlaceSafe configuration.
-Without one, the app runs in local mode: on the synthetic demo as analyst and
-admin, and on real data only when ``app.allow_local_real_data`` is set.
+the user logs in with ``st.login`` and roles come from the server-side mapping in
+the PlaceSafe configuration (:func:`geo.access.roles_for`). Without one, the app
+runs in local mode: on the synthetic demo as analyst and admin, and on real data
+only when ``app.allow_local_real_data`` is set and the server listens on 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
+from geo.access import cookie_secret_problem, pseudonymous_user_id, roles_for
 from geo.config import Config
+
+LOCAL_ADDRESSES = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass(frozen=True)
@@ -23,28 +30,50 @@ class Identity:
     roles: tuple[str, ...]
     local_mode: bool
     denied_reason: str | None = None
+    logged_in: bool = False
 
 
-def _auth_configured() -> bool:
+def auth_settings() -> Mapping[str, Any] | None:
+    """The ``[auth]`` secrets section, or None when no identity provider is configured."""
     try:
-        return "auth" in st.secrets
+        if "auth" not in st.secrets:
+            return None
+        section = st.secrets["auth"]
     except Exception:  # no secrets file at all
-        return False
+        return None
+    return dict(section)
+
+
+def startup_problem() -> str | None:
+    """A configuration problem that must stop the app before anything is shown."""
+    return cookie_secret_problem(auth_settings())
 
 
 def current_identity(config: Config) -> Identity:
-    """Resolve the identity and roles for this session."""
-    user = st.user
-    if getattr(user, "is_logged_in", False):
-        email = str(user.get("email") or "").lower()
-        role = dict(config.users).get(email)
-        if role is None:
-            return Identity(email or "unknown", (), False, "your account has no PlaceSafe role")
-        roles = ("analyst", "admin") if role == "admin" else (role,)
-        return Identity(email, roles, False)
-    if _auth_configured():
+    """Resolve the identity and roles for this session (never from session state or URL)."""
+    auth = auth_settings()
+    if getattr(st.user, "is_logged_in", False):
+        claims = dict(st.user.to_dict()) if hasattr(st.user, "to_dict") else dict(st.user)
+        secret = str((auth or {}).get("cookie_secret", ""))
+        user_id = pseudonymous_user_id(claims, secret)
+        roles = roles_for(claims, config.access)
+        if not roles:
+            return Identity(user_id, (), False, "your account has no PlaceSafe role", True)
+        return Identity(user_id, roles, False, None, True)
+    if auth is not None:
         return Identity("anonymous", (), False, "please log in")
-    if config.app.demo or config.app.allow_local_real_data:
+    if config.app.demo:
+        return Identity("local-user", ("analyst", "admin"), True)
+    if config.app.allow_local_real_data:
+        address = str(st.get_option("server.address") or "")
+        if address not in LOCAL_ADDRESSES:
+            return Identity(
+                "local-user",
+                (),
+                True,
+                "local mode on real data only runs on this computer: start PlaceSafe with "
+                "--server.address 127.0.0.1",
+            )
         return Identity("local-user", ("analyst", "admin"), True)
     return Identity(
         "local-user",
@@ -54,27 +83,45 @@ def current_identity(config: Config) -> Identity:
     )
 
 
+def enforce_idle_timeout(config: Config, identity: Identity) -> bool:
+    """End the session after ``app.idle_timeout_minutes`` without activity.
+
+    Returns True when the session timed out (the caller stops the page).
+    """
+    now = time.time()
+    last = st.session_state.get("_last_activity")
+    limit = config.app.idle_timeout_minutes * 60
+    if last is not None and now - float(last) > limit:
+        for key in list(st.session_state.keys()):
+            del st.session_state[key]
+        if identity.logged_in:
+            st.logout()
+        return True
+    st.session_state["_last_activity"] = now
+    return False
+
+
 def viewing_role(identity: Identity) -> str:
-    """The role pages render for: the user's best data role, or a preview downgrade.
+    """The role pages render for: the user's data role, or the partnership preview.
 
     Analysts may preview what the partnership sees (sidebar "View as"); nobody can
     choose a role they do not hold.
     """
-    data_roles = [r for r in ("analyst", "partnership") if r in identity.roles]
-    if not data_roles:
-        return "partnership" if "partnership" in identity.roles else ""
-    options = data_roles + (["partnership"] if "analyst" in data_roles else [])
-    options = list(dict.fromkeys(options))
-    choice = st.session_state.get("view_as", options[0])
-    return str(choice) if choice in options else options[0]
+    if "analyst" in identity.roles:
+        choice = st.session_state.get("view_as", "analyst")
+        return str(choice) if choice in ("analyst", "partnership") else "analyst"
+    if "partnership" in identity.roles:
+        return "partnership"
+    return ""
 
 
 def require_role(*allowed: str) -> None:
     """Stop the page unless the viewing role is one of ``allowed`` (every page calls it)."""
     role = st.session_state.get("role")
     roles = set(st.session_state.get("roles", ()))
-    if role in allowed or ("admin" in allowed and "admin" in roles):
+    if (role in allowed and role in roles | {"partnership"} and role) or (
+        "admin" in allowed and "admin" in roles
+    ):
         return
     st.error("You do not have access to this page.")
     st.stop()
-

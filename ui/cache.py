@@ -114,8 +114,14 @@ def hotspot_report(
     pages pass them through the disclosure-controlled layers)."""
     config = get_config()
     return run_hotspots(
-        get_store(config), get_area(config), layer, res, filters,
-        "quarter" if period == "quarter" else "month", k, fdr,
+        get_store(config),
+        get_area(config),
+        layer,
+        res,
+        filters,
+        "quarter" if period == "quarter" else "month",
+        k,
+        fdr,
     )
 
 

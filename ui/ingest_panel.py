@@ -7,6 +7,7 @@ import hashlib
 import streamlit as st
 
 from geo.config import Config
+from geo.escape import escape_markdown
 from geo.ingest import IngestReport, ingest_bytes
 from geo.store import Store, StoreError
 from ui import cache
@@ -25,12 +26,13 @@ KIND_LABELS = {
 
 def show_report(report: IngestReport) -> None:
     """Render a validation report (counts, rules and row numbers; never values)."""
+    summary = escape_markdown(report.summary())  # the file name is the uploader's text
     if report.status == "refused":
-        st.error(report.summary())
+        st.error(summary)
     elif report.status == "already_ingested":
-        st.info(report.summary())
+        st.info(summary)
     else:
-        st.success(report.summary())
+        st.success(summary)
     cols = st.columns(4)
     for col, (label, n) in zip(
         cols,
@@ -51,7 +53,7 @@ def show_report(report: IngestReport) -> None:
         ]
         st.dataframe(reasons, hide_index=True, width="stretch")
     for warning in report.warnings:
-        st.caption(f"Note: {warning}")
+        st.caption(escape_markdown(f"Note: {warning}"))
     if len(report.issues):
         with st.expander(f"Rejected rows ({len(report.issues):,} shown)"):
             st.dataframe(report.issues, hide_index=True, width="stretch")

@@ -111,7 +111,10 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.pseudonyms.key_file is None
     assert config.app.tiles == "OpenStreetMap"
     assert config.app.allow_local_real_data is False
-    assert config.users == ()
+    assert config.access.users == ()
+    assert config.access.role_claim is None
+    assert config.access.require_verified_email is True
+    assert config.app.ask_purpose is True
 
 
 # --- errors ---------------------------------------------------------------------------
@@ -205,17 +208,38 @@ def test_users_roles(tmp_path: Path) -> None:
         '"cat@example.org" = "admin"\n'
     )
     config = load_config(write(tmp_path, text))
-    assert dict(config.users) == {
-        "ann.analyst@example.org": "analyst",
-        "bob@example.org": "partnership",
-        "cat@example.org": "admin",
+    assert dict(config.access.users) == {
+        "ann.analyst@example.org": ("analyst",),
+        "bob@example.org": ("partnership",),
+        "cat@example.org": ("admin",),
     }
-    assert list(config.users) == sorted(config.users)
+    assert list(config.access.users) == sorted(config.access.users)
+
+
+def test_users_may_hold_several_roles_and_claims_map_to_roles(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        "[access]\n"
+        'role_claim = "groups"\n'
+        "require_verified_email = false\n"
+        "[access.users]\n"
+        '"dan@example.org" = ["analyst", "admin"]\n'
+        "[access.claim_roles]\n"
+        '"lscp-strategic" = "partnership"\n'
+        '"lscp-analysts" = ["analyst"]\n'
+    )
+    access = load_config(write(tmp_path, text)).access
+    assert dict(access.users) == {"dan@example.org": ("admin", "analyst")}
+    assert access.role_claim == "groups"
+    assert set(access.claim_roles) == {
+        ("lscp-strategic", "partnership"),
+        ("lscp-analysts", "analyst"),
+    }
+    assert access.require_verified_email is False
 
 
 def test_unknown_role_refused(tmp_path: Path) -> None:
     text = MINIMAL + '[access.users]\n"eve@example.org" = "superuser"\n'
-    with pytest.raises(ConfigError, match="role must be one of"):
+    with pytest.raises(ConfigError, match="roles must be one or more of"):
         load_config(write(tmp_path, text))
 
 

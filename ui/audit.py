@@ -1,0 +1,86 @@
+"""Writing the audit log from the app: sessions, page views, purposes, exports."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.store import Store
+from ui import state
+from ui.auth import Identity
+
+#: Why an analyst is looking at police data (a fixed list: no free text in the log).
+PURPOSES = (
+    "Preparing for the violence-reduction group",
+    "Planning youth-work or police deployment",
+    "Multi-agency assessment of a location",
+    "Checking data quality",
+    "Responding to a partner's request",
+)
+
+
+def log_session_start(store: Store, identity: Identity, role: str) -> None:
+    """Record a login (or a local-mode session start) once per session."""
+    if st.session_state.get("_session_logged"):
+        return
+    event = "login" if identity.logged_in else "session_start"
+    store.audit(identity.user_id, role or None, event, detail={"roles": list(identity.roles)})
+    st.session_state["_session_logged"] = True
+
+
+def log_view(store: Store, identity: Identity, role: str, page: str) -> None:
+    """Record a page view with its filters, once per distinct view in a session."""
+    detail: dict[str, object] = {}
+    if state.KEY_MONTHS in st.session_state:
+        f = state.current_filters()
+        detail = {
+            "from": f.month_from,
+            "to": f.month_to,
+            "categories": list(f.categories),
+            "res": st.session_state.get(state.KEY_RES),
+            "cell": st.session_state.get(state.KEY_CELL),
+        }
+    key = (page, role, tuple(sorted((k, str(v)) for k, v in detail.items())))
+    if st.session_state.get("_last_view") == key:
+        return
+    st.session_state["_last_view"] = key
+    store.audit(
+        identity.user_id,
+        role or None,
+        "view",
+        page=page,
+        detail=detail,
+        purpose=st.session_state.get("_purpose"),
+    )
+
+
+def purpose_given(store: Store, identity: Identity) -> bool:
+    """Ask an analyst why they are viewing police data, once per session.
+
+    Returns True once a purpose is recorded; until then shows the prompt.
+    """
+    if st.session_state.get("_purpose"):
+        return True
+    st.title("Before you view police data")
+    st.write(
+        "PlaceSafe records why partner data are consulted. Choose the purpose of this "
+        "session; it is written to the audit log with every page you view."
+    )
+    with st.form("purpose"):
+        choice = st.radio("Purpose", PURPOSES, index=None, key="purpose_choice")
+        if st.form_submit_button("Continue", type="primary") and choice:
+            st.session_state["_purpose"] = choice
+            store.audit(identity.user_id, "analyst", "purpose", purpose=choice)
+            st.rerun()
+    return False
+
+
+def log_export(store: Store, what: str, rows: int) -> None:
+    """Record a download as a disclosure (called from the download button's callback)."""
+    store.audit(
+        str(st.session_state.get("user_id", "unknown")),
+        st.session_state.get("role") or None,
+        "export",
+        page=what,
+        detail={"rows": rows, "filters": str(st.session_state.get("_last_view", ""))},
+        purpose=st.session_state.get("_purpose"),
+    )
