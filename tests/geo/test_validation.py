@@ -683,3 +683,58 @@ def test_home_area_finer_than_res_7_is_rejected(env: Env, home: str, ok: bool) -
         column, rule = issue_rows(report)[2]
         assert column == "Home area" and "resolution 7 or coarser" in rule
         assert_redacted(report, home)
+
+
+# --- nothing from a rejected row reaches reports, logs, the audit log or the CLI -----------
+
+PLANTED_NAME = "Jessamy Quillfeather"
+PLANTED_DOB = "14/03/2011"
+
+
+def test_planted_name_and_date_of_birth_never_leave_the_validator(
+    env: Env, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import logging
+    import subprocess
+    import sys
+
+    caplog.set_level(logging.DEBUG)
+    # 1. values in fields that fail their rules (a name where a date should be, a DOB-like
+    #    date in the future-date slot of an impossible row) -> rows rejected
+    rows = [
+        episode(episode_id="EP-N1", date_reported_missing=PLANTED_NAME),
+        episode(episode_id="EP-N2", date_returned="31/02/2011 " + PLANTED_NAME[:4]),
+        episode(episode_id="EP-N3", sex=PLANTED_NAME),
+        episode(episode_id="EP-N4", age_band=PLANTED_DOB),
+        episode(episode_id="EP-OK", child_id="CH-OK"),
+    ]
+    report = env.ingest(missing_csv(rows), "rows.csv")
+    assert report.status == "live" and report.rejected == 4 and report.accepted == 1
+    # 2. a personal-data column -> the whole file refused
+    header, row = missing_csv([episode(episode_id="EP-P1")]).decode().splitlines()
+    pii_file = f"{header},Name,Date of birth\n{row},{PLANTED_NAME},{PLANTED_DOB}\n"
+    refused = env.ingest(pii_file.encode(), "pii.csv")
+    assert refused.status == "refused"
+    assert "personal data" in (refused.error or "")
+    texts = [
+        report_text(report),
+        report_text(refused),
+        caplog.text,
+        capsys.readouterr().out,
+        env.store.audit_log(1000).to_json(),
+        env.store.query("SELECT CAST(report AS VARCHAR) AS r FROM batches").to_json(),
+    ]
+    # 3. the command line, with --json, on the same bad rows
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(missing_csv(rows))
+    toml = write_toml(tmp_path / "cli", demo=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "geo", "--config", str(toml), "ingest", "--kind", "missing",
+         "--json", str(bad)],
+        capture_output=True, text=True, cwd=str(Path(__file__).resolve().parents[2]), timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    texts += [out.stdout, out.stderr]
+    for text in texts:
+        assert PLANTED_NAME not in text and PLANTED_NAME[:4] + " " not in text
+        assert PLANTED_DOB not in text
