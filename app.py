@@ -74,7 +74,7 @@ if "admin" in identity.roles:
         st.Page(PAGES / "data.py", title="Data", icon="📥", default=not pages),
         st.Page(PAGES / "audit.py", title="Audit log", icon="📜"),
     ]
-navigation = st.navigation(pages)
+navigation = st.navigation(pages, position="top")
 if role == "analyst" and config.app.ask_purpose and not audit.purpose_given(store, identity):
     st.stop()
 state.sync_url()
