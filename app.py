@@ -68,6 +68,8 @@ if role:
     pages += [
         st.Page(PAGES / "overview.py", title="Overview", icon="🗺️", default=True),
         st.Page(PAGES / "hotspots.py", title="Hot spots", icon="🔥"),
+        st.Page(PAGES / "recurring.py", title="Recurring locations", icon="📍"),
+        st.Page(PAGES / "profile.py", title="Location profile", icon="🔎"),
     ]
 if "admin" in identity.roles:
     pages += [

@@ -10,6 +10,7 @@ from pathlib import Path
 from geo.area import load_study_area
 from geo.config import ConfigError, load_config
 from geo.ingest import KINDS, ingest_file
+from geo.overview import Filters
 from geo.store import Store, StoreError
 
 
@@ -122,6 +123,79 @@ def _hotspots(args: argparse.Namespace) -> int:
     return 0
 
 
+def _window(store: Store, args: argparse.Namespace) -> Filters | None:
+    from geo.overview import Filters, available_months
+
+    months = available_months(store)
+    if not months:
+        return None
+    return Filters(args.month_from or months[0], args.month_to or months[-1])
+
+
+def _recurring(args: argparse.Namespace) -> int:
+    from geo.recurring import RankingSettings, rank_recurring_locations
+
+    config = load_config(args.config)
+    area = load_study_area(config.study_area)
+    with Store(config.store_path, read_only=True) as store:
+        filters = _window(store, args)
+        if filters is None:
+            print("error: the store has no dated data", file=sys.stderr)
+            return 2
+        ranking = rank_recurring_locations(store, area, filters, RankingSettings(res=args.res))
+    top = ranking.head(args.top)
+    if args.json:
+        records = top[["rank", "cell", "score", "category", "escalate", "reasons"]]
+        print(json.dumps(records.to_dict(orient="records"), indent=2, default=str))
+    else:
+        for row in top.itertuples(index=False):
+            flag = " [ESCALATE]" if row.escalate else ""
+            print(f"{row.rank:>3}. {row.cell}  {row.score:5.2f}  {row.category}{flag}")
+            print(f"     {row.reasons}")
+    return 0
+
+
+def _knox(args: argparse.Namespace) -> int:
+    from geo.nearrepeat import knox, verdict
+    from geo.recurring import incident_events_bng
+
+    config = load_config(args.config)
+    with Store(config.store_path, read_only=True) as store:
+        filters = _window(store, args)
+        if filters is None:
+            print("error: the store has no dated data", file=sys.stderr)
+            return 2
+        events = incident_events_bng(store, filters)
+    result = knox(
+        events["x"].to_numpy(),
+        events["y"].to_numpy(),
+        events["day"].to_numpy(),
+        spatial_band_m=args.distance,
+        n_spatial=args.n_spatial,
+        temporal_band_days=args.days,
+        n_temporal=args.n_temporal,
+        permutations=args.permutations,
+        seed=args.seed,
+    )
+    if args.json:
+        payload = {
+            "events": result.n_events,
+            "verdict": verdict(result),
+            "observed": result.observed.to_dict(),
+            "expected": result.expected.round(3).to_dict(),
+            "ratio": result.ratio.round(3).to_dict(),
+            "p": result.p.round(4).to_dict(),
+        }
+        print(json.dumps(payload, indent=2, default=str))
+    else:
+        print(verdict(result))
+        print("\nKnox ratios (observed / expected):")
+        print(result.ratio.round(2).to_string())
+        print("\nMonte Carlo p-values:")
+        print(result.p.round(3).to_string())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m geo", description="PlaceSafe command line")
@@ -163,6 +237,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="per-cell results as JSON on stdout")
     p.add_argument("--out", help="write the JSON to this file")
     p.set_defaults(func=_hotspots)
+
+    p = sub.add_parser("recurring", help="the recurring-location ranking with reasons")
+    p.add_argument("--top", type=int, default=20)
+    p.add_argument("--res", type=int, default=9, choices=[7, 8, 9, 10])
+    p.add_argument("--from", dest="month_from", help="first month YYYY-MM (default: all)")
+    p.add_argument("--to", dest="month_to", help="last month YYYY-MM (default: all)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_recurring)
+
+    p = sub.add_parser("knox", help="Knox near-repeat test on timed incidents")
+    p.add_argument("--distance", type=float, default=100.0, help="spatial band width, metres")
+    p.add_argument("--n-spatial", type=int, default=5)
+    p.add_argument("--days", type=int, default=7, help="temporal band width, days")
+    p.add_argument("--n-temporal", type=int, default=4)
+    p.add_argument("--permutations", type=int, default=999)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--from", dest="month_from", help="first month YYYY-MM (default: all)")
+    p.add_argument("--to", dest="month_to", help="last month YYYY-MM (default: all)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_knox)
 
     args = parser.parse_args(argv)
     try:

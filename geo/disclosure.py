@@ -162,6 +162,12 @@ def protect_hierarchy(
     group cannot be protected with more children, the node itself is withheld. The
     smallest displayed positive values are withheld first, to lose the least.
 
+    Withheld cells are still drawn (grey), so a reader knows each holds at least
+    one event, and a withheld node at least its displayed children plus those
+    bounds of its withheld ones. The withheld children of a displayed node must
+    therefore also sum to more than their known lower bounds (otherwise, e.g., a
+    shown 20 over a shown 14 and six grey cells pins every grey cell to 1).
+
     Parameters
     ----------
     values : list of ndarray
@@ -199,6 +205,7 @@ def protect_hierarchy(
     changed = True
     while changed:
         changed = False
+        lower = _known_lower_bounds(vals, held, parents)
         for level in range(len(vals)):
             parent_count = 1 if level == 0 else len(vals[level - 1])
             for p in range(parent_count):
@@ -215,7 +222,8 @@ def protect_hierarchy(
                 if parent_held:
                     ok = w_sum >= min(min_count, parent_value)
                 else:
-                    ok = w.size == 0 or (w.size >= 2 and w_sum >= min_count)
+                    slack = w_sum - float(lower[level][w].sum())
+                    ok = w.size == 0 or (w.size >= 2 and w_sum >= min_count and slack >= 1)
                 if ok:
                     continue
                 candidates = members[~held[level][members] & (vals[level][members] > 0)]
@@ -230,7 +238,27 @@ def protect_hierarchy(
                 else:
                     continue
                 changed = True
+                lower = _known_lower_bounds(vals, held, parents)
     return held, total_held
+
+
+def _known_lower_bounds(
+    vals: list[np.ndarray], held: list[np.ndarray], parents: list[np.ndarray]
+) -> list[np.ndarray]:
+    """What a reader can prove about each node from below: a displayed node its value;
+    a withheld node with events at least 1 (it is drawn) and at least its displayed
+    children plus the bounds of its withheld ones."""
+    lower = [np.zeros(len(v)) for v in vals]
+    for level in range(len(vals) - 1, -1, -1):
+        v, h = vals[level], held[level]
+        below = np.zeros(len(v))
+        if level + 1 < len(vals) and len(vals[level + 1]):
+            below = np.asarray(
+                np.bincount(parents[level + 1], lower[level + 1], minlength=len(v))[: len(v)],
+                dtype=float,
+            )
+        lower[level] = np.where(h, np.maximum((v > 0).astype(float), below), v)
+    return lower
 
 
 def disclose_levels(

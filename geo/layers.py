@@ -6,8 +6,15 @@ import numpy as np
 import pandas as pd
 
 from geo import hexes, overview
+from geo.clusters import ClusterResult
 from geo.config import Config
-from geo.disclosure import DisclosedLevels, check_resolution, disclose_levels, sensitive_mask
+from geo.disclosure import (
+    DisclosedLevels,
+    check_resolution,
+    disclose_levels,
+    protect_hierarchy,
+    sensitive_mask,
+)
 from geo.hotspots import CATEGORY_NAMES, describe_category
 from geo.maps import (
     COUNT_PALETTE,
@@ -19,6 +26,7 @@ from geo.maps import (
     category_layer,
     count_layer,
     outline_layer,
+    polygon_layer,
 )
 from geo.overview import Filters
 from geo.privacy import allowed_resolutions
@@ -239,23 +247,33 @@ def hot_cells_table(hot: pd.DataFrame, role: str, res: int, config: Config) -> p
 
 
 def cell_series(
-    cube: pd.DataFrame, z: pd.DataFrame | None, cell: str, role: str, res: int, config: Config
+    cube: pd.DataFrame,
+    z: pd.DataFrame | None,
+    bins: pd.DataFrame | None,
+    cell: str,
+    role: str,
+    res: int,
+    config: Config,
 ) -> pd.DataFrame | None:
-    """One cell's events per period and space-time z-score, as the role may see them.
+    """One cell's history per period, as the role may see it.
 
-    The partnership role sees the z-scores only (counts per cell and month would be
-    small numbers); a cell holding a sensitive premise returns None for it.
+    Analysts see events and the space-time z-score. The partnership sees only the
+    significance bin (-3..3): neither counts (small numbers) nor z-scores (the
+    z-scores of every cell together could be turned back into counts). A cell
+    holding a sensitive premise returns None for the partnership.
     """
     check_resolution(role, res, config)
     if cell not in cube.index:
         return None
-    cells = hexes.str_to_cells([cell])
     frame = pd.DataFrame(index=pd.Index(cube.columns, name="period"))
     if role == "partnership":
-        if sensitive_mask(cells, res, config).any() or z is None or cell not in z.index:
+        if sensitive_mask(hexes.str_to_cells([cell]), res, config).any():
             return None
-    else:
-        frame["events"] = cube.loc[cell].to_numpy(dtype=float)
+        if bins is None or cell not in bins.index:
+            return None
+        frame["hot (+) / cold (-) spot confidence, 1-3"] = bins.loc[cell].to_numpy(dtype=float)
+        return frame
+    frame["events"] = cube.loc[cell].to_numpy(dtype=float)
     if z is not None and cell in z.index:
         frame["space-time z"] = z.loc[cell].to_numpy(dtype=float)
     return frame
@@ -266,9 +284,11 @@ def disclosed_kpis(store: Store, role: str, filters: Filters, config: Config) ->
 
     For the partnership role the incident and missing-episode totals are the totals
     of the jointly controlled layers (:func:`disclosed_counts`); other counts of 1 to
-    ``min_count - 1`` are withheld, and the knife-crime and harmful-sexual-behaviour
-    figures are withheld together when the remainder of the total would be small.
-    Withheld figures are NaN.
+    ``min_count - 1`` are withheld. Knife crime, harmful sexual behaviour and the
+    (never shown) other incidents add up to the incident total, so they are protected
+    as one more hierarchy under it (:func:`geo.disclosure.protect_hierarchy`): e.g. a
+    total of 8 beside 7 harmful-sexual-behaviour incidents would otherwise pin a
+    withheld knife-crime figure to 1. Withheld figures are NaN.
     """
     exact = overview.kpis(store, filters)
     if role != "partnership":
@@ -280,12 +300,31 @@ def disclosed_kpis(store: Store, role: str, filters: Filters, config: Config) ->
             levels = disclosed_counts(store, layer, role, d.partnership_max_resolution, f, config)
             out.loc[key, column] = np.nan if levels.total is None else levels.total
         col = exact[column].astype(float)
-        for key in ("knife_crime", "harmful_sexual_behaviour", "children_missing"):
-            if 1 <= col[key] < d.min_count:
+        if 1 <= col["children_missing"] < d.min_count:
+            out.loc["children_missing", column] = np.nan
+        parts = np.array(
+            [
+                col["knife_crime"],
+                col["harmful_sexual_behaviour"],
+                col["incidents"] - col["knife_crime"] - col["harmful_sexual_behaviour"],
+            ]
+        )
+        # "other incidents" is never shown; treating it as known unless it is small
+        # only makes the protection stricter
+        small = (parts >= 1) & (parts < d.min_count)
+        held, total_held = protect_hierarchy(
+            [parts],
+            [small],
+            [np.zeros(3, dtype=np.int64)],
+            float(col["incidents"]),
+            bool(np.isnan(float(out[column]["incidents"]))),
+            d.min_count,
+        )
+        for key, h in zip(("knife_crime", "harmful_sexual_behaviour"), held[0][:2], strict=True):
+            if h:
                 out.loc[key, column] = np.nan
-        rest = col["incidents"] - col["knife_crime"] - col["harmful_sexual_behaviour"]
-        if 1 <= rest < d.min_count:
-            out.loc[["knife_crime", "harmful_sexual_behaviour"], column] = np.nan
+        if total_held:
+            out.loc["incidents", column] = np.nan
     return out
 
 
@@ -296,3 +335,50 @@ def layer_table(layer: HexLayer) -> pd.DataFrame:
         {"cell": [p["cell"] for p in props], "shown": [p["label"] for p in props]},
         columns=["cell", "shown"],
     )
+
+
+def neighbourhood_layer(cell: str, neighbours: tuple[str, ...]) -> HexLayer:
+    """A place and its ring of neighbours, as outlines (for the location profile)."""
+    cells = hexes.str_to_cells([cell, *neighbours])
+    labels = ["This place", *["Neighbouring cell"] * len(neighbours)]
+    return outline_layer("This place and its neighbours", cells, labels, "#d95f02")
+
+
+def cluster_layer(result: ClusterResult, role: str, res: int, config: Config) -> HexLayer:
+    """Cluster tracks for the map: outlines for analysts, covered hex cells (without
+    counts, sensitive cells withheld) for the partnership.
+
+    Only tracks seen in at least two periods are drawn.
+    """
+    check_resolution(role, res, config)
+    periods = len(result.params.periods)
+    tracks = result.tracks.loc[result.tracks["persistence"] >= 2].set_index("track")
+    if role == "partnership":
+        members = result.membership.loc[result.membership["track"].isin(tracks.index)]
+        members = members.drop_duplicates("cell")
+        cells = hexes.cells_to_parent(hexes.str_to_cells(members["cell"]), res)
+        cells, first = np.unique(cells, return_index=True)
+        persistence = tracks.loc[members["track"].to_numpy()[first], "persistence"].to_numpy()
+        classes = np.where(sensitive_mask(cells, res, config), WITHHELD_CLASS, 1)
+        labels = [
+            "withheld (sensitive premises)"
+            if c == WITHHELD_CLASS
+            else f"In a cluster seen in {int(p)} of {periods} periods"
+            for c, p in zip(classes, persistence, strict=True)
+        ]
+        return category_layer(
+            "Clusters",
+            cells,
+            classes,
+            {1: "#7570b3"},
+            {1: "In a recurring cluster"},
+            labels,
+        )
+    outlines = result.outlines("track").reindex(tracks.index).dropna()
+    labels = [
+        f"Cluster {t}: seen in {int(tracks.loc[t, 'persistence'])} of {periods} periods "
+        f"({tracks.loc[t, 'first']} to {tracks.loc[t, 'last']}), "
+        f"{int(tracks.loc[t, 'events']):,} incidents"
+        for t in outlines.index
+    ]
+    return polygon_layer("Clusters", list(outlines.to_numpy()), labels, "#7570b3")

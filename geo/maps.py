@@ -16,6 +16,7 @@ import branca
 import folium
 import numpy as np
 import numpy.typing as npt
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo import hexes
@@ -230,6 +231,36 @@ def outline_layer(
     return HexLayer(name, geojson, ((colour, name),), show=show, outline_only=True)
 
 
+def polygon_layer(
+    name: str,
+    polygons: Sequence[BaseGeometry],
+    labels: Sequence[str],
+    colour: str,
+    show: bool = True,
+    decimals: int = 6,
+) -> HexLayer:
+    """Outlines of arbitrary polygons (EPSG:4326), e.g. cluster hulls, with allow-listed
+    properties only (a fixed-format label and the colour)."""
+    features = []
+    for geom, label in zip(polygons, labels, strict=True):
+        rounded = shapely.set_precision(geom, 10.0**-decimals)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": rounded.__geo_interface__,
+                "properties": {
+                    "label": escape_text(label),
+                    "colour": colour,
+                    "band": 0,
+                    "value": None,
+                    "cell": "",
+                },
+            }
+        )
+    geojson = {"type": "FeatureCollection", "features": features}
+    return HexLayer(name, geojson, ((colour, name),), show=show, outline_only=True)
+
+
 def _style_fill(feature: dict[str, Any]) -> dict[str, Any]:
     return {
         "fillColor": feature["properties"]["colour"],
@@ -327,19 +358,33 @@ def build_map(
             else None,
         ).add_to(m)
     if schools:
-        group = folium.FeatureGroup(name="Schools", show=True)
-        for lat, lng, name, is_ap in schools:
-            folium.CircleMarker(
-                location=[lat, lng],
-                radius=6 if is_ap else 4,
-                color="#000000",
-                weight=1,
-                fill=True,
-                fill_color="#e41a1c" if is_ap else "#377eb8",
-                fill_opacity=0.9,
-                tooltip=escape_text(name) + (" (alternative provision)" if is_ap else ""),
-            ).add_to(group)
-        group.add_to(m)
+        # one GeoJSON layer (one template) instead of a marker element per school
+        features = [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(lng, 6), round(lat, 6)]},
+                "properties": {
+                    "label": escape_text(name) + (" (alternative provision)" if is_ap else ""),
+                    "colour": "#e41a1c" if is_ap else "#377eb8",
+                    "band": int(is_ap),
+                    "value": None,
+                    "cell": "",
+                },
+            }
+            for lat, lng, name, is_ap in schools
+        ]
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features},
+            name="Schools",
+            marker=folium.CircleMarker(
+                radius=5, weight=1, color="#000000", fill=True, fill_opacity=0.9
+            ),
+            style_function=lambda f: {
+                "fillColor": f["properties"]["colour"],
+                "radius": 7 if f["properties"]["band"] else 4,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     extra = (("#377eb8", "School"), ("#e41a1c", "Alternative provision")) if schools else ()
     legend = branca.element.Element(_legend_html([x for x in layers if x.show], extra))

@@ -91,6 +91,17 @@ CREATE TABLE IF NOT EXISTS area_stats (
     batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, stat_id VARCHAR NOT NULL,
     area_code VARCHAR NOT NULL, measure VARCHAR NOT NULL, value DOUBLE NOT NULL
 );
+CREATE SEQUENCE IF NOT EXISTS note_ids START 1;
+CREATE TABLE IF NOT EXISTS assessment_notes (
+    note_id BIGINT PRIMARY KEY DEFAULT nextval('note_ids'),
+    cell VARCHAR NOT NULL,
+    heading VARCHAR NOT NULL,
+    body VARCHAR NOT NULL,
+    who VARCHAR NOT NULL,
+    role VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    supersedes BIGINT
+);
 CREATE SEQUENCE IF NOT EXISTS audit_ids START 1;
 CREATE TABLE IF NOT EXISTS audit_log (
     event_id BIGINT PRIMARY KEY DEFAULT nextval('audit_ids'),
@@ -541,6 +552,58 @@ class Store:
             "ORDER BY event_id DESC LIMIT ?",
             [limit],
         )
+
+    # --- assessment notes ---------------------------------------------------------------
+
+    def add_note(self, cell: str, heading: str, body: str, who: str, role: str | None) -> int:
+        """Add a dated note to a location's assessment record (history is kept: a new
+        note under a heading supersedes, never overwrites, the previous one)."""
+        with self._lock, self.cursor() as cur:
+            _run(cur, "BEGIN TRANSACTION")
+            try:
+                prev = _one(
+                    cur,
+                    "SELECT max(note_id) FROM assessment_notes WHERE cell = ? AND heading = ?",
+                    [cell, heading],
+                )
+                note_id = int(_one(cur, "SELECT nextval('note_ids')"))
+                _run(
+                    cur,
+                    "INSERT INTO assessment_notes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        note_id,
+                        cell,
+                        heading,
+                        body,
+                        who,
+                        role,
+                        datetime.now().replace(microsecond=0),
+                        prev,
+                    ],
+                )
+                _run(cur, "COMMIT")
+            except BaseException:
+                _run(cur, "ROLLBACK")
+                raise
+        self.audit(
+            who,
+            role,
+            "assessment_note",
+            page="Location profile",
+            detail={"cell": cell, "heading": heading, "note_id": note_id},
+        )
+        return note_id
+
+    def notes(self, cell: str) -> pd.DataFrame:
+        """A location's assessment notes, newest first, with ``current`` marking the
+        latest note under each heading."""
+        frame = self.query(
+            "SELECT note_id, heading, body, who, role, created_at, supersedes "
+            "FROM assessment_notes WHERE cell = ? ORDER BY note_id DESC",
+            [cell],
+        )
+        frame["current"] = ~frame.duplicated("heading", keep="first")
+        return frame
 
     def row_counts(self) -> dict[str, int]:
         """Rows per canonical table."""

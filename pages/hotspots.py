@@ -70,7 +70,7 @@ with tab_em:
         clicked = selected_cell_from_event(show_map(m, key=f"ehsa-{res}"), res)
         if clicked and clicked != st.session_state.get(state.KEY_CELL):
             st.session_state[state.KEY_CELL] = clicked
-            st.rerun()
+            st.switch_page(state.PROFILE_PAGE)
         st.subheader("Hot cells")
         table = hot_cells_table(report.hot_list(), role, res, config)
         if table.empty:
@@ -97,7 +97,8 @@ cell = st.session_state.get(state.KEY_CELL)
 if cell:
     st.subheader(f"Selected cell {cell}")
     z = report.emerging.z if report.emerging is not None else None
-    series = cell_series(report.cube, z, cell, role, res, config)
+    bins = report.emerging.bins if report.emerging is not None else None
+    series = cell_series(report.cube, z, bins, cell, role, res, config)
     if series is None:
         st.caption("This cell is not on the grid at this resolution, or its detail is withheld.")
     else:

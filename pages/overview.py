@@ -35,7 +35,7 @@ event = show_map(m, key=f"overview-map-{res}")
 clicked = selected_cell_from_event(event, res)
 if clicked and clicked != st.session_state.get(state.KEY_CELL):
     st.session_state[state.KEY_CELL] = clicked
-    st.rerun()
+    st.switch_page(state.PROFILE_PAGE)
 
 cell = st.session_state.get(state.KEY_CELL)
 if cell:

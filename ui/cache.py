@@ -12,13 +12,17 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo import layers, overview
+from geo import hexes, layers, overview
 from geo.area import StudyArea, load_study_area
+from geo.clusters import clusters_for_period, event_cells
 from geo.config import CONFIG_ENV, Config, load_config
 from geo.demo import ensure_demo_store
 from geo.hotspot_report import HotspotReport, run_hotspots
-from geo.maps import HexLayer
+from geo.maps import HexLayer, count_layer
+from geo.nearrepeat import KnoxResult, verdict
 from geo.overview import Filters
+from geo.profiles import LocationProfile, build_profile
+from geo.recurring import RankingSettings, knox_for_window, rank_recurring_locations
 from geo.store import Store
 
 
@@ -147,3 +151,85 @@ def hotspot_layers(
             report.emerging.cells, report.periods, report.period, role, res, config
         )
     return gi, em
+
+
+def analysis_window(fingerprint: str, version: str, role: str, filters: Filters) -> Filters:
+    """The window for pattern analyses: the partnership (whose period menu is quarters)
+    sees patterns over all months; analysts use their own window."""
+    if role != "partnership":
+        return filters
+    all_months = months(fingerprint, version)
+    return Filters(all_months[0], all_months[-1]) if all_months else filters
+
+
+@st.cache_data(show_spinner="Ranking recurring locations…", max_entries=16)
+def recurring(
+    fingerprint: str, version: str, role: str, res: int, filters: Filters
+) -> pd.DataFrame:
+    """The recurring-location ranking (reasons disclosure-controlled for the partnership)."""
+    config = get_config()
+    settings = RankingSettings(
+        res=res, min_count=config.disclosure.min_count, exact_counts=role != "partnership"
+    )
+    ranking = rank_recurring_locations(get_store(config), get_area(config), filters, settings)
+    if role == "partnership":
+        ranking = layers.hot_cells_table(ranking, role, res, config)
+    return ranking
+
+
+@st.cache_data(show_spinner="Building the location profile…", max_entries=32)
+def profile(
+    fingerprint: str, version: str, role: str, cell: str, filters: Filters
+) -> LocationProfile:
+    """One cell's profile as ``role`` may see it."""
+    config = get_config()
+    return build_profile(
+        get_store(config), cell, filters, months(fingerprint, version), role, config
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def ranking_layer(
+    fingerprint: str, version: str, role: str, res: int, filters: Filters, top: int
+) -> HexLayer:
+    """The top of the ranking as a map layer (score as colour, rank and reason as label)."""
+    ranking = recurring(fingerprint, version, role, res, filters).head(top)
+    labels = [
+        f"#{r} · {c}: {reason}"
+        for r, c, reason in zip(
+            ranking["rank"], ranking["category"], ranking["reasons"], strict=True
+        )
+    ]
+    return count_layer(
+        "Recurring locations",
+        hexes.str_to_cells(ranking["cell"]),
+        ranking["score"].to_numpy(),
+        labels,
+        unit="score",
+    )
+
+
+@st.cache_data(show_spinner="Testing for near repeats…", max_entries=16)
+def knox(fingerprint: str, version: str, filters: Filters) -> KnoxResult | None:
+    """The Knox test on incidents with a time of day in the window (None if too few)."""
+    return knox_for_window(get_store(get_config()), filters)
+
+
+def knox_verdict(fingerprint: str, version: str, filters: Filters) -> str:
+    """The plain-English verdict of :func:`knox`."""
+    result = knox(fingerprint, version, filters)
+    return "" if result is None else verdict(result)
+
+
+@st.cache_data(show_spinner="Finding clusters…", max_entries=16)
+def cluster_map_layer(
+    fingerprint: str, version: str, role: str, res: int, filters: Filters
+) -> HexLayer | None:
+    """Monthly HDBSCAN clusters matched into tracks, as the role may see them."""
+    config = get_config()
+    events = event_cells(get_store(config), filters)
+    try:
+        result = clusters_for_period(events, analysis_res=res)
+    except ValueError:  # too few events
+        return None
+    return layers.cluster_layer(result, role, res, config)

@@ -6,11 +6,18 @@ data, so a link opens the same view for anyone with the right role.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from geo import hexes
+from geo.config import Config
 from geo.overview import Filters
+from geo.privacy import max_resolution
 from geo.schema import INCIDENT_CATEGORIES
+
+#: The location profile page, opened by clicking a hexagon on any map.
+PROFILE_PAGE = Path(__file__).resolve().parents[1] / "pages" / "profile.py"
 
 KEY_MONTHS = "months"
 KEY_CATEGORIES = "categories"
@@ -58,3 +65,19 @@ def sync_url() -> None:
         params["cell"] = str(st.session_state[KEY_CELL])
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)
+
+
+def profile_cell(role: str, config: Config) -> str | None:
+    """The selected cell for the profile, coarsened to the role's finest resolution."""
+    cell = st.session_state.get(KEY_CELL)
+    if not cell or not hexes.is_valid_cell(cell):
+        return None
+    d = config.disclosure
+    finest = max_resolution(role, d.partnership_max_resolution, d.analyst_max_resolution)
+    cells = hexes.str_to_cells([cell])
+    res = int(hexes.cell_resolution(cells)[0])
+    if res > finest:
+        cells = hexes.cells_to_parent(cells, finest)
+    if res < 7:
+        return None
+    return str(hexes.cells_to_str(cells)[0])

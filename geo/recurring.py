@@ -1,0 +1,366 @@
+"""The recurring-location ranking: evidence from every layer combined into one list.
+
+Each cell of the study-area grid at the analysis resolution gets five components,
+each between 0 and 1, and a score that is their weighted sum (no black box)::
+
+    score = 3·category_strength + 2·hot_share + 1·active_share + 2·volume
+            + 1·near_repeat + 2·convergence
+
+* ``category_strength`` — the emerging hot spot category (Esri's rules, :mod:`geo.hotspots`)
+  mapped to a strength: Intensifying 1, Persistent 0.85, New 0.7, Consecutive 0.7,
+  Sporadic 0.5, Diminishing 0.4, Oscillating 0.35, Historical 0.2, anything else 0;
+* ``hot_share`` — share of the last ``recent`` periods in which the cell's
+  space-time Gi* bin was a significant hot spot;
+* ``active_share`` — share of the last ``recent`` periods with at least one incident;
+* ``volume`` — the cell's incidents in the last ``recent`` periods as a share of the
+  busiest cell's (so a hot spot ranks above the neighbours it makes hot);
+* ``near_repeat`` — incidents in the cell that belong to a near-repeat chain
+  (events linked within ``chain_distance_m`` and ``chain_days``), as a share capped
+  at 1 when five or more do;
+* ``convergence`` — how many of four layers are active in the cell over the window:
+  serious youth violence, missing-from-home found/last-seen locations, harmful sexual
+  behaviour, and school-journey incidents (weekdays 07:30-09:00 and 15:00-17:30 in
+  term time) — divided by four.
+
+The maximum score is 11. New, Consecutive and Intensifying hot spots carry an
+escalation flag. A *place* is a cell whose score is the highest in its ring of
+neighbours: cells next to a higher-scoring one are folded into that place (listed
+in ``part_of``) rather than ranked again, so the list names distinct places.
+Every ranked place gets one or two plain-English reasons from its strongest
+components, with any count passed through disclosure control for the partnership.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from geo import hexes
+from geo.area import StudyArea, to_bng
+from geo.cube import build_cube
+from geo.hotspots import CATEGORY_NAMES, InsufficientDataError, emerging_hotspots
+from geo.nearrepeat import KnoxResult, knox, near_repeat_chains
+from geo.overview import Filters
+from geo.store import Store
+
+WEIGHTS: Final[dict[str, float]] = {
+    "category_strength": 3.0,
+    "hot_share": 2.0,
+    "active_share": 1.0,
+    "volume": 2.0,
+    "near_repeat": 1.0,
+    "convergence": 2.0,
+}
+CATEGORY_STRENGTH: Final[dict[int, float]] = {
+    3: 1.0,
+    4: 0.85,
+    1: 0.7,
+    2: 0.7,
+    6: 0.5,
+    5: 0.4,
+    7: 0.35,
+    8: 0.2,
+}
+#: Escalation: the emerging patterns (New, Consecutive) and Intensifying hot spots.
+ESCALATE: Final[frozenset[int]] = frozenset({1, 2, 3})
+#: Columns of the ranking that carry no counts (all the partnership may see).
+PUBLIC_COLUMNS: Final[tuple[str, ...]] = (
+    "rank",
+    "cell",
+    "score",
+    "category",
+    "escalate",
+    "reasons",
+)
+LAYERS: Final[tuple[str, ...]] = ("syv", "missing", "hsb", "school_journey")
+LAYER_WORDS: Final[dict[str, str]] = {
+    "syv": "serious youth violence",
+    "missing": "missing children found or last seen",
+    "hsb": "harmful sexual behaviour",
+    "school_journey": "incidents on the school journey",
+}
+
+
+@dataclass(frozen=True)
+class RankingSettings:
+    """Parameters of the ranking (hashable, so they can key caches)."""
+
+    res: int = 9
+    recent: int = 12
+    chain_distance_m: float = 100.0
+    chain_days: int = 7
+    reach_m: float = 400.0
+    min_count: int = 6
+    exact_counts: bool = True
+
+
+def school_journey_mask(times: pd.Series) -> np.ndarray:
+    """Weekday school-journey windows (07:30-09:00, 15:00-17:30) outside August.
+
+    A simple stand-in for term dates: the schools lens can pass exact term dates.
+    """
+    t = pd.to_datetime(times)
+    minutes = t.dt.hour * 60 + t.dt.minute
+    weekday = t.dt.day_of_week < 5
+    morning = (minutes >= 450) & (minutes < 540)
+    afternoon = (minutes >= 900) & (minutes < 1050)
+    return np.asarray(weekday & (morning | afternoon) & (t.dt.month != 8), dtype=bool)
+
+
+def _layer_flags(store: Store, res: int, filters: Filters, grid: np.ndarray) -> pd.DataFrame:
+    start, end = filters.bounds()
+    col = f"cell_{res}"
+    inc = store.query(
+        f"SELECT {col} AS cell, category, occurred_at, time_precision FROM incidents "
+        "WHERE occurred_at >= ? AND occurred_at < ?",
+        [start, end],
+    )
+    mis = store.query(
+        f"SELECT {col} AS cell, count(*) AS n FROM missing_episodes "
+        f"WHERE reported_at >= ? AND reported_at < ? AND {col} IS NOT NULL GROUP BY 1",
+        [start, end],
+    )
+    flags = pd.DataFrame(0, index=pd.Index(grid, name="cell"), columns=list(LAYERS), dtype=int)
+    cells = inc["cell"].to_numpy(dtype=np.uint64)
+    hsb = (inc["category"] == "harmful_sexual_behaviour").to_numpy()
+    precise = (inc["time_precision"] == "minute").to_numpy()
+    journey = precise & school_journey_mask(inc["occurred_at"])
+    for name, mask in (("syv", ~hsb), ("hsb", hsb), ("school_journey", journey)):
+        counts = pd.Series(cells[mask]).value_counts()
+        flags.loc[flags.index.intersection(counts.index), name] = counts
+    m = mis.set_index(mis["cell"].to_numpy(dtype=np.uint64))["n"]
+    flags.loc[flags.index.intersection(m.index), "missing"] = m
+    return flags
+
+
+def _chain_events(store: Store, res: int, filters: Filters, settings: RankingSettings) -> pd.Series:
+    """Incidents per analysis cell that belong to a near-repeat chain."""
+    events = incident_events_bng(store, filters)
+    if len(events) < 3:
+        return pd.Series(dtype=float)
+    chains = near_repeat_chains(
+        events["x"].to_numpy(),
+        events["y"].to_numpy(),
+        events["day"].to_numpy(),
+        settings.chain_distance_m,
+        settings.chain_days,
+    )
+    in_chain = hexes.cells_to_parent(events.loc[chains >= 0, "cell"].to_numpy(dtype=np.uint64), res)
+    return pd.Series(in_chain).value_counts().astype(float)
+
+
+def _sessions_within(
+    store: Store, grid: np.ndarray, filters: Filters, reach_m: float
+) -> np.ndarray:
+    """Youth-work sessions in the period within ``reach_m`` of each grid cell's centre."""
+    start, end = filters.bounds()
+    sessions = store.query(
+        "SELECT c.session_id, c.cell FROM youth_session_cells c JOIN youth_sessions s "
+        "USING (source, session_id) WHERE s.started_at >= ? AND s.started_at < ? "
+        "UNION ALL SELECT session_id, cell FROM youth_sessions "
+        "WHERE NOT is_area AND started_at >= ? AND started_at < ?",
+        [start, end, start, end],
+    )
+    out = np.zeros(grid.size, dtype=np.int64)
+    if sessions.empty or grid.size == 0:
+        return out
+    slat, slng = hexes.cell_centres(sessions["cell"].to_numpy(dtype=np.uint64))
+    sx, sy = to_bng(slng, slat)
+    glat, glng = hexes.cell_centres(grid)
+    gx, gy = to_bng(glng, glat)
+    tree = cKDTree(np.column_stack([sx, sy]))
+    hits = tree.query_ball_point(np.column_stack([gx, gy]), r=reach_m)
+    ids = sessions["session_id"].to_numpy()
+    return np.array([len(set(ids[h])) for h in hits], dtype=np.int64)
+
+
+def _count_text(n: float, settings: RankingSettings) -> str:
+    """A count for a reason; none at all when counts are not exact (the partnership),
+    because a window total beside the per-quarter map values could be differenced."""
+    return f" {int(n):,}" if settings.exact_counts else ""
+
+
+def rank_recurring_locations(
+    store: Store,
+    area: StudyArea,
+    filters: Filters,
+    settings: RankingSettings = RankingSettings(),
+) -> pd.DataFrame:
+    """Rank the study area's cells as recurring locations of harm.
+
+    Parameters
+    ----------
+    store, area : Store, StudyArea
+        The data and the grid.
+    filters : Filters
+        The window (monthly periods; at least 10 months for the emerging category).
+    settings : RankingSettings
+        Resolution, recent-period count, near-repeat and youth-work reach settings,
+        and whether counts in reasons are exact (analysts) or disclosure-controlled.
+
+    Returns
+    -------
+    DataFrame
+        One row per ranked cell (score > 0), best first: ``rank``, ``cell`` (H3 string),
+        ``score``, the five components, ``category``, ``escalate``, ``sessions_nearby``
+        and ``reasons`` (one or two plain-English sentences).
+    """
+    cube = build_cube(store, area, "incidents", settings.res, filters)
+    if cube.shape[1] < 10:
+        raise InsufficientDataError(
+            "the ranking needs at least 10 months to read emerging hot spot categories"
+        )
+    em = emerging_hotspots(cube)
+    grid = hexes.str_to_cells(cube.index)
+    recent = min(settings.recent, cube.shape[1])
+    counts = cube.to_numpy()
+    active_share = (counts[:, -recent:] > 0).mean(axis=1)
+    recent_events = counts[:, -recent:].sum(axis=1)
+    volume = recent_events / max(float(recent_events.max()), 1.0)
+    hot_bins = em.bins.to_numpy()[:, -recent:] > 0
+    hot_share = hot_bins.mean(axis=1)
+    code = em.cells["code"].to_numpy()
+    category = np.array([CATEGORY_STRENGTH.get(int(c), 0.0) for c in code])
+    chain = _chain_events(store, settings.res, filters, settings).reindex(grid).fillna(0.0)
+    near_repeat = np.minimum(chain.to_numpy() / 5.0, 1.0)
+    flags = _layer_flags(store, settings.res, filters, grid)
+    convergence = (flags.to_numpy() > 0).sum(axis=1) / len(LAYERS)
+    parts = {
+        "category_strength": category,
+        "hot_share": hot_share,
+        "active_share": active_share,
+        "volume": volume,
+        "near_repeat": near_repeat,
+        "convergence": convergence,
+    }
+    score = sum(WEIGHTS[k] * v for k, v in parts.items())
+    frame = pd.DataFrame({"cell": cube.index.to_numpy(), "score": np.round(score, 3), **parts})
+    frame["code"] = code
+    frame["category"] = [CATEGORY_NAMES[int(c)] for c in code]
+    frame["escalate"] = np.isin(code, list(ESCALATE))
+    frame["hot_periods"] = hot_bins.sum(axis=1)
+    frame["chain_events"] = chain.to_numpy()
+    for layer in LAYERS:
+        frame[f"n_{layer}"] = flags[layer].to_numpy()
+    keep = (frame["score"] > 0) & (counts.sum(axis=1) > 0)
+    frame = frame.loc[keep].copy()
+    sessions = _sessions_within(store, hexes.str_to_cells(frame["cell"]), filters, settings.reach_m)
+    frame["sessions_nearby"] = sessions
+    frame["recent_events"] = recent_events[keep.to_numpy()]
+    frame = frame.sort_values(["score", "recent_events"], ascending=False, kind="stable")
+    frame = _fold_neighbours(frame)
+    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    frame["reasons"] = [_reasons(row, recent, settings) for row in frame.to_dict("records")]
+    ranked: pd.DataFrame = frame.reset_index(drop=True)
+    return ranked
+
+
+def _fold_neighbours(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep cells that outscore their ring of neighbours; fold the others into them.
+
+    ``frame`` is sorted best first. A cell is a place when no neighbour of it is
+    already a place; otherwise it is recorded in that place's ``part_of`` list.
+    """
+    cells = hexes.str_to_cells(frame["cell"])
+    origin, neighbour = hexes.grid_disk(cells, 1)
+    position = {int(c): i for i, c in enumerate(cells)}
+    neighbours: list[list[int]] = [[] for _ in range(len(cells))]
+    for o, n in zip(origin.tolist(), neighbour.tolist(), strict=True):
+        j = position.get(int(n))
+        if j is not None and j != o:
+            neighbours[o].append(j)
+    is_place = np.zeros(len(cells), dtype=bool)
+    owner = np.full(len(cells), -1)
+    for i in range(len(cells)):  # over ranked cells, best first (not over events)
+        taken = [j for j in neighbours[i] if is_place[j]]
+        if taken:
+            owner[i] = taken[0]
+        else:
+            is_place[i] = True
+    folded = pd.Series(frame["cell"].to_numpy()[owner >= 0]).groupby(owner[owner >= 0]).agg(list)
+    out = frame.loc[is_place].copy()
+    out["part_of"] = [folded.get(i, []) for i in np.flatnonzero(is_place)]
+    return out
+
+
+def _reasons(row: Mapping[Any, Any], recent: int, settings: RankingSettings) -> str:
+    """One or two sentences from the strongest evidence for a place."""
+    candidates: list[tuple[float, str]] = []
+    hot = int(row["hot_periods"])
+    if hot:
+        text = f"hot in {hot} of the last {recent} months"
+        if row["escalate"]:
+            text += f" ({str(row['category']).lower()})"
+        weight = (
+            WEIGHTS["hot_share"] * row["hot_share"]
+            + WEIGHTS["category_strength"] * row["category_strength"]
+        )
+        candidates.append((weight, text))
+    if row["n_missing"]:
+        count = _count_text(float(row["n_missing"]), settings)
+        candidates.append(
+            (
+                WEIGHTS["convergence"] * 0.6,
+                f"missing children found or last seen here{count}" + (" times" if count else ""),
+            )
+        )
+    others = [LAYER_WORDS[k] for k in ("hsb", "school_journey") if row[f"n_{k}"] > 0]
+    if others:
+        candidates.append((WEIGHTS["convergence"] * 0.5, "also " + " and ".join(others)))
+    if row["chain_events"]:
+        count = _count_text(float(row["chain_events"]), settings)
+        candidates.append(
+            (
+                WEIGHTS["near_repeat"] * row["near_repeat"],
+                f"{count.strip()} incidents in near-repeat chains"
+                if count
+                else "part of near-repeat chains",
+            )
+        )
+    if int(row["sessions_nearby"]) == 0:
+        candidates.append((1.0, f"no youth-work session within {settings.reach_m:.0f} m"))
+    if not candidates:
+        return "Some activity in this period."
+    best = sorted(candidates, key=lambda c: -c[0])[:2]
+    text = "; ".join(t for _, t in best)
+    return text[0].upper() + text[1:] + "."
+
+
+def incident_events_bng(store: Store, filters: Filters) -> pd.DataFrame:
+    """Incidents with a time of day in the window as ``x``, ``y`` (EPSG:27700 metres, the
+    storage-cell centre) and ``day`` (days since 1970-01-01), plus their storage ``cell``."""
+    start, end = filters.bounds()
+    events = store.query(
+        "SELECT cell, occurred_at FROM incidents WHERE occurred_at >= ? AND occurred_at < ? "
+        "AND time_precision <> 'month' AND cell IS NOT NULL",
+        [start, end],
+    )
+    lat, lng = hexes.cell_centres(events["cell"].to_numpy(dtype=np.uint64))
+    x, y = to_bng(lng, lat)
+    day = (pd.to_datetime(events["occurred_at"]) - pd.Timestamp("1970-01-01")).dt.days
+    return pd.DataFrame({"cell": events["cell"], "x": x, "y": y, "day": day.to_numpy()})
+
+
+def knox_for_window(
+    store: Store, filters: Filters, permutations: int = 199, seed: int = 0
+) -> KnoxResult | None:
+    """The Knox test (100 m × 5 and 7 days × 4 bands) on the window's timed incidents,
+    or None when there are too few of them."""
+    events = incident_events_bng(store, filters)
+    if len(events) < 20:
+        return None
+    try:
+        return knox(
+            events["x"].to_numpy(),
+            events["y"].to_numpy(),
+            events["day"].to_numpy(),
+            permutations=permutations,
+            seed=seed,
+        )
+    except InsufficientDataError:
+        return None

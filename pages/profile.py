@@ -1,0 +1,117 @@
+"""Location profile: one place, every layer, and its living multi-agency assessment."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.escape import escape_markdown
+from geo.layers import neighbourhood_layer
+from geo.maps import build_map
+from geo.profiles import ASSESSMENT_HEADINGS, BLOCK_LABELS
+from ui import auth, cache, state
+from ui.map import show_map
+
+auth.require_role("analyst", "partnership")
+config = cache.get_config()
+store = cache.get_store(config)
+version = store.data_version()
+role = st.session_state["role"]
+res = int(st.session_state[state.KEY_RES])
+filters = cache.analysis_window(config.fingerprint, version, role, state.current_filters())
+area = cache.get_area(config)
+
+st.title("Location profile")
+cell = state.profile_cell(role, config)
+if cell is None:
+    st.info(
+        "Click a hexagon on any map, or pick a place from the recurring locations, "
+        "to open its profile."
+    )
+    ranking = cache.recurring(config.fingerprint, version, role, res, filters)
+    if len(ranking):
+        pick = st.selectbox(
+            "Top recurring locations",
+            ranking["cell"].head(20).tolist(),
+            index=None,
+            key="profile_pick",
+        )
+        if pick:
+            st.session_state[state.KEY_CELL] = pick
+            st.rerun()
+    st.stop()
+
+profile = cache.profile(config.fingerprint, version, role, cell, filters)
+st.caption(f"Cell {cell} (resolution {profile.res}) · {filters.month_from} to {filters.month_to}")
+left, right = st.columns([2, 3])
+with left:
+    ring = neighbourhood_layer(cell, profile.neighbours)
+    m = build_map(area.centre, area.bounds, area.boundary, [ring], tiles=config.app.tiles)
+    show_map(m, key="profile-map", height=320)
+with right:
+    st.subheader("Over time")
+    st.line_chart(profile.series)
+    if role == "partnership":
+        st.caption("Quarterly figures as on the Overview; small numbers withheld (gaps).")
+
+tabs = st.tabs(["When", "Schools nearby", "Youth work", "Missing episodes", "Assessment"])
+with tabs[0]:
+    if profile.time_of_week is None:
+        st.caption("Time-of-week detail is available to analysts.")
+    else:
+        st.dataframe(profile.time_of_week, width="stretch")
+        st.caption(
+            f"Incidents by day and hour; {profile.time_of_week_left_out:,} without a "
+            "time of day left out."
+        )
+with tabs[1]:
+    st.dataframe(profile.schools, hide_index=True, width="stretch")
+with tabs[2]:
+    table = profile.youth_work.rename(index=BLOCK_LABELS)
+    st.dataframe(table, width="stretch")
+    st.caption(f"Youth-work sessions within {profile.reach_m:.0f} m, by time of week.")
+with tabs[3]:
+    if profile.missing_themes is None:
+        st.caption(
+            "Missing-episode detail is available to analysts; the chart shows the "
+            "quarterly counts the partnership may see."
+        )
+    elif profile.missing_themes.empty:
+        st.caption("No missing episodes were found or last seen here in this window.")
+    else:
+        st.dataframe(profile.missing_themes, width="stretch")
+with tabs[4]:
+    notes = store.notes(cell)
+    if role == "partnership":
+        current = notes.loc[notes["current"], ["heading", "created_at"]]
+        st.caption("The assessment record is kept by analysts; headings and dates only here.")
+        st.dataframe(current, hide_index=True, width="stretch")
+    else:
+        for heading in ASSESSMENT_HEADINGS:
+            st.markdown(f"**{escape_markdown(heading)}**")
+            latest = notes.loc[notes["current"] & (notes["heading"] == heading)]
+            if latest.empty:
+                st.caption("Nothing recorded yet.")
+            else:
+                row = latest.iloc[0]
+                st.text(str(row["body"]))
+                st.caption(f"{row['created_at']:%d %b %Y %H:%M} · {row['who']}")
+        if len(notes):
+            with st.expander(f"History ({len(notes)} notes)"):
+                st.dataframe(notes.drop(columns=["current"]), hide_index=True, width="stretch")
+        with st.form("add_note", clear_on_submit=True):
+            heading = st.selectbox("Heading", ASSESSMENT_HEADINGS, key="note_heading")
+            body = st.text_area(
+                "Note",
+                max_chars=4000,
+                key="note_body",
+                help="No names or other identifying details of children.",
+            )
+            if st.form_submit_button("Add to the assessment") and body.strip():
+                store.add_note(
+                    cell,
+                    heading,
+                    body.strip(),
+                    str(st.session_state.get("user_id", "unknown")),
+                    role,
+                )
+                st.rerun()

@@ -1,0 +1,85 @@
+"""Recurring locations: the ranked list the violence-reduction group works from."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.export import to_csv_bytes
+from geo.maps import build_map
+from geo.recurring import PUBLIC_COLUMNS, WEIGHTS
+from ui import audit, auth, cache, state
+from ui.map import selected_cell_from_event, show_map
+
+auth.require_role("analyst", "partnership")
+config = cache.get_config()
+store = cache.get_store(config)
+version = store.data_version()
+role = st.session_state["role"]
+res = int(st.session_state[state.KEY_RES])
+filters = cache.analysis_window(config.fingerprint, version, role, state.current_filters())
+area = cache.get_area(config)
+
+st.title("Recurring locations")
+st.caption(
+    f"{filters.month_from} to {filters.month_to} · resolution {res} · score = "
+    + " + ".join(f"{w:g}×{k.replace('_', ' ')}" for k, w in WEIGHTS.items())
+    + " (each part 0 to 1; see the README for the definitions)"
+)
+try:
+    ranking = cache.recurring(config.fingerprint, version, role, res, filters)
+except ValueError as exc:  # too few months for emerging hot spots
+    st.warning(str(exc).capitalize() + ".")
+    st.stop()
+
+categories = sorted(ranking["category"].unique())
+chosen = st.multiselect("Emerging hot spot category", categories, key="rec_categories")
+top = st.select_slider("Show the top", [10, 20, 50, 100], value=20, key="rec_top")
+shown = ranking if not chosen else ranking.loc[ranking["category"].isin(chosen)]
+shown = shown.head(int(top))
+escalated = int(shown["escalate"].sum())
+if escalated:
+    st.error(f"{escalated} place(s) flagged for escalation: new or intensifying hot spots.")
+
+map_layer = cache.ranking_layer(config.fingerprint, version, role, res, filters, int(top))
+shown_layers = [map_layer]
+if st.toggle("Show clusters (HDBSCAN, matched month to month)", key="rec_clusters"):
+    clusters = cache.cluster_map_layer(config.fingerprint, version, role, res, filters)
+    if clusters is None:
+        st.caption("Too few incidents to find clusters.")
+    else:
+        shown_layers.append(clusters)
+m = build_map(area.centre, area.bounds, area.boundary, shown_layers, tiles=config.app.tiles)
+clicked = selected_cell_from_event(show_map(m, key=f"recurring-{res}"), res)
+if clicked:
+    st.session_state[state.KEY_CELL] = clicked
+    st.switch_page(state.PROFILE_PAGE)
+
+columns = list(PUBLIC_COLUMNS) if role == "partnership" else list(shown.columns)
+table = shown[columns]
+st.dataframe(table, hide_index=True, width="stretch")
+st.download_button(
+    "Download the ranking (CSV)",
+    to_csv_bytes(table),
+    file_name=f"placesafe-recurring-res{res}.csv",
+    mime="text/csv",
+    on_click=audit.log_export,
+    args=(store, "recurring locations", len(table)),
+    key="recurring_download",
+)
+pick = st.selectbox("Open a place's profile", table["cell"].tolist(), index=None, key="rec_profile")
+if pick:
+    st.session_state[state.KEY_CELL] = pick
+    st.switch_page(state.PROFILE_PAGE)
+
+st.subheader("Near repeats")
+knox = cache.knox(config.fingerprint, version, filters)
+if knox is None:
+    st.caption("Too few incidents with a time of day for a near-repeat test.")
+else:
+    st.write(cache.knox_verdict(config.fingerprint, version, filters))
+    st.dataframe(knox.ratio.round(2), width="stretch")
+    st.dataframe(knox.p.round(3), width="stretch")
+    if role != "partnership":
+        with st.expander("Observed and expected pairs"):
+            st.dataframe(knox.observed, width="stretch")
+            st.dataframe(knox.expected.round(1), width="stretch")
