@@ -41,10 +41,10 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo import hexes
-from geo.area import StudyArea, to_bng
+from geo.area import StudyArea, from_bng, to_bng
 from geo.cube import build_cube
 from geo.hotspots import CATEGORY_NAMES, InsufficientDataError, emerging_hotspots
-from geo.nearrepeat import KnoxResult, knox, near_repeat_chains
+from geo.nearrepeat import KnoxResult, chain_summary, knox, near_repeat_chains
 from geo.overview import Filters
 from geo.store import Store
 
@@ -364,3 +364,29 @@ def knox_for_window(
         )
     except InsufficientDataError:
         return None
+
+
+def near_repeat_chain_table(
+    store: Store, filters: Filters, res: int, settings: RankingSettings = RankingSettings()
+) -> pd.DataFrame:
+    """Near-repeat chains in the window for analysts, largest first: ``events``,
+    ``first`` and ``last`` dates, ``span_days`` and the ``cell`` (at ``res``) of the
+    chain's centre."""
+    events = incident_events_bng(store, filters)
+    if len(events) < 3:
+        return pd.DataFrame(columns=["events", "first", "last", "span_days", "cell"])
+    x, y, day = events["x"].to_numpy(), events["y"].to_numpy(), events["day"].to_numpy()
+    chains = near_repeat_chains(x, y, day, settings.chain_distance_m, settings.chain_days)
+    summary = chain_summary(x, y, day, chains)
+    lng, lat = from_bng(summary["x_m"].to_numpy(), summary["y_m"].to_numpy())
+    epoch = pd.Timestamp("1970-01-01")
+    out = pd.DataFrame(
+        {
+            "events": summary["events"].to_numpy(),
+            "first": (epoch + pd.to_timedelta(summary["first_day"], unit="D")).dt.date,
+            "last": (epoch + pd.to_timedelta(summary["last_day"], unit="D")).dt.date,
+            "span_days": summary["span_days"].to_numpy(),
+            "cell": hexes.cells_to_str(hexes.points_to_cells(lat, lng, res)),
+        }
+    )
+    return out.sort_values("events", ascending=False, kind="stable").reset_index(drop=True)

@@ -53,6 +53,30 @@ with right:
     if role == "partnership":
         st.caption("Quarterly figures as on the Overview; small numbers withheld (gaps).")
 
+ranked = cache.cell_ranking_row(config.fingerprint, version, role, cell, filters)
+history = cache.cell_hotspot_history(config.fingerprint, version, role, cell, filters)
+c1, c2 = st.columns(2)
+with c1:
+    st.subheader("As a recurring location")
+    if ranked is None:
+        st.caption("Not among the ranked recurring locations in this window.")
+    else:
+        where = "" if ranked["cell"] == cell else f" (as part of the place around {ranked['cell']})"
+        st.text(f"Rank {ranked['rank']}{where}, score {ranked['score']:.2f}")
+        st.text(str(ranked["reasons"]))
+        if role != "partnership":
+            st.caption(
+                f"Near-repeat activity: {int(ranked['chain_events']):,} incidents here "
+                "belong to near-repeat chains (within 100 m and 7 days of another)."
+            )
+with c2:
+    st.subheader("Emerging hot spot history")
+    if history is None:
+        st.caption("Not available for this window (at least 10 months are needed).")
+    else:
+        st.text(history[0])
+        st.bar_chart(history[1])
+
 tabs = st.tabs(["When", "Schools nearby", "Youth work", "Missing episodes", "Assessment"])
 with tabs[0]:
     if profile.time_of_week is None:

@@ -80,6 +80,10 @@ else:
     st.dataframe(knox.ratio.round(2), width="stretch")
     st.dataframe(knox.p.round(3), width="stretch")
     if role != "partnership":
+        with st.expander("Near-repeat chains (incidents within 100 m and 7 days of another)"):
+            chain_table = cache.chains(config.fingerprint, version, res, filters)
+            st.dataframe(chain_table.head(50), hide_index=True, width="stretch")
+            st.caption(f"{len(chain_table):,} chains; the largest 50 shown.")
         with st.expander("Observed and expected pairs"):
             st.dataframe(knox.observed, width="stretch")
             st.dataframe(knox.expected.round(1), width="stretch")

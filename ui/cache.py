@@ -18,11 +18,17 @@ from geo.clusters import clusters_for_period, event_cells
 from geo.config import CONFIG_ENV, Config, load_config
 from geo.demo import ensure_demo_store
 from geo.hotspot_report import HotspotReport, run_hotspots
+from geo.hotspots import describe_category
 from geo.maps import HexLayer, count_layer
 from geo.nearrepeat import KnoxResult, verdict
 from geo.overview import Filters
 from geo.profiles import LocationProfile, build_profile
-from geo.recurring import RankingSettings, knox_for_window, rank_recurring_locations
+from geo.recurring import (
+    RankingSettings,
+    knox_for_window,
+    near_repeat_chain_table,
+    rank_recurring_locations,
+)
 from geo.store import Store
 
 
@@ -233,3 +239,39 @@ def cluster_map_layer(
     except ValueError:  # too few events
         return None
     return layers.cluster_layer(result, role, res, config)
+
+
+def cell_hotspot_history(
+    fingerprint: str, version: str, role: str, cell: str, filters: Filters
+) -> tuple[str, pd.DataFrame] | None:
+    """A cell's emerging hot spot category sentence and its per-month significance bins
+    (from the incidents cube at the cell's resolution), or None when not available."""
+    res = int(hexes.cell_resolution(hexes.str_to_cells([cell]))[0])
+    report = hotspot_report(fingerprint, version, "incidents", res, filters, "month", 1, True)
+    if report.emerging is None or cell not in report.emerging.cells.index:
+        return None
+    row = report.emerging.cells.loc[cell]
+    sentence = f"{row['category']}: " + describe_category(row, report.periods, "month")
+    bins = report.emerging.bins.loc[cell].rename("hot (+) / cold (-) confidence, 1-3")
+    return sentence, bins.to_frame()
+
+
+def cell_ranking_row(
+    fingerprint: str, version: str, role: str, cell: str, filters: Filters
+) -> dict[str, object] | None:
+    """The recurring-location ranking's entry for ``cell`` (or the place it is part of)."""
+    res = int(hexes.cell_resolution(hexes.str_to_cells([cell]))[0])
+    try:
+        ranking = recurring(fingerprint, version, role, res, filters)
+    except ValueError:
+        return None
+    for row in ranking.to_dict("records"):
+        if row["cell"] == cell or cell in row.get("part_of", []):
+            return {str(k): v for k, v in row.items()}
+    return None
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def chains(fingerprint: str, version: str, res: int, filters: Filters) -> pd.DataFrame:
+    """Near-repeat chains in the window (analysts only)."""
+    return near_repeat_chain_table(get_store(get_config()), filters, res)

@@ -1,0 +1,87 @@
+"""AppTest of the Recurring locations and Location profile pages, both data roles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.app
+
+ENTRY = Path(__file__).resolve().parent / "app_entry.py"
+PAGES = Path(__file__).resolve().parents[2] / "pages"
+WINDOW = {"from": "2023-01", "to": "2024-12"}
+
+
+@pytest.fixture(scope="module")
+def truth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    from geo.demo import build_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    build = build_demo(out, seed=0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PLACESAFE_CONFIG", str(out / "placesafe.toml"))
+        yield build.truth
+
+
+def open_page(page: str, **query: str) -> AppTest:
+    at = AppTest.from_file(str(ENTRY), default_timeout=120)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page(str(PAGES / page)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_recurring_page_lists_the_planted_places_with_reasons(truth: dict) -> None:
+    at = open_page("recurring.py", res="9", **WINDOW)
+    table = at.dataframe[0].value
+    planted = {h["cell"] for h in truth["recurring_hotspots"]}
+    assert planted <= set(table["cell"].head(10))
+    assert table["reasons"].str.len().gt(10).all()
+    assert any("escalation" in e.value for e in at.error)  # the escalation banner
+    assert any("Near-repeat pattern" in m.value or "near-repeat" in m.value.lower()
+               for m in at.markdown)
+
+
+def test_partnership_ranking_shows_no_counts(truth: dict) -> None:
+    at = open_page("recurring.py", res="9", **WINDOW)
+    at.radio(key="view_as").set_value("partnership").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["rank", "cell", "score", "category", "escalate", "reasons"]
+    assert all(int(c[1], 16) <= 8 for c in table["cell"])
+
+
+def test_profile_notes_are_kept_with_history_escaped_and_audited(truth: dict) -> None:
+    cell = truth["recurring_hotspots"][0]["cell"]
+    at = open_page("profile.py", res="9", cell=cell, **WINDOW)
+    assert any("recurring location" in s.value for s in at.subheader)
+    hostile = "Older boys gather **here** <script>alert(1)</script> ${x}"
+    at.selectbox(key="note_heading").set_value("What happens here")
+    at.text_area(key="note_body").set_value(hostile)
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert hostile in [t.value for t in at.text]  # shown as plain text, not Markdown/HTML
+    at.selectbox(key="note_heading").set_value("What happens here")
+    at.text_area(key="note_body").set_value("Updated after the May meeting")
+    at.button[0].click().run()
+    assert "Updated after the May meeting" in [t.value for t in at.text]
+    from ui import cache
+
+    store = cache.get_store(cache.get_config())
+    notes = store.notes(cell)
+    assert len(notes) == 2 and notes["current"].sum() == 1  # history kept, one current
+    assert (store.audit_log(100)["event"] == "assessment_note").sum() == 2
+
+
+def test_partnership_profile_is_quarterly_and_coarse(truth: dict) -> None:
+    cell = truth["recurring_hotspots"][0]["cell"]  # res 9: coarsened to res 8
+    at = open_page("profile.py", res="9", cell=cell, **WINDOW)
+    at.radio(key="view_as").set_value("partnership").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("(resolution 8)" in c.value for c in at.caption)
+    assert not at.text_area  # no note form for the partnership
