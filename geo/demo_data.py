@@ -36,6 +36,7 @@ from pyproj import Transformer
 from shapely.geometry.polygon import orient
 
 from geo import hexes
+from geo.schema import RHI_THEMES, RISK_LEVELS
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -256,17 +257,8 @@ _INCIDENT_ETHNICITY_P: Final = np.array([0.33, 0.30, 0.20, 0.09, 0.04, 0.04])
 _CHILD_ETHNICITY_P: Final = np.array([0.27, 0.38, 0.18, 0.12, 0.04, 0.01])
 _CHILD_SEXES: Final[tuple[str, ...]] = ("female", "male", "unknown")
 _CHILD_SEX_P: Final = np.array([0.47, 0.50, 0.03])
-_RISK_LEVELS: Final[tuple[str, ...]] = ("no_apparent_risk", "low", "medium", "high")
-_RHI_THEMES: Final[tuple[str, ...]] = (
-    "exploitation_criminal",
-    "exploitation_sexual",
-    "peer_group",
-    "family_conflict",
-    "substance_use",
-    "relationship",
-    "mental_health",
-    "other",
-)
+_RISK_LEVELS: Final = RISK_LEVELS
+_RHI_THEMES: Final = RHI_THEMES
 _RHI_THEME_W: Final = np.array([0.10, 0.06, 0.22, 0.22, 0.12, 0.10, 0.12, 0.06])
 
 
