@@ -273,3 +273,81 @@ def test_overview_shows_map_without_errors(server: str, browser: Browser) -> Non
             page.screenshot(path=str(RESULTS / "overview.png"), full_page=True)
         finally:
             context.close()
+
+
+HOSTILE_NAMES = (
+    "${document.title='pwned-template'}",
+    "`);document.title='pwned-backtick';//",
+    "<img src=x onerror=\"document.title='pwned-img'\">",
+    "</script><script>document.title='pwned-script'</script>",
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a demo whose school names (partner-supplied text) are attacks."""
+    _require_chromium()
+    sys.path.insert(0, str(REPO_ROOT))
+    from geo.demo import build_demo
+    from geo.store import Store
+
+    build = build_demo(tmp_path_factory.mktemp("hostile") / "demo", seed=0)
+    with Store(build.config.store_path) as store:
+        ids = store.query("SELECT school_id FROM schools ORDER BY school_id LIMIT 4")
+        for school_id, name in zip(ids["school_id"], HOSTILE_NAMES, strict=True):
+            store.query("UPDATE schools SET name = ? WHERE school_id = ?", [name, school_id])
+    RESULTS.mkdir(exist_ok=True)
+    log_path = RESULTS / "e2e-hostile-server.log"
+    port = _free_port()
+    env = dict(os.environ, PLACESAFE_CONFIG=str(build.out_dir / "placesafe.toml"))
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+           "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--server.fileWatcherType", "none"]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_healthy(proc, f"{base}/_stcore/health", log_path)
+            yield base + "/"
+        finally:
+            _stop(proc)
+
+
+def test_partner_strings_are_shown_inertly_on_the_map(
+    hostile_server: str, browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.route(
+        "**/*",
+        lambda route: route.continue_()
+        if urlsplit(route.request.url).hostname in LOCAL_HOSTS
+        else route.abort(),
+    )
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        page.goto(hostile_server, wait_until="domcontentloaded", timeout=60_000)
+        frame = page.locator(MAP_IFRAME).first
+        expect(frame).to_be_visible(timeout=MAP_TIMEOUT_S * 1000)
+        inner = frame.content_frame
+        expect(inner.locator(".leaflet-container")).to_have_count(1, timeout=60_000)
+        page.wait_for_timeout(1500)
+        # hover every school marker so its tooltip (partner text) is put into the page
+        markers = inner.locator("path.leaflet-interactive")
+        for i in range(min(markers.count(), 200)):
+            try:
+                markers.nth(i).hover(timeout=500, force=True)
+            except Exception:  # markers under others are fine to skip
+                continue
+        titles = {page.title(), inner.locator("html").evaluate("() => document.title")}
+        assert not any(t.startswith("pwned") for t in titles), titles
+        assert not dialogs
+        assert inner.locator("img[src='x']").count() == 0
+        html = inner.locator("html").evaluate("() => document.documentElement.outerHTML")
+        assert "${document.title" not in html
+        assert "<img src=x" not in html
+    finally:
+        page.screenshot(path=str(RESULTS / "hostile.png"))
+        context.close()
