@@ -1,9 +1,11 @@
 """Disclosure control at one choke point: what a role may see of a count layer.
 
-Every count layer passes through :func:`disclose_counts` before it is rendered or
-exported. For the ``partnership`` role it enforces the resolution floor, withholds
-counts from 1 to ``min_count - 1`` and withholds every cell that contains a
-sensitive premise (children's home, refuge) whatever its count.
+Every count layer passes through :func:`disclose_levels` (or its one-resolution form
+:func:`disclose_counts`) before it is rendered or exported. For the ``partnership``
+role it enforces the resolution floor, withholds counts from 1 to ``min_count - 1``,
+withholds every cell that contains a sensitive premise (children's home, refuge)
+whatever its count, and adds secondary suppression (:func:`protect_hierarchy`) so
+that no withheld count can be worked out from totals or other resolutions.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import pandas as pd
 
 from geo import hexes
 from geo.config import Config
-from geo.privacy import max_resolution, suppress_small_counts
+from geo.privacy import max_resolution
 
 WITHHELD_SENSITIVE = "withheld (sensitive premises)"
+WITHHELD_SECONDARY = "withheld (so that another cell cannot be worked out)"
 
 
 class DisclosureError(PermissionError):
@@ -69,7 +72,10 @@ def disclose_counts(
     config: Config,
     value: str = "count",
 ) -> pd.DataFrame:
-    """Apply disclosure control to a per-cell count layer.
+    """Apply disclosure control to one per-cell count layer whose total is known.
+
+    The single-resolution case of :func:`disclose_levels` (primary suppression, the
+    sensitive-premises mask and secondary suppression against the layer's total).
 
     Parameters
     ----------
@@ -95,25 +101,11 @@ def disclose_counts(
     DisclosureError
         When ``res`` is finer than the role's floor.
     """
-    d = config.disclosure
-    check_resolution(role, res, config)
-    cells = counts["cell"].to_numpy(dtype=np.uint64)
-    raw = counts[value].to_numpy(dtype=float)
-    if role == "partnership":
-        shown, small = suppress_small_counts(raw, d.min_count)
-        sensitive = sensitive_mask(cells, res, config)
-        shown[sensitive] = np.nan
-        withheld = small | sensitive
-        labels = np.where(
-            sensitive,
-            WITHHELD_SENSITIVE,
-            np.where(small, f"fewer than {d.min_count}", _int_labels(shown)),
-        )
-    else:
-        shown = raw
-        withheld = np.zeros(len(raw), dtype=bool)
-        labels = _int_labels(raw)
-    return pd.DataFrame({"cell": cells, "value": shown, "withheld": withheld, "label": labels})
+    frame = pd.DataFrame(
+        {"cell": counts["cell"].to_numpy(dtype=np.uint64), "count": counts[value].to_numpy()}
+    )
+    total = float(frame["count"].sum())
+    return disclose_levels({res: frame}, total, role, config).levels[res]
 
 
 def _int_labels(values: np.ndarray) -> np.ndarray:
@@ -303,7 +295,7 @@ def disclose_levels(
         }
         return DisclosedLevels(float(total), levels)
 
-    values, withheld, parents, sensitive = [], [], [], []
+    values, withheld, parents, sensitive, primary = [], [], [], [], []
     for i, r in enumerate(resolutions):
         f = frames[r]
         cells = f["cell"].to_numpy(dtype=np.uint64)
@@ -312,6 +304,7 @@ def disclose_levels(
         held = ((v >= 1) & (v < min_count)) | sens
         if extra_withheld and r in extra_withheld:
             held |= extra_withheld[r]
+        primary.append(held.copy())
         if i == 0:
             located = float(v.sum())
             unlocated = max(float(total) - located, 0.0)
@@ -339,14 +332,10 @@ def disclose_levels(
         h = held[i][: len(f)]
         v = f["count"].to_numpy(dtype=float)
         shown = np.where(h, np.nan, v)
-        labels = np.where(
-            sensitive[i],
-            WITHHELD_SENSITIVE,
-            np.where(
-                h,
-                f"withheld (fewer than {min_count} or protecting another cell)",
-                _int_labels(shown),
-            ),
+        labels = np.select(
+            [sensitive[i], primary[i], h],
+            [WITHHELD_SENSITIVE, f"withheld (fewer than {min_count})", WITHHELD_SECONDARY],
+            default=_int_labels(shown),
         )
         levels[r] = pd.DataFrame(
             {

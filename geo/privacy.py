@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
@@ -79,35 +78,3 @@ def suppress_small_counts(
     out = arr.copy()
     out[mask] = np.nan
     return out, mask
-
-
-def suppressed_label(value: float, suppressed: bool, min_count: int) -> str:
-    """Display text for a count after disclosure control."""
-    if suppressed:
-        return f"fewer than {min_count}"
-    return f"{int(value):,}"
-
-
-def total_after_suppression(counts: npt.ArrayLike, min_count: int) -> tuple[float | None, bool]:
-    """A total that cannot be differenced against the shown parts.
-
-    When exactly one part is suppressed, the total would reveal it (total minus the
-    shown parts), so the total is suppressed as well (secondary suppression). When
-    the total itself is small it is suppressed too.
-
-    Returns
-    -------
-    (float or None, bool)
-        The total (None when suppressed) and whether it was suppressed.
-    """
-    arr = np.asarray(counts, dtype=np.float64)
-    total = float(arr.sum())
-    _, mask = suppress_small_counts(arr, min_count)
-    if 1 <= total < min_count or mask.sum() == 1:
-        return None, True
-    return total, False
-
-
-def sensitive_cells(premises_cells: Iterable[int]) -> set[int]:
-    """Cells (at any resolution) that must be masked for the partnership role."""
-    return {int(c) for c in premises_cells}

@@ -370,7 +370,7 @@ def test_incident_layer_partnership(store: Store, config: Config) -> None:
         p = props[_cell_str(point, 8)]
         assert p["value"] is None
         assert p["band"] == -1
-        assert p["label"].startswith("withheld (fewer than 6")
+        assert p["label"].startswith("withheld (")
     values = [p["value"] for p in props.values() if p["value"] is not None]
     assert not any(1 <= v <= 5 for v in values)
     assert layer.legend[-1][1].startswith("withheld")

@@ -23,8 +23,6 @@ from geo.privacy import (
     max_resolution,
     pseudonymise,
     suppress_small_counts,
-    suppressed_label,
-    total_after_suppression,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -102,36 +100,6 @@ def test_suppress_threshold_configurable() -> None:
     assert mask.tolist() == [True, True, False, False]
     _, none = suppress_small_counts([1, 2], min_count=1)
     assert not none.any()
-
-
-def test_suppressed_label() -> None:
-    assert suppressed_label(np.nan, True, 6) == "fewer than 6"
-    assert suppressed_label(12345, False, 6) == "12,345"
-
-
-@pytest.mark.parametrize(
-    ("parts", "expected"),
-    [
-        ([10, 20, 30], (60.0, False)),  # nothing suppressed
-        ([10, 3, 30], (None, True)),  # exactly one suppressed part: total would reveal it
-        ([10, 3, 2], (15.0, False)),  # two suppressed parts cannot be separated
-        ([0, 0, 0], (0.0, False)),  # zero discloses nothing
-        ([2, 2], (None, True)),  # small total
-        ([0, 5], (None, True)),  # one part and a small total
-    ],
-)
-def test_total_after_suppression(parts: list[int], expected: tuple[float | None, bool]) -> None:
-    assert total_after_suppression(parts, min_count=6) == expected
-
-
-def test_secondary_suppression_prevents_differencing() -> None:
-    parts = np.array([12, 4, 9])
-    shown, mask = suppress_small_counts(parts, 6)
-    total, suppressed = total_after_suppression(parts, 6)
-    assert mask.sum() == 1
-    # were the total shown, total - shown parts would give the hidden 4
-    assert suppressed and total is None
-    assert np.nansum(shown) == 21
 
 
 # --- resolutions per role ---------------------------------------------------------------
@@ -220,7 +188,7 @@ def test_partnership_suppresses_small_counts_and_sensitive_cell(config: Config) 
     assert out["value"].iloc[1:6].isna().all()
     assert out["value"].iloc[9] != out["value"].iloc[9]  # NaN: sensitive, whatever its count
     assert out["label"].tolist() == (
-        ["0"] + ["fewer than 6"] * 5 + ["6", "7", "8", WITHHELD_SENSITIVE]
+        ["0"] + ["withheld (fewer than 6)"] * 5 + ["6", "7", "8", WITHHELD_SENSITIVE]
     )
     shown = out["value"].dropna()
     assert not shown.between(1, 5).any()
