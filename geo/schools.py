@@ -1,0 +1,667 @@
+"""The schools lens: harm near schools, on the school journey, and among their pupils.
+
+For every open school, :func:`incidents_near_schools` counts
+
+* incidents within each walking distance (400 m and 800 m by default), split into
+  the school journey (weekdays 07:30-09:00 and 15:00-17:30 in term time, windows
+  half-open), other times, and time unknown (incidents recorded only to the day or
+  month cannot be placed in a window and are counted apart, never guessed);
+* harmful sexual behaviour incidents within 400 m;
+* missing episodes of its pupils (``missing_episodes.school_urn``, ``;``-separated
+  for dual registration, each episode counted once per school it names), the
+  distinct children, and the children missing 3 or more times within 90 days;
+* recurring locations nearby: cells of the recurring-location ranking
+  (:func:`geo.recurring.rank_recurring_locations`, top ``recurring_top``) within
+  800 m, with their emerging hot spot categories.
+
+**Distances** are straight-line metres between storage-cell centres in British
+National Grid (EPSG:27700). Walking distance is approximated by straight-line
+distance: real routes are longer, so "within 400 m" reads as "within about a
+five-minute walk or less". Pairs are found with a k-d tree
+(``scipy.spatial.cKDTree.query_ball_point``), never a double loop.
+
+**Term dates** are configurable (:class:`TermDates`); the default is an
+approximation of English state-school terms, not any authority's calendar.
+
+:func:`rank_schools` ranks schools with a transparent weighted score and one or two
+plain-English reasons; :func:`disclose_schools` applies the partnership's
+suppression rules (counts 1 to ``min_count - 1`` withheld, with secondary
+suppression so a withheld count cannot be recovered from a total).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import time
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from geo import hexes
+from geo.area import StudyArea, to_bng
+from geo.hotspots import InsufficientDataError
+from geo.overview import Filters
+from geo.recurring import RankingSettings, rank_recurring_locations
+from geo.store import Store
+
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+HSB: Final = "harmful_sexual_behaviour"
+#: School kinds flagged in the ranking (they serve the children most at risk).
+FLAGGED_KINDS: Final[dict[str, str]] = {
+    "alternative_provision": "alternative provision",
+    "special": "special school",
+}
+#: Time classes of an incident relative to the school journey.
+JOURNEY, OTHER, UNKNOWN = "journey", "other", "time_unknown"
+TIME_CLASSES: Final[tuple[str, str, str]] = (JOURNEY, OTHER, UNKNOWN)
+#: Repeat missing: this many episodes ...
+REPEAT_EPISODES: Final = 3
+#: ... with the last no more than this many days after the first (inclusive).
+REPEAT_DAYS: Final = 90
+
+#: Weights of the school score (see :func:`rank_schools`).
+SCORE_WEIGHTS: Final[dict[str, float]] = {
+    "journey": 3.0,
+    "other": 1.0,
+    "hsb": 2.0,
+    "missing_children": 1.0,
+    "repeat_children": 2.0,
+    "recurring": 1.0,
+}
+
+#: Approximate English half-terms (yearly, inclusive ``MM-DD``): late October,
+#: mid-February and late May. Real dates differ by a few days each year.
+ENGLAND_HALF_TERMS: Final[tuple[tuple[str, str], ...]] = (
+    ("10-23", "10-31"),
+    ("02-12", "02-18"),
+    ("05-27", "05-31"),
+)
+
+
+@dataclass(frozen=True)
+class TermDates:
+    """School term dates (hashable, so they can key caches).
+
+    The default approximates English state-school terms: autumn 1 Sep-20 Dec,
+    spring 4 Jan-31 Mar, summer 14 Apr-22 Jul, every year, with no half-terms.
+    It is an approximation (Easter moves; authorities set their own dates), so
+    pass the local calendar when it is known.
+
+    Attributes
+    ----------
+    terms : tuple of (str, str)
+        Yearly term ranges as inclusive ``("MM-DD", "MM-DD")`` pairs; a range whose
+        start is after its end wraps over the new year.
+    closures : tuple of (str, str)
+        Inclusive ranges out of term inside the terms (half-terms, INSET days, bank
+        holidays): ``("MM-DD", "MM-DD")`` recurs every year, ``("YYYY-MM-DD",
+        "YYYY-MM-DD")`` is a dated range.
+    """
+
+    terms: tuple[tuple[str, str], ...] = (
+        ("09-01", "12-20"),
+        ("01-04", "03-31"),
+        ("04-14", "07-22"),
+    )
+    closures: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def england(cls, half_terms: bool = True) -> TermDates:
+        """The default terms, with :data:`ENGLAND_HALF_TERMS` as closures if asked."""
+        return cls(closures=ENGLAND_HALF_TERMS if half_terms else ())
+
+
+def _month_day(text: str) -> int:
+    month, day = (int(p) for p in text.split("-"))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        raise ValueError(f"not a MM-DD date: {text!r}")
+    return month * 100 + day
+
+
+def _in_ranges(stamps: pd.DatetimeIndex, ranges: tuple[tuple[str, str], ...]) -> BoolArray:
+    """Which ``stamps`` fall in any inclusive yearly (``MM-DD``) or dated range."""
+    md = np.asarray(stamps.month * 100 + stamps.day)
+    day = stamps.normalize()
+    out = np.zeros(len(stamps), dtype=bool)
+    for start, end in ranges:
+        if len(start) == 10 and len(end) == 10:
+            lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+            out |= np.asarray((day >= lo) & (day <= hi))
+        elif len(start) == 5 and len(end) == 5:
+            s, e = _month_day(start), _month_day(end)
+            out |= ((md >= s) & (md <= e)) if s <= e else ((md >= s) | (md <= e))
+        else:
+            raise ValueError(f"a range must be two MM-DD or two YYYY-MM-DD dates: {start}, {end}")
+    return out
+
+
+def _stamps(times: Any) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(pd.to_datetime(np.asarray(times)))
+
+
+def in_term(times: Any, terms: TermDates = TermDates()) -> BoolArray:
+    """Which ``times`` (UK local, naive) fall on a term day, weekends included.
+
+    Missing times (NaT) are not in term.
+    """
+    stamps = _stamps(times)
+    inside = _in_ranges(stamps, terms.terms) & ~_in_ranges(stamps, terms.closures)
+    out: BoolArray = inside & np.asarray(stamps.notna(), dtype=bool)
+    return out
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def journey_window(
+    times: Any,
+    terms: TermDates = TermDates(),
+    morning: tuple[time, time] = (time(7, 30), time(9, 0)),
+    afternoon: tuple[time, time] = (time(15, 0), time(17, 30)),
+) -> BoolArray:
+    """Which ``times`` fall in a school-journey window.
+
+    Weekdays (Monday-Friday) in term, inside ``morning`` or ``afternoon``, each a
+    half-open ``[start, end)`` interval of clock times (minutes; seconds ignored).
+    Only minute-precision times should be passed: see :func:`classify_times`.
+    """
+    stamps = _stamps(times)
+    minute = np.asarray(stamps.hour * 60 + stamps.minute)
+    weekday = np.asarray(stamps.day_of_week < 5)
+    window = np.zeros(len(stamps), dtype=bool)
+    for start, end in (morning, afternoon):
+        window |= (minute >= _minutes(start)) & (minute < _minutes(end))
+    return weekday & window & in_term(stamps, terms)
+
+
+def classify_times(
+    times: Any, precision: Any, terms: TermDates = TermDates()
+) -> npt.NDArray[np.object_]:
+    """``journey``, ``other`` or ``time_unknown`` for each incident.
+
+    Only ``minute``-precision times are classified; ``day`` and ``month`` ones (and
+    missing times) are ``time_unknown``.
+    """
+    precise = pd.Series(np.asarray(precision)).eq("minute").to_numpy(dtype=bool)
+    precise = precise & np.asarray(_stamps(times).notna(), dtype=bool)
+    journey = journey_window(times, terms)
+    return np.where(precise, np.where(journey, JOURNEY, OTHER), UNKNOWN).astype(object)
+
+
+# --------------------------------------------------------------------------- distances
+def pairs_within(
+    cx: npt.ArrayLike,
+    cy: npt.ArrayLike,
+    px: npt.ArrayLike,
+    py: npt.ArrayLike,
+    radius_m: float,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Every (centre, point) pair no more than ``radius_m`` apart.
+
+    Parameters
+    ----------
+    cx, cy, px, py : array_like
+        Centres and points in projected metres (EPSG:27700).
+    radius_m : float
+        Inclusive radius in metres.
+
+    Returns
+    -------
+    centre, point : int64 arrays
+        Indexes of each pair.
+    distance : float64 array
+        Straight-line distance of each pair in metres.
+    """
+    c = np.column_stack([np.asarray(cx, dtype=float), np.asarray(cy, dtype=float)])
+    p = np.column_stack([np.asarray(px, dtype=float), np.asarray(py, dtype=float)])
+    if len(c) == 0 or len(p) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+    tree = cKDTree(p)
+    # a hair wider than the radius; the exact test is on the distances below
+    hits = tree.query_ball_point(c, r=radius_m * (1 + 1e-9) + 1e-6)
+    lengths = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+    if lengths.sum() == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+    centre = np.repeat(np.arange(len(c), dtype=np.int64), lengths)
+    point = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits if len(h)])
+    distance = np.hypot(p[point, 0] - c[centre, 0], p[point, 1] - c[centre, 1])
+    keep = distance <= radius_m
+    return centre[keep], point[keep], distance[keep]
+
+
+def buffer_counts(
+    cx: npt.ArrayLike,
+    cy: npt.ArrayLike,
+    px: npt.ArrayLike,
+    py: npt.ArrayLike,
+    distances_m: Sequence[float],
+    groups: npt.ArrayLike | None = None,
+    n_groups: int = 1,
+) -> IntArray:
+    """Points within each distance of each centre, optionally by group.
+
+    Parameters
+    ----------
+    cx, cy, px, py : array_like
+        Centres and points in projected metres (EPSG:27700).
+    distances_m : sequence of float
+        Inclusive radii in metres.
+    groups : array_like of int, optional
+        Each point's group, ``0 .. n_groups - 1`` (all 0 when omitted).
+    n_groups : int
+        Number of groups.
+
+    Returns
+    -------
+    int64 array of shape ``(centres, len(distances_m), n_groups)``
+    """
+    n_c, n_d = len(np.asarray(cx)), len(distances_m)
+    out = np.zeros((n_c, n_d, n_groups), dtype=np.int64)
+    if n_d == 0:
+        return out
+    radii = np.asarray(distances_m, dtype=float)
+    centre, point, distance = pairs_within(cx, cy, px, py, float(radii.max()))
+    g = (
+        np.zeros(len(point), dtype=np.int64)
+        if groups is None
+        else np.asarray(groups, dtype=np.int64)[point]
+    )
+    for k, r in enumerate(radii):
+        m = distance <= r
+        flat = centre[m] * n_groups + g[m]
+        out[:, k, :] = np.bincount(flat, minlength=n_c * n_groups).reshape(n_c, n_groups)
+    return out
+
+
+def cells_bng(cells: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """EPSG:27700 metres of H3 cell centres (each distinct cell projected once)."""
+    arr = np.asarray(cells, dtype=np.uint64)
+    if arr.size == 0:
+        return np.empty(0), np.empty(0)
+    uniq, inverse = np.unique(arr, return_inverse=True)
+    lat, lng = hexes.cell_centres(uniq)
+    x, y = to_bng(lng, lat)
+    return x[inverse], y[inverse]
+
+
+# --------------------------------------------------------------------------- the table
+def _schools(store: Store) -> pd.DataFrame:
+    return store.query(
+        "SELECT school_id, urn, name, phase, kind, status, la_code, cell FROM schools "
+        "WHERE coalesce(status, 'open') NOT LIKE 'closed%' ORDER BY name, school_id"
+    )
+
+
+def repeat_children(child: npt.ArrayLike, reported_at: npt.ArrayLike) -> set[str]:
+    """Children with ``REPEAT_EPISODES`` episodes within ``REPEAT_DAYS`` days.
+
+    A child is a repeat child when some run of 3 consecutive episodes spans no
+    more than 90 days (first to third report, inclusive: exactly 90 days counts).
+    """
+    frame = pd.DataFrame({"child": np.asarray(child), "t": pd.to_datetime(np.asarray(reported_at))})
+    frame = frame.sort_values(["child", "t"], kind="stable").reset_index(drop=True)
+    k = REPEAT_EPISODES - 1
+    later = frame.shift(-k)
+    hit = (later["child"] == frame["child"]) & (
+        later["t"] - frame["t"] <= pd.Timedelta(days=REPEAT_DAYS)
+    )
+    return set(frame.loc[hit, "child"].astype(str))
+
+
+def missing_by_school(episodes: pd.DataFrame) -> pd.DataFrame:
+    """Missing episodes, children and repeat children per school URN.
+
+    ``episodes`` has ``source``, ``episode_id``, ``child_key``, ``reported_at`` and
+    ``school_urn`` (``;``-separated when a child is dual-registered). Each episode
+    counts once for every distinct school it names; repeat status is the child's,
+    from all of ``episodes``. Returns columns ``missing_episodes``,
+    ``missing_children``, ``missing_repeat_children`` indexed by ``urn``.
+    """
+    cols = ["missing_episodes", "missing_children", "missing_repeat_children"]
+    if episodes.empty:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="urn"), dtype=np.int64)
+    repeat = repeat_children(episodes["child_key"], episodes["reported_at"])
+    frame = episodes.assign(urn=episodes["school_urn"].fillna("").astype(str).str.split(";"))
+    frame = frame.explode("urn")
+    frame["urn"] = frame["urn"].astype(str).str.strip()
+    frame = frame.loc[frame["urn"] != ""]
+    frame = frame.drop_duplicates(["source", "episode_id", "urn"])
+    frame["repeat_child"] = frame["child_key"].where(frame["child_key"].isin(repeat))
+    out = frame.groupby("urn").agg(
+        missing_episodes=("episode_id", "size"),
+        missing_children=("child_key", "nunique"),
+        missing_repeat_children=("repeat_child", "nunique"),
+    )
+    return out.astype(np.int64)
+
+
+def top_recurring(
+    store: Store,
+    area: StudyArea,
+    filters: Filters,
+    top: int = 20,
+    settings: RankingSettings | None = None,
+) -> pd.DataFrame | None:
+    """The ``top`` places of the recurring-location ranking (``cell``, ``category``),
+    or None when the window is too short for it (under 10 months)."""
+    try:
+        ranked = rank_recurring_locations(store, area, filters, settings or RankingSettings())
+    except InsufficientDataError:
+        return None
+    return ranked.head(top)[["rank", "cell", "category"]].reset_index(drop=True)
+
+
+def _col(prefix: str, d: float, suffix: str = "") -> str:
+    return f"{prefix}_{d:g}m" + (f"_{suffix}" if suffix else "")
+
+
+def incidents_near_schools(
+    store: Store,
+    filters: Filters,
+    distances_m: Sequence[float] = (400.0, 800.0),
+    terms: TermDates = TermDates(),
+    hsb_distance_m: float = 400.0,
+    recurring: pd.DataFrame | None = None,
+    recurring_distance_m: float = 800.0,
+) -> pd.DataFrame:
+    """Per open school: incidents nearby by time class, HSB, pupils missing, recurring places.
+
+    Parameters
+    ----------
+    store : Store
+        The data.
+    filters : Filters
+        The period (by ``occurred_at`` / ``reported_at``) and incident categories.
+        Harmful sexual behaviour is counted whatever the category filter.
+    distances_m : sequence of float
+        Walking distances in metres, approximated by straight-line distance between
+        storage-cell centres in EPSG:27700 (inclusive).
+    terms : TermDates
+        Term dates for the school-journey windows.
+    hsb_distance_m : float
+        Radius in metres for harmful sexual behaviour incidents.
+    recurring : DataFrame, optional
+        Recurring places (``cell`` as H3 strings, ``category``), e.g. from
+        :func:`top_recurring`; none counted when omitted.
+    recurring_distance_m : float
+        Radius in metres from the school to a recurring place's cell centre.
+
+    Returns
+    -------
+    DataFrame
+        One row per open school: ``school_id``, ``urn``, ``name``, ``phase``,
+        ``kind``, ``flag`` (alternative provision / special school, else empty),
+        ``cell`` (H3 string or None), for each distance ``d``
+        ``incidents_{d}m`` and ``incidents_{d}m_{journey,other,time_unknown}``;
+        ``hsb_{h}m``; ``missing_episodes``, ``missing_children``,
+        ``missing_repeat_children``; ``recurring_nearby`` and
+        ``recurring_categories`` (e.g. ``"Persistent Hot Spot ×2; New Hot Spot"``).
+        Incidents without a cell cannot be placed and are not counted.
+    """
+    schools = _schools(store)
+    start, end = filters.bounds()
+    inc = store.query(
+        "SELECT category, occurred_at, time_precision, cell FROM incidents "
+        "WHERE occurred_at >= ? AND occurred_at < ? AND cell IS NOT NULL",
+        [start, end],
+    )
+    located = schools["cell"].notna().to_numpy()
+    school_cells = schools["cell"].fillna(0).to_numpy(dtype=np.uint64)
+    sx, sy = cells_bng(school_cells[located])
+    px, py = cells_bng(inc["cell"].to_numpy(dtype=np.uint64))
+    out = schools[["school_id", "urn", "name", "phase", "kind"]].copy()
+    out["flag"] = schools["kind"].map(FLAGGED_KINDS).fillna("")
+    out["cell"] = [
+        str(s) if ok else None
+        for s, ok in zip(hexes.cells_to_str(school_cells), located, strict=True)
+    ]
+
+    def scatter(values: IntArray) -> IntArray:
+        full = np.zeros((len(schools),) + values.shape[1:], dtype=np.int64)
+        full[located] = values
+        return full
+
+    # incidents in the category filter, by time class
+    cat_ok = (
+        inc["category"].isin(filters.categories).to_numpy()
+        if filters.categories
+        else np.ones(len(inc), dtype=bool)
+    )
+    cls = classify_times(inc["occurred_at"], inc["time_precision"], terms)
+    group = np.select([cls == JOURNEY, cls == OTHER], [0, 1], 2)
+    counts = scatter(
+        buffer_counts(sx, sy, px[cat_ok], py[cat_ok], distances_m, group[cat_ok], n_groups=3)
+    )
+    for k, d in enumerate(distances_m):
+        out[_col("incidents", d)] = counts[:, k, :].sum(axis=1)
+        for g, name in enumerate(TIME_CLASSES):
+            out[_col("incidents", d, name)] = counts[:, k, g]
+    hsb = (inc["category"] == HSB).to_numpy()
+    out[_col("hsb", hsb_distance_m)] = scatter(
+        buffer_counts(sx, sy, px[hsb], py[hsb], [hsb_distance_m])
+    )[:, 0, 0]
+
+    episodes = store.query(
+        "SELECT source, episode_id, child_key, reported_at, school_urn FROM missing_episodes "
+        "WHERE reported_at >= ? AND reported_at < ?",
+        [start, end],
+    )
+    missing = missing_by_school(episodes)
+    joined = missing.reindex(schools["urn"].astype(str)).fillna(0).astype(np.int64)
+    for name in missing.columns:
+        out[name] = joined[name].to_numpy()
+
+    nearby = np.zeros(len(schools), dtype=np.int64)
+    cats: list[str] = [""] * len(schools)
+    if recurring is not None and len(recurring):
+        rx, ry = cells_bng(hexes.str_to_cells(recurring["cell"]))
+        centre, place, _ = pairs_within(sx, sy, rx, ry, recurring_distance_m)
+        school_index = np.flatnonzero(located)[centre]
+        nearby = np.bincount(school_index, minlength=len(schools)).astype(np.int64)
+        labels = recurring["category"].astype(str).to_numpy()[place]
+        pairs = pd.DataFrame({"school": school_index, "category": labels})
+        for school, frame in pairs.groupby("school"):
+            tally = frame["category"].value_counts()
+            cats[int(str(school))] = "; ".join(
+                f"{c} ×{n}" if n > 1 else str(c) for c, n in tally.items()
+            )
+    out["recurring_nearby"] = nearby
+    out["recurring_categories"] = cats
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- ranking
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def rank_schools(
+    table: pd.DataFrame,
+    phases: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    distance_m: float = 400.0,
+    hsb_distance_m: float = 400.0,
+    exact_counts: bool = True,
+    min_count: int = 6,
+) -> pd.DataFrame:
+    """Rank schools by a transparent score, with one or two plain-English reasons.
+
+    Each component is the school's count divided by the largest count of any school
+    in ``table`` (so each is between 0 and 1, and filtering does not change a
+    school's score)::
+
+        score = 3·journey + 1·other + 2·hsb + 1·missing_children
+                + 2·repeat_children + 1·recurring
+
+    where ``journey`` and ``other`` are incidents within ``distance_m`` on the
+    school journey and at other times, ``hsb`` harmful sexual behaviour within
+    ``hsb_distance_m``, ``missing_children`` distinct pupils missing,
+    ``repeat_children`` pupils missing 3 or more times in 90 days and ``recurring``
+    recurring places within 800 m. The maximum score is 10. Ties keep the order of
+    more journey incidents first.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`incidents_near_schools` (exact counts).
+    phases, kinds : sequence of str
+        Keep only these phases / kinds (empty keeps all).
+    distance_m, hsb_distance_m : float
+        Which buffer columns (metres) to score.
+    exact_counts : bool
+        When False (the partnership), reasons never quote a count from 1 to
+        ``min_count - 1``.
+
+    Returns
+    -------
+    DataFrame
+        Filtered schools best first: ``rank``, the school columns, ``score``, the
+        six components and their counts, and ``reasons``.
+    """
+    counts = {
+        "journey": table[_col("incidents", distance_m, JOURNEY)],
+        "other": table[_col("incidents", distance_m, OTHER)],
+        "hsb": table[_col("hsb", hsb_distance_m)],
+        "missing_children": table["missing_children"],
+        "repeat_children": table["missing_repeat_children"],
+        "recurring": table["recurring_nearby"],
+    }
+    frame = table.copy()
+    score = np.zeros(len(table))
+    for name, values in counts.items():
+        v = values.to_numpy(dtype=float)
+        share = v / max(float(v.max()) if v.size else 0.0, 1.0)
+        frame[f"c_{name}"] = np.round(share, 4)
+        score += SCORE_WEIGHTS[name] * share
+    frame["score"] = np.round(score, 3)
+    keep = np.ones(len(frame), dtype=bool)
+    if phases:
+        keep &= frame["phase"].isin(list(phases)).to_numpy()
+    if kinds:
+        keep &= frame["kind"].isin(list(kinds)).to_numpy()
+    frame = frame.loc[keep]
+    frame = frame.sort_values(
+        ["score", _col("incidents", distance_m, JOURNEY), "name"],
+        ascending=[False, False, True],
+        kind="stable",
+    )
+    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    frame["reasons"] = [
+        _school_reasons(row, distance_m, hsb_distance_m, exact_counts, min_count)
+        for row in frame.to_dict("records")
+    ]
+    return frame.reset_index(drop=True)
+
+
+def _school_reasons(
+    row: Mapping[Any, Any],
+    distance_m: float,
+    hsb_distance_m: float,
+    exact_counts: bool,
+    min_count: int,
+) -> str:
+    def n_text(n: int, word: str) -> str:
+        if exact_counts or n >= min_count:
+            return _plural(n, word)
+        return word + "s"  # a withheld count is never quoted, however phrased
+
+    d, h = f"{distance_m:g}", f"{hsb_distance_m:g}"
+    journey = int(row[_col("incidents", distance_m, JOURNEY)])
+    other = int(row[_col("incidents", distance_m, OTHER)])
+    hsb = int(row[_col("hsb", hsb_distance_m)])
+    children = int(row["missing_children"])
+    repeat = int(row["missing_repeat_children"])
+    places = int(row["recurring_nearby"])
+    candidates: list[tuple[float, str]] = []
+    if journey:
+        candidates.append(
+            (
+                SCORE_WEIGHTS["journey"] * row["c_journey"],
+                f"{n_text(journey, 'incident')} within {d} m on the school journey in the period",
+            )
+        )
+    if repeat:
+        who = f"{repeat} of its pupils" if exact_counts or repeat >= min_count else "pupils"
+        candidates.append(
+            (
+                SCORE_WEIGHTS["repeat_children"] * row["c_repeat_children"],
+                f"{who} missing {REPEAT_EPISODES} or more times in {REPEAT_DAYS} days",
+            )
+        )
+    elif children:
+        who = f"{children} of its pupils" if exact_counts or children >= min_count else "pupils"
+        candidates.append(
+            (SCORE_WEIGHTS["missing_children"] * row["c_missing_children"], f"{who} went missing")
+        )
+    if hsb:
+        candidates.append(
+            (
+                SCORE_WEIGHTS["hsb"] * row["c_hsb"],
+                f"harmful sexual behaviour within {h} m"
+                + (f" ({hsb})" if exact_counts or hsb >= min_count else ""),
+            )
+        )
+    if places:
+        candidates.append(
+            (
+                SCORE_WEIGHTS["recurring"] * row["c_recurring"],
+                f"{_plural(places, 'recurring location')} of harm within 800 m "
+                f"({row['recurring_categories']})",
+            )
+        )
+    if other:
+        candidates.append(
+            (
+                SCORE_WEIGHTS["other"] * row["c_other"],
+                f"{n_text(other, 'incident')} within {d} m at other times",
+            )
+        )
+    if not candidates:
+        return "Nothing recorded nearby or among its pupils in the period."
+    best = sorted(candidates, key=lambda c: -c[0])[:2]
+    text = "; ".join(t for _, t in best)
+    return text[0].upper() + text[1:] + "."
+
+
+# --------------------------------------------------------------------------- disclosure
+def _withhold(values: pd.Series, min_count: int) -> pd.Series:
+    v = values.astype("Int64")
+    return v.mask((v >= 1) & (v < min_count))
+
+
+def disclose_schools(frame: pd.DataFrame, role: str, min_count: int = 6) -> pd.DataFrame:
+    """What ``role`` may see of a school table or ranking.
+
+    Analysts see everything. For the ``partnership`` role every count of distinct
+    children and every incident or episode count from 1 to ``min_count - 1`` is
+    withheld (``<NA>``); where one part of a total (journey, other, time unknown)
+    is withheld the total is withheld too, so it cannot be worked out by
+    subtraction (recurring places are places, not people, and stay); and the
+    score and its components (which are linear in the counts) are dropped,
+    leaving the rank order and the reasons (built without small counts: pass
+    ``exact_counts=False`` to :func:`rank_schools`).
+    """
+    if role != "partnership":
+        return frame.copy()
+    out = frame.drop(columns=[c for c in frame.columns if c == "score" or c.startswith("c_")])
+    count_cols = [c for c in out.columns if c.startswith(("incidents_", "hsb_", "missing_"))]
+    exact = out[count_cols].copy()
+    for c in count_cols:
+        out[c] = _withhold(exact[c], min_count)
+    totals = [c for c in count_cols if c.startswith("incidents_") and c.endswith("m")]
+    for total in totals:
+        parts = [f"{total}_{name}" for name in TIME_CLASSES if f"{total}_{name}" in out]
+        hidden = out[parts].isna().sum(axis=1)
+        # one hidden part beside a shown total is recoverable: hide the total too
+        one = (hidden == 1) & out[total].notna()
+        out.loc[one, total] = pd.NA
+        # a withheld total (1..min_count-1) has all its non-zero parts withheld already
+    return out
