@@ -44,6 +44,7 @@ from scipy.spatial import cKDTree
 from geo import hexes
 from geo.area import StudyArea, to_bng
 from geo.hotspots import InsufficientDataError
+from geo.missing import REPEAT_DAYS, REPEAT_EPISODES, repeat_children
 from geo.overview import Filters
 from geo.recurring import RankingSettings, rank_recurring_locations
 from geo.store import Store
@@ -61,10 +62,6 @@ FLAGGED_KINDS: Final[dict[str, str]] = {
 #: Time classes of an incident relative to the school journey.
 JOURNEY, OTHER, UNKNOWN = "journey", "other", "time_unknown"
 TIME_CLASSES: Final[tuple[str, str, str]] = (JOURNEY, OTHER, UNKNOWN)
-#: Repeat missing: this many episodes ...
-REPEAT_EPISODES: Final = 3
-#: ... with the last no more than this many days after the first (inclusive).
-REPEAT_DAYS: Final = 90
 
 #: Weights of the school score (see :func:`rank_schools`).
 SCORE_WEIGHTS: Final[dict[str, float]] = {
@@ -300,22 +297,6 @@ def _schools(store: Store) -> pd.DataFrame:
     )
 
 
-def repeat_children(child: npt.ArrayLike, reported_at: npt.ArrayLike) -> set[str]:
-    """Children with ``REPEAT_EPISODES`` episodes within ``REPEAT_DAYS`` days.
-
-    A child is a repeat child when some run of 3 consecutive episodes spans no
-    more than 90 days (first to third report, inclusive: exactly 90 days counts).
-    """
-    frame = pd.DataFrame({"child": np.asarray(child), "t": pd.to_datetime(np.asarray(reported_at))})
-    frame = frame.sort_values(["child", "t"], kind="stable").reset_index(drop=True)
-    k = REPEAT_EPISODES - 1
-    later = frame.shift(-k)
-    hit = (later["child"] == frame["child"]) & (
-        later["t"] - frame["t"] <= pd.Timedelta(days=REPEAT_DAYS)
-    )
-    return set(frame.loc[hit, "child"].astype(str))
-
-
 def missing_by_school(episodes: pd.DataFrame) -> pd.DataFrame:
     """Missing episodes, children and repeat children per school URN.
 
@@ -328,7 +309,7 @@ def missing_by_school(episodes: pd.DataFrame) -> pd.DataFrame:
     cols = ["missing_episodes", "missing_children", "missing_repeat_children"]
     if episodes.empty:
         return pd.DataFrame(columns=cols, index=pd.Index([], name="urn"), dtype=np.int64)
-    repeat = repeat_children(episodes["child_key"], episodes["reported_at"])
+    repeat = set(repeat_children(episodes[["child_key", "reported_at"]]))
     frame = episodes.assign(urn=episodes["school_urn"].fillna("").astype(str).str.split(";"))
     frame = frame.explode("urn")
     frame["urn"] = frame["urn"].astype(str).str.strip()
