@@ -20,7 +20,7 @@ each between 0 and 1, and a score that is their weighted sum (no black box)::
 * ``convergence`` — how many of four layers are active in the cell over the window:
   serious youth violence, missing-from-home found/last-seen locations, harmful sexual
   behaviour, and school-journey incidents (weekdays 07:30-09:00 and 15:00-17:30 in
-  term time) — divided by four.
+  term time, :func:`geo.terms.journey_window`) — divided by four.
 
 The maximum score is 11. New, Consecutive and Intensifying hot spots carry an
 escalation flag. A *place* is a cell whose score is the highest in its ring of
@@ -47,6 +47,7 @@ from geo.hotspots import CATEGORY_NAMES, InsufficientDataError, emerging_hotspot
 from geo.nearrepeat import KnoxResult, chain_summary, knox, near_repeat_chains
 from geo.overview import Filters
 from geo.store import Store
+from geo.terms import journey_window
 
 WEIGHTS: Final[dict[str, float]] = {
     "category_strength": 3.0,
@@ -99,19 +100,6 @@ class RankingSettings:
     exact_counts: bool = True
 
 
-def school_journey_mask(times: pd.Series) -> np.ndarray:
-    """Weekday school-journey windows (07:30-09:00, 15:00-17:30) outside August.
-
-    A simple stand-in for term dates: the schools lens can pass exact term dates.
-    """
-    t = pd.to_datetime(times)
-    minutes = t.dt.hour * 60 + t.dt.minute
-    weekday = t.dt.day_of_week < 5
-    morning = (minutes >= 450) & (minutes < 540)
-    afternoon = (minutes >= 900) & (minutes < 1050)
-    return np.asarray(weekday & (morning | afternoon) & (t.dt.month != 8), dtype=bool)
-
-
 def _layer_flags(store: Store, res: int, filters: Filters, grid: np.ndarray) -> pd.DataFrame:
     start, end = filters.bounds()
     col = f"cell_{res}"
@@ -129,7 +117,7 @@ def _layer_flags(store: Store, res: int, filters: Filters, grid: np.ndarray) -> 
     cells = inc["cell"].to_numpy(dtype=np.uint64)
     hsb = (inc["category"] == "harmful_sexual_behaviour").to_numpy()
     precise = (inc["time_precision"] == "minute").to_numpy()
-    journey = precise & school_journey_mask(inc["occurred_at"])
+    journey = precise & journey_window(inc["occurred_at"])
     for name, mask in (("syv", ~hsb), ("hsb", hsb), ("school_journey", journey)):
         counts = pd.Series(cells[mask]).value_counts()
         flags.loc[flags.index.intersection(counts.index), name] = counts

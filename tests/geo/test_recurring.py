@@ -18,9 +18,9 @@ from geo.recurring import (
     WEIGHTS,
     RankingSettings,
     rank_recurring_locations,
-    school_journey_mask,
 )
 from geo.store import Store
+from geo.terms import journey_window
 
 WINDOW = Filters("2023-01", "2024-12")
 
@@ -106,7 +106,7 @@ def test_school_journey_windows() -> None:
             ]
         )
     )
-    assert school_journey_mask(times).tolist() == [True, False, True, False, False, False]
+    assert journey_window(times).tolist() == [True, False, True, False, False, False]
 
 
 def test_location_profile_analyst_and_partnership(ranked) -> None:

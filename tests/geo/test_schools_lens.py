@@ -14,20 +14,18 @@ from geo.area import load_study_area
 from geo.demo import build_demo
 from geo.overview import Filters
 from geo.schools import (
-    TermDates,
     buffer_counts,
     cells_bng,
     classify_times,
     disclose_schools,
-    in_term,
     incidents_near_schools,
-    journey_window,
     missing_by_school,
     pairs_within,
     rank_schools,
     top_recurring,
 )
 from geo.store import Store
+from geo.terms import TermDates, in_term, journey_window
 
 WINDOW = Filters("2023-01", "2024-12")
 HALF_TERM = TermDates(closures=(("2024-10-28", "2024-11-01"),))
