@@ -43,6 +43,7 @@ from geo.disclosure import (
 )
 from geo.hotspots import gi_star
 from geo.overview import ANALYSIS_RESOLUTIONS, Filters
+from geo.schema import MISSING_COLUMNS
 from geo.store import Store
 
 #: Episodes that make a repeat missing child, and the window (days, inclusive).
@@ -70,24 +71,12 @@ _CONFIDENCE: Final[dict[int, str]] = {1: "90 %", 2: "95 %", 3: "99 %"}
 
 #: Columns of :func:`episodes`, in order.
 EPISODE_COLUMNS: Final[tuple[str, ...]] = (
-    "episode_id",
-    "child_key",
-    "reported_at",
-    "returned_at",
+    *MISSING_COLUMNS[:4],
     "cell_7",
     "cell_8",
     "cell_9",
     "cell_10",
-    "home_area",
-    "school_urn",
-    "looked_after",
-    "age_band",
-    "sex",
-    "ethnicity",
-    "rhi_status",
-    "rhi_completed_at",
-    "rhi_themes",
-    "risk_level",
+    *MISSING_COLUMNS[4:],
 )
 _TIME_COLUMNS: Final = ("reported_at", "returned_at", "rhi_completed_at")
 _CELL_COLUMNS: Final = ("cell_7", "cell_8", "cell_9", "cell_10")
