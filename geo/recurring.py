@@ -32,7 +32,7 @@ components, with any count passed through disclosure control for the partnership
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -378,3 +378,18 @@ def near_repeat_chain_table(
         }
     )
     return out.sort_values("events", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def filter_ranking(
+    ranking: pd.DataFrame, categories: Sequence[str] = (), layers: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The ranked places with one of ``categories`` (all when empty) and every layer in
+    ``layers`` active (names of :data:`LAYERS`)."""
+    keep = np.ones(len(ranking), dtype=bool)
+    if categories:
+        keep &= ranking["category"].isin(list(categories)).to_numpy()
+    for layer in layers:
+        if layer not in LAYERS:
+            raise ValueError(f"unknown layer {layer!r}")
+        keep &= (ranking[f"n_{layer}"] > 0).to_numpy()
+    return ranking.loc[keep]

@@ -6,7 +6,7 @@ import streamlit as st
 
 from geo.export import to_csv_bytes
 from geo.maps import build_map
-from geo.recurring import PUBLIC_COLUMNS, WEIGHTS
+from geo.recurring import LAYER_WORDS, PUBLIC_COLUMNS, WEIGHTS, filter_ranking
 from ui import audit, auth, cache, state
 from ui.map import selected_cell_from_event, show_map
 
@@ -32,10 +32,16 @@ except ValueError as exc:  # too few months for emerging hot spots
     st.stop()
 
 categories = sorted(ranking["category"].unique())
-chosen = st.multiselect("Emerging hot spot category", categories, key="rec_categories")
-top = st.select_slider("Show the top", [10, 20, 50, 100], value=20, key="rec_top")
-shown = ranking if not chosen else ranking.loc[ranking["category"].isin(chosen)]
-shown = shown.head(int(top))
+c1, c2, c3 = st.columns([2, 2, 1])
+chosen = c1.multiselect("Emerging hot spot category", categories, key="rec_categories")
+active = c2.multiselect(
+    "Layers active at the place",
+    list(LAYER_WORDS),
+    format_func=LAYER_WORDS.__getitem__,
+    key="rec_layers",
+)
+top = c3.select_slider("Show the top", [10, 20, 50, 100], value=20, key="rec_top")
+shown = filter_ranking(ranking, chosen, active).head(int(top))
 escalated = int(shown["escalate"].sum())
 if escalated:
     st.error(f"{escalated} place(s) flagged for escalation: new or intensifying hot spots.")

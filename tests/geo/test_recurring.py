@@ -17,6 +17,7 @@ from geo.recurring import (
     PUBLIC_COLUMNS,
     WEIGHTS,
     RankingSettings,
+    filter_ranking,
     rank_recurring_locations,
 )
 from geo.store import Store
@@ -129,3 +130,13 @@ def test_location_profile_analyst_and_partnership(ranked) -> None:
         assert list(partner.series.index)[:2] == ["2023 Q1", "2023 Q2"]
         with pytest.raises(PermissionError):
             build_profile(store, cell, WINDOW, months, "partnership", build.config)
+
+
+def test_filter_ranking_by_category_and_active_layers(ranked) -> None:
+    _, ranking, _ = ranked
+    both = filter_ranking(ranking, ["Persistent Hot Spot"], ["syv", "missing"])
+    assert len(both) and (both["category"] == "Persistent Hot Spot").all()
+    assert (both["n_missing"] > 0).all() and (both["n_syv"] > 0).all()
+    assert len(filter_ranking(ranking)) == len(ranking)
+    with pytest.raises(ValueError):
+        filter_ranking(ranking, layers=["nonsense"])
