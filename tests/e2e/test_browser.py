@@ -16,109 +16,28 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
+
+from tests.e2e._harness import (
+    APP_IDLE,
+    MAP_IFRAME,
+    RESULTS,
+    chromium_browser,
+    require_chromium,
+    running_app,
+)
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-APP = Path(__file__).resolve().parents[2] / "app.py"
-RESULTS = REPO_ROOT / "test-results"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-HEALTH_TIMEOUT_S = 120
 MAP_TIMEOUT_S = 90
-# st_folium renders a v1 custom component: an iframe titled "streamlit_folium.st_folium"
-# that itself carries data-testid="stCustomComponentV1" in Streamlit 1.67.
-MAP_IFRAME = (
-    'iframe[title*="streamlit_folium"], '
-    'iframe[data-testid="stCustomComponentV1"], '
-    '[data-testid="stCustomComponentV1"] iframe'
-)
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
-# Streamlit marks the app root with the script state: initial, running, notRunning, ...
-APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 IDLE_SETTLE_S = 1.5
 SETTLED_TIMEOUT_MS = 15_000
-
-
-def _on_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() == "true"
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"{CHROMIUM} not found (apt-get install chromium)"
-    if _on_ci():
-        pytest.fail(f"{reason}; CI=true, so the browser test must run", pytrace=False)
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _tail(path: Path, chars: int = 4000) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")[-chars:]
-    except OSError:
-        return "<no server log>"
-
-
-def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(
-                f"streamlit exited with code {proc.returncode} before it was healthy:\n"
-                + _tail(log),
-                pytrace=False,
-            )
-        try:
-            with urllib.request.urlopen(url, timeout=5) as resp:
-                if resp.status == 200 and resp.read().strip() == b"ok":
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"{url} did not answer ok within {HEALTH_TIMEOUT_S} s:\n{_tail(log)}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    # The server runs in its own session/process group: stop it and anything it started.
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except (ProcessLookupError, PermissionError):
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=15)
 
 
 def _wait_idle(page: Page, deadline: float) -> None:
@@ -138,60 +57,18 @@ def _wait_idle(page: Page, deadline: float) -> None:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    """Base URL of a running app; the server is always stopped afterwards."""
-    _require_chromium()  # no point starting the server when there is no browser
-    assert APP.is_file(), f"app not found: {APP}"
-    RESULTS.mkdir(exist_ok=True)
-    log_path = RESULTS / "e2e-server.log"
-    port = _free_port()
+    """Base URL of a running app on the embedded demo; always stopped afterwards."""
+    require_chromium()  # no point starting the server when there is no browser
     env = dict(os.environ)
     env.pop("PLACESAFE_CONFIG", None)  # the embedded demo configuration
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=REPO_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_healthy(proc, f"{base}/_stcore/health", log_path)
-            yield base + "/"
-        finally:
-            _stop(proc)
+    with running_app("e2e-server.log", env) as base:
+        yield base + "/"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    _require_chromium()
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium_browser() as chromium:
+        yield chromium
 
 
 def test_overview_shows_map_without_errors(server: str, browser: Browser) -> None:
@@ -286,8 +163,7 @@ HOSTILE_NAMES = (
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a demo whose school names (partner-supplied text) are attacks."""
-    _require_chromium()
-    sys.path.insert(0, str(REPO_ROOT))
+    require_chromium()
     from geo.demo import build_demo
     from geo.store import Store
 
@@ -296,22 +172,9 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         ids = store.query("SELECT school_id FROM schools ORDER BY school_id LIMIT 4")
         for school_id, name in zip(ids["school_id"], HOSTILE_NAMES, strict=True):
             store.query("UPDATE schools SET name = ? WHERE school_id = ?", [name, school_id])
-    RESULTS.mkdir(exist_ok=True)
-    log_path = RESULTS / "e2e-hostile-server.log"
-    port = _free_port()
     env = dict(os.environ, PLACESAFE_CONFIG=str(build.out_dir / "placesafe.toml"))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--server.fileWatcherType", "none"]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_healthy(proc, f"{base}/_stcore/health", log_path)
-            yield base + "/"
-        finally:
-            _stop(proc)
+    with running_app("e2e-hostile-server.log", env) as base:
+        yield base + "/"
 
 
 def test_partner_strings_are_shown_inertly_on_the_map(
@@ -320,9 +183,11 @@ def test_partner_strings_are_shown_inertly_on_the_map(
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.route(
         "**/*",
-        lambda route: route.continue_()
-        if urlsplit(route.request.url).hostname in LOCAL_HOSTS
-        else route.abort(),
+        lambda route: (
+            route.continue_()
+            if urlsplit(route.request.url).hostname in LOCAL_HOSTS
+            else route.abort()
+        ),
     )
     page = context.new_page()
     dialogs: list[str] = []

@@ -29,14 +29,8 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,35 +44,24 @@ from playwright.sync_api import (
     Page,
     Route,
     expect,
-    sync_playwright,
+)
+
+from tests.e2e._harness import (
+    APP_IDLE,
+    MAP_IFRAME,
+    REPO_ROOT,
+    RESULTS,
+    chromium_browser,
+    free_port,
+    require_chromium,
+    running_app,
 )
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-APP = REPO_ROOT / "app.py"
-RESULTS = REPO_ROOT / "test-results"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-HEALTH_TIMEOUT_S = 120
 PAGE_TIMEOUT_MS = 60_000  # navigation, clicks and every expect() (its default is 5 s)
-MAP_IFRAME = (
-    'iframe[title*="streamlit_folium"], '
-    'iframe[data-testid="stCustomComponentV1"], '
-    '[data-testid="stCustomComponentV1"] iframe'
-)
 METRIC = '[data-testid="stMetric"]'
 LOCAL_HOSTS = {"127.0.0.1"}
-APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 IDLE_SETTLE_S = 1.5
 USER_COOKIE = "_streamlit_user"
 
@@ -88,46 +71,6 @@ STRANGER = "stranger@example.org"
 UNVERIFIED = "unverified-analyst"  # a second account claiming the analyst's address
 PLEASE_LOG_IN = "Access denied: please log in."
 NO_ROLE = "Access denied: your account has no PlaceSafe role"
-
-
-def _on_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() == "true"
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"{CHROMIUM} not found (apt-get install chromium)"
-    if _on_ci():
-        pytest.fail(f"{reason}; CI=true, so the browser test must run", pytrace=False)
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _tail(path: Path, chars: int = 4000) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")[-chars:]
-    except OSError:
-        return "<no server log>"
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    # The server runs in its own session/process group: stop it and anything it started.
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except (ProcessLookupError, PermissionError):
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=15)
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,7 +86,7 @@ def idp() -> Iterator[str]:
     gets ``{"email": sub}`` and no ``email_verified``. The users below are predefined so that
     typing their ``sub`` yields exactly these claims in the ID token (scope ``email``).
     """
-    _require_chromium()
+    require_chromium()
     import werkzeug.serving
     from oidc_provider_mock import User, app
 
@@ -208,87 +151,28 @@ def _write_secrets(cwd: Path, app_port: int, idp_url: str) -> Path:
     return path
 
 
-def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + HEALTH_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(
-                f"streamlit exited with code {proc.returncode} before it was healthy:\n"
-                + _tail(log),
-                pytrace=False,
-            )
-        try:
-            with urllib.request.urlopen(url, timeout=5) as resp:
-                if resp.status == 200 and resp.read().strip() == b"ok":
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"{url} did not answer ok within {HEALTH_TIMEOUT_S} s:\n{_tail(log)}")
-
-
 @pytest.fixture(scope="module")
 def server(idp: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """A running app with [auth] configured; always stopped afterwards."""
-    assert APP.is_file(), f"app not found: {APP}"
     tmp = tmp_path_factory.mktemp("login")
     config = _write_config(tmp)
-    port = _free_port()
+    port = free_port()
     cwd = tmp / "cwd"
     secrets_file = _write_secrets(cwd, port, idp)
-    RESULTS.mkdir(exist_ok=True)
-    log_path = RESULTS / "e2e-login-server.log"
     env = dict(os.environ)
     env["PLACESAFE_CONFIG"] = str(config)
     env.pop("AUTHLIB_INSECURE_TRANSPORT", None)  # loopback http is allowed without it
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-        "--secrets.files",
-        str(secrets_file),
-    ]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_healthy(proc, f"{base}/_stcore/health", log_path)
-            yield App(base, log_path)
-        finally:
-            _stop(proc)
+    log_name = "e2e-login-server.log"
+    with running_app(
+        log_name, env, port=port, cwd=cwd, extra_args=["--secrets.files", str(secrets_file)]
+    ) as base:
+        yield App(base, RESULTS / log_name)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    _require_chromium()
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium_browser() as chromium:
+        yield chromium
 
 
 @dataclass
