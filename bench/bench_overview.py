@@ -53,62 +53,50 @@ def main(runs: int = 5) -> None:
                              "target MB": 2.0})
         store = None
 
-        from streamlit.testing.v1 import AppTest
-
-        entry = ROOT / "tests" / "app" / "app_entry.py"
-        at = AppTest.from_file(str(entry), default_timeout=120)
-        at.query_params["res"] = "10"
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        times = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            at.run()
-            times.append(time.perf_counter() - t)
-        assert not at.exception
-
-        hot = AppTest.from_file(str(entry), default_timeout=120)
-        hot.query_params.update({"res": "9", "from": months[0], "to": months[-1]})
-        hot.run()
-        t = time.perf_counter()
-        hot.switch_page(str(ROOT / "pages" / "hotspots.py")).run()
-        hot_cold = time.perf_counter() - t
-        assert not hot.exception, [e.value for e in hot.exception]
-        hot_times = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            hot.run()
-            hot_times.append(time.perf_counter() - t)
-        profile = AppTest.from_file(str(entry), default_timeout=120)
-        profile.query_params.update({"res": "9", "from": months[0], "to": months[-1],
-                                     "cell": build.truth["recurring_hotspots"][0]["cell"]})
-        profile.run()
-        t = time.perf_counter()
-        profile.switch_page(str(ROOT / "pages" / "profile.py")).run()
-        profile_cold = time.perf_counter() - t
-        assert not profile.exception, [e.value for e in profile.exception]
-        profile_times = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            profile.run()
-            profile_times.append(time.perf_counter() - t)
+        cell = build.truth["recurring_hotspots"][0]["cell"]
+        window = {"from": months[0], "to": months[-1]}
+        overview = _page_timings(None, {"res": "10"}, runs)
+        hotspots = _page_timings("hotspots.py", {"res": "9", **window}, runs)
+        profile = _page_timings("profile.py", {"res": "9", "cell": cell, **window}, runs)
     print_table(rows)
     print()
-    print_table([{"benchmark": "Overview rerun, res 10, warm (AppTest)", "runs": runs,
-                  "median s": round(statistics.median(times), 3),
-                  "max s": round(max(times), 3), "target s": 1.0},
-                 {"benchmark": "Hotspots page, res 9, 24 months: first run (analysis)",
-                  "runs": 1, "median s": round(hot_cold, 3), "max s": round(hot_cold, 3),
-                  "target s": 1.5},
-                 {"benchmark": "Hotspots page, res 9, 24 months: rerun (warm)", "runs": runs,
-                  "median s": round(statistics.median(hot_times), 3),
-                  "max s": round(max(hot_times), 3), "target s": 1.5},
-                 {"benchmark": "Location profile, planted cell: first run", "runs": 1,
-                  "median s": round(profile_cold, 3), "max s": round(profile_cold, 3),
-                  "target s": ""},
-                 {"benchmark": "Location profile, planted cell: rerun (warm)", "runs": runs,
-                  "median s": round(statistics.median(profile_times), 3),
-                  "max s": round(max(profile_times), 3), "target s": 1.0}])
+    print_table([
+        _row("Overview, res 10: rerun (warm)", overview[1], 1.0),
+        _row("Hotspots page, res 9, 24 months: first run (analysis)", [hotspots[0]], 1.5),
+        _row("Hotspots page, res 9, 24 months: rerun (warm)", hotspots[1], 1.5),
+        _row("Location profile, planted cell: first run", [profile[0]], ""),
+        _row("Location profile, planted cell: rerun (warm)", profile[1], 1.0),
+    ])
+
+
+def _page_timings(
+    page: str | None, query: dict[str, str], runs: int
+) -> tuple[float, list[float]]:
+    """Seconds of a page's first run and of ``runs`` warm reruns, through AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "tests" / "app" / "app_entry.py"), default_timeout=120)
+    at.query_params.update(query)
+    t = time.perf_counter()
+    at.run()
+    if page is not None:
+        t = time.perf_counter()
+        at.switch_page(str(ROOT / "pages" / page)).run()
+    first = time.perf_counter() - t
+    assert not at.exception, [e.value for e in at.exception]
+    reruns = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        at.run()
+        reruns.append(time.perf_counter() - t)
+    assert not at.exception
+    return first, reruns
+
+
+def _row(name: str, seconds: list[float], target: float | str) -> dict[str, object]:
+    return {"benchmark": name, "runs": len(seconds),
+            "median s": round(statistics.median(seconds), 3),
+            "max s": round(max(seconds), 3), "target s": target}
 
 
 if __name__ == "__main__":
