@@ -72,11 +72,16 @@ def test_cookie_secret_problem(auth: dict | None, problem: str | None) -> None:
 
 def test_csv_exports_neutralise_spreadsheet_formulas() -> None:
     frame = pd.DataFrame(
-        {"name": ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tX", "plain"], "n": range(6)}
+        {"name": ['=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "\tX", "plain"], "n": range(6)}
     )
     out = neutralise_formulas(frame)
     assert out["name"].tolist() == [
-        "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "'\tX", "plain",
+        '\'=HYPERLINK("x")',
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tX",
+        "plain",
     ]
     assert out["n"].tolist() == list(range(6))  # numbers untouched
     text = to_csv_bytes(frame).decode("utf-8-sig")

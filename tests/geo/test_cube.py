@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,35 +9,23 @@ import shapely
 
 from geo import hexes
 from geo.area import StudyArea, from_bng, load_study_area, to_bng
-from geo.config import Config, load_config
+from geo.config import Config
 from geo.cube import LAYER_LABELS, LAYERS, build_cube, period_labels
 from geo.ingest import ingest_bytes
 from geo.overview import Filters
 from geo.store import Store
+from tests.geo._partner_rows import (
+    HOME_AREA,
+    A,
+    B,
+    C,
+    demo_area_config,
+    header,
+    incident,
+    to_csv,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-TEMPLATES = REPO / "data" / "templates"
-
-# Three places inside the demo borough (lat, lng), in different cells at res 7..10.
-A = (51.5388, 0.0242)
-B = (51.5300, 0.0500)
-C = (51.5450, 0.0600)
-HOME_AREA = "87194e68affffff"
 Q1 = Filters("2024-01", "2024-03")
-
-
-def header(name: str) -> list[str]:
-    with (TEMPLATES / name).open(encoding="utf-8", newline="") as fh:
-        return next(csv.reader(fh))
-
-
-def to_csv(columns: list[str], rows: list[dict[str, str]]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({c: row.get(c, "") for c in columns})
-    return buf.getvalue().encode("utf-8")
 
 
 def cell(point: tuple[float, float], res: int) -> str:
@@ -68,20 +52,7 @@ def buffer_point(area: StudyArea) -> tuple[float, float]:
 
 @pytest.fixture(scope="module")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    tmp = tmp_path_factory.mktemp("cube")
-    boundary = REPO / "data" / "demo" / "boundary.geojson"
-    assert boundary.exists(), "data/demo/boundary.geojson is missing"
-    (tmp / "placesafe.toml").write_text(
-        "[store]\n"
-        'path = "store.duckdb"\n'
-        "[study_area]\n"
-        f'boundary = "{boundary.as_posix()}"\n'
-        "buffer_m = 250\n"
-        "[app]\n"
-        "demo = true\n",
-        encoding="utf-8",
-    )
-    return load_config(tmp / "placesafe.toml")
+    return demo_area_config(tmp_path_factory.mktemp("cube"))
 
 
 @pytest.fixture(scope="module")
@@ -92,21 +63,6 @@ def area(config: Config) -> StudyArea:
 @pytest.fixture(scope="module")
 def edge(area: StudyArea) -> tuple[float, float]:
     return buffer_point(area)
-
-
-def incident(i: int, when: str, category: str, at: tuple[float, float]) -> dict[str, str]:
-    return {
-        "Incident ID": f"INC-{i:04d}",
-        "Date and time": when,
-        "Category": category,
-        "Latitude": str(at[0]),
-        "Longitude": str(at[1]),
-        "Age band": "14-17",
-        "Sex": "male",
-        "Ethnicity": "white",
-        "Weapon": "",
-        "Location type": "street",
-    }
 
 
 def incident_rows(edge: tuple[float, float]) -> list[dict[str, str]]:

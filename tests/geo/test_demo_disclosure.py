@@ -45,13 +45,18 @@ def test_partnership_layers_never_carry_small_counts(demo) -> None:
     with Store(demo.config.store_path) as store:
         f = overview.Filters("2024-01", "2024-12")
         for res in (7, 8):
-            inc = layers.incident_layer(overview.incident_counts(store, res, f), "partnership",
-                                        res, demo.config)
-            mis = layers.missing_layer(overview.missing_found_counts(store, res, f),
-                                       "partnership", res, demo.config)
+            inc = layers.incident_layer(
+                overview.incident_counts(store, res, f), "partnership", res, demo.config
+            )
+            mis = layers.missing_layer(
+                overview.missing_found_counts(store, res, f), "partnership", res, demo.config
+            )
             for layer in (inc, mis):
-                values = np.array([
-                    v for v in (ft["properties"]["value"] for ft in layer.geojson["features"])
-                    if v is not None
-                ])
+                values = np.array(
+                    [
+                        v
+                        for v in (ft["properties"]["value"] for ft in layer.geojson["features"])
+                        if v is not None
+                    ]
+                )
                 assert not ((values >= 1) & (values <= 5)).any()

@@ -242,8 +242,9 @@ def test_build_map_escapes_hostile_school_name() -> None:
     assert "<b>x</b>" not in html
     assert "St Mary's" not in html
     # escaped entities, written inside the GeoJSON data as JSON (& as \u0026)
-    assert ("&#36;&#123;alert(1)&#125;" in html
-            or "\\u0026#36;\\u0026#123;alert(1)\\u0026#125;" in html)
+    assert (
+        "&#36;&#123;alert(1)&#125;" in html or "\\u0026#36;\\u0026#123;alert(1)\\u0026#125;" in html
+    )
     # folium's own templates use ${...} a fixed number of times; data must add none
     assert html.count("${") == benign.count("${")
     assert html.count("`") == benign.count("`")

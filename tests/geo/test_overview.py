@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import pandas as pd
@@ -11,48 +9,20 @@ import pytest
 
 from geo import hexes, layers, overview
 from geo.area import load_study_area
-from geo.config import Config, load_config
+from geo.config import Config
 from geo.ingest import ingest_bytes
 from geo.overview import Filters
 from geo.store import Store
-
-REPO = Path(__file__).resolve().parents[2]
-TEMPLATES = REPO / "data" / "templates"
-
-# Three places inside the demo borough (lat, lng), far enough apart to differ at res 7..10.
-A = (51.5388, 0.0242)
-B = (51.5300, 0.0500)
-C = (51.5450, 0.0600)
-HOME_AREA = "87194e68affffff"  # a valid res-7 cell
-
-
-def header(name: str) -> list[str]:
-    with (TEMPLATES / name).open(encoding="utf-8", newline="") as fh:
-        return next(csv.reader(fh))
-
-
-def to_csv(columns: list[str], rows: list[dict[str, str]]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({c: row.get(c, "") for c in columns})
-    return buf.getvalue().encode("utf-8")
-
-
-def incident(i: int, when: str, category: str, at: tuple[float, float]) -> dict[str, str]:
-    return {
-        "Incident ID": f"INC-{i:04d}",
-        "Date and time": when,
-        "Category": category,
-        "Latitude": str(at[0]),
-        "Longitude": str(at[1]),
-        "Age band": "14-17",
-        "Sex": "male",
-        "Ethnicity": "white",
-        "Weapon": "",
-        "Location type": "street",
-    }
+from tests.geo._partner_rows import (
+    HOME_AREA,
+    A,
+    B,
+    C,
+    demo_area_config,
+    header,
+    incident,
+    to_csv,
+)
 
 
 def incident_rows() -> list[dict[str, str]]:
@@ -156,22 +126,7 @@ def session_rows() -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    tmp = tmp_path_factory.mktemp("overview")
-    boundary = REPO / "data" / "demo" / "boundary.geojson"
-    assert boundary.exists(), "data/demo/boundary.geojson is missing"
-    (tmp / "placesafe.toml").write_text(
-        "[store]\n"
-        'path = "store.duckdb"\n'
-        "[study_area]\n"
-        f'boundary = "{boundary.as_posix()}"\n'
-        "buffer_m = 250\n"
-        "[disclosure]\n"
-        "min_count = 6\n"
-        "[app]\n"
-        "demo = true\n",
-        encoding="utf-8",
-    )
-    return load_config(tmp / "placesafe.toml")
+    return demo_area_config(tmp_path_factory.mktemp("overview"), "[disclosure]\nmin_count = 6\n")
 
 
 @pytest.fixture(scope="module")

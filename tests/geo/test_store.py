@@ -153,7 +153,7 @@ def test_a_failure_midway_through_write_batch_stores_nothing(
         assert len(batches) == batches_before  # failed before anything was recorded
     else:
         # the data transaction was rolled back and the batch is recorded as failed
-        assert "ROLLBACK" in seen[seen.index(next(x for x in seen if x.startswith(fail_on))):]
+        assert "ROLLBACK" in seen[seen.index(next(x for x in seen if x.startswith(fail_on))) :]
         assert len(batches) == batches_before + 1
         assert batches["status"].iloc[0] == "failed"
     assert (batches["status"] == "live").sum() == 1  # only the seed batch is live
@@ -364,8 +364,12 @@ store_module._run = slow
 with Store({str(db)!r}) as store:
     write(store, "feed", [f"new-{{i}}" for i in range(1000)], "second")
 """
-    proc = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True,
-                            cwd=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", child],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=str(Path(__file__).resolve().parents[2]),
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "inside"
     os.kill(proc.pid, signal.SIGKILL)
@@ -414,8 +418,9 @@ def test_a_second_process_cannot_write_while_the_store_is_open(tmp_path: Path) -
             "from geo.store import Store, StoreError\n"
             f"try:\n    Store({str(db)!r})\nexcept StoreError as e:\n    print('refused:', e)\n"
         )
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
         assert out.stdout.startswith("refused:"), out.stdout + out.stderr
         assert "locked" in out.stdout
         assert store.row_counts()["incidents"] == 1

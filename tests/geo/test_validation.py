@@ -729,9 +729,22 @@ def test_planted_name_and_date_of_birth_never_leave_the_validator(
     bad.write_bytes(missing_csv(rows))
     toml = write_toml(tmp_path / "cli", demo=True)
     out = subprocess.run(
-        [sys.executable, "-m", "geo", "--config", str(toml), "ingest", "--kind", "missing",
-         "--json", str(bad)],
-        capture_output=True, text=True, cwd=str(Path(__file__).resolve().parents[2]), timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "geo",
+            "--config",
+            str(toml),
+            "ingest",
+            "--kind",
+            "missing",
+            "--json",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=str(Path(__file__).resolve().parents[2]),
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr
     texts += [out.stdout, out.stderr]
