@@ -19,7 +19,7 @@ import pandas as pd
 
 from geo import hexes
 from geo.config import Config
-from geo.privacy import max_resolution
+from geo.privacy import max_resolution, small_counts
 
 WITHHELD_SENSITIVE = "withheld (sensitive premises)"
 WITHHELD_SECONDARY = "withheld (so that another cell cannot be worked out)"
@@ -301,7 +301,7 @@ def disclose_levels(
         cells = f["cell"].to_numpy(dtype=np.uint64)
         v = f["count"].to_numpy(dtype=float)
         sens = sensitive_mask(cells, r, config)
-        held = ((v >= 1) & (v < min_count)) | sens
+        held = small_counts(v, min_count) | sens
         if extra_withheld and r in extra_withheld:
             held |= extra_withheld[r]
         primary.append(held.copy())

@@ -29,7 +29,7 @@ from geo.maps import (
     polygon_layer,
 )
 from geo.overview import Filters
-from geo.privacy import allowed_resolutions
+from geo.privacy import allowed_resolutions, small_counts
 from geo.store import Store
 
 
@@ -84,7 +84,7 @@ def missing_layer_from(
 
 def _few_children(counts: pd.DataFrame, min_count: int) -> np.ndarray:
     children = counts["children"].to_numpy(dtype=float)
-    return np.asarray((children >= 1) & (children < min_count), dtype=bool)
+    return small_counts(children, min_count)
 
 
 def incident_layer(counts: pd.DataFrame, role: str, res: int, config: Config) -> HexLayer:
@@ -311,7 +311,7 @@ def disclosed_kpis(store: Store, role: str, filters: Filters, config: Config) ->
         )
         # "other incidents" is never shown; treating it as known unless it is small
         # only makes the protection stricter
-        small = (parts >= 1) & (parts < d.min_count)
+        small = small_counts(parts, d.min_count)
         held, total_held = protect_hierarchy(
             [parts],
             [small],

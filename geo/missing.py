@@ -43,6 +43,7 @@ from geo.disclosure import (
 )
 from geo.hotspots import gi_star
 from geo.overview import ANALYSIS_RESOLUTIONS, Filters
+from geo.privacy import small_counts
 from geo.schema import MISSING_COLUMNS
 from geo.store import Store
 
@@ -578,7 +579,7 @@ def disclose_children(
     """
     min_count = config.disclosure.min_count
     v = table[value].to_numpy(dtype=float)
-    held = (v >= 1) & (v < min_count)
+    held = small_counts(v, min_count)
     if extra_withheld is not None:
         held |= np.asarray(extra_withheld, dtype=bool)
     rest = max(float(total) - float(v.sum()), 0.0)
@@ -630,7 +631,7 @@ def schools_for_partnership(frame: pd.DataFrame, config: Config) -> DisclosedChi
     min_count = config.disclosure.min_count
     for col in ("repeat_children", "dual_registered_children"):
         c = table[col].to_numpy(dtype=float)
-        hide = t["withheld"].to_numpy(dtype=bool) | ((c >= 1) & (c < min_count))
+        hide = t["withheld"].to_numpy(dtype=bool) | small_counts(c, min_count)
         t[col] = np.where(hide, np.nan, c)
     return DisclosedChildren(t, out.total)
 
@@ -725,7 +726,7 @@ def found_cells_for_partnership(
         counts[res] = pd.DataFrame({"cell": cells, "count": grouped.size().to_numpy()})
         children[res] = kids
         k = kids.to_numpy(dtype=float)
-        extra[res] = (k >= 1) & (k < config.disclosure.min_count)
+        extra[res] = small_counts(k, config.disclosure.min_count)
     disclosed = disclose_levels(counts, float(len(frame)), "partnership", config, extra)
     levels = {}
     for res, level in disclosed.levels.items():

@@ -61,6 +61,15 @@ def allowed_resolutions(role: str, partnership_max: int = 8, analyst_max: int = 
     return list(range(7, max_resolution(role, partnership_max, analyst_max) + 1))
 
 
+def small_counts(counts: npt.ArrayLike, min_count: int) -> npt.NDArray[np.bool_]:
+    """The primary suppression rule: which counts are from 1 to ``min_count - 1``.
+
+    Zero is not small (it discloses nothing about a person).
+    """
+    arr = np.asarray(counts, dtype=np.float64)
+    return np.asarray((arr >= 1) & (arr < min_count), dtype=bool)
+
+
 def suppress_small_counts(
     counts: npt.ArrayLike, min_count: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
@@ -74,7 +83,7 @@ def suppress_small_counts(
         Counts with suppressed entries as NaN, and the suppression mask.
     """
     arr = np.asarray(counts, dtype=np.float64)
-    mask = (arr >= 1) & (arr < min_count)
+    mask = small_counts(arr, min_count)
     out = arr.copy()
     out[mask] = np.nan
     return out, mask

@@ -44,6 +44,7 @@ from geo.area import StudyArea, to_bng
 from geo.hotspots import InsufficientDataError
 from geo.missing import REPEAT_DAYS, REPEAT_EPISODES, repeat_children
 from geo.overview import Filters
+from geo.privacy import small_counts
 from geo.recurring import RankingSettings, rank_recurring_locations
 from geo.store import Store
 from geo.terms import DEFAULT_TERMS, TermDates, journey_window, to_stamps
@@ -509,7 +510,7 @@ def _school_reasons(
 # --------------------------------------------------------------------------- disclosure
 def _withhold(values: pd.Series, min_count: int) -> pd.Series:
     v = values.astype("Int64")
-    return v.mask((v >= 1) & (v < min_count))
+    return v.mask(small_counts(v, min_count))
 
 
 def disclose_schools(frame: pd.DataFrame, role: str, min_count: int = 6) -> pd.DataFrame:
