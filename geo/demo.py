@@ -27,6 +27,7 @@ DEMO_FILES: tuple[tuple[str, str], ...] = (
     ("incidents", "incidents.csv"),
     ("missing", "missing_episodes.csv"),
     ("youth_sessions", "youth_sessions.csv"),
+    ("school_outcomes", "school_outcomes.csv"),
 )
 
 _CONFIG_TEMPLATE = """# Configuration of a generated synthetic demo (from `python -m geo demo`).

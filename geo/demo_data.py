@@ -126,6 +126,15 @@ SCHOOLS_HEADER: Final[tuple[str, ...]] = (
     "Northing",
 )
 SENSITIVE_HEADER: Final[tuple[str, ...]] = ("kind", "latitude", "longitude")
+OUTCOMES_HEADER: Final[tuple[str, ...]] = (
+    "URN",
+    "Period",
+    "Period start",
+    "Measure",
+    "Ethnic group",
+    "Sex",
+    "Count",
+)
 
 _DATETIME_FORMAT: Final = "%d/%m/%Y %H:%M"
 _COORD_DECIMALS: Final = 5
@@ -963,10 +972,10 @@ def _try_layout(rng: np.random.Generator, schools: _Schools) -> _Layout:
         i = _pick(cx, cy, taken, _MIN_PLANT_SPACING_M, far_gap & typical)
         sites.append(site(i))
         taken.append((cx[i], cy[i]))
-    # Missing found-location hotspot: near a town centre or transport hub.
-    busy = np.isin(kinds[comp], ("town_centre", "transport"))
-    i = _pick(cx, cy, taken, _MIN_PLANT_SPACING_M, busy)
-    found = site(i)
+    # Missing found-location hotspot: one of the persistent SYV hotspots, so the demo
+    # shows what the partnership's scrutiny described (children found missing where
+    # young people are hurt) and the overlap test has a planted answer.
+    found = sites[1]
     return _Layout(
         home_x=home_x,
         home_y=home_y,
@@ -1518,6 +1527,85 @@ def _youth_frame(rng: np.random.Generator, cal: _Calendar, lay: _Layout) -> pd.D
     return df
 
 
+# ================================================================ school outcomes
+#: School terms of the demo period (label, first day).
+_OUTCOME_TERMS: Final[tuple[tuple[str, str], ...]] = (
+    ("2022/23 spring", "04/01/2023"),
+    ("2022/23 summer", "17/04/2023"),
+    ("2023/24 autumn", "04/09/2023"),
+    ("2023/24 spring", "04/01/2024"),
+    ("2023/24 summer", "15/04/2024"),
+    ("2024/25 autumn", "02/09/2024"),
+)
+#: Pupils on roll (a fictional round number per kind of school).
+_ROLL: Final[dict[str, int]] = {"Secondary": 1000, "All-through": 1400, "special": 150, "pru": 60}
+#: Termly rates per pupil for White pupils; Black pupils' rates are planted higher.
+_OUTCOME_RATE: Final[dict[str, float]] = {
+    "fixed_term_exclusion": 0.02,
+    "managed_move": 0.003,
+    "permanent_exclusion": 0.0004,
+}
+#: Planted relative rate of Black pupils (against White) for every measure.
+OUTCOME_BLACK_RATE_RATIO: Final = 2.5
+_OUTCOME_GROUP_RATIO: Final[dict[str, float]] = {
+    "black": OUTCOME_BLACK_RATE_RATIO,
+    "white": 1.0,
+    "asian": 0.5,
+    "mixed": 1.5,
+    "other": 1.0,
+    "": 1.0,
+}
+_MALE_RATIO: Final = 2.0  # boys are excluded about twice as often as girls
+
+
+def _outcomes_frame(rng: np.random.Generator, schools: _Schools) -> pd.DataFrame:
+    """Termly exclusion and managed-move counts per school, group and sex.
+
+    Only schools that exclude appear (secondary, all-through, special, the PRU).
+    Pupils by group follow the cohort's ethnic mix; counts are Poisson around
+    roll x share x rate, with the planted Black relative rate.
+    """
+    kind = np.where(
+        schools.type_name == "Pupil referral unit",
+        "pru",
+        np.where(schools.type_name == "Foundation special school", "special", schools.phase),
+    )
+    which = np.flatnonzero(np.isin(kind, list(_ROLL)))
+    groups = np.array(_ETHNICITIES, dtype=object)
+    measures = np.array(list(_OUTCOME_RATE), dtype=object)
+    sexes = np.array(["male", "female"], dtype=object)
+    grid = np.array(
+        np.meshgrid(
+            which,
+            np.arange(len(_OUTCOME_TERMS)),
+            np.arange(len(measures)),
+            np.arange(len(groups)),
+            np.arange(2),
+            indexing="ij",
+        )
+    ).reshape(5, -1)
+    s_i, t_i, m_i, g_i, x_i = grid
+    roll = np.array([_ROLL[str(k)] for k in kind[s_i]], dtype=float)
+    share = _CHILD_ETHNICITY_P[g_i] * 0.5
+    rate = np.array([_OUTCOME_RATE[str(m)] for m in measures[m_i]])
+    ratio = np.array([_OUTCOME_GROUP_RATIO[str(g)] for g in groups[g_i]])
+    sex_ratio = np.where(x_i == 0, 2.0 * _MALE_RATIO / (1 + _MALE_RATIO), 2.0 / (1 + _MALE_RATIO))
+    pru = np.where(kind[s_i] == "pru", 4.0, 1.0)
+    counts = rng.poisson(roll * share * rate * ratio * sex_ratio * pru)
+    terms = np.array(_OUTCOME_TERMS, dtype=object)
+    return pd.DataFrame(
+        {
+            "URN": schools.urn[s_i],
+            "Period": terms[t_i, 0],
+            "Period start": terms[t_i, 1],
+            "Measure": np.char.replace(measures[m_i].astype(str), "_", " ").astype(object),
+            "Ethnic group": groups[g_i],
+            "Sex": sexes[x_i],
+            "Count": counts.astype(np.int64),
+        }
+    )
+
+
 # =========================================================================== main
 def _write_csv(df: pd.DataFrame, path: Path, header: Sequence[str]) -> None:
     if tuple(df.columns) != tuple(header):
@@ -1556,7 +1644,10 @@ def generate_demo_files(out_dir: Path, seed: int = 0, null: bool = False) -> dic
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     root = np.random.default_rng(seed)
-    (r_school, r_layout, r_bg, r_plant, r_chain, r_attr, r_missing, r_youth) = root.spawn(8)
+    # Children are indexed: a ninth stream leaves the first eight unchanged.
+    (r_school, r_layout, r_bg, r_plant, r_chain, r_attr, r_missing, r_youth, r_outcomes) = (
+        root.spawn(9)
+    )
     cal = _calendar()
 
     schools = _make_schools(r_school)
@@ -1571,6 +1662,7 @@ def generate_demo_files(out_dir: Path, seed: int = 0, null: bool = False) -> dic
     incidents = _incidents_frame(r_attr, parts)
     missing, repeat_children, n_children = _missing_frame(r_missing, cal, lay, schools, null)
     youth = _youth_frame(r_youth, cal, lay)
+    outcomes = _outcomes_frame(r_outcomes, schools)
     home_lon, home_lat = _round_coords(np.array([lay.home_x]), np.array([lay.home_y]))
     sensitive = pd.DataFrame(
         {
@@ -1587,6 +1679,7 @@ def generate_demo_files(out_dir: Path, seed: int = 0, null: bool = False) -> dic
     _write_csv(youth, out / "youth_sessions.csv", YOUTH_HEADER)
     _write_csv(_schools_frame(schools), out / "schools.csv", SCHOOLS_HEADER)
     _write_csv(sensitive, out / "sensitive_premises.csv", SENSITIVE_HEADER)
+    _write_csv(outcomes, out / "school_outcomes.csv", OUTCOMES_HEADER)
     write_demo_boundary(out / "boundary.geojson")
 
     truth: dict[str, Any] = {
@@ -1618,12 +1711,14 @@ def generate_demo_files(out_dir: Path, seed: int = 0, null: bool = False) -> dic
         "repeat_missing_children": repeat_children,
         "youth_work_gap": None if null else {"cell": lay.gap.cell_str, "block": "weekend_evening"},
         "childrens_home": {"cell": _cell_str(home9[0]), "cell_11": _cell_str(home11[0])},
+        "school_outcomes": {"black_relative_rate": OUTCOME_BLACK_RATE_RATIO},
         "counts": {
             "incidents": len(incidents),
             "missing_episodes": len(missing),
             "children": n_children,
             "schools": len(schools.urn),
             "youth_sessions": len(youth),
+            "school_outcome_rows": len(outcomes),
         },
     }
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")

@@ -119,7 +119,7 @@ def _parse(
         return schools.parse_schools(frame, rows, issues, ctx)
     if kind == "area_stats":
         return area_stats.parse_area_stats(frame, rows, issues)
-    if kind in ("missing", "youth_sessions", "incidents"):
+    if kind in mapped.DEFAULT_PROFILES:
         return mapped.parse_mapped(kind, frame, rows, issues, ctx)
     raise FileRefusedError(f"unknown kind '{kind}'")
 

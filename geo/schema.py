@@ -171,6 +171,22 @@ YOUTH_SESSION_COLUMNS: Final[tuple[str, ...]] = (
     "referrals",
 )
 
+#: School-level outcomes a partner may send as counts by group (mapped feed).
+SCHOOL_OUTCOME_MEASURES: Final[tuple[str, ...]] = (
+    "fixed_term_exclusion",
+    "permanent_exclusion",
+    "managed_move",
+)
+SCHOOL_OUTCOME_COLUMNS: Final[tuple[str, ...]] = (
+    "urn",
+    "period",
+    "period_start",
+    "measure",
+    "ethnicity",
+    "sex",
+    "count",
+)
+
 #: Canonical table per ingest kind.
 KIND_TABLES: Final[dict[str, str]] = {
     "police_street": "incidents",
@@ -181,6 +197,7 @@ KIND_TABLES: Final[dict[str, str]] = {
     "youth_sessions": "youth_sessions",
     "boundary": "areas",
     "area_stats": "area_stats",
+    "school_outcomes": "school_outcomes",
 }
 
 #: Record-id column of each table (unique within ``source``).
@@ -192,4 +209,5 @@ TABLE_ID_COLUMNS: Final[dict[str, str]] = {
     "youth_sessions": "session_id",
     "areas": "area_code",
     "area_stats": "stat_id",
+    "school_outcomes": "record_id",
 }

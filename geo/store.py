@@ -87,6 +87,11 @@ CREATE TABLE IF NOT EXISTS areas (
     batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, area_code VARCHAR NOT NULL,
     name VARCHAR, area_kind VARCHAR NOT NULL, geometry_wkb BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS school_outcomes (
+    batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, record_id VARCHAR NOT NULL,
+    urn VARCHAR NOT NULL, period VARCHAR NOT NULL, period_start TIMESTAMP NOT NULL,
+    measure VARCHAR NOT NULL, ethnicity VARCHAR NOT NULL, sex VARCHAR, count INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS area_stats (
     batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, stat_id VARCHAR NOT NULL,
     area_code VARCHAR NOT NULL, measure VARCHAR NOT NULL, value DOUBLE NOT NULL
@@ -133,6 +138,7 @@ DATA_TABLES: tuple[str, ...] = (
     "youth_session_cells",
     "areas",
     "area_stats",
+    "school_outcomes",
 )
 
 

@@ -224,7 +224,8 @@ def read_table(
 # --- personal data --------------------------------------------------------------------
 
 _PII_HEADER = re.compile(
-    r"(^|[^a-z])(first ?name|fore ?names?|surname|last ?name|full ?name|given ?name|child ?name|"
+    r"(^|[^a-z])(first ?name|fore ?names?|surname|last ?name|full ?name|given ?name|"
+    r"child ?name|pupil ?name|student ?name|"
     r"^name$|d\.?o\.?b\.?|date ?of ?birth|birth ?date|address|street|house|post ?code|zip|"
     r"upn|unique ?pupil|nhs|chi ?number|phone|mobile|e-?mail|national ?insurance|ni ?number)"
     r"($|[^a-z])"

@@ -21,6 +21,7 @@ KIND_LABELS = {
     "youth_sessions": "Youth-work sessions (mapped CSV/XLSX)",
     "boundary": "Boundaries: ONS/GLA GeoJSON",
     "area_stats": "Area statistics: IMD, population, census (CSV by ONS code)",
+    "school_outcomes": "School exclusions and managed moves (mapped CSV/XLSX, counts)",
 }
 
 

@@ -40,6 +40,7 @@ from geo.schema import (
     RHI_STATUSES,
     RHI_THEMES,
     RISK_LEVELS,
+    SCHOOL_OUTCOME_MEASURES,
     SEXES,
 )
 from geo.sources.base import AdapterContext, Parsed, reject
@@ -57,6 +58,7 @@ DEFAULT_PROFILES = {
     "missing": TEMPLATES / "missing_episodes.toml",
     "youth_sessions": TEMPLATES / "youth_sessions.toml",
     "incidents": TEMPLATES / "incidents.toml",
+    "school_outcomes": TEMPLATES / "school_outcomes.toml",
 }
 
 #: Canonical fields each kind requires in its profile and file.
@@ -64,6 +66,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "missing": ("episode_id", "child_id", "reported_at"),
     "youth_sessions": ("session_id", "started_at", "ended_at"),
     "incidents": ("incident_id", "occurred_at", "category", "latitude", "longitude"),
+    "school_outcomes": ("urn", "period", "period_start", "measure", "count"),
 }
 #: Fields a profile may map to, per kind.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -108,6 +111,16 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "weapon",
         "location_type",
     ),
+    "school_outcomes": (
+        "record_id",
+        "urn",
+        "period",
+        "period_start",
+        "measure",
+        "ethnicity",
+        "sex",
+        "count",
+    ),
 }
 #: Columns that hold identifiers or codes and may contain digit runs (skip value scan).
 _NO_VALUE_SCAN = {
@@ -122,6 +135,8 @@ _NO_VALUE_SCAN = {
     "contacts",
     "referrals",
     "area_wkt",
+    "period_start",
+    "count",
 }
 
 _YES = {
@@ -240,13 +255,15 @@ def _dates(
 def parse_mapped(
     kind: str, frame: pd.DataFrame, rows: np.ndarray, issues: RowIssues, ctx: AdapterContext
 ) -> Parsed:
-    """Parse a mapped feed of ``kind`` (``missing``, ``youth_sessions``, ``incidents``)."""
+    """Parse a mapped feed of ``kind`` (``missing``, ``youth_sessions``, ``incidents``,
+    ``school_outcomes``)."""
     profile = ctx.profile or load_profile(kind)
     columns: dict[str, str] = dict(profile["columns"])  # type: ignore[arg-type]
     _check_columns(frame, columns, kind, issues)
     fmt = str(profile.get("datetime_format", "%d/%m/%Y %H:%M"))
     source = str(profile.get("source", kind))
-    raw = pd.DataFrame({f: _get(frame, columns, f) for f in FIELDS[kind]})
+    fields = dict.fromkeys((*FIELDS[kind], "latitude", "longitude"))  # ordered, unique
+    raw = pd.DataFrame({f: _get(frame, columns, f) for f in fields})
     raw["lat"] = parse_numbers(raw["latitude"])
     raw["lng"] = parse_numbers(raw["longitude"])
     given = (raw["latitude"] != "") | (raw["longitude"] != "")
@@ -261,6 +278,8 @@ def parse_mapped(
         return _missing(r, columns, source, ctx, fmt)
     if kind == "youth_sessions":
         return _youth_sessions(r, columns, source, ctx, fmt)
+    if kind == "school_outcomes":
+        return _school_outcomes(r, columns, source, ctx, fmt)
     return _incidents(r, columns, source, ctx, fmt)
 
 
@@ -480,3 +499,64 @@ def _incidents(
         locate="required",
         coordinate_columns=_coordinate_columns(columns),
     )
+
+
+#: Partner wordings of the school outcome measures.
+_MEASURE_SYNONYMS = {
+    "fixed term exclusion": "fixed_term_exclusion",
+    "fixed-term exclusion": "fixed_term_exclusion",
+    "fte": "fixed_term_exclusion",
+    "suspension": "fixed_term_exclusion",
+    "permanent exclusion": "permanent_exclusion",
+    "managed move": "managed_move",
+}
+
+
+def _school_outcomes(
+    r: _Rows, columns: dict[str, str], source: str, ctx: AdapterContext, fmt: str
+) -> Parsed:
+    """Counts of exclusions and managed moves per school, period and group.
+
+    The feed holds aggregates, never children: one row per (school, period,
+    measure, ethnic group[, sex]) with a count. Without a ``record_id`` column the
+    record id is that natural key, so an overlapping extract is not counted twice.
+    A blank ethnicity is stored as ``not_recorded`` (never dropped).
+    """
+    _dates(r, "period_start", columns["period_start"], True, fmt, ctx.now)
+    measure = r.out["measure"].str.lower().str.replace("_", " ").str.strip()
+    measure = measure.replace(_MEASURE_SYNONYMS)
+    known = measure.isin(SCHOOL_OUTCOME_MEASURES).to_numpy()
+    r.reject(~known, columns["measure"], "measure not in the allowed list")
+    r.out["measure"] = measure
+    for field, allowed, syn in (
+        ("ethnicity", ETHNIC_GROUPS, None),
+        ("sex", SEXES, _SEX_SYNONYMS),
+    ):
+        values, badv = _vocab(r.out[field], allowed, syn)
+        r.out[field] = values
+        r.reject(badv, columns.get(field, field), "value not in the allowed list")
+    count = parse_numbers(r.out["count"])
+    whole = np.isfinite(count) & (count >= 0) & (np.floor(count) == count)
+    r.reject(~whole, columns["count"], "count must be a whole number of 0 or more")
+    r.reject(~r.out["urn"].str.fullmatch(r"\d{5,8}").to_numpy(), columns["urn"], "not a URN")
+    o = r.out
+    ethnicity = o["ethnicity"].fillna("not_recorded")
+    sex = o["sex"]
+    natural = (
+        o["urn"] + "|" + o["period"] + "|" + o["measure"] + "|" + ethnicity + "|" + sex.fillna("")
+    )
+    record_id = o["record_id"].where(o["record_id"] != "", natural)
+    out = pd.DataFrame(
+        {
+            "source": source,
+            "record_id": record_id,
+            "urn": o["urn"],
+            "period": o["period"],
+            "period_start": o["period_start"],
+            "measure": o["measure"],
+            "ethnicity": ethnicity,
+            "sex": sex,
+            "count": parse_numbers(o["count"]).astype(np.int64),
+        }
+    )
+    return Parsed("school_outcomes", source, out, r.rows, locate="none", unit="rows")

@@ -49,6 +49,7 @@ TRUTH_KEYS = {
     "repeat_missing_children",
     "youth_work_gap",
     "childrens_home",
+    "school_outcomes",
     "counts",
 }
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
@@ -66,6 +67,7 @@ class Demo:
         self.youth = _read(out / "youth_sessions.csv")
         self.schools = _read(out / "schools.csv")
         self.sensitive = _read(out / "sensitive_premises.csv")
+        self.outcomes = _read(out / "school_outcomes.csv")
         lat = self.incidents["Latitude"].astype(float).to_numpy()
         lon = self.incidents["Longitude"].astype(float).to_numpy()
         self.inc_cell = hexes.cells_to_str(hexes.points_to_cells(lat, lon, 9))
@@ -152,13 +154,20 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path: Path) 
             "youth_sessions.csv",
             "schools.csv",
             "sensitive_premises.csv",
+            "school_outcomes.csv",
             "boundary.geojson",
             "truth.json",
         ]
     )
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
-    for name in ("incidents.csv", "missing_episodes.csv", "youth_sessions.csv", "truth.json"):
+    for name in (
+        "incidents.csv",
+        "missing_episodes.csv",
+        "youth_sessions.csv",
+        "school_outcomes.csv",
+        "truth.json",
+    ):
         assert (tmp_path / "a" / name).read_bytes() != (tmp_path / "c" / name).read_bytes(), name
     assert a["recurring_hotspots"] != c["recurring_hotspots"]
     assert json.loads((tmp_path / "a" / "truth.json").read_text(encoding="utf-8")) == a
@@ -240,6 +249,7 @@ def test_counts_are_realistic_and_recorded(demo: Demo) -> None:
         "children": demo.missing["Child ID"].nunique(),
         "schools": len(demo.schools),
         "youth_sessions": len(demo.youth),
+        "school_outcome_rows": len(demo.outcomes),
     }
     assert 9000 <= counts["incidents"] <= 12000
     assert 1200 <= counts["missing_episodes"] <= 1800
@@ -248,6 +258,25 @@ def test_counts_are_realistic_and_recorded(demo: Demo) -> None:
     assert 15 <= counts["youth_sessions"] / weeks <= 25
     lac = demo.missing.groupby("Child ID")["Looked after"].first().eq("Y").mean()
     assert 0.10 <= lac <= 0.20
+
+
+def test_school_outcomes_plant_the_black_relative_rate(demo: Demo) -> None:
+    """Exclusions per pupil of each group: Black pupils about 2.5 times White pupils.
+
+    Pupils by group follow the cohort's mix (the children's ethnicity shares)."""
+    o = demo.outcomes.assign(Count=demo.outcomes["Count"].astype(int))
+    assert set(o["Measure"]) == {"fixed term exclusion", "managed move", "permanent exclusion"}
+    fte = o[o["Measure"] == "fixed term exclusion"].groupby("Ethnic group")["Count"].sum()
+    mix = demo.missing.groupby("Child ID")["Ethnicity"].first().value_counts(normalize=True)
+    ratio = (fte["black"] / mix["black"]) / (fte["white"] / mix["white"])
+    planted = demo.truth["school_outcomes"]["black_relative_rate"]
+    assert planted == 2.5
+    assert 0.75 * planted <= ratio <= 1.25 * planted, ratio
+    # only schools that exclude: secondaries, all-through, the special school and the PRU
+    urns = set(o["URN"].astype(str))
+    kinds = demo.schools.set_index(demo.schools["URN"].astype(str))["TypeOfEstablishment (name)"]
+    assert "Other independent school" not in set(kinds[list(urns)])
+    assert "Pupil referral unit" in set(kinds[list(urns)])
 
 
 def test_truth_has_the_design_keys(demo: Demo) -> None:
