@@ -21,8 +21,15 @@ from geo import hexes
 from geo.config import Config
 from geo.privacy import max_resolution, small_counts
 
-WITHHELD_SENSITIVE = "withheld (sensitive premises)"
-WITHHELD_SECONDARY = "withheld (so that another cell cannot be worked out)"
+#: The one label every withheld figure gets, whatever the reason (a small count, a
+#: sensitive premise, or protecting another figure): a cell withheld because a
+#: children's home is in it must look exactly like any other withheld cell.
+WITHHELD = "withheld (disclosure control)"
+#: Why figures are withheld, for captions and legends (never per cell).
+WITHHELD_EXPLAINED = (
+    "Withheld: counts from 1 to {max_small}, places that could identify a children's home "
+    "or refuge, and figures that would let a withheld one be worked out."
+)
 
 
 class DisclosureError(PermissionError):
@@ -295,7 +302,7 @@ def disclose_levels(
         }
         return DisclosedLevels(float(total), levels)
 
-    values, withheld, parents, sensitive, primary = [], [], [], [], []
+    values, withheld, parents = [], [], []
     for i, r in enumerate(resolutions):
         f = frames[r]
         cells = f["cell"].to_numpy(dtype=np.uint64)
@@ -304,7 +311,6 @@ def disclose_levels(
         held = small_counts(v, min_count) | sens
         if extra_withheld and r in extra_withheld:
             held |= extra_withheld[r]
-        primary.append(held.copy())
         if i == 0:
             located = float(v.sum())
             unlocated = max(float(total) - located, 0.0)
@@ -321,7 +327,6 @@ def disclose_levels(
             values.append(v)
             withheld.append(held)
             parents.append(np.asarray(pos, dtype=np.int64))
-        sensitive.append(sens)
     total_small = 1 <= total < min_count
     held, total_held = protect_hierarchy(
         values, withheld, parents, float(total), total_small, min_count
@@ -332,11 +337,7 @@ def disclose_levels(
         h = held[i][: len(f)]
         v = f["count"].to_numpy(dtype=float)
         shown = np.where(h, np.nan, v)
-        labels = np.select(
-            [sensitive[i], primary[i], h],
-            [WITHHELD_SENSITIVE, f"withheld (fewer than {min_count})", WITHHELD_SECONDARY],
-            default=_int_labels(shown),
-        )
+        labels = np.where(h, WITHHELD, _int_labels(shown))
         levels[r] = pd.DataFrame(
             {
                 "cell": f["cell"].to_numpy(dtype=np.uint64),

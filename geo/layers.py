@@ -9,6 +9,7 @@ from geo import hexes, overview
 from geo.clusters import ClusterResult
 from geo.config import Config
 from geo.disclosure import (
+    WITHHELD,
     DisclosedLevels,
     check_resolution,
     disclose_levels,
@@ -52,7 +53,7 @@ def _count_layer_from(
         palette=palette,
         unit=unit.split(" (")[0],
         show=show,
-        withheld_text=f"withheld (fewer than {min_count}, sensitive, or protecting another cell)",
+        withheld_text=WITHHELD,
     )
 
 
@@ -176,17 +177,17 @@ def cell_summary(layers: tuple[HexLayer, ...], cell: str) -> str:
     return f"Cell {cell} — " + "; ".join(parts) + "."
 
 
-#: Class drawn grey: a sensitive cell whose result is withheld from the partnership.
-WITHHELD_CLASS = 99
+def _not_sensitive(cells: np.ndarray, role: str, res: int, config: Config) -> np.ndarray:
+    """Which cells ``role`` may see a statistic for.
 
-
-def _withhold_sensitive(
-    cells: np.ndarray, classes: np.ndarray, role: str, res: int, config: Config
-) -> np.ndarray:
+    For the partnership role a cell holding a sensitive premise is left out of
+    category layers altogether: a grey "withheld" cell among hot spots (where
+    nothing else is ever withheld) would point at the premise.
+    """
     check_resolution(role, res, config)
     if role != "partnership":
-        return classes
-    return np.where(sensitive_mask(cells, res, config), WITHHELD_CLASS, classes)
+        return np.ones(len(cells), dtype=bool)
+    return ~sensitive_mask(cells, res, config)
 
 
 def gi_layer(gi: pd.DataFrame, role: str, res: int, config: Config, show: bool = True) -> HexLayer:
@@ -196,15 +197,12 @@ def gi_layer(gi: pd.DataFrame, role: str, res: int, config: Config, show: bool =
     sensitive premise are withheld.
     """
     sig = gi.loc[gi["bin"] != 0]
+    sig = sig.loc[_not_sensitive(hexes.str_to_cells(sig.index), role, res, config)]
     cells = hexes.str_to_cells(sig.index)
-    classes = _withhold_sensitive(cells, sig["bin"].to_numpy(dtype=np.int64), role, res, config)
+    classes = sig["bin"].to_numpy(dtype=np.int64)
     # z-scores of every cell together could be inverted to counts: analysts only
     labels = [
-        "withheld (sensitive premises)"
-        if c == WITHHELD_CLASS
-        else GI_BIN_LABELS[c]
-        if role == "partnership"
-        else f"{GI_BIN_LABELS[c]} (z = {z:.2f})"
+        GI_BIN_LABELS[c] if role == "partnership" else f"{GI_BIN_LABELS[c]} (z = {z:.2f})"
         for c, z in zip(classes, sig["z"].to_numpy(), strict=True)
     ]
     return category_layer(
@@ -223,13 +221,11 @@ def emerging_layer(
 ) -> HexLayer:
     """Emerging hot spot categories (cells with a pattern only)."""
     found = result.loc[result["code"] != 0]
+    found = found.loc[_not_sensitive(hexes.str_to_cells(found.index), role, res, config)]
     cells = hexes.str_to_cells(found.index)
-    classes = _withhold_sensitive(cells, found["code"].to_numpy(dtype=np.int64), role, res, config)
-
+    classes = found["code"].to_numpy(dtype=np.int64)
     labels = [
-        "withheld (sensitive premises)"
-        if c == WITHHELD_CLASS
-        else f"{CATEGORY_NAMES[int(c)]}: {describe_category(row, periods, unit)}"
+        f"{CATEGORY_NAMES[int(c)]}: {describe_category(row, periods, unit)}"
         for c, (_, row) in zip(classes, found.iterrows(), strict=True)
     ]
     return category_layer(
@@ -359,13 +355,10 @@ def cluster_layer(result: ClusterResult, role: str, res: int, config: Config) ->
         cells = hexes.cells_to_parent(hexes.str_to_cells(members["cell"]), res)
         cells, first = np.unique(cells, return_index=True)
         persistence = tracks.loc[members["track"].to_numpy()[first], "persistence"].to_numpy()
-        classes = np.where(sensitive_mask(cells, res, config), WITHHELD_CLASS, 1)
-        labels = [
-            "withheld (sensitive premises)"
-            if c == WITHHELD_CLASS
-            else f"In a cluster seen in {int(p)} of {periods} periods"
-            for c, p in zip(classes, persistence, strict=True)
-        ]
+        keep = _not_sensitive(cells, role, res, config)
+        cells, persistence = cells[keep], persistence[keep]
+        classes = np.ones(len(cells), dtype=np.int64)
+        labels = [f"In a cluster seen in {int(p)} of {periods} periods" for p in persistence]
         return category_layer(
             "Clusters",
             cells,

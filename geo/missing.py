@@ -34,7 +34,7 @@ from geo.area import StudyArea
 from geo.config import Config
 from geo.cube import build_cube
 from geo.disclosure import (
-    WITHHELD_SENSITIVE,
+    WITHHELD,
     DisclosedLevels,
     check_resolution,
     disclose_levels,
@@ -599,20 +599,8 @@ def disclose_children(
     for col in keep:
         out[col] = np.where(withheld, np.nan, table[col].to_numpy(dtype=float))
     out["withheld"] = withheld
-    sensitive = (
-        np.asarray(extra_withheld, dtype=bool)
-        if extra_withheld is not None
-        else np.zeros(len(v), dtype=bool)
-    )
-    out["label"] = np.where(
-        sensitive,
-        WITHHELD_SENSITIVE,
-        np.where(
-            withheld,
-            f"withheld (fewer than {min_count} children or protecting another row)",
-            pd.Series(v).map("{:,.0f}".format).to_numpy(dtype=object),
-        ),
-    )
+    labels = pd.Series(v).map("{:,.0f}".format).to_numpy(dtype=object)
+    out["label"] = np.where(withheld, WITHHELD, labels)
     return DisclosedChildren(out, None if total_held else float(total))
 
 

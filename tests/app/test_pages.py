@@ -211,7 +211,9 @@ def test_data_page_for_admin(demo_dir: Path) -> None:
     assert at.selectbox(key="ingest_kind") is not None
     batches = at.dataframe[0].value
     assert {"batch_id", "kind", "status", "rows_accepted"} <= set(batches.columns)
-    assert sorted(batches["kind"]) == sorted(["schools", "incidents", "missing", "youth_sessions"])
+    assert sorted(batches["kind"]) == sorted(
+        ["schools", "incidents", "missing", "youth_sessions", "school_outcomes"]
+    )
     assert (batches["status"] == "live").all()
     assert (batches["rows_accepted"] > 0).all()
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from geo import hexes, layers, overview
 from geo.demo import build_demo
+from geo.disclosure import WITHHELD
 from geo.store import Store
 
 
@@ -38,7 +40,24 @@ def test_childrens_home_cell_is_withheld_for_partnership(demo, res: int) -> None
     assert exact is not None and exact > 20  # the home does stand out in exact counts
     shown, label = value(partner)
     assert shown is None
-    assert "sensitive" in label
+    # withheld exactly like a small count: nothing says why, so nothing points at the home
+    assert label == WITHHELD
+    labels = {f["properties"]["label"] for f in partner.geojson["features"]}
+    assert not any("sensitive" in str(t) or "home" in str(t) for t in labels)
+
+
+def test_category_layers_leave_the_home_cell_out_for_partnership(demo) -> None:
+    """A hot spot category on the home's cell is dropped, never drawn as 'withheld'."""
+    home11 = hexes.str_to_cells([demo.truth["childrens_home"]["cell_11"]])
+    home8 = str(hexes.cells_to_str(hexes.cells_to_parent(home11, 8))[0])
+    far = hexes.str_to_cells([demo.truth["school_journey_hotspot"]["cell"]])
+    other8 = str(hexes.cells_to_str(hexes.cells_to_parent(far, 8))[0])
+    assert other8 != home8
+    gi = pd.DataFrame({"z": [4.0, 3.1], "p": [0.0001, 0.002], "bin": [3, 3]}, index=[home8, other8])
+    partner = layers.gi_layer(gi, "partnership", 8, demo.config)
+    analyst = layers.gi_layer(gi, "analyst", 8, demo.config)
+    assert [f["properties"]["cell"] for f in partner.geojson["features"]] == [other8]
+    assert {f["properties"]["cell"] for f in analyst.geojson["features"]} == {home8, other8}
 
 
 def test_partnership_layers_never_carry_small_counts(demo) -> None:

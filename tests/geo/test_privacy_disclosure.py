@@ -13,7 +13,7 @@ import pytest
 from geo import hexes
 from geo.config import Config, load_config
 from geo.disclosure import (
-    WITHHELD_SENSITIVE,
+    WITHHELD,
     DisclosureError,
     disclose_counts,
     sensitive_cells,
@@ -188,7 +188,7 @@ def test_partnership_suppresses_small_counts_and_sensitive_cell(config: Config) 
     assert out["value"].iloc[1:6].isna().all()
     assert out["value"].iloc[9] != out["value"].iloc[9]  # NaN: sensitive, whatever its count
     assert out["label"].tolist() == (
-        ["0"] + ["withheld (fewer than 6)"] * 5 + ["6", "7", "8", WITHHELD_SENSITIVE]
+        ["0"] + [WITHHELD] * 5 + ["6", "7", "8", WITHHELD]
     )
     shown = out["value"].dropna()
     assert not shown.between(1, 5).any()
@@ -200,7 +200,7 @@ def test_sensitive_cell_withheld_at_coarser_resolutions(config: Config, res: int
     frame = pd.DataFrame({"cell": np.array([home], dtype=np.uint64), "count": [1000]})
     out = disclose_counts(frame, "partnership", res, config)
     assert out["withheld"].tolist() == [True]
-    assert out["label"].tolist() == [WITHHELD_SENSITIVE]
+    assert out["label"].tolist() == [WITHHELD]
     assert np.isnan(out["value"].iloc[0])
     assert "1000" not in out.to_string() and "1,000" not in out.to_string()
 
