@@ -70,6 +70,8 @@ if role:
         st.Page(PAGES / "hotspots.py", title="Hot spots", icon="🔥"),
         st.Page(PAGES / "recurring.py", title="Recurring locations", icon="📍"),
         st.Page(PAGES / "profile.py", title="Location profile", icon="🔎"),
+        st.Page(PAGES / "missing.py", title="Missing from home", icon="🧒"),
+        st.Page(PAGES / "schools.py", title="Schools", icon="🏫"),
     ]
 if "admin" in identity.roles:
     pages += [

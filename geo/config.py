@@ -29,16 +29,24 @@ dataclasses. Relative paths resolve against the TOML file's folder. Example::
     demo = false
     allow_local_real_data = false
     tiles = "OpenStreetMap"   # or "none", or a tile URL template
+
+    [schools]
+    terms = [["09-01", "12-20"], ["01-04", "03-31"], ["04-14", "07-22"]]  # yearly, inclusive
+    closures = [["10-28", "11-01"], ["2025-02-17", "2025-02-21"]]          # half-terms, INSET
+    distances_m = [400, 800]  # walking distances around each school (straight line)
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from geo.terms import TermDates
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG_PATH = PROJECT_ROOT / "data" / "demo" / "placesafe.toml"
@@ -101,6 +109,22 @@ class AppConfig:
 
 
 @dataclass(frozen=True)
+class SchoolsConfig:
+    """The schools lens: term dates of the school-journey windows and walking distances.
+
+    Attributes
+    ----------
+    terms : TermDates
+        Term dates (default: an approximation of English state-school terms).
+    distances_m : tuple of float
+        Walking distances counted around each school, metres (straight line).
+    """
+
+    terms: TermDates = field(default_factory=TermDates)
+    distances_m: tuple[float, ...] = (400.0, 800.0)
+
+
+@dataclass(frozen=True)
 class AccessConfig:
     """Who may see what (DESIGN §4): roles mapped server-side, deny by default.
 
@@ -133,6 +157,7 @@ class Config:
     disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
     pseudonyms: PseudonymConfig = field(default_factory=PseudonymConfig)
     app: AppConfig = field(default_factory=AppConfig)
+    schools: SchoolsConfig = field(default_factory=SchoolsConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
 
     @property
@@ -247,7 +272,8 @@ def load_config(path: str | Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"configuration file is not valid TOML: {exc}") from exc
     base = chosen.parent
-    for section in ("store", "study_area", "grid", "disclosure", "pseudonyms", "app", "access"):
+    sections = ("store", "study_area", "grid", "disclosure", "pseudonyms", "app", "access")
+    for section in (*sections, "schools"):
         if section in raw and not isinstance(raw[section], dict):
             raise ConfigError(f"[{section}] must be a table")
 
@@ -303,6 +329,7 @@ def load_config(path: str | Path | None = None) -> Config:
     )
 
     access = _access(raw.get("access", {}))
+    schools = _schools(raw.get("schools", {}))
 
     return Config(
         path=chosen,
@@ -313,4 +340,44 @@ def load_config(path: str | Path | None = None) -> Config:
         pseudonyms=pseudonyms,
         app=app,
         access=access,
+        schools=schools,
     )
+
+
+_DATE_RANGE = re.compile(r"^(\d{2}-\d{2}|\d{4}-\d{2}-\d{2})$")
+
+
+def _ranges(raw: dict[str, Any], key: str) -> tuple[tuple[str, str], ...] | None:
+    """Inclusive date ranges ``[["MM-DD", "MM-DD"], ...]`` (or dated ``YYYY-MM-DD``)."""
+    if key not in raw:
+        return None
+    value = raw[key]
+    ok = isinstance(value, list) and all(
+        isinstance(r, list)
+        and len(r) == 2
+        and all(isinstance(d, str) and _DATE_RANGE.match(d) for d in r)
+        for r in value
+    )
+    if not ok:
+        raise ConfigError(
+            f"schools.{key} must be a list of [start, end] pairs of 'MM-DD' or 'YYYY-MM-DD'"
+        )
+    return tuple((str(a), str(b)) for a, b in value)
+
+
+def _schools(raw: dict[str, Any]) -> SchoolsConfig:
+    default = SchoolsConfig()
+    terms = _ranges(raw, "terms")
+    closures = _ranges(raw, "closures")
+    dates = TermDates(
+        terms=terms if terms is not None else default.terms.terms,
+        closures=closures if closures is not None else default.terms.closures,
+    )
+    distances = raw.get("distances_m", list(default.distances_m))
+    if (
+        not isinstance(distances, list)
+        or not distances
+        or not all(isinstance(d, int | float) and 50 <= d <= 5000 for d in distances)
+    ):
+        raise ConfigError("schools.distances_m must be a list of metres from 50 to 5000")
+    return SchoolsConfig(terms=dates, distances_m=tuple(sorted(float(d) for d in distances)))

@@ -37,10 +37,11 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
 
 from geo import hexes
-from geo.area import StudyArea, to_bng
+from geo.area import StudyArea, from_bng, to_bng
 from geo.hotspots import InsufficientDataError
 from geo.missing import REPEAT_DAYS, REPEAT_EPISODES, repeat_children
 from geo.overview import Filters
@@ -465,7 +466,9 @@ def _school_reasons(
             )
         )
     if repeat:
-        who = f"{repeat} of its pupils" if exact_counts or repeat >= min_count else "pupils"
+        # children's counts are never quoted to the partnership: the Missing page may
+        # withhold a large one to protect a small one (secondary suppression)
+        who = f"{repeat} of its pupils" if exact_counts else "pupils"
         candidates.append(
             (
                 SCORE_WEIGHTS["repeat_children"] * row["c_repeat_children"],
@@ -473,7 +476,7 @@ def _school_reasons(
             )
         )
     elif children:
-        who = f"{children} of its pupils" if exact_counts or children >= min_count else "pupils"
+        who = f"{children} of its pupils" if exact_counts else "pupils"
         candidates.append(
             (SCORE_WEIGHTS["missing_children"] * row["c_missing_children"], f"{who} went missing")
         )
@@ -513,31 +516,126 @@ def _withhold(values: pd.Series, min_count: int) -> pd.Series:
     return v.mask(small_counts(v, min_count))
 
 
-def disclose_schools(frame: pd.DataFrame, role: str, min_count: int = 6) -> pd.DataFrame:
+def disclose_schools(
+    frame: pd.DataFrame,
+    role: str,
+    min_count: int = 6,
+    children: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """What ``role`` may see of a school table or ranking.
 
-    Analysts see everything. For the ``partnership`` role every count of distinct
-    children and every incident or episode count from 1 to ``min_count - 1`` is
-    withheld (``<NA>``); where one part of a total (journey, other, time unknown)
-    is withheld the total is withheld too, so it cannot be worked out by
-    subtraction (recurring places are places, not people, and stay); and the
-    score and its components (which are linear in the counts) are dropped,
-    leaving the rank order and the reasons (built without small counts: pass
-    ``exact_counts=False`` to :func:`rank_schools`).
+    Analysts see everything. For the ``partnership`` role:
+
+    * every incident count from 1 to ``min_count - 1`` is withheld (``<NA>``), and a
+      total (all times within a distance) is withheld whenever any of its parts
+      (journey, other, time unknown) is, so no part can be worked out by
+      subtraction (recurring places are places, not people, and stay);
+    * the pupils' missing figures are those the Missing page shows for the same
+      period (``children``: :func:`geo.missing.schools_for_partnership`, whose
+      secondary suppression protects them against the children total), so the
+      two pages never disagree about what is withheld; without ``children`` they
+      are withheld from 1 to ``min_count - 1``;
+    * the score and its components (linear in the counts) are dropped, leaving
+      the rank order and the reasons (built without children's counts: pass
+      ``exact_counts=False`` to :func:`rank_schools`).
     """
     if role != "partnership":
         return frame.copy()
     out = frame.drop(columns=[c for c in frame.columns if c == "score" or c.startswith("c_")])
     count_cols = [c for c in out.columns if c.startswith(("incidents_", "hsb_", "missing_"))]
-    exact = out[count_cols].copy()
     for c in count_cols:
-        out[c] = _withhold(exact[c], min_count)
+        out[c] = _withhold(out[c], min_count)
+    if children is not None:
+        shown = children.set_index("urn")
+        urn = out["urn"].astype(str)
+        for col, src in (
+            ("missing_episodes", "episodes"),
+            ("missing_children", "children"),
+            ("missing_repeat_children", "repeat_children"),
+        ):
+            values = shown[src].reindex(urn).to_numpy(dtype=float)
+            listed = urn.isin(shown.index).to_numpy()
+            # a school no pupil of which went missing is 0 on both pages
+            out[col] = pd.array(np.where(listed, values, 0.0)).astype("Int64")
     totals = [c for c in count_cols if c.startswith("incidents_") and c.endswith("m")]
     for total in totals:
         parts = [f"{total}_{name}" for name in TIME_CLASSES if f"{total}_{name}" in out]
-        hidden = out[parts].isna().sum(axis=1)
-        # one hidden part beside a shown total is recoverable: hide the total too
-        one = (hidden == 1) & out[total].notna()
-        out.loc[one, total] = pd.NA
-        # a withheld total (1..min_count-1) has all its non-zero parts withheld already
+        any_hidden = out[parts].isna().any(axis=1)
+        out.loc[any_hidden, total] = pd.NA
     return out
+
+
+# --------------------------------------------------------------------------- the page
+def filter_schools(
+    ranking: pd.DataFrame, phases: Sequence[str] = (), kinds: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Keep the schools of these phases and kinds (empty keeps all); ranks stay the
+    schools' places in the whole ranking."""
+    keep = np.ones(len(ranking), dtype=bool)
+    if phases:
+        keep &= ranking["phase"].isin(list(phases)).to_numpy()
+    if kinds:
+        keep &= ranking["kind"].isin(list(kinds)).to_numpy()
+    return ranking.loc[keep].reset_index(drop=True)
+
+
+def school_buffers(cell: str, distances_m: Sequence[float] = (400.0, 800.0)) -> list[Any]:
+    """Circles (EPSG:4326 polygons) of ``distances_m`` around a school's cell centre,
+    drawn on its small map (buffers are built in EPSG:27700 metres)."""
+    x, y = cells_bng(hexes.str_to_cells([cell]))
+    out = []
+    for d in distances_m:
+        ring = shapely.Point(float(x[0]), float(y[0])).buffer(float(d), 32)
+        bx, by = np.asarray(ring.exterior.coords).T
+        lng, lat = from_bng(bx, by)
+        out.append(shapely.Polygon(np.column_stack([lng, lat])))
+    return out
+
+
+def schools_view(
+    store: Store,
+    area: StudyArea,
+    filters: Filters,
+    role: str,
+    min_count: int,
+    children: pd.DataFrame | None = None,
+    distances_m: Sequence[float] = (400.0, 800.0),
+    distance_m: float = 400.0,
+    terms: TermDates = DEFAULT_TERMS,
+    recurring_window: Filters | None = None,
+) -> pd.DataFrame:
+    """The school ranking for ``role``: every open school, best first, disclosed.
+
+    Parameters
+    ----------
+    store, area, filters
+        Data, study area and period (the recurring places nearby come from the
+        recurring-location ranking over the same window, when it is long enough).
+    role : str
+        ``analyst`` (exact) or ``partnership`` (see :func:`disclose_schools`).
+    min_count : int
+        Disclosure threshold.
+    children : DataFrame, optional
+        The Missing page's disclosed per-school figures (partnership).
+    distances_m, distance_m : floats
+        Walking distances counted, and the one the score uses (metres).
+    terms : TermDates
+        Term dates of the school-journey windows.
+    recurring_window : Filters, optional
+        Window of the recurring-location ranking (default ``filters``; it needs at
+        least 10 months, so a quarter's view passes a longer one).
+    """
+    if distance_m not in distances_m:
+        raise ValueError("the scored distance must be one of the counted distances")
+    recurring = top_recurring(store, area, recurring_window or filters)
+    table = incidents_near_schools(
+        store, filters, distances_m, terms, hsb_distance_m=distance_m, recurring=recurring
+    )
+    ranked = rank_schools(
+        table,
+        distance_m=distance_m,
+        hsb_distance_m=distance_m,
+        exact_counts=role != "partnership",
+        min_count=min_count,
+    )
+    return disclose_schools(ranked, role, min_count, children=children)

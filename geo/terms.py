@@ -53,6 +53,18 @@ class TermDates:
     )
     closures: tuple[tuple[str, str], ...] = ()
 
+    def describe(self) -> str:
+        """Plain English, e.g. "terms 1 Sep-20 Dec, 4 Jan-31 Mar; 3 closures"."""
+
+        def day(text: str) -> str:
+            stamp = pd.Timestamp(text if len(text) == 10 else f"2000-{text}")
+            return f"{stamp.day} {stamp:%b}" + (f" {stamp.year}" if len(text) == 10 else "")
+
+        terms = ", ".join(f"{day(a)}-{day(b)}" for a, b in self.terms)
+        n = len(self.closures)
+        closed = "" if not n else f"; {n} closure" + ("s" if n > 1 else "")
+        return f"terms {terms}{closed}"
+
     @classmethod
     def england(cls, half_terms: bool = True) -> TermDates:
         """The default terms, with :data:`ENGLAND_HALF_TERMS` as closures if asked."""

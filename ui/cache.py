@@ -12,14 +12,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo import hexes, layers, overview
+from geo import hexes, layers, missing, missing_lens, overview, school_outcomes
+from geo import schools as schools_lens
 from geo.area import StudyArea, load_study_area
 from geo.clusters import clusters_for_period, event_cells
 from geo.config import CONFIG_ENV, Config, load_config
 from geo.demo import ensure_demo_store
 from geo.hotspot_report import HotspotReport, run_hotspots
 from geo.hotspots import describe_category
-from geo.maps import HexLayer, count_layer
+from geo.maps import HexLayer, count_layer, outline_layer
 from geo.nearrepeat import KnoxResult, verdict
 from geo.overview import Filters
 from geo.profiles import LocationProfile, build_profile
@@ -166,6 +167,89 @@ def analysis_window(fingerprint: str, version: str, role: str, filters: Filters)
         return filters
     all_months = months(fingerprint, version)
     return Filters(all_months[0], all_months[-1]) if all_months else filters
+
+
+@st.cache_data(show_spinner="Building the missing-from-home view…", max_entries=16)
+def missing_view(
+    fingerprint: str, version: str, role: str, res: int, area_key: int | str, filters: Filters
+) -> missing_lens.MissingView:
+    """The Missing page's tables for ``role`` (disclosure-controlled for the partnership)."""
+    config = get_config()
+    store = get_store(config)
+    names = overview.schools(store)[["urn", "name"]]
+    key: missing.AreaKey = "home" if area_key == "home" else 8 if area_key == 8 else 7
+    return missing_lens.missing_view(
+        store, get_area(config), filters, role, config, res, key, names
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def missing_map_layers(
+    fingerprint: str, version: str, role: str, res: int, filters: Filters
+) -> tuple[HexLayer, HexLayer]:
+    """Found / last-seen places (controlled counts) and the places also hot for SYV."""
+    config = get_config()
+    levels = layers.disclosed_counts(get_store(config), "missing", role, res, filters, config)
+    found = layers.missing_layer_from(levels, res, config)
+    view = missing_view(fingerprint, version, role, res, 7, filters)
+    overlap = outline_layer(
+        "Also an SYV hot spot",
+        hexes.str_to_cells(view.overlap["cell"]),
+        ["Hot spot of missing episodes and of SYV incidents"] * len(view.overlap),
+        "#e7298a",
+    )
+    return found, overlap
+
+
+@st.cache_data(show_spinner="Ranking schools…", max_entries=16)
+def school_ranking(
+    fingerprint: str, version: str, role: str, filters: Filters, distance_m: float
+) -> pd.DataFrame:
+    """Every open school ranked, disclosure-controlled for ``role``."""
+    config = get_config()
+    store = get_store(config)
+    children = None
+    if role == "partnership":
+        episodes = missing.episodes(store, filters)
+        children = missing.schools_for_partnership(episodes, config).table
+    return schools_lens.schools_view(
+        store,
+        get_area(config),
+        filters,
+        role,
+        config.disclosure.min_count,
+        children=children,
+        distances_m=config.schools.distances_m,
+        distance_m=distance_m,
+        terms=config.schools.terms,
+        recurring_window=analysis_window(fingerprint, version, role, filters),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def school_outcome_tables(
+    fingerprint: str, version: str, role: str, filters: Filters
+) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Exclusions and managed moves: totals, by school, by group and by period."""
+    config = get_config()
+    store = get_store(config)
+    frame = school_outcomes.outcomes(store, filters)
+    names = overview.schools(store)[["urn", "name"]]
+    return (
+        school_outcomes.measure_totals(frame, role, config),
+        school_outcomes.outcomes_by_school(frame, names, role, config),
+        school_outcomes.outcomes_by_group(frame, role, config),
+        school_outcomes.by_period(frame, role, config),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def school_outcome_groups(
+    fingerprint: str, version: str, filters: Filters, urn: str
+) -> pd.DataFrame:
+    """One school's exclusions and managed moves by group (analysts only)."""
+    frame = school_outcomes.outcomes(get_store(get_config()), filters)
+    return school_outcomes.school_groups(frame, urn)
 
 
 @st.cache_data(show_spinner="Ranking recurring locations…", max_entries=16)

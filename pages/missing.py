@@ -1,0 +1,119 @@
+"""Missing from home: where children are found, what their interviews say, their schools."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo.export import to_csv_bytes
+from geo.maps import build_map
+from geo.missing_lens import withheld_note
+from ui import audit, auth, cache, state
+from ui.map import selected_cell_from_event, show_map
+
+auth.require_role("analyst", "partnership")
+config = cache.get_config()
+store = cache.get_store(config)
+version = store.data_version()
+role = st.session_state["role"]
+res = int(st.session_state[state.KEY_RES])
+filters = state.current_filters()
+area = cache.get_area(config)
+partnership = role == "partnership"
+AREA_UNITS = {7: "Found place (resolution 7)", 8: "Found place (resolution 8)", "home": "Home area"}
+
+
+def download(table: pd.DataFrame, what: str, key: str) -> None:
+    st.download_button(
+        f"Download {what} (CSV)",
+        to_csv_bytes(table),
+        file_name=f"placesafe-missing-{key}-{filters.month_from}-{filters.month_to}.csv",
+        mime="text/csv",
+        on_click=audit.log_export,
+        args=(store, f"missing: {what}", len(table)),
+        key=f"missing_download_{key}",
+    )
+
+
+st.title("Missing from home")
+previous = filters.previous()
+st.caption(
+    f"Episodes reported {filters.month_from} to {filters.month_to}, compared with "
+    f"{previous.month_from} to {previous.month_to}. A repeat missing child went missing 3 or "
+    "more times within 90 days."
+    + (" " + withheld_note(config.disclosure.min_count) if partnership else "")
+)
+area_key = st.radio(
+    "Areas for the interview themes",
+    list(AREA_UNITS),
+    format_func=AREA_UNITS.__getitem__,
+    horizontal=True,
+    key="missing_area_unit",
+)
+view = cache.missing_view(config.fingerprint, version, role, res, area_key, filters)
+
+m = view.measures
+TILES = {
+    "Episodes reported": ("{:,.0f}", "{:+,.0f}"),
+    "Children (distinct)": ("{:,.0f}", "{:+,.0f}"),
+    "Children missing 3 or more times in 90 days": ("{:,.0f}", "{:+,.0f}"),
+    "Share of due interviews completed within 72 hours": ("{:.0%}", "{:+.0%}"),
+}
+for col, (label, (value_fmt, change_fmt)) in zip(st.columns(4), TILES.items(), strict=True):
+    now, change = m.loc[label, "current"], m.loc[label, "change"]
+    col.metric(
+        label,
+        "withheld" if pd.isna(now) else value_fmt.format(now),
+        None if pd.isna(change) else change_fmt.format(change),
+    )
+with st.expander("All measures"):
+    st.dataframe(m.round(3), width="stretch")
+    download(m.reset_index(), "measures", "measures")
+
+places_tab, themes_tab, schools_tab, homes_tab = st.tabs(
+    ["Found and last-seen places", "Interview themes", "Schools", "Home areas"]
+)
+with places_tab:
+    found_layer, overlap_layer = cache.missing_map_layers(
+        config.fingerprint, version, role, res, filters
+    )
+    fmap = build_map(
+        area.centre,
+        area.bounds,
+        area.boundary,
+        [found_layer, overlap_layer],
+        tiles=config.app.tiles,
+    )
+    clicked = selected_cell_from_event(show_map(fmap, key=f"missing-{res}"), res)
+    if clicked:
+        st.session_state[state.KEY_CELL] = clicked
+        st.switch_page(state.PROFILE_PAGE)
+    st.subheader("Places hot for missing episodes and for SYV")
+    if view.overlap.empty:
+        st.caption("No place is a hot spot of both in this period.")
+    else:
+        st.dataframe(view.overlap, hide_index=True, width="stretch")
+    st.subheader("Found and last-seen places")
+    st.caption(f"Resolution {view.res}; quarters active counts the last {view.quarters} quarters.")
+    st.dataframe(view.places, hide_index=True, width="stretch")
+    download(view.places, "found places", "places")
+with themes_tab:
+    st.subheader("Return-home interview themes")
+    st.dataframe(view.themes, width="stretch")
+    if view.themes_monthly is not None and len(view.themes_monthly):
+        st.line_chart(view.themes_monthly)
+    repeat_only = st.toggle("Repeat missing children only", key="missing_repeat_only")
+    table = view.theme_areas_repeat if repeat_only else view.theme_areas
+    st.dataframe(table, hide_index=True, width="stretch")
+    download(table, "themes by area", "themes")
+with schools_tab:
+    st.caption(
+        "Episodes and children by the school the child attends; a child on roll at two "
+        "schools (dual registration) counts once at each."
+    )
+    st.dataframe(view.schools, hide_index=True, width="stretch")
+    download(view.schools, "schools", "schools")
+with homes_tab:
+    st.caption("Home areas are never shown finer than resolution 7 (about 5 km²) or LSOA.")
+    st.dataframe(view.home_areas, hide_index=True, width="stretch")
+    download(view.home_areas, "home areas", "homes")

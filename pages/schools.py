@@ -1,0 +1,138 @@
+"""Schools: harm near schools and on the school journey, pupils missing, exclusions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.escape import escape_markdown
+from geo.export import to_csv_bytes
+from geo.maps import build_map, polygon_layer
+from geo.missing_lens import withheld_note
+from geo.school_outcomes import MEASURE_LABELS
+from geo.schools import filter_schools, school_buffers
+from ui import audit, auth, cache, state
+from ui.map import show_map
+
+auth.require_role("analyst", "partnership")
+config = cache.get_config()
+store = cache.get_store(config)
+version = store.data_version()
+role = st.session_state["role"]
+res = int(st.session_state[state.KEY_RES])
+filters = state.current_filters()
+area = cache.get_area(config)
+partnership = role == "partnership"
+KIND_NAMES = {
+    "mainstream": "Mainstream",
+    "academy": "Academy",
+    "special": "Special",
+    "alternative_provision": "Alternative provision",
+    "independent": "Independent",
+}
+
+st.title("Schools")
+st.caption(
+    f"{filters.month_from} to {filters.month_to}. School journey: weekdays 07:30-09:00 and "
+    f"15:00-17:30 in term time ({config.schools.terms.describe()}). Distances are straight lines "
+    "between places, so 400 m is about a five-minute walk or less."
+    + (" " + withheld_note(config.disclosure.min_count) if partnership else "")
+)
+c1, c2, c3 = st.columns([1, 2, 2])
+distance = c1.radio(
+    "Within", config.schools.distances_m, format_func="{:.0f} m".format, key="sch_distance"
+)
+ranking = cache.school_ranking(config.fingerprint, version, role, filters, float(distance))
+phases = c2.multiselect("Phase", sorted(ranking["phase"].dropna().unique()), key="sch_phase")
+kinds = c3.multiselect("Kind", list(KIND_NAMES), format_func=KIND_NAMES.__getitem__, key="sch_kind")
+shown = filter_schools(ranking, phases, kinds)
+d = f"{distance:g}m"
+columns = [
+    "rank",
+    "name",
+    "phase",
+    "kind",
+    "flag",
+    f"incidents_{d}_journey",
+    f"incidents_{d}_other",
+    f"incidents_{d}_time_unknown",
+    f"hsb_{d}",
+    "missing_children",
+    "missing_repeat_children",
+    "recurring_nearby",
+    "recurring_categories",
+    "reasons",
+]
+st.dataframe(shown[columns], hide_index=True, width="stretch")
+st.download_button(
+    "Download the school ranking (CSV)",
+    to_csv_bytes(shown),
+    file_name=f"placesafe-schools-{filters.month_from}-{filters.month_to}.csv",
+    mime="text/csv",
+    on_click=audit.log_export,
+    args=(store, "schools ranking", len(shown)),
+    key="schools_download",
+)
+
+totals, by_school, by_group, by_period = cache.school_outcome_tables(
+    config.fingerprint, version, role, filters
+)
+pick = st.selectbox("Open a school", shown["name"].tolist(), index=None, key="sch_pick")
+if pick:
+    row = shown.loc[shown["name"] == pick].iloc[0]
+    st.subheader(pick)
+    left, right = st.columns([2, 3])
+    with left:
+        if row["cell"]:
+            rings = polygon_layer(
+                "Walking distances",
+                school_buffers(row["cell"], config.schools.distances_m),
+                [f"{m:g} m" for m in config.schools.distances_m],
+                "#1f78b4",
+            )
+            incidents = cache.overview_layers(config.fingerprint, version, role, res, filters)[0]
+            school = [m for m in cache.school_markers(config.fingerprint, version) if m[2] == pick]
+            small = build_map(
+                area.centre,
+                area.bounds,
+                area.boundary,
+                [incidents, rings],
+                schools=school,
+                tiles=config.app.tiles,
+            )
+            show_map(small, key=f"school-map-{row['urn']}", height=360)
+    with right:
+        st.markdown(escape_markdown(str(row["reasons"])))
+        outcomes = by_school.loc[by_school["urn"] == row["urn"]]
+        if len(outcomes):
+            st.caption("Exclusions and managed moves in the period")
+            st.dataframe(outcomes.drop(columns=["urn"]), hide_index=True, width="stretch")
+            if not partnership:
+                groups = cache.school_outcome_groups(
+                    config.fingerprint, version, filters, str(row["urn"])
+                )
+                st.dataframe(groups, hide_index=True, width="stretch")
+
+st.subheader("Exclusions and managed moves")
+if not by_school.shape[0]:
+    st.caption(
+        "No school-level exclusions feed covers this period (an administrator loads it on "
+        "the Data page as 'School exclusions and managed moves')."
+    )
+else:
+    for col, (measure, label) in zip(st.columns(3), MEASURE_LABELS.items(), strict=True):
+        value = totals[measure]
+        col.metric(label, "withheld" if value != value else f"{value:,.0f}")
+    st.caption("By ethnic group (the share is of each measure's total; not recorded is shown).")
+    st.dataframe(by_group, hide_index=True, width="stretch")
+    if len(by_period) > 1:
+        st.line_chart(by_period)
+    st.dataframe(by_school, hide_index=True, width="stretch")
+    st.download_button(
+        "Download exclusions by school (CSV)",
+        to_csv_bytes(by_school),
+        file_name=f"placesafe-exclusions-{filters.month_from}-{filters.month_to}.csv",
+        mime="text/csv",
+        on_click=audit.log_export,
+        args=(store, "exclusions by school", len(by_school)),
+        key="exclusions_download",
+    )
