@@ -28,6 +28,12 @@ DEMO_FILES: tuple[tuple[str, str], ...] = (
     ("missing", "missing_episodes.csv"),
     ("youth_sessions", "youth_sessions.csv"),
     ("school_outcomes", "school_outcomes.csv"),
+    # fictional LSOA-like areas: reference polygons only (the study area stays the
+    # configured borough boundary), census populations and police.uk stop and search
+    ("boundary", "lsoa_boundaries.geojson"),
+    ("area_stats", "census_ethnic_group_lsoa.csv"),
+    ("area_stats", "census_ethnic_group_by_age_lsoa.csv"),
+    ("stop_search", "stop_and_search.csv"),
 )
 
 _CONFIG_TEMPLATE = """# Configuration of a generated synthetic demo (from `python -m geo demo`).

@@ -69,6 +69,11 @@ GENERATED_FILES: Final[tuple[str, ...]] = (
     "schools.csv",
     "sensitive_premises.csv",
     "boundary.geojson",
+    "school_outcomes.csv",
+    "lsoa_boundaries.geojson",
+    "census_ethnic_group_lsoa.csv",
+    "census_ethnic_group_by_age_lsoa.csv",
+    "stop_and_search.csv",
     "truth.json",
 )
 
@@ -1606,6 +1611,397 @@ def _outcomes_frame(rng: np.random.Generator, schools: _Schools) -> pd.DataFrame
     )
 
 
+# ============================================================ census areas and populations
+#: Code prefix of the fictional LSOA-like areas (``E01999001`` ...; not real GSS codes in
+#: use, but shaped like them so the area-statistics adapter accepts them).
+DEMO_AREA_PREFIX: Final = "E01999"
+#: Grid of the regular partition of the borough into areas (BNG metres).
+_AREA_CELL_M: Final = (1200.0, 1000.0)
+#: Pieces of the grid smaller than this share of a full square join a neighbour.
+_AREA_MIN_SHARE: Final = 0.3
+_AREA_RESIDENTS: Final = (1400, 2400)  # residents per area, uniform
+#: Census 2021 TS021 broad groups, in the order of the tables below.
+CENSUS_GROUP_NAMES: Final[tuple[str, ...]] = (
+    "Asian, Asian British or Asian Welsh",
+    "Black, Black British, Black Welsh, Caribbean or African",
+    "Mixed or Multiple ethnic groups",
+    "White",
+    "Other ethnic group",
+)
+_CENSUS_GROUPS: Final[tuple[str, ...]] = ("asian", "black", "mixed", "white", "other")
+#: Population age bands: police.uk's stop-and-search age ranges.
+POPULATION_AGE_BANDS: Final[tuple[str, ...]] = ("under 10", "10-17", "18-24", "25-34", "over 34")
+_BAND_SHARE: Final = np.array([0.13, 0.10, 0.09, 0.17, 0.51])
+_CHILD_MIX: Final = np.array(
+    [_CHILD_ETHNICITY_P[_ETHNICITIES.index(g)] for g in _CENSUS_GROUPS]
+) / sum(_CHILD_ETHNICITY_P[_ETHNICITIES.index(g)] for g in _CENSUS_GROUPS)
+#: Ethnic mix by age band (asian, black, mixed, white, other): children follow the
+#: demo cohort's mix (so exclusions and missing episodes compare like with like).
+_BAND_MIX: Final = np.array(
+    [
+        _CHILD_MIX,
+        _CHILD_MIX,
+        [0.20, 0.24, 0.08, 0.42, 0.06],
+        [0.22, 0.20, 0.05, 0.46, 0.07],
+        [0.17, 0.16, 0.03, 0.58, 0.06],
+    ]
+)
+_AREA_TILT_SIGMA: Final = 0.35  # log-normal spread of each group's share between areas
+
+# ================================================================= stop and search
+STOP_SEARCH_HEADER: Final[tuple[str, ...]] = (
+    "Type",
+    "Date",
+    "Part of a policing operation",
+    "Policing operation",
+    "Latitude",
+    "Longitude",
+    "Gender",
+    "Age range",
+    "Self-defined ethnicity",
+    "Officer-defined ethnicity",
+    "Legislation",
+    "Object of search",
+    "Outcome",
+    "Outcome linked to object of search",
+    "Removal of more than just outer clothing",
+)
+#: Searches a year per 1,000 White residents of each age band (the reference group).
+_SEARCH_RATE: Final = np.array([0.0, 45.0, 70.0, 30.0, 6.0])
+#: Planted relative rate index against White residents of the same age band.
+STOP_SEARCH_RRI: Final[dict[str, dict[str, float]]] = {
+    "10-17": {"asian": 1.2, "black": 3.0, "mixed": 1.5, "other": 1.0, "white": 1.0},
+    "other ages": {"asian": 1.2, "black": 2.5, "mixed": 1.5, "other": 1.0, "white": 1.0},
+}
+#: Share of searches with an outcome other than no further action, by group.
+_ACTION_P: Final[dict[str, float]] = {
+    "asian": 0.28,
+    "black": 0.23,
+    "mixed": 0.26,
+    "white": 0.30,
+    "other": 0.28,
+}
+#: Share of those outcomes linked to the object of search.
+_LINKED_GIVEN_ACTION: Final = 0.8
+_LINKED_BLANK_P: Final = 0.02
+_SELF_DEFINED: Final[dict[str, tuple[str, ...]]] = {
+    "asian": (
+        "Asian/Asian British - Indian",
+        "Asian/Asian British - Pakistani",
+        "Asian/Asian British - Bangladeshi",
+        "Asian/Asian British - Chinese",
+        "Asian/Asian British - Any other Asian background",
+    ),
+    "black": (
+        "Black/African/Caribbean/Black British - African",
+        "Black/African/Caribbean/Black British - Caribbean",
+        "Black/African/Caribbean/Black British - Any other Black/African/Caribbean background",
+    ),
+    "mixed": (
+        "Mixed/Multiple ethnic groups - White and Black Caribbean",
+        "Mixed/Multiple ethnic groups - White and Black African",
+        "Mixed/Multiple ethnic groups - White and Asian",
+        "Mixed/Multiple ethnic groups - Any other Mixed/Multiple ethnic background",
+    ),
+    "white": (
+        "White - English/Welsh/Scottish/Northern Irish/British",
+        "White - Irish",
+        "White - Any other White background",
+    ),
+    "other": ("Other ethnic group - Arab", "Other ethnic group - Any other ethnic group"),
+}
+_NOT_STATED_P: Final = 0.07  # self-defined "Other ethnic group - Not stated"
+_SELF_BLANK_P: Final = 0.02
+#: Officer-defined ethnicity (four groups, no Mixed, as in many police.uk files):
+#: the officer's perception of each self-defined group.
+_OFFICER_OPTIONS: Final[tuple[str, ...]] = ("Asian", "Black", "White", "Other", "")
+_OFFICER_P: Final[dict[str, tuple[float, ...]]] = {
+    "asian": (0.90, 0.01, 0.03, 0.04, 0.02),
+    "black": (0.01, 0.94, 0.01, 0.02, 0.02),
+    "mixed": (0.03, 0.55, 0.28, 0.12, 0.02),
+    "white": (0.01, 0.01, 0.94, 0.02, 0.02),
+    "other": (0.25, 0.05, 0.18, 0.50, 0.02),
+}
+_OBJECTS: Final[tuple[tuple[str, str, float], ...]] = (
+    ("Controlled drugs", "Misuse of Drugs Act 1971 (section 23)", 0.62),
+    ("Offensive weapons", "Police and Criminal Evidence Act 1984 (section 1)", 0.14),
+    ("Offensive weapons", "Criminal Justice and Public Order Act 1994 (section 60)", 0.04),
+    ("Stolen goods", "Police and Criminal Evidence Act 1984 (section 1)", 0.10),
+    (
+        "Articles for use in criminal damage",
+        "Police and Criminal Evidence Act 1984 (section 1)",
+        0.05,
+    ),
+    (
+        "Evidence of offences under the Act",
+        "Police and Criminal Evidence Act 1984 (section 1)",
+        0.03,
+    ),
+    ("Firearms", "Firearms Act 1968 (section 47)", 0.02),
+)
+NO_FURTHER_ACTION_OUTCOME: Final = "A no further action disposal"
+_ACTION_OUTCOMES: Final[tuple[str, ...]] = (
+    "Arrest",
+    "Community resolution",
+    "Khat or Cannabis warning",
+    "Penalty Notice for Disorder",
+    "Summons / charged by post",
+    "Caution (simple or conditional)",
+)
+_ACTION_OUTCOME_P: Final = np.array([0.40, 0.30, 0.16, 0.06, 0.05, 0.03])
+_AGE_BLANK_P: Final = 0.03
+
+
+@dataclass(frozen=True)
+class _Areas:
+    """The fictional LSOA-like areas and their residents by age band and group."""
+
+    codes: tuple[str, ...]
+    names: tuple[str, ...]
+    polygons: tuple[shapely.Polygon, ...]  # BNG metres
+    residents: npt.NDArray[np.int64]  # areas x bands x groups (_CENSUS_GROUPS order)
+
+
+def _area_polygons() -> list[shapely.Polygon]:
+    """A regular partition of the borough (BNG), slivers merged into a neighbour.
+
+    Ordered north to south, then west to east. Deterministic (no randomness).
+    """
+    bnd = _boundary_bng()
+    minx, miny, maxx, maxy = shapely.bounds(bnd).tolist()
+    w, h = _AREA_CELL_M
+    cols = int(np.ceil((maxx - minx) / w))
+    rows = int(np.ceil((maxy - miny) / h))
+    x0 = (minx + maxx) / 2 - cols * w / 2
+    y0 = (miny + maxy) / 2 - rows * h / 2
+    pieces: list[shapely.Geometry] = []
+    for r in range(rows - 1, -1, -1):  # north first
+        for c in range(cols):
+            square = shapely.box(x0 + c * w, y0 + r * h, x0 + (c + 1) * w, y0 + (r + 1) * h)
+            piece = shapely.intersection(bnd, square)
+            if not piece.is_empty and float(shapely.area(piece)) > 1.0:
+                pieces.append(piece)
+    full = w * h
+    areas = [float(shapely.area(p)) for p in pieces]
+    big = [p for p, a in zip(pieces, areas, strict=True) if a >= _AREA_MIN_SHARE * full]
+    for small in (p for p, a in zip(pieces, areas, strict=True) if a < _AREA_MIN_SHARE * full):
+        shared = [
+            float(
+                shapely.length(shapely.intersection(shapely.boundary(small), shapely.boundary(b)))
+            )
+            for b in big
+        ]
+        j = int(np.argmax(shared))
+        if shared[j] > 0:
+            big[j] = shapely.union(big[j], small)
+        else:
+            big.append(small)
+    out = []
+    for p in big:
+        merged = shapely.make_valid(p)
+        if not isinstance(merged, shapely.Polygon):  # the largest part of a degenerate union
+            merged = max(shapely.get_parts(merged), key=lambda g: float(shapely.area(g)))
+        if not isinstance(merged, shapely.Polygon):
+            raise RuntimeError("could not partition the demo borough into areas")
+        out.append(orient(merged, sign=1.0))
+    return out
+
+
+def _make_areas(rng: np.random.Generator) -> _Areas:
+    """Areas with residents by age band and ethnic group (consistent by construction:
+    the all-ages census table is the sum over bands)."""
+    polys = _area_polygons()
+    n = len(polys)
+    totals = rng.integers(_AREA_RESIDENTS[0], _AREA_RESIDENTS[1] + 1, n)
+    tilt = np.exp(rng.normal(0.0, _AREA_TILT_SIGMA, (n, len(_CENSUS_GROUPS))))
+    residents = np.zeros((n, len(POPULATION_AGE_BANDS), len(_CENSUS_GROUPS)), dtype=np.int64)
+    for i in range(n):  # ~30 areas
+        bands = rng.multinomial(int(totals[i]), _BAND_SHARE / _BAND_SHARE.sum())
+        mix = _BAND_MIX * tilt[i][None, :]
+        mix = mix / mix.sum(axis=1, keepdims=True)
+        for b in range(len(POPULATION_AGE_BANDS)):
+            residents[i, b] = rng.multinomial(int(bands[b]), mix[b])
+    codes = tuple(f"{DEMO_AREA_PREFIX}{k + 1:03d}" for k in range(n))
+    names = tuple(f"Demo borough (synthetic) {k + 1:03d}A" for k in range(n))
+    return _Areas(codes, names, tuple(polys), residents)
+
+
+def _areas_geojson(areas: _Areas) -> dict[str, Any]:
+    features = []
+    for code, name, poly in zip(areas.codes, areas.names, areas.polygons, strict=True):
+        xy = np.asarray(poly.exterior.coords)
+        lon, lat = _to_lonlat(xy[:, 0], xy[:, 1])
+        ring = [[round(float(a), 6), round(float(b), 6)] for a, b in zip(lon, lat, strict=True)]
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"LSOA21CD": code, "LSOA21NM": name},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
+    return {"type": "FeatureCollection", "name": "demo_lsoa21_synthetic", "features": features}
+
+
+def _census_long(areas: _Areas) -> pd.DataFrame:
+    """Census 2021 TS021-style long table (as the Havering extract in shared data)."""
+    by_group = areas.residents.sum(axis=1)  # areas x groups
+    total = by_group.sum(axis=1)
+    n_a, n_g = by_group.shape
+    return pd.DataFrame(
+        {
+            "lsoa21_code": np.repeat(np.asarray(areas.codes, dtype=object), n_g),
+            "total_residents": np.repeat(total, n_g).astype(float),
+            "ethnic_group": np.tile(np.asarray(CENSUS_GROUP_NAMES, dtype=object), n_a),
+            "n": by_group.ravel().astype(float),
+            "prop": (by_group / total[:, None]).ravel(),
+        }
+    )
+
+
+def _census_by_age(areas: _Areas) -> pd.DataFrame:
+    """Residents by ethnic group and age band, one column per ``"<group> | <band>"``."""
+    cols: dict[str, Any] = {"LSOA21CD": list(areas.codes), "LSOA21NM": list(areas.names)}
+    for gi, group in enumerate(CENSUS_GROUP_NAMES):
+        for bi, band in enumerate(POPULATION_AGE_BANDS):
+            cols[f"{group} | {band}"] = areas.residents[:, bi, gi]
+    return pd.DataFrame(cols)
+
+
+def _planted_rri(null: bool) -> dict[str, dict[str, float]]:
+    """The planted relative rates (all 1 when nothing is planted)."""
+    if null:
+        return {k: dict.fromkeys(v, 1.0) for k, v in STOP_SEARCH_RRI.items()}
+    return STOP_SEARCH_RRI
+
+
+def _action_p(null: bool) -> dict[str, float]:
+    """Share of searches with an outcome other than no further action, by group."""
+    return dict.fromkeys(_ACTION_P, _ACTION_P["white"]) if null else dict(_ACTION_P)
+
+
+def _expected_searches(areas: _Areas, null: bool = False) -> FloatArray:
+    """Expected searches over the demo period per age band (rows) and group (columns):
+    residents x the White rate x the planted relative rate."""
+    pop = areas.residents.sum(axis=0).astype(np.float64)  # bands x groups
+    ratio = np.array(
+        [
+            [
+                _planted_rri(null)["10-17" if b == "10-17" else "other ages"][g]
+                for g in _CENSUS_GROUPS
+            ]
+            for b in POPULATION_AGE_BANDS
+        ]
+    )
+    years = _N_DAYS / 365.25
+    return np.asarray(pop * _SEARCH_RATE[:, None] / 1000.0 * ratio * years, dtype=np.float64)
+
+
+def _stop_search_frame(
+    rng: np.random.Generator, areas: _Areas, cal: _Calendar, null: bool = False
+) -> pd.DataFrame:
+    """Synthetic police.uk stop-and-search records with a planted disproportionality.
+
+    Searches per age band and self-defined group are Poisson around residents x the
+    White rate x :data:`STOP_SEARCH_RRI`; times follow the incident time profile;
+    places follow the urban mixture (town centres and hubs weighted up).
+    """
+    expected = _expected_searches(areas, null)
+    counts = rng.poisson(expected)  # bands x groups
+    n_bands, n_groups = counts.shape
+    band = np.repeat(np.repeat(np.arange(n_bands), n_groups), counts.ravel())
+    group = np.repeat(np.tile(np.arange(n_groups), n_bands), counts.ravel())
+    n = band.size
+    order = rng.permutation(n)
+    band, group = band[order], group[order]
+    groups = np.asarray(_CENSUS_GROUPS, dtype=object)[group]
+
+    w = _background_hour_weights(cal)
+    mass = _month_mass(w, cal)
+    t = np.sort(_sample_minutes(rng, w, rng.multinomial(n, mass / mass.sum()), cal))
+    busy = [p.weight * (2.0 if p.kind in ("town_centre", "transport") else 1.0) for p in _PLACES]
+    x, y, _ = _mixture(rng, n, busy, 0.2)
+    lon, lat = _to_lonlat(x, y)
+
+    self_defined = np.empty(n, dtype=object)
+    officer = np.empty(n, dtype=object)
+    for g in _CENSUS_GROUPS:  # five groups
+        m = groups == g
+        k = int(m.sum())
+        self_defined[m] = _choice(rng, _SELF_DEFINED[g], np.ones(len(_SELF_DEFINED[g])), k)
+        officer[m] = _choice(rng, _OFFICER_OPTIONS, _OFFICER_P[g], k)
+    u = rng.random(n)
+    self_defined[u < _NOT_STATED_P] = "Other ethnic group - Not stated"
+    self_defined[(u >= _NOT_STATED_P) & (u < _NOT_STATED_P + _SELF_BLANK_P)] = ""
+
+    age = np.asarray(POPULATION_AGE_BANDS, dtype=object)[band]
+    age[rng.random(n) < _AGE_BLANK_P] = ""
+    sex = _choice(rng, ("Male", "Female", "Other", ""), (0.88, 0.105, 0.005, 0.01), n)
+    obj_i = rng.choice(len(_OBJECTS), size=n, p=np.array([o[2] for o in _OBJECTS]))
+    objects = np.asarray([o[0] for o in _OBJECTS], dtype=object)[obj_i]
+    legislation = np.asarray([o[1] for o in _OBJECTS], dtype=object)[obj_i]
+    action_p = _action_p(null)
+    action = rng.random(n) < np.array([action_p[g] for g in groups])
+    outcome = np.where(
+        action,
+        _choice(rng, _ACTION_OUTCOMES, _ACTION_OUTCOME_P, n),
+        NO_FURTHER_ACTION_OUTCOME,
+    ).astype(object)
+    linked = action & (rng.random(n) < _LINKED_GIVEN_ACTION)
+    linked_text = np.where(linked, "True", "False").astype(object)
+    linked_text[rng.random(n) < _LINKED_BLANK_P] = ""
+    stamps = pd.Series(_START + t.astype("timedelta64[m]"))
+    return pd.DataFrame(
+        {
+            "Type": _choice(rng, ("Person search", "Person and Vehicle search"), (0.86, 0.14), n),
+            "Date": stamps.dt.strftime("%Y-%m-%dT%H:%M:00+00:00").to_numpy(dtype=object),
+            "Part of a policing operation": "False",
+            "Policing operation": "",
+            "Latitude": np.char.mod("%.6f", lat).astype(object),
+            "Longitude": np.char.mod("%.6f", lon).astype(object),
+            "Gender": sex,
+            "Age range": age,
+            "Self-defined ethnicity": self_defined,
+            "Officer-defined ethnicity": officer,
+            "Legislation": legislation,
+            "Object of search": objects,
+            "Outcome": outcome,
+            "Outcome linked to object of search": linked_text,
+            "Removal of more than just outer clothing": np.where(
+                rng.random(n) < 0.03, "True", "False"
+            ).astype(object),
+        }
+    )
+
+
+def _disproportionality_truth(
+    areas: _Areas, searches: pd.DataFrame, null: bool = False
+) -> dict[str, Any]:
+    """What was planted for the disproportionality audit (see ``truth.json``)."""
+    pop = areas.residents.sum(axis=0)
+    band_1017 = POPULATION_AGE_BANDS.index("10-17")
+    hit = {g: round(_action_p(null)[g] * _LINKED_GIVEN_ACTION, 4) for g in _CENSUS_GROUPS}
+    return {
+        "reference": "white",
+        "areas": len(areas.codes),
+        "area_codes": [areas.codes[0], areas.codes[-1]],
+        "age_bands": list(POPULATION_AGE_BANDS),
+        "population": {
+            "all_ages": {g: int(pop[:, i].sum()) for i, g in enumerate(_CENSUS_GROUPS)},
+            "10-17": {g: int(pop[band_1017, i]) for i, g in enumerate(_CENSUS_GROUPS)},
+        },
+        "stop_search": {
+            "rows": len(searches),
+            "scheme": "self",
+            "rri": _planted_rri(null),
+            "white_rate_per_1000_a_year": dict(
+                zip(POPULATION_AGE_BANDS, _SEARCH_RATE.tolist(), strict=True)
+            ),
+            "hit_rate_linked": hit,
+        },
+        "school_outcomes_rri_10_17": {"black": OUTCOME_BLACK_RATE_RATIO},
+    }
+
+
 # =========================================================================== main
 def _write_csv(df: pd.DataFrame, path: Path, header: Sequence[str]) -> None:
     if tuple(df.columns) != tuple(header):
@@ -1644,10 +2040,19 @@ def generate_demo_files(out_dir: Path, seed: int = 0, null: bool = False) -> dic
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     root = np.random.default_rng(seed)
-    # Children are indexed: a ninth stream leaves the first eight unchanged.
-    (r_school, r_layout, r_bg, r_plant, r_chain, r_attr, r_missing, r_youth, r_outcomes) = (
-        root.spawn(9)
-    )
+    # Children are indexed: a new stream appended leaves the earlier ones unchanged.
+    (
+        r_school,
+        r_layout,
+        r_bg,
+        r_plant,
+        r_chain,
+        r_attr,
+        r_missing,
+        r_youth,
+        r_outcomes,
+        r_disproportion,
+    ) = root.spawn(10)
     cal = _calendar()
 
     schools = _make_schools(r_school)
@@ -1663,6 +2068,8 @@ def generate_demo_files(out_dir: Path, seed: int = 0, null: bool = False) -> dic
     missing, repeat_children, n_children = _missing_frame(r_missing, cal, lay, schools, null)
     youth = _youth_frame(r_youth, cal, lay)
     outcomes = _outcomes_frame(r_outcomes, schools)
+    areas = _make_areas(r_disproportion)
+    searches = _stop_search_frame(r_disproportion, areas, cal, null)
     home_lon, home_lat = _round_coords(np.array([lay.home_x]), np.array([lay.home_y]))
     sensitive = pd.DataFrame(
         {
@@ -1681,6 +2088,19 @@ def generate_demo_files(out_dir: Path, seed: int = 0, null: bool = False) -> dic
     _write_csv(sensitive, out / "sensitive_premises.csv", SENSITIVE_HEADER)
     _write_csv(outcomes, out / "school_outcomes.csv", OUTCOMES_HEADER)
     write_demo_boundary(out / "boundary.geojson")
+    (out / "lsoa_boundaries.geojson").write_text(
+        json.dumps(_areas_geojson(areas), indent=1) + "\n", encoding="utf-8"
+    )
+    _census_long(areas).to_csv(
+        out / "census_ethnic_group_lsoa.csv", index=False, lineterminator="\n", encoding="utf-8"
+    )
+    _census_by_age(areas).to_csv(
+        out / "census_ethnic_group_by_age_lsoa.csv",
+        index=False,
+        lineterminator="\n",
+        encoding="utf-8",
+    )
+    _write_csv(searches, out / "stop_and_search.csv", STOP_SEARCH_HEADER)
 
     truth: dict[str, Any] = {
         "seed": int(seed),
@@ -1712,6 +2132,7 @@ def generate_demo_files(out_dir: Path, seed: int = 0, null: bool = False) -> dic
         "youth_work_gap": None if null else {"cell": lay.gap.cell_str, "block": "weekend_evening"},
         "childrens_home": {"cell": _cell_str(home9[0]), "cell_11": _cell_str(home11[0])},
         "school_outcomes": {"black_relative_rate": OUTCOME_BLACK_RATE_RATIO},
+        "disproportionality": _disproportionality_truth(areas, searches, null),
         "counts": {
             "incidents": len(incidents),
             "missing_episodes": len(missing),
@@ -1719,6 +2140,8 @@ def generate_demo_files(out_dir: Path, seed: int = 0, null: bool = False) -> dic
             "schools": len(schools.urn),
             "youth_sessions": len(youth),
             "school_outcome_rows": len(outcomes),
+            "stop_searches": len(searches),
+            "census_areas": len(areas.codes),
         },
     }
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")

@@ -60,7 +60,9 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import shapely
 
+from geo import hexes
 from geo.disclosure import protect_hierarchy
 from geo.overview import Filters
 from geo.privacy import ROLES, small_counts
@@ -641,19 +643,22 @@ def read_stop_search_file(path: Path, now: pd.Timestamp | None = None) -> StopSe
 
 
 def _search_rows(
-    source: pd.DataFrame | Store, filters: Filters | None
+    source: pd.DataFrame | Store, filters: Filters | None, lsoas: Sequence[str] = ()
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The stop-and-search columns this module needs, from a frame or the store."""
+    """The stop-and-search columns this module needs, from a frame or the store
+    (only the store's rows can be restricted to chosen areas: they are located)."""
     if isinstance(source, Store):
         cols = ", ".join(_SEARCH_COLUMNS)
-        if filters is None:
-            return source.query(f"SELECT {cols} FROM stop_search"), {}
-        start, end = filters.bounds()
-        frame = source.query(
-            f"SELECT {cols} FROM stop_search WHERE searched_at >= ? AND searched_at < ?",
-            [start, end],
-        )
-        return frame, {}
+        where, params = "", []
+        if filters is not None:
+            start, end = filters.bounds()
+            where, params = " WHERE searched_at >= ? AND searched_at < ?", [start, end]
+        if not lsoas:
+            return source.query(f"SELECT {cols} FROM stop_search{where}", params), {}
+        frame = source.query(f"SELECT {cols}, cell_10 FROM stop_search{where}", params)
+        return _within_areas(frame, source, lsoas)
+    if lsoas:
+        raise ValueError("a file's searches cannot be restricted to areas: load it into the store")
     missing = [c for c in _SEARCH_COLUMNS if c not in source.columns]
     if missing:
         raise ValueError(
@@ -677,6 +682,7 @@ def stop_search_counts(
     selection: SearchSelection | None = None,
     filters: Filters | None = None,
     by: PeriodBy | None = None,
+    lsoas: Sequence[str] = (),
 ) -> GroupCounts:
     """Stop-and-search records by ethnic group, every record accounted for.
 
@@ -693,6 +699,9 @@ def stop_search_counts(
         counted as excluded, the store's are not read.
     by : {"month", "quarter"}, optional
         Split by period (every period from the first to the last, zeros included).
+    lsoas : sequence of str
+        Keep only searches located in these areas (:func:`area_cells`; store only);
+        the others are counted as excluded "outside the chosen areas".
 
     Returns
     -------
@@ -703,7 +712,7 @@ def stop_search_counts(
     if scheme not in _ETHNICITY_COLUMN:
         raise ValueError("scheme must be 'self' or 'officer'")
     sel = selection or SearchSelection()
-    frame, excluded = _search_rows(source, filters)
+    frame, excluded = _search_rows(source, filters, lsoas)
     rows = len(frame) + sum(excluded.values())
     keep, more = _select(frame, sel.criteria())
     excluded.update(more)
@@ -774,12 +783,13 @@ def hit_rate(
     filters: Filters | None = None,
     basis: HitBasis = "auto",
     confidence: float = 0.95,
+    lsoas: Sequence[str] = (),
 ) -> HitRates:
     """Share of searches that found what was searched for, by ethnic group.
 
     Parameters
     ----------
-    source, scheme, selection, filters
+    source, scheme, selection, filters, lsoas
         As for :func:`stop_search_counts`.
     basis : {"auto", "linked", "outcome"}
         ``auto`` uses ``outcome_linked`` when any selected search records it,
@@ -792,7 +802,7 @@ def hit_rate(
     if basis not in ("auto", "linked", "outcome"):
         raise ValueError("basis must be 'auto', 'linked' or 'outcome'")
     sel = selection or SearchSelection()
-    frame, _ = _search_rows(source, filters)
+    frame, _ = _search_rows(source, filters, lsoas)
     keep, _ = _select(frame, sel.criteria())
     chosen = frame.loc[keep].reset_index(drop=True)
     linked = chosen["outcome_linked"]
@@ -865,6 +875,7 @@ def incident_counts(
     age_bands: tuple[str, ...] = (),
     sexes: tuple[str, ...] = (),
     by: PeriodBy | None = None,
+    lsoas: Sequence[str] = (),
 ) -> GroupCounts:
     """Incidents (default: serious youth violence) by the recorded person's ethnicity.
 
@@ -882,6 +893,8 @@ def incident_counts(
     age_bands, sexes : tuple of str
         Canonical values to keep; empty keeps all.
     by : {"month", "quarter"}, optional
+    lsoas : sequence of str
+        Keep only incidents located in these areas (see :func:`area_cells`).
     """
     where = "WHERE TRUE"
     params: list[object] = []
@@ -893,17 +906,23 @@ def incident_counts(
         sql, p = _in_list(column, values)
         where += sql
         params += p
+    cell = ", cell_10" if lsoas else ""
     frame = store.query(
-        f"SELECT occurred_at, age_band, sex, ethnicity FROM incidents {where}", params
+        f"SELECT occurred_at, age_band, sex, ethnicity{cell} FROM incidents {where}", params
     )
+    outside: dict[str, int] = {}
+    if lsoas:
+        frame, outside = _within_areas(frame, store, lsoas)
+    rows = len(frame) + sum(outside.values())
     keep, excluded = _select(frame, [("age band", "age_band", age_bands), ("sex", "sex", sexes)])
+    excluded = {**outside, **excluded}
     table = _period_counts(frame.loc[keep].reset_index(drop=True), "occurred_at", by)
     what = ", ".join(sources) if sources else "all feeds"
     return GroupCounts(
         table,
         f"incidents ({what})",
         "incidents",
-        len(frame),
+        rows,
         excluded,
         caveats=(CAVEATS["events_not_people"], CAVEATS["incident_roles"]),
     )
@@ -1743,3 +1762,421 @@ def rri_chart_spec(table: pd.DataFrame, reference: str = "white") -> dict[str, A
         ],
         "title": f"RRI against {GROUP_LABELS[reference]} (95 % CI)",
     }
+
+
+# --------------------------------------------------------------------------------------------
+# sub-areas: the chosen LSOAs for numerators as well as denominators
+# --------------------------------------------------------------------------------------------
+
+#: Resolution at which located records are matched to areas (about 65 m across).
+AREA_RES: Final = 10
+OUTSIDE_AREAS: Final = "outside the chosen areas"
+
+
+def area_choices(store: Store) -> pd.DataFrame:
+    """LSOAs with Census 2021 ethnic-group populations, for a sub-area picker.
+
+    Returns
+    -------
+    DataFrame
+        ``area_code``, ``name`` (from a loaded boundary file, else the code) and
+        ``has_boundary`` (records can be placed in the area only when it has one).
+    """
+    codes = census_areas(store)
+    if not codes:
+        return pd.DataFrame({"area_code": [], "name": [], "has_boundary": []})
+    sql, params = _in_list("area_code", tuple(codes))
+    named = store.query(
+        f"SELECT area_code, any_value(name) AS name FROM areas WHERE TRUE{sql} GROUP BY area_code",
+        params,
+    )
+    names = dict(zip(named["area_code"].astype(str), named["name"], strict=True))
+    return pd.DataFrame(
+        {
+            "area_code": codes,
+            "name": [str(names.get(c) or c) for c in codes],
+            "has_boundary": [c in names for c in codes],
+        }
+    )
+
+
+def area_cells(store: Store, lsoas: Sequence[str], res: int = AREA_RES) -> npt.NDArray[np.uint64]:
+    """H3 cells (integers) whose centres lie in the union of the chosen areas' boundaries
+    (``areas`` rows from a boundary file); empty when none of them has a boundary."""
+    if not lsoas:
+        return np.empty(0, dtype=np.uint64)
+    sql, params = _in_list("area_code", tuple(lsoas))
+    frame = store.query(f"SELECT geometry_wkb FROM areas WHERE TRUE{sql}", params)
+    if frame.empty:
+        return np.empty(0, dtype=np.uint64)
+    geoms = shapely.from_wkb([bytes(b) for b in frame["geometry_wkb"]])
+    return hexes.polygon_to_cells(shapely.union_all(geoms), res)
+
+
+def _within_areas(
+    frame: pd.DataFrame, store: Store, lsoas: Sequence[str]
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Rows whose ``cell_10`` lies in the chosen areas; the others counted as excluded."""
+    cells = area_cells(store, lsoas, AREA_RES)
+    values = pd.to_numeric(frame["cell_10"], errors="coerce").fillna(0).to_numpy(np.uint64)
+    inside = np.isin(values, cells)
+    outside = int((~inside).sum())
+    kept = frame.loc[inside].drop(columns="cell_10").reset_index(drop=True)
+    return kept, ({OUTSIDE_AREAS: outside} if outside else {})
+
+
+def schools_in_areas(store: Store, lsoas: Sequence[str]) -> tuple[str, ...]:
+    """URNs of schools located in the chosen areas (for :func:`school_outcome_counts`)."""
+    cells = area_cells(store, lsoas, AREA_RES)
+    frame = store.query("SELECT urn, cell_10 FROM schools WHERE urn IS NOT NULL")
+    values = pd.to_numeric(frame["cell_10"], errors="coerce").fillna(0).to_numpy(np.uint64)
+    return tuple(sorted(str(u) for u in frame.loc[np.isin(values, cells), "urn"]))
+
+
+# --------------------------------------------------------------------------------------------
+# the page's audits: one call per measure, for the Disproportionality page and the briefing
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    """One auditable measure held in the store.
+
+    Attributes
+    ----------
+    label : str
+        Menu text.
+    verb, subject : str
+        Wording of the findings ("were excluded", "young people").
+    locatable : bool
+        Records have a location, so a sub-area restricts the counts as well as the
+        population (missing episodes carry only a coarse home area: not locatable).
+    age_band : str or None
+        The population age band used unless another is chosen.
+    """
+
+    label: str
+    verb: str
+    subject: str
+    locatable: bool
+    age_band: str | None
+
+
+#: The measures the page offers, keyed as passed to :func:`run_audit`.
+MEASURES: Final[Mapping[str, MeasureSpec]] = {
+    "stop_search_self": MeasureSpec(
+        "Stop and search (self-defined ethnicity)",
+        "were stopped and searched",
+        "people",
+        True,
+        None,
+    ),
+    "stop_search_officer": MeasureSpec(
+        "Stop and search (officer-defined ethnicity)",
+        "were stopped and searched",
+        "people",
+        True,
+        None,
+    ),
+    "fixed_term_exclusion": MeasureSpec(
+        "Fixed-term exclusions", "were excluded for a fixed term", "young people", True, "10-17"
+    ),
+    "managed_move": MeasureSpec(
+        "Managed moves", "were moved between schools", "young people", True, "10-17"
+    ),
+    "permanent_exclusion": MeasureSpec(
+        "Permanent exclusions", "were permanently excluded", "young people", True, "10-17"
+    ),
+    "syv_incidents": MeasureSpec(
+        "Serious youth violence (ethnicity recorded on the incident)",
+        "were recorded in serious youth violence",
+        "young people",
+        True,
+        "10-17",
+    ),
+    "missing_children": MeasureSpec(
+        "Children reported missing", "were reported missing", "children", False, "10-17"
+    ),
+    "missing_episodes": MeasureSpec(
+        "Missing episodes", "were reported missing", "children", False, "10-17"
+    ),
+}
+
+SUBAREA_IGNORED: Final = (
+    "Missing episodes record only a coarse home area, not an LSOA, so they cannot be placed "
+    "in the chosen sub-area: the whole study area is used for this measure."
+)
+
+
+def population_age_bands(store: Store) -> list[str]:
+    """Age bands held as ethnicity-by-age populations (``"<group> | <band>"`` measures)."""
+    frame = store.query(
+        "SELECT DISTINCT split_part(measure, ?, 2) AS band FROM area_stats "
+        "WHERE contains(measure, ?) ORDER BY 1",
+        [AGE_SEPARATOR, AGE_SEPARATOR],
+    )
+    bands = [str(b) for b in frame["band"] if str(b)]
+    order = {b: i for i, b in enumerate(AGE_RANGES)}
+    return sorted(bands, key=lambda b: (order.get(b, len(order)), b))
+
+
+def _school_periods(store: Store, filters: Filters | None) -> tuple[str, ...] | None:
+    """Labels of the school-outcome periods starting inside the filters' months (None:
+    all periods; an empty tuple: none)."""
+    if filters is None:
+        return None
+    exists = store.scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'school_outcomes'"
+    )
+    if not exists:
+        return None
+    start, end = filters.bounds()
+    frame = store.query(
+        "SELECT DISTINCT period FROM school_outcomes WHERE period_start >= ? AND period_start < ?",
+        [start, end],
+    )
+    return tuple(sorted(str(p) for p in frame["period"]))
+
+
+def measure_counts(
+    store: Store,
+    measure: str,
+    filters: Filters | None = None,
+    selection: SearchSelection | None = None,
+    lsoas: Sequence[str] = (),
+    by: PeriodBy | None = None,
+) -> GroupCounts:
+    """Counts by group for one of :data:`MEASURES` (``lsoas`` ignored for measures that
+    are not locatable; school outcomes count the terms starting within ``filters``)."""
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(MEASURES)}")
+    areas = tuple(lsoas) if MEASURES[measure].locatable else ()
+    if measure in ("stop_search_self", "stop_search_officer"):
+        scheme: Literal["self", "officer"] = "self" if measure == "stop_search_self" else "officer"
+        return stop_search_counts(store, scheme, selection, filters, by, lsoas=areas)
+    if measure in SCHOOL_MEASURES:
+        urns = schools_in_areas(store, areas) if areas else ()
+        if areas and not urns:
+            urns = ("",)  # no school in the chosen areas: count nothing
+        periods = _school_periods(store, filters)
+        if periods == ():
+            periods = ("",)  # no term starts in the window: count nothing
+        return school_outcome_counts(
+            store, measure, urns, periods=periods or (), by_period=by is not None
+        )
+    if measure == "syv_incidents":
+        return incident_counts(store, filters, by=by, lsoas=areas)
+    unit: Literal["children", "episodes"] = (
+        "children" if measure == "missing_children" else "episodes"
+    )
+    return missing_counts(store, filters, unit, by=by)
+
+
+def _measure_denominators(
+    store: Store, measure: str, lsoas: Sequence[str], age_band: str | None
+) -> tuple[Denominators, list[str]]:
+    spec = MEASURES[measure]
+    notes: list[str] = []
+    areas: Sequence[str] | None = tuple(lsoas) if lsoas else None
+    if areas is not None and not spec.locatable:
+        areas = None
+        notes.append(SUBAREA_IGNORED)
+    return census_denominators(store, areas, age_band), notes
+
+
+def run_audit(
+    store: Store,
+    measure: str,
+    *,
+    filters: Filters | None = None,
+    reference: str = "white",
+    role: str = "analyst",
+    min_count: int = 6,
+    selection: SearchSelection | None = None,
+    lsoas: Sequence[str] = (),
+    age_band: str | None = None,
+) -> Audit:
+    """The audit of one stored measure: counts, census denominators for the same
+    (sub-)area and age band, disclosure for ``role``, caveats and findings.
+
+    A pure function of the store, for the page and for the briefing pack
+    (``run_audit(...).findings``).
+    """
+    spec = MEASURES.get(measure)
+    if spec is None:
+        raise ValueError(f"measure must be one of {', '.join(MEASURES)}")
+    counts = measure_counts(store, measure, filters, selection, lsoas)
+    den, notes = _measure_denominators(store, measure, lsoas, age_band)
+    result = audit(counts, den, reference, role, min_count, verb=spec.verb, subject=spec.subject)
+    if notes:
+        result = Audit(
+            result.measure,
+            result.table,
+            result.totals,
+            result.reference,
+            (*notes, *result.caveats),
+            result.findings,
+            result.excluded,
+        )
+    return result
+
+
+def run_trend(
+    store: Store,
+    measure: str,
+    *,
+    filters: Filters | None = None,
+    reference: str = "white",
+    role: str = "analyst",
+    min_count: int = 6,
+    selection: SearchSelection | None = None,
+    lsoas: Sequence[str] = (),
+    age_band: str | None = None,
+    by: PeriodBy = "quarter",
+) -> pd.DataFrame:
+    """RRIs per period (school terms for school outcomes), disclosed for ``role``."""
+    counts = measure_counts(store, measure, filters, selection, lsoas, by=by)
+    if "period" not in counts.counts.columns:
+        return pd.DataFrame(columns=["period", *RRI_COLUMNS, "withheld"])
+    den, _ = _measure_denominators(store, measure, lsoas, age_band)
+    return disclose(trend(counts, den, reference), role, min_count, reference).table
+
+
+def run_hit_rate(
+    store: Store,
+    measure: str,
+    *,
+    filters: Filters | None = None,
+    role: str = "analyst",
+    min_count: int = 6,
+    selection: SearchSelection | None = None,
+    lsoas: Sequence[str] = (),
+) -> HitRates | None:
+    """Disclosed hit rates for a stop-and-search measure (None for other measures)."""
+    if measure not in ("stop_search_self", "stop_search_officer"):
+        return None
+    scheme: Literal["self", "officer"] = "self" if measure == "stop_search_self" else "officer"
+    hits = hit_rate(store, scheme, selection, filters, lsoas=tuple(lsoas))
+    table = disclose(hits.table, role, min_count).table
+    return HitRates(table, hits.basis, hits.caveats, hits.not_measured)
+
+
+def stop_search_options(store: Store) -> dict[str, list[str]]:
+    """Values present in the store for the stop-and-search filters (menus)."""
+    out: dict[str, list[str]] = {}
+    for column in ("age_range", "sex", "object_of_search", "outcome"):
+        frame = store.query(
+            f"SELECT DISTINCT {column} AS v FROM stop_search WHERE {column} IS NOT NULL ORDER BY 1"
+        )
+        out[column] = [str(v) for v in frame["v"]]
+    order = {a: i for i, a in enumerate(AGE_RANGES)}
+    out["age_range"].sort(key=lambda a: order.get(a, len(order)))
+    return out
+
+
+_GROUP_HEADERS: Final = ("ethnicity", "ethnic group", "ethnic_group", "group", "ethnicity group")
+_COUNT_HEADERS: Final = ("count", "n", "number", "value")
+
+
+def list_feed_counts(
+    data: bytes, file_name: str, subject: str = "listed people"
+) -> tuple[GroupCounts, str]:
+    """Counts by group from an uploaded list-type CSV (a gangs-matrix extract...).
+
+    The file has an ethnicity column (``ethnicity``, ``ethnic group`` or ``group``)
+    and optionally a ``count`` column (without one, each row is one person). The
+    mapping scheme is the one that recognises most values (PlaceSafe's groups,
+    officer-defined, self-defined or census wording).
+
+    Returns
+    -------
+    (GroupCounts, str)
+        The counts and the scheme used. Raises ``ValueError`` with a message that
+        quotes no value from the file.
+    """
+    issues = RowIssues()
+    frame, _ = read_table(data, file_name, issues)
+    headers = {_norm(str(c)): str(c) for c in frame.columns}
+    group = next((headers[h] for h in _GROUP_HEADERS if h in headers), None)
+    if group is None:
+        raise ValueError("the file needs an 'ethnicity' (or 'ethnic group') column")
+    count = next((headers[h] for h in _COUNT_HEADERS if h in headers), None)
+    values = frame[group]
+    best, best_known = "ons", -1
+    for scheme in ("ons", "officer", "self", "census"):
+        codes = _group_codes(values, scheme)
+        known = int((codes < _GROUP_INDEX[NOT_RECORDED]).sum())
+        if known > best_known:
+            best, best_known = scheme, known
+    counts = counts_from_frame(
+        frame,
+        group=group,
+        count=count,
+        scheme=best,  # type: ignore[arg-type]
+        subject=subject,
+        unit="people" if count is None else "records",
+    )
+    return counts, best
+
+
+def run_list_audit(
+    data: bytes,
+    file_name: str,
+    store: Store,
+    *,
+    reference: str = "white",
+    role: str = "analyst",
+    min_count: int = 6,
+    lsoas: Sequence[str] = (),
+    age_band: str | None = None,
+) -> Audit:
+    """The audit of an uploaded list-type feed against the census population of the
+    chosen (sub-)area (the list is taken to be for that area)."""
+    counts, _ = list_feed_counts(data, file_name)
+    den = census_denominators(store, tuple(lsoas) if lsoas else None, age_band)
+    return audit(counts, den, reference, role, min_count, verb="were listed")
+
+
+#: Column headings of the page's tables.
+DISPLAY_COLUMNS: Final[Mapping[str, str]] = {
+    "period": "Period",
+    "group": "Ethnic group",
+    "count": "Count",
+    "share": "Share of all counted",
+    "population": "Residents",
+    "rate_per_1000": "Rate per 1,000",
+    "rri": "RRI",
+    "ci_low": "95 % CI low",
+    "ci_high": "95 % CI high",
+    "significant": "Interval excludes 1",
+    "searches": "Searches",
+    "hits": "Hits",
+    "hit_rate": "Hit rate",
+    "note": "Note",
+}
+
+
+def display_table(table: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
+    """An RRI, trend or hit-rate table for display and download: group labels, rounded
+    figures, plain headings, and the reference group's RRI left blank (it is 1 by
+    definition and its note says so)."""
+    out = table.drop(columns=[c for c in ("withheld",) if c in table.columns]).copy()
+    if reference is not None and "rri" in out.columns:
+        out.loc[out["group"] == reference, "rri"] = np.nan
+    for col, digits in (("share", 3), ("rate_per_1000", 2), ("rri", 2), ("hit_rate", 3)):
+        if col in out.columns:
+            out[col] = out[col].astype(float).round(digits)
+    for col in ("ci_low", "ci_high"):
+        if col in out.columns:
+            out[col] = out[col].astype(float).round(3 if "hit_rate" in out.columns else 2)
+    out["group"] = out["group"].map(GROUP_LABELS).fillna(out["group"])
+    return out.rename(columns=dict(DISPLAY_COLUMNS))
+
+
+def trend_chart_frame(table: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """RRI per period (rows) and group (columns, labels) for a line chart, without the
+    reference group (always 1) and the groups that have no population."""
+    rows = table.loc[table["group"].isin([g for g in GROUPS if g != reference])]
+    wide = rows.pivot_table(index="period", columns="group", values="rri", sort=False)
+    wide = wide.reindex(columns=[g for g in GROUPS if g in wide.columns])
+    return wide.rename(columns=dict(GROUP_LABELS))

@@ -375,3 +375,20 @@ def cluster_layer(result: ClusterResult, role: str, res: int, config: Config) ->
         for t in outlines.index
     ]
     return polygon_layer("Clusters", list(outlines.to_numpy()), labels, "#7570b3")
+
+
+def ranking_layer_from(ranking: pd.DataFrame, top: int) -> HexLayer:
+    """The top of a recurring-location ranking as a map layer (score as colour; rank,
+    category and reason as label). The ranking is already what the role may see."""
+    head = ranking.head(top)
+    labels = [
+        f"#{r} · {c}: {reason}"
+        for r, c, reason in zip(head["rank"], head["category"], head["reasons"], strict=True)
+    ]
+    return count_layer(
+        "Recurring locations",
+        hexes.str_to_cells(head["cell"]),
+        head["score"].to_numpy(),
+        labels,
+        unit="score",
+    )

@@ -20,7 +20,7 @@ from geo.config import CONFIG_ENV, Config, load_config
 from geo.demo import ensure_demo_store
 from geo.hotspot_report import HotspotReport, run_hotspots
 from geo.hotspots import describe_category
-from geo.maps import HexLayer, count_layer, outline_layer
+from geo.maps import HexLayer, outline_layer
 from geo.nearrepeat import KnoxResult, verdict
 from geo.overview import Filters
 from geo.profiles import LocationProfile, build_profile
@@ -283,20 +283,7 @@ def ranking_layer(
     fingerprint: str, version: str, role: str, res: int, filters: Filters, top: int
 ) -> HexLayer:
     """The top of the ranking as a map layer (score as colour, rank and reason as label)."""
-    ranking = recurring(fingerprint, version, role, res, filters).head(top)
-    labels = [
-        f"#{r} · {c}: {reason}"
-        for r, c, reason in zip(
-            ranking["rank"], ranking["category"], ranking["reasons"], strict=True
-        )
-    ]
-    return count_layer(
-        "Recurring locations",
-        hexes.str_to_cells(ranking["cell"]),
-        ranking["score"].to_numpy(),
-        labels,
-        unit="score",
-    )
+    return layers.ranking_layer_from(recurring(fingerprint, version, role, res, filters), top)
 
 
 @st.cache_data(show_spinner="Testing for near repeats…", max_entries=16)
@@ -359,3 +346,119 @@ def cell_ranking_row(
 def chains(fingerprint: str, version: str, res: int, filters: Filters) -> pd.DataFrame:
     """Near-repeat chains in the window (analysts only)."""
     return near_repeat_chain_table(get_store(get_config()), filters, res)
+
+
+# --- Disproportionality page -----------------------------------------------------------------
+import geo.disproportionality as dp  # noqa: E402  (appended section; keeps the top untouched)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def disproportionality_menus(
+    fingerprint: str, version: str
+) -> tuple[pd.DataFrame, list[str], dict[str, list[str]]]:
+    """Sub-area choices (LSOAs with census rows), population age bands and the
+    stop-and-search filter values held in the store."""
+    store = get_store(get_config())
+    return dp.area_choices(store), dp.population_age_bands(store), dp.stop_search_options(store)
+
+
+@st.cache_data(show_spinner="Auditing…", max_entries=64)
+def disproportionality_audit(
+    fingerprint: str,
+    version: str,
+    role: str,
+    measure: str,
+    filters: Filters,
+    reference: str,
+    selection: dp.SearchSelection,
+    lsoas: tuple[str, ...],
+    age_band: str | None,
+) -> dp.Audit:
+    """One measure's RRI table, caveats and findings, disclosure-controlled for ``role``."""
+    config = get_config()
+    return dp.run_audit(
+        get_store(config),
+        measure,
+        filters=filters,
+        reference=reference,
+        role=role,
+        min_count=config.disclosure.min_count,
+        selection=selection,
+        lsoas=lsoas,
+        age_band=age_band,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def disproportionality_trend(
+    fingerprint: str,
+    version: str,
+    role: str,
+    measure: str,
+    filters: Filters,
+    reference: str,
+    selection: dp.SearchSelection,
+    lsoas: tuple[str, ...],
+    age_band: str | None,
+) -> pd.DataFrame:
+    """RRIs by quarter (school terms for school outcomes), disclosed for ``role``."""
+    config = get_config()
+    return dp.run_trend(
+        get_store(config),
+        measure,
+        filters=filters,
+        reference=reference,
+        role=role,
+        min_count=config.disclosure.min_count,
+        selection=selection,
+        lsoas=lsoas,
+        age_band=age_band,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def disproportionality_hit_rate(
+    fingerprint: str,
+    version: str,
+    role: str,
+    measure: str,
+    filters: Filters,
+    selection: dp.SearchSelection,
+    lsoas: tuple[str, ...],
+) -> dp.HitRates | None:
+    """Stop-and-search hit rates by group, disclosed for ``role`` (None for other measures)."""
+    config = get_config()
+    return dp.run_hit_rate(
+        get_store(config),
+        measure,
+        filters=filters,
+        role=role,
+        min_count=config.disclosure.min_count,
+        selection=selection,
+        lsoas=lsoas,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def disproportionality_list_audit(
+    fingerprint: str,
+    version: str,
+    role: str,
+    data: bytes,
+    file_name: str,
+    reference: str,
+    lsoas: tuple[str, ...],
+    age_band: str | None,
+) -> dp.Audit:
+    """An uploaded list-type feed (counts by group) against the census population."""
+    config = get_config()
+    return dp.run_list_audit(
+        data,
+        file_name,
+        get_store(config),
+        reference=reference,
+        role=role,
+        min_count=config.disclosure.min_count,
+        lsoas=lsoas,
+        age_band=age_band,
+    )

@@ -212,7 +212,17 @@ def test_data_page_for_admin(demo_dir: Path) -> None:
     batches = at.dataframe[0].value
     assert {"batch_id", "kind", "status", "rows_accepted"} <= set(batches.columns)
     assert sorted(batches["kind"]) == sorted(
-        ["schools", "incidents", "missing", "youth_sessions", "school_outcomes"]
+        [
+            "schools",
+            "incidents",
+            "missing",
+            "youth_sessions",
+            "school_outcomes",
+            "boundary",
+            "area_stats",
+            "area_stats",
+            "stop_search",
+        ]
     )
     assert (batches["status"] == "live").all()
     assert (batches["rows_accepted"] > 0).all()

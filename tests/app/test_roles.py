@@ -30,6 +30,7 @@ PARTNERSHIP_PAGES = (
     "profile.py",
     "missing.py",
     "schools.py",
+    "disproportionality.py",
 )
 #: Numeric columns that are not counts of events or people: a rank, the number of time
 #: periods a cell was a hot spot or had missing episodes, recurring places (places, not
@@ -47,6 +48,14 @@ NOT_COUNTS = {
     "p",
     "quarters_active",
     "recurring_nearby",
+    # youth work: plan steps, cells a deployment reaches, weekly hours of youth work,
+    # metres to a health site and shares of unmet need (percent)
+    "step",
+    "cells_reached",
+    "hours_per_week",
+    "site_distance_m",
+    "share_of_unmet_need_pct",
+    "share_of_all_need_pct",
 }
 AUTH = {
     "cookie_secret": "x" * 48,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ TRUTH_KEYS = {
     "youth_work_gap",
     "childrens_home",
     "school_outcomes",
+    "disproportionality",
     "counts",
 }
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
@@ -68,6 +70,9 @@ class Demo:
         self.schools = _read(out / "schools.csv")
         self.sensitive = _read(out / "sensitive_premises.csv")
         self.outcomes = _read(out / "school_outcomes.csv")
+        self.searches = _read(out / "stop_and_search.csv")
+        self.census = _read(out / "census_ethnic_group_lsoa.csv")
+        self.census_by_age = _read(out / "census_ethnic_group_by_age_lsoa.csv")
         lat = self.incidents["Latitude"].astype(float).to_numpy()
         lon = self.incidents["Longitude"].astype(float).to_numpy()
         self.inc_cell = hexes.cells_to_str(hexes.points_to_cells(lat, lon, 9))
@@ -156,6 +161,10 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path: Path) 
             "sensitive_premises.csv",
             "school_outcomes.csv",
             "boundary.geojson",
+            "lsoa_boundaries.geojson",
+            "census_ethnic_group_lsoa.csv",
+            "census_ethnic_group_by_age_lsoa.csv",
+            "stop_and_search.csv",
             "truth.json",
         ]
     )
@@ -166,6 +175,8 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path: Path) 
         "missing_episodes.csv",
         "youth_sessions.csv",
         "school_outcomes.csv",
+        "census_ethnic_group_lsoa.csv",
+        "stop_and_search.csv",
         "truth.json",
     ):
         assert (tmp_path / "a" / name).read_bytes() != (tmp_path / "c" / name).read_bytes(), name
@@ -250,6 +261,8 @@ def test_counts_are_realistic_and_recorded(demo: Demo) -> None:
         "schools": len(demo.schools),
         "youth_sessions": len(demo.youth),
         "school_outcome_rows": len(demo.outcomes),
+        "stop_searches": len(demo.searches),
+        "census_areas": demo.census["lsoa21_code"].nunique(),
     }
     assert 9000 <= counts["incidents"] <= 12000
     assert 1200 <= counts["missing_episodes"] <= 1800
@@ -561,3 +574,76 @@ def test_null_mode_plants_nothing(null_demo: Demo, demo: Demo) -> None:
     )
     share = fc.value_counts(normalize=True)
     assert share.drop(t["childrens_home"]["cell"]).max() < 0.05
+
+
+# ------------------------------------------------------------- disproportionality inputs
+def test_census_areas_partition_the_borough(demo: Demo) -> None:
+    """The fictional LSOAs cover the borough without overlaps, with codes the
+    area-statistics adapter accepts, and the census tables agree with each other."""
+    areas = json.loads((demo.out / "lsoa_boundaries.geojson").read_text(encoding="utf-8"))
+    feats = areas["features"]
+    truth = demo.truth["disproportionality"]
+    assert 20 <= len(feats) <= 40 and len(feats) == truth["areas"]
+    codes = [f["properties"]["LSOA21CD"] for f in feats]
+    assert all(re.fullmatch(r"E01999\d{3}", c) for c in codes) and len(set(codes)) == len(codes)
+    polys = [shapely.geometry.shape(f["geometry"]) for f in feats]
+    assert all(p.geom_type == "Polygon" and p.is_valid for p in polys)
+    union = shapely.union_all(polys)
+    boundary = demo_boundary()
+    assert abs(union.area - boundary.area) / boundary.area < 1e-3
+    assert sum(p.area for p in polys) == pytest.approx(union.area, rel=1e-3)  # no overlaps
+
+    census = demo.census.assign(n=demo.census["n"].astype(float))
+    assert list(census.columns) == ["lsoa21_code", "total_residents", "ethnic_group", "n", "prop"]
+    assert sorted(census["lsoa21_code"].unique()) == sorted(codes)
+    assert census.groupby("lsoa21_code").size().eq(5).all()
+    by_age = demo.census_by_age.set_index("LSOA21CD")
+    for group, rows in census.groupby("ethnic_group"):
+        cols = [c for c in by_age.columns if c.startswith(f"{group} | ")]
+        assert len(cols) == 5, group
+        summed = by_age[cols].astype(int).sum(axis=1)
+        assert (rows.set_index("lsoa21_code")["n"] == summed.loc[rows["lsoa21_code"]]).all()
+    pop = truth["population"]
+    assert sum(pop["all_ages"].values()) == census["n"].sum()
+
+
+def test_stop_search_file_plants_the_disproportionality(demo: Demo) -> None:
+    """police.uk header and vocabularies; Black 10-17 year olds searched at about three
+    times the rate of White 10-17 year olds per resident (self-defined ethnicity)."""
+    ss = demo.searches
+    police = REPO.parent / "shared" / "data" / "police" / "2016-06-metropolitan-stop-and-search.csv"
+    if police.exists():
+        with police.open(encoding="utf-8", newline="") as f:
+            assert list(ss.columns) == next(csv.reader(f))
+    truth = demo.truth["disproportionality"]
+    assert len(ss) == truth["stop_search"]["rows"] == demo.truth["counts"]["stop_searches"]
+    when = pd.to_datetime(ss["Date"], format="ISO8601", utc=True)
+    assert when.min() >= pd.Timestamp("2023-01-01", tz="UTC")
+    assert when.max() <= pd.Timestamp("2025-01-01", tz="UTC")
+    assert set(ss["Age range"]) <= {"under 10", "10-17", "18-24", "25-34", "over 34", ""}
+    assert "A no further action disposal" in set(ss["Outcome"])
+    assert set(ss["Outcome linked to object of search"]) == {"True", "False", ""}
+    assert ss["Object of search"].value_counts().index[0] == "Controlled drugs"
+    lon = ss["Longitude"].astype(float).to_numpy()
+    lat = ss["Latitude"].astype(float).to_numpy()
+    assert shapely.contains_xy(demo_boundary(), lon, lat).all()
+
+    young = ss[ss["Age range"] == "10-17"]
+    black = young["Self-defined ethnicity"].str.startswith("Black/").sum()
+    white = young["Self-defined ethnicity"].str.startswith("White - ").sum()
+    pop = truth["population"]["10-17"]
+    rri = (black / pop["black"]) / (white / pop["white"])
+    planted = truth["stop_search"]["rri"]["10-17"]["black"]
+    assert planted == 3.0
+    assert 0.75 * planted <= rri <= 1.25 * planted, rri
+
+
+def test_null_mode_plants_no_stop_search_disproportionality(null_demo: Demo) -> None:
+    truth = null_demo.truth["disproportionality"]
+    assert {v for rates in truth["stop_search"]["rri"].values() for v in rates.values()} == {1.0}
+    ss = null_demo.searches
+    young = ss[ss["Age range"] == "10-17"]
+    black = young["Self-defined ethnicity"].str.startswith("Black/").sum()
+    white = young["Self-defined ethnicity"].str.startswith("White - ").sum()
+    pop = truth["population"]["10-17"]
+    assert 0.7 <= (black / pop["black"]) / (white / pop["white"]) <= 1.4
