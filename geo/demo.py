@@ -6,6 +6,7 @@ partner files, so a working demo is also a working ingest pipeline.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 
 from geo.area import load_study_area
 from geo.config import PROJECT_ROOT, Config, load_config
-from geo.demo_data import generate_demo_files
+from geo.demo_data import GENERATOR_VERSION, generate_demo_files
 from geo.ingest import IngestReport, ingest_file
 from geo.store import Store
 
@@ -94,13 +95,23 @@ def build_demo(out_dir: Path = DEFAULT_OUT, seed: int = 0, null: bool = False) -
 
 
 def ensure_demo_store(config: Config) -> bool:
-    """Build the default demo store when the demo configuration's store is missing.
+    """Build the demo store when it is missing or was made by an older generator.
 
-    Returns True when a store was built.
+    The generated ``truth.json`` records :data:`geo.demo_data.GENERATOR_VERSION`; a
+    store from another version (or without one) is rebuilt with the seed it was
+    built with, so the demo always shows every current feed. Returns True when a
+    store was built.
     """
-    if not config.app.demo or config.store_path.exists():
+    if not config.app.demo:
         return False
-    build_demo(config.store_path.parent)
+    folder = config.store_path.parent
+    truth: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    current = truth.get("generator_version") == GENERATOR_VERSION
+    if config.store_path.exists() and current:
+        return False
+    build_demo(folder, seed=int(truth.get("seed", 0)), null=bool(truth.get("null", False)))
     return True
 
 

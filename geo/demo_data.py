@@ -321,6 +321,9 @@ _CHAIN_DECAY_DAYS: Final = 2.5  # e-folding time of the near-repeat triggering k
 _N_CHILDREN: Final = 350
 _N_REPEAT_CHILDREN: Final = 25
 _MIN_PLANT_SPACING_M: Final = 1000.0
+#: Bumped whenever the generator's output changes, so a stale default demo store is rebuilt.
+GENERATOR_VERSION: Final = 3
+_SCHOOL_JOURNEY_CLEARANCE_M: Final = 500.0  # other schools keep this far from that cell
 _GAP_CLEARANCE_M: Final = 1200.0  # Fri/Sat/Sun sessions past 17:00 keep this far from the gap
 _HOME_RADIUS_M: Final = 30.0
 #: Planted monthly counts: persistent (and fading, while live) cells get a base
@@ -962,6 +965,12 @@ def _try_layout(rng: np.random.Generator, schools: _Schools) -> _Layout:
         pcx, pcy = _cell_centres_bng(pc)
         d_school = np.hypot(pcx - schools.x[k], pcy - schools.y[k])
         ok = (d_school <= 250.0) & (d_school >= 100.0) & (_edge_distance(pcx, pcy) >= 300.0)
+        # no other school within walking distance: the planted incidents are this school's
+        others = np.delete(np.arange(schools.x.size), k)
+        d_other = np.hypot(
+            pcx[:, None] - schools.x[others][None, :], pcy[:, None] - schools.y[others][None, :]
+        )
+        ok &= d_other.min(axis=1) >= _SCHOOL_JOURNEY_CLEARANCE_M
         for tx, ty in taken:
             ok &= np.hypot(pcx - tx, pcy - ty) >= _MIN_PLANT_SPACING_M
         hit = np.flatnonzero(ok)
@@ -2104,6 +2113,8 @@ def generate_demo_files(out_dir: Path, seed: int = 0, null: bool = False) -> dic
 
     truth: dict[str, Any] = {
         "seed": int(seed),
+        "generator_version": GENERATOR_VERSION,
+        "null": bool(null),
         "synthetic": True,
         "resolution": TRUTH_RESOLUTION,
         "periods": {"first": DEMO_FIRST_MONTH, "last": DEMO_LAST_MONTH},

@@ -40,6 +40,8 @@ SCHOOLS_HEADER = [
 ]
 TRUTH_KEYS = {
     "seed",
+    "generator_version",
+    "null",
     "synthetic",
     "resolution",
     "periods",
@@ -647,3 +649,22 @@ def test_null_mode_plants_no_stop_search_disproportionality(null_demo: Demo) -> 
     white = young["Self-defined ethnicity"].str.startswith("White - ").sum()
     pop = truth["population"]["10-17"]
     assert 0.7 <= (black / pop["black"]) / (white / pop["white"]) <= 1.4
+
+
+def test_a_stale_default_demo_store_is_rebuilt(tmp_path: Path) -> None:
+    """A demo store from an older generator (or none) is rebuilt with its own seed."""
+    from geo.config import load_config
+    from geo.demo import build_demo, ensure_demo_store
+    from geo.demo_data import GENERATOR_VERSION
+
+    build = build_demo(tmp_path, seed=2)
+    config = load_config(tmp_path / "placesafe.toml")
+    assert not ensure_demo_store(config)  # current: left alone
+    truth_path = tmp_path / "truth.json"
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    truth["generator_version"] = GENERATOR_VERSION - 1
+    truth_path.write_text(json.dumps(truth), encoding="utf-8")
+    assert ensure_demo_store(config)
+    rebuilt = json.loads(truth_path.read_text(encoding="utf-8"))
+    assert rebuilt["generator_version"] == GENERATOR_VERSION
+    assert rebuilt["seed"] == 2 and rebuilt == build.truth

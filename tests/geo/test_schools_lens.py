@@ -224,10 +224,9 @@ def test_demo_planted_school_first_for_journey_incidents(demo: Any) -> None:
     secondary = rank_schools(table, phases=("secondary", "all_through"))
     by_journey = secondary.sort_values("incidents_400m_journey", ascending=False, kind="stable")
     assert by_journey["urn"].iloc[0] == urn
-    # over all phases the planted school is among the top two (seed 0: an independent
-    # school 337 m from the planted cell also has it inside its 400 m buffer)
+    # over all phases too: no other school is within 500 m of the planted cell
     every = table.sort_values("incidents_400m_journey", ascending=False, kind="stable")
-    assert urn in every["urn"].head(2).tolist()
+    assert every["urn"].iloc[0] == urn
     # the planted incidents are what puts it there: journey-window incidents dominate
     row = table.set_index("urn").loc[urn]
     assert row["incidents_400m_journey"] > row["incidents_400m_other"] / 2
