@@ -73,6 +73,7 @@ if role:
         st.Page(PAGES / "profile.py", title="Location profile", icon="🔎"),
         st.Page(PAGES / "missing.py", title="Missing from home", icon="🧒"),
         st.Page(PAGES / "schools.py", title="Schools", icon="🏫"),
+        st.Page(PAGES / "briefing.py", title="Review pack", icon="📄"),
     ]
 if "admin" in identity.roles:
     pages += [

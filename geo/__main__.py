@@ -1,4 +1,5 @@
-"""Command line: ``python -m geo demo | ingest | batches | rollback``."""
+"""Command line: ``python -m geo demo | ingest | batches | rollback | hotspots | recurring |
+knox | briefing``."""
 
 from __future__ import annotations
 
@@ -196,6 +197,45 @@ def _knox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _briefing(args: argparse.Namespace) -> int:
+    from geo.briefing import PackError, build_pack, pack_html, pack_pdf, seven_minute_pdf
+    from geo.demo import ensure_demo_store
+
+    config = load_config(args.config)
+    ensure_demo_store(config)
+    area = load_study_area(config.study_area)
+    out = Path(args.out)
+    if out.suffix.lower() != ".pdf":
+        print("error: --out must name a .pdf file", file=sys.stderr)
+        return 2
+    outputs = {
+        "review pack (PDF)": out,
+        "review pack (HTML)": out.with_suffix(".html"),
+        "7-minute briefing (PDF)": out.with_name(out.stem + "-7-minute-briefing.pdf"),
+    }
+    with Store(config.store_path) as store:
+        try:
+            pack = build_pack(store, area, config, args.period, args.audience)
+        except PackError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        out.parent.mkdir(parents=True, exist_ok=True)
+        outputs["review pack (PDF)"].write_bytes(pack_pdf(pack))
+        outputs["review pack (HTML)"].write_text(pack_html(pack), encoding="utf-8")
+        outputs["7-minute briefing (PDF)"].write_bytes(seven_minute_pdf(pack))
+        for what in outputs:
+            store.audit(
+                args.who,
+                args.audience,
+                "export",
+                page="briefing (command line)",
+                detail={"what": what, "quarter": pack.quarter},
+            )
+    for what, path in outputs.items():
+        print(f"{what}: {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m geo", description="PlaceSafe command line")
@@ -257,6 +297,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--to", dest="month_to", help="last month YYYY-MM (default: all)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_knox)
+
+    p = sub.add_parser("briefing", help="quarterly review pack (PDF + HTML) and 7-minute briefing")
+    p.add_argument("--period", required=True, help="quarter, e.g. 2025Q1")
+    p.add_argument("--audience", default="partnership", choices=["partnership", "analyst"])
+    p.add_argument("--out", required=True, help="PDF path; the HTML and briefing go beside it")
+    p.add_argument("--who", default="cli", help="pseudonymous id recorded in the audit log")
+    p.set_defaults(func=_briefing)
 
     args = parser.parse_args(argv)
     try:

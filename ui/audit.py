@@ -74,13 +74,18 @@ def purpose_given(store: Store, identity: Identity) -> bool:
     return False
 
 
-def log_export(store: Store, what: str, rows: int) -> None:
-    """Record a download as a disclosure (called from the download button's callback)."""
+def log_export(store: Store, what: str, rows: int, fmt: str = "csv") -> None:
+    """Record a download as a disclosure (called from the download button's callback);
+    ``fmt`` is the file format (csv, geojson, gpkg)."""
     store.audit(
         str(st.session_state.get("user_id", "unknown")),
         st.session_state.get("role") or None,
         "export",
         page=what,
-        detail={"rows": rows, "filters": str(st.session_state.get("_last_view", ""))},
+        detail={
+            "rows": rows,
+            "format": fmt,
+            "filters": str(st.session_state.get("_last_view", "")),
+        },
         purpose=st.session_state.get("_purpose"),
     )

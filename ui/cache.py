@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo import hexes, layers, missing, missing_lens, overview, school_outcomes
+from geo import briefing, hexes, layers, missing, missing_lens, overview, school_outcomes
 from geo import schools as schools_lens
 from geo.area import StudyArea, load_study_area
 from geo.clusters import clusters_for_period, event_cells
@@ -250,6 +250,27 @@ def school_outcome_groups(
     """One school's exclusions and managed moves by group (analysts only)."""
     frame = school_outcomes.outcomes(get_store(get_config()), filters)
     return school_outcomes.school_groups(frame, urn)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def review_quarters(fingerprint: str, version: str) -> list[str]:
+    """Whole quarters a review pack can be built for (``"2024Q3"``)."""
+    return briefing.available_quarters(get_store(get_config()))
+
+
+@st.cache_data(show_spinner="Building the review pack…", max_entries=8)
+def review_pack(
+    fingerprint: str, version: str, quarter: str, audience: str
+) -> tuple[bytes, str, bytes, tuple[str, ...]]:
+    """The review pack PDF, its HTML, the 7-minute briefing PDF and the headlines."""
+    config = get_config()
+    pack = briefing.build_pack(get_store(config), get_area(config), config, quarter, audience)
+    return (
+        briefing.pack_pdf(pack),
+        briefing.pack_html(pack),
+        briefing.seven_minute_pdf(pack),
+        pack.headlines,
+    )
 
 
 @st.cache_data(show_spinner="Ranking recurring locations…", max_entries=16)

@@ -31,6 +31,7 @@ PARTNERSHIP_PAGES = (
     "missing.py",
     "schools.py",
     "disproportionality.py",
+    "briefing.py",
 )
 #: Numeric columns that are not counts of events or people: a rank, the number of time
 #: periods a cell was a hot spot or had missing episodes, recurring places (places, not

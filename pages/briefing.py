@@ -1,0 +1,64 @@
+"""Review pack and 7-minute briefing: one quarter, read without the app."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.briefing import output_names
+from geo.escape import escape_markdown
+from ui import audit, auth, cache
+
+auth.require_role("analyst", "partnership")
+config = cache.get_config()
+store = cache.get_store(config)
+version = store.data_version()
+role = st.session_state["role"]
+
+st.title("Review pack")
+st.caption(
+    "A quarterly review of recurring themes (PDF and HTML) and a one-page 7-minute briefing, "
+    "with static maps drawn without web tiles. The partnership pack follows the same "
+    "disclosure rules as the app: small numbers withheld, resolution 8 at the finest."
+)
+quarters = cache.review_quarters(config.fingerprint, version)
+if not quarters:
+    st.info("No whole quarter of data yet.")
+    st.stop()
+c1, c2 = st.columns(2)
+quarter = c1.selectbox("Quarter", quarters, index=len(quarters) - 1, key="pack_quarter")
+audiences = ["partnership"] if role == "partnership" else ["partnership", "analyst"]
+audience = c2.radio(
+    "Audience",
+    audiences,
+    format_func={"partnership": "Partnership (disclosure-controlled)",
+                 "analyst": "Analysts (exact figures)"}.__getitem__,
+    horizontal=True,
+    key="pack_audience",
+)  # fmt: skip
+if audience not in audiences:  # a forged session state never lifts the partnership
+    audience = "partnership"
+
+if st.button("Build the pack", type="primary", key="pack_build"):
+    st.session_state["pack_ready"] = (quarter, audience)
+if st.session_state.get("pack_ready") == (quarter, audience):
+    pdf, html, seven, headlines = cache.review_pack(
+        config.fingerprint, version, str(quarter), str(audience)
+    )
+    names = output_names(str(quarter), str(audience))
+    st.subheader("In brief")
+    st.markdown("\n".join(f"- {escape_markdown(h)}" for h in headlines))
+    d1, d2, d3 = st.columns(3)
+    for col, label, data, name, fmt, key in (
+        (d1, "Review pack (PDF)", pdf, names["pdf"], "pdf", "pack_pdf"),
+        (d2, "Review pack (HTML)", html, names["html"], "html", "pack_html"),
+        (d3, "7-minute briefing (PDF)", seven, names["seven"], "pdf", "pack_seven"),
+    ):
+        col.download_button(
+            label,
+            data,
+            file_name=name,
+            mime="application/pdf" if fmt == "pdf" else "text/html",
+            on_click=audit.log_export,
+            args=(store, f"{label.lower()} {quarter} {audience}", 1, fmt),
+            key=key,
+        )
