@@ -69,6 +69,7 @@ if role:
         st.Page(PAGES / "overview.py", title="Overview", icon="🗺️", default=True),
         st.Page(PAGES / "hotspots.py", title="Hot spots", icon="🔥"),
         st.Page(PAGES / "recurring.py", title="Recurring locations", icon="📍"),
+        st.Page(PAGES / "youth_work.py", title="Youth work", icon="🧭"),
         st.Page(PAGES / "disproportionality.py", title="Disproportionality", icon="⚖️"),
         st.Page(PAGES / "profile.py", title="Location profile", icon="🔎"),
         st.Page(PAGES / "missing.py", title="Missing from home", icon="🧒"),

@@ -862,8 +862,8 @@ def sentences_with_counts(text: str, min_count: int) -> Sequence[str]:
         r"\bfrom 1 to \d+",
         r"\bfive weekly",
         r"\(about [\d.]+ km²",
-        r"[0-9a-f]{15}",
-        r"fingerprint [0-9a-f]+",
+        r"\bfingerprint [0-9a-f]+",
+        r"\b[0-9a-f]{15}\b",
         r"\b\d+ (months|hours)\b",
     ]
     cleaned = text

@@ -16,6 +16,7 @@ from typing import Any
 from geo.area import load_study_area
 from geo.config import PROJECT_ROOT, Config, load_config
 from geo.demo_data import GENERATOR_VERSION, generate_demo_files
+from geo.demo_health import write_demo_health_sites
 from geo.ingest import IngestReport, ingest_file
 from geo.store import Store
 
@@ -35,6 +36,7 @@ DEMO_FILES: tuple[tuple[str, str], ...] = (
     ("area_stats", "census_ethnic_group_lsoa.csv"),
     ("area_stats", "census_ethnic_group_by_age_lsoa.csv"),
     ("stop_search", "stop_and_search.csv"),
+    ("health_sites", "health_sites.csv"),
 )
 
 _CONFIG_TEMPLATE = """# Configuration of a generated synthetic demo (from `python -m geo demo`).
@@ -76,6 +78,7 @@ def build_demo(out_dir: Path = DEFAULT_OUT, seed: int = 0, null: bool = False) -
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     truth = generate_demo_files(out_dir, seed=seed, null=null)
+    write_demo_health_sites(out_dir / "health_sites.csv")
     (out_dir / "placesafe.toml").write_text(_CONFIG_TEMPLATE, encoding="utf-8")
     config = load_config(out_dir / "placesafe.toml")
     area = load_study_area(config.study_area)

@@ -15,9 +15,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import hexes
-from geo.area import StudyArea
+from geo.area import StudyArea, to_bng
 from geo.config import Config, ConfigError
 from geo.schema import KIND_TABLES, TABLE_ID_COLUMNS
 from geo.sources import area_stats, boundaries, mapped, police_uk, schools
@@ -32,6 +33,9 @@ Status = Literal["live", "refused", "already_ingested", "checked"]
 REPEATED_IN_FILE = "record id repeated in file (first row kept)"
 ALREADY_STORED = "already in the store (overlapping extract)"
 OUTSIDE_AREA = "outside the study area"
+#: How far outside the study area a ``locate="nearby"`` row (a health site) may lie.
+NEARBY_M = 30_000.0
+TOO_FAR = "more than 30 km from the study area"
 #: How many row findings a report keeps for display (counts are always complete).
 MAX_ISSUES_SHOWN = 1000
 
@@ -136,7 +140,10 @@ def _locate(parsed: Parsed, issues: RowIssues, area: StudyArea, res: int) -> Par
         rule[rule == "no coordinates (unlocatable)"] = ""
     located = np.isfinite(lat) & np.isfinite(lng) & (rule == "")
     outside = located & ~area.contains(lat, lng)
-    rule[outside] = OUTSIDE_AREA
+    if parsed.locate == "nearby":
+        rule[outside & (_metres_from_area(area, lat, lng) > NEARBY_M)] = TOO_FAR
+    else:
+        rule[outside] = OUTSIDE_AREA
     for r in pd.unique(rule[rule != ""]):
         mask = rule == r
         issues.add(rows[mask], parsed.coordinate_columns, str(r))
@@ -158,6 +165,21 @@ def _locate(parsed: Parsed, issues: RowIssues, area: StudyArea, res: int) -> Par
             _add_cells(child, ccell, np.ones(len(child), dtype=bool))
             parsed.extra[name] = child
     return parsed
+
+
+def _metres_from_area(area: StudyArea, lat: np.ndarray, lng: np.ndarray) -> np.ndarray:
+    """Straight-line distance (EPSG:27700 metres) from each point to the study area
+    (0 inside; NaN where a coordinate is missing)."""
+    ok = np.isfinite(lat) & np.isfinite(lng)
+    out = np.full(lat.shape, np.nan)
+    if not ok.any():
+        return out
+    boundary = shapely.transform(
+        area.boundary, lambda xy: np.column_stack(to_bng(xy[:, 0], xy[:, 1]))
+    )
+    x, y = to_bng(lng[ok], lat[ok])
+    out[ok] = shapely.distance(boundary, shapely.points(x, y))
+    return out
 
 
 def _add_cells(frame: pd.DataFrame, cell: np.ndarray, located: np.ndarray) -> None:

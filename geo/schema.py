@@ -187,6 +187,20 @@ SCHOOL_OUTCOME_COLUMNS: Final[tuple[str, ...]] = (
     "count",
 )
 
+#: Kinds of health site (optional mapped feed), for hospital- or clinic-based youth work.
+HEALTH_SITE_KINDS: Final[tuple[str, ...]] = (
+    "emergency_department",
+    "gp_surgery",
+    "sexual_health_clinic",
+    "other",
+)
+HEALTH_SITE_LABELS: Final[dict[str, str]] = {
+    "emergency_department": "A&E (emergency department)",
+    "gp_surgery": "GP surgery",
+    "sexual_health_clinic": "Sexual-health clinic",
+    "other": "Other health site",
+}
+
 #: Canonical table per ingest kind.
 KIND_TABLES: Final[dict[str, str]] = {
     "police_street": "incidents",
@@ -198,6 +212,7 @@ KIND_TABLES: Final[dict[str, str]] = {
     "boundary": "areas",
     "area_stats": "area_stats",
     "school_outcomes": "school_outcomes",
+    "health_sites": "health_sites",
 }
 
 #: Record-id column of each table (unique within ``source``).
@@ -210,4 +225,5 @@ TABLE_ID_COLUMNS: Final[dict[str, str]] = {
     "areas": "area_code",
     "area_stats": "stat_id",
     "school_outcomes": "record_id",
+    "health_sites": "site_id",
 }

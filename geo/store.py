@@ -92,6 +92,10 @@ CREATE TABLE IF NOT EXISTS school_outcomes (
     urn VARCHAR NOT NULL, period VARCHAR NOT NULL, period_start TIMESTAMP NOT NULL,
     measure VARCHAR NOT NULL, ethnicity VARCHAR NOT NULL, sex VARCHAR, count INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS health_sites (
+    batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, site_id VARCHAR NOT NULL,
+    name VARCHAR NOT NULL, kind VARCHAR NOT NULL, {_CELLS_DDL}
+);
 CREATE TABLE IF NOT EXISTS area_stats (
     batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, stat_id VARCHAR NOT NULL,
     area_code VARCHAR NOT NULL, measure VARCHAR NOT NULL, value DOUBLE NOT NULL
@@ -139,6 +143,7 @@ DATA_TABLES: tuple[str, ...] = (
     "areas",
     "area_stats",
     "school_outcomes",
+    "health_sites",
 )
 
 

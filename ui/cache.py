@@ -483,3 +483,102 @@ def disproportionality_list_audit(
         lsoas=lsoas,
         age_band=age_band,
     )
+
+
+# --- Youth work page (coverage, gaps, planner; issue 7) --------------------------------------
+import geo.coverage as cv  # noqa: E402  (appended section; keeps the top untouched)
+import geo.coverage_view as cview  # noqa: E402
+from geo.disclosure import check_resolution as _check_resolution  # noqa: E402
+
+
+@st.cache_data(show_spinner="Analysing youth-work coverage…", max_entries=16)
+def coverage_analysis(
+    fingerprint: str, version: str, role: str, filters: Filters, settings: cv.CoverageSettings
+) -> cv.CoverageAnalysis:
+    """Need, coverage and ranked gaps (reasons built for ``role`` by ``settings``)."""
+    config = get_config()
+    _check_resolution(role, settings.res, config)
+    return cv.analyse(get_store(config), get_area(config), filters, settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def health_sites(fingerprint: str, version: str) -> pd.DataFrame:
+    """Stored health sites (A&E, GP surgeries, sexual-health clinics)."""
+    return cview.health_sites(get_store(get_config()))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def coverage_gaps(
+    fingerprint: str, version: str, role: str, filters: Filters, settings: cv.CoverageSettings
+) -> pd.DataFrame:
+    """The ranked gaps as ``role`` may see them, with the nearest health site."""
+    analysis = coverage_analysis(fingerprint, version, role, filters, settings)
+    sites = health_sites(fingerprint, version)
+    return cview.role_gaps(analysis.gaps, sites, role, settings.res, get_config())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def coverage_map_layers(
+    fingerprint: str,
+    version: str,
+    role: str,
+    filters: Filters,
+    settings: cv.CoverageSettings,
+    allowed: tuple[str, ...],
+) -> tuple[HexLayer, ...]:
+    """Gap cells, youth-work coverage outline and health sites for the map."""
+    analysis = coverage_analysis(fingerprint, version, role, filters, settings)
+    gaps = coverage_gaps(fingerprint, version, role, filters, settings)
+    shown = cview.gaps_in_blocks(gaps, allowed)
+    return (
+        cview.gap_layer(shown, settings.blocks),
+        cview.coverage_layer(analysis.hours, analysis.weeks, allowed, settings.reach_m),
+        cview.sites_layer(health_sites(fingerprint, version), settings.res),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def coverage_problem(
+    fingerprint: str,
+    version: str,
+    role: str,
+    filters: Filters,
+    settings: cv.CoverageSettings,
+    allowed: tuple[str, ...],
+    fixed: tuple[tuple[str, str], ...],
+) -> cv.CoverProblem:
+    """The deployment problem (sensitive cells left out for the partnership)."""
+    analysis = coverage_analysis(fingerprint, version, role, filters, settings)
+    return cview.plan_problem(analysis, role, get_config(), allowed, fixed)
+
+
+@st.cache_data(show_spinner="Planning deployments…", max_entries=32)
+def coverage_plan(
+    fingerprint: str,
+    version: str,
+    role: str,
+    filters: Filters,
+    settings: cv.CoverageSettings,
+    allowed: tuple[str, ...],
+    fixed: tuple[tuple[str, str], ...],
+    k: int,
+) -> cv.Plan:
+    """The greedy plan of ``k`` weekly deployments."""
+    problem = coverage_problem(fingerprint, version, role, filters, settings, allowed, fixed)
+    return cv.plan_greedy(problem, k)
+
+
+@st.cache_data(show_spinner="Solving exactly (MILP, up to 30 s)…", max_entries=16)
+def coverage_plan_exact(
+    fingerprint: str,
+    version: str,
+    role: str,
+    filters: Filters,
+    settings: cv.CoverageSettings,
+    allowed: tuple[str, ...],
+    fixed: tuple[tuple[str, str], ...],
+    k: int,
+) -> cv.Plan:
+    """The exact plan (scipy.optimize.milp), or status ``too_large``."""
+    problem = coverage_problem(fingerprint, version, role, filters, settings, allowed, fixed)
+    return cv.plan_exact(problem, k)

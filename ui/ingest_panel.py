@@ -22,6 +22,7 @@ KIND_LABELS = {
     "boundary": "Boundaries: ONS/GLA GeoJSON",
     "area_stats": "Area statistics: IMD, population, census (CSV by ONS code)",
     "school_outcomes": "School exclusions and managed moves (mapped CSV/XLSX, counts)",
+    "health_sites": "Health sites: A&E, GP surgeries, sexual-health clinics (mapped CSV/XLSX)",
 }
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from geo.validate import FileRefusedError, RowIssues, personal_data_columns
 
-Locate = Literal["required", "optional", "none"]
+Locate = Literal["required", "optional", "none", "nearby"]
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,10 @@ class Parsed:
         ``lat`` and ``lng`` (EPSG:4326; NaN when not given). Index 0..n-1.
     rows : ndarray of int64
         File row number of each frame row (header = row 1).
-    locate : {"required", "optional", "none"}
+    locate : {"required", "optional", "none", "nearby"}
         Whether rows without coordinates are rejected, kept without a cell, or the
-        table has no cells at all.
+        table has no cells at all; ``nearby`` is ``required`` but keeps rows outside
+        the study area up to :data:`geo.ingest.NEARBY_M` from it (health sites).
     extra : dict of DataFrame
         Child tables (for example the cells an area-based youth session covered).
     coordinate_columns : str

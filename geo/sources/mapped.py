@@ -36,6 +36,7 @@ from geo.privacy import pseudonymise
 from geo.schema import (
     AGE_BANDS,
     ETHNIC_GROUPS,
+    HEALTH_SITE_KINDS,
     INCIDENT_CATEGORIES,
     RHI_STATUSES,
     RHI_THEMES,
@@ -59,6 +60,7 @@ DEFAULT_PROFILES = {
     "youth_sessions": TEMPLATES / "youth_sessions.toml",
     "incidents": TEMPLATES / "incidents.toml",
     "school_outcomes": TEMPLATES / "school_outcomes.toml",
+    "health_sites": TEMPLATES / "health_sites.toml",
 }
 
 #: Canonical fields each kind requires in its profile and file.
@@ -67,6 +69,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "youth_sessions": ("session_id", "started_at", "ended_at"),
     "incidents": ("incident_id", "occurred_at", "category", "latitude", "longitude"),
     "school_outcomes": ("urn", "period", "period_start", "measure", "count"),
+    "health_sites": ("site_id", "name", "kind", "latitude", "longitude"),
 }
 #: Fields a profile may map to, per kind.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -121,6 +124,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "sex",
         "count",
     ),
+    "health_sites": ("site_id", "name", "kind", "latitude", "longitude"),
 }
 #: Columns that hold identifiers or codes and may contain digit runs (skip value scan).
 _NO_VALUE_SCAN = {
@@ -280,6 +284,8 @@ def parse_mapped(
         return _youth_sessions(r, columns, source, ctx, fmt)
     if kind == "school_outcomes":
         return _school_outcomes(r, columns, source, ctx, fmt)
+    if kind == "health_sites":
+        return _health_sites(r, columns, source)
     return _incidents(r, columns, source, ctx, fmt)
 
 
@@ -560,3 +566,60 @@ def _school_outcomes(
         }
     )
     return Parsed("school_outcomes", source, out, r.rows, locate="none", unit="rows")
+
+
+#: Partner wordings of the health-site kinds (normalised: lower case, spaces).
+_HEALTH_KIND_SYNONYMS = {
+    "a&e": "emergency department",
+    "a and e": "emergency department",
+    "ae": "emergency department",
+    "ed": "emergency department",
+    "accident and emergency": "emergency department",
+    "accident & emergency": "emergency department",
+    "emergency": "emergency department",
+    "gp": "gp surgery",
+    "gp practice": "gp surgery",
+    "general practice": "gp surgery",
+    "sexual health": "sexual health clinic",
+    "sexual health service": "sexual health clinic",
+    "gum": "sexual health clinic",
+    "gum clinic": "sexual health clinic",
+}
+#: Longest site name kept (longer values are rejected, never truncated).
+HEALTH_SITE_NAME_MAX = 200
+
+
+def _health_sites(r: _Rows, columns: dict[str, str], source: str) -> Parsed:
+    """Health sites (A&E, GP surgeries, sexual-health clinics) for hospital- and
+    clinic-based youth work.
+
+    Sites may lie outside the study area (a borough's A&E often does), so rows are
+    located ``nearby``: kept up to :data:`geo.ingest.NEARBY_M` from the area and, like
+    every other table, stored as their storage cell and its parents, never as
+    coordinates. Names are organisation names sent by a partner: stored as text and
+    escaped wherever they are shown.
+    """
+    kind, bad = _vocab(r.out["kind"], HEALTH_SITE_KINDS, _HEALTH_KIND_SYNONYMS)
+    r.out["kind"] = kind
+    r.reject(bad, columns["kind"], "value not in the allowed list")
+    too_long = r.out["name"].str.len().gt(HEALTH_SITE_NAME_MAX).to_numpy()
+    r.reject(too_long, columns["name"], f"name longer than {HEALTH_SITE_NAME_MAX} characters")
+    o = r.out
+    out = pd.DataFrame(
+        {
+            "source": source,
+            "site_id": o["site_id"],
+            "name": o["name"],
+            "kind": o["kind"],
+            "lat": o["lat"],
+            "lng": o["lng"],
+        }
+    )
+    return Parsed(
+        "health_sites",
+        source,
+        out,
+        r.rows,
+        locate="nearby",
+        coordinate_columns=_coordinate_columns(columns),
+    )

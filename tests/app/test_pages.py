@@ -222,6 +222,7 @@ def test_data_page_for_admin(demo_dir: Path) -> None:
             "area_stats",
             "area_stats",
             "stop_search",
+            "health_sites",
         ]
     )
     assert (batches["status"] == "live").all()

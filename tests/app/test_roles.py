@@ -32,6 +32,7 @@ PARTNERSHIP_PAGES = (
     "schools.py",
     "disproportionality.py",
     "briefing.py",
+    "youth_work.py",
 )
 #: Numeric columns that are not counts of events or people: a rank, the number of time
 #: periods a cell was a hot spot or had missing episodes, recurring places (places, not
