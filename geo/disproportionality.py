@@ -63,7 +63,7 @@ import pandas as pd
 import shapely
 
 from geo import hexes
-from geo.disclosure import protect_hierarchy
+from geo.disclosure import WITHHELD, protect_hierarchy
 from geo.overview import Filters
 from geo.privacy import ROLES, small_counts
 from geo.schema import SYV_CATEGORIES
@@ -2058,6 +2058,20 @@ def run_hit_rate(
     scheme: Literal["self", "officer"] = "self" if measure == "stop_search_self" else "officer"
     hits = hit_rate(store, scheme, selection, filters, lsoas=tuple(lsoas))
     table = disclose(hits.table, role, min_count).table
+    if role == "partnership":
+        # The audit table shows every search per group; this one only those with the
+        # measure recorded. Where the difference (searches without it) is small, the
+        # row is withheld, or subtracting the two tables would reveal it.
+        counts = stop_search_counts(store, scheme, selection, filters, lsoas=tuple(lsoas))
+        total = counts.counts.groupby("group")["count"].sum()
+        measured = hits.table.set_index("group")["searches"]
+        unmeasured = total.reindex(measured.index).fillna(0) - measured
+        small = small_counts(unmeasured.to_numpy(), min_count)
+        rows = table["group"].isin(measured.index[small]).to_numpy()
+        for col in ("searches", "hits", "hit_rate", "ci_low", "ci_high"):
+            if col in table:
+                table[col] = table[col].astype(float).mask(rows)
+        table.loc[rows, "note"] = WITHHELD
     return HitRates(table, hits.basis, hits.caveats, hits.not_measured)
 
 

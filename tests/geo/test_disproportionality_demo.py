@@ -146,3 +146,43 @@ def test_page_audits_are_fast_on_the_demo(built: tuple[Store, dict[str, Any]]) -
         dp.run_hit_rate(store, measure)
     per_measure = (time.perf_counter() - start) / len(dp.MEASURES)
     assert per_measure < 1.0, per_measure
+
+
+def test_partnership_hit_rates_cannot_be_differenced_from_the_audit() -> None:
+    """A group whose searches without a recorded outcome number 1 to 5 is withheld from
+    the hit-rate table, or the audit count minus the hit-rate searches would reveal it."""
+    import tempfile
+    from pathlib import Path
+
+    from geo.demo import build_demo
+    from geo.disproportionality import run_hit_rate, stop_search_counts
+    from geo.overview import Filters
+
+    with tempfile.TemporaryDirectory() as tmp:
+        build = build_demo(Path(tmp), seed=0)
+        with Store(build.config.store_path) as store:
+            # blank the outcome link of two Mixed searches: 2 unmeasured in that group
+            ids = store.query(
+                "SELECT search_id FROM stop_search WHERE outcome_linked IS NOT NULL "
+                "AND self_defined_ethnicity LIKE 'Mixed%' AND searched_at >= '2024-10-01' "
+                "LIMIT 2"
+            )["search_id"].tolist()
+            with store.cursor() as cur:
+                cur.execute(
+                    "UPDATE stop_search SET outcome_linked = NULL WHERE search_id IN (?, ?)", ids
+                ).fetchall()
+            quarter = Filters("2024-10", "2024-12")
+            shown = run_hit_rate(store, "stop_search_self", filters=quarter, role="partnership")
+            exact = run_hit_rate(store, "stop_search_self", filters=quarter, role="analyst")
+            total = stop_search_counts(store, "self", filters=quarter).counts
+        assert shown is not None and exact is not None
+        all_counts = total.groupby("group")["count"].sum()
+        gaps = all_counts - exact.table.set_index("group")["searches"]
+        assert ((gaps >= 1) & (gaps < 6)).any(), "the case under test is present"
+        for row in shown.table.itertuples():
+            searches = exact.table.set_index("group").loc[row.group, "searches"]
+            gap = all_counts.get(row.group, 0) - searches
+            if 1 <= gap < 6:
+                assert np.isnan(row.searches) and np.isnan(row.hit_rate), row.group
+            elif not np.isnan(row.searches):
+                assert 0 == gap or gap >= 6
