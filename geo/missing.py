@@ -41,7 +41,7 @@ from geo.disclosure import (
     protect_hierarchy,
     sensitive_mask,
 )
-from geo.hotspots import gi_star
+from geo.hotspots import InsufficientDataError, gi_star
 from geo.overview import ANALYSIS_RESOLUTIONS, Filters
 from geo.privacy import small_counts
 from geo.schema import MISSING_COLUMNS
@@ -484,8 +484,8 @@ def found_location_overlap(
         raise ValueError(f"resolution must be one of {ANALYSIS_RESOLUTIONS}")
     missing = build_cube(store, area, "missing", res, filters).sum(axis=1)
     incidents = build_cube(store, area, "incidents", res, filters).sum(axis=1)
-    m_gi = gi_star(missing, k=k, fdr=fdr)
-    i_gi = gi_star(incidents, k=k, fdr=fdr)
+    m_gi = _gi_or_nothing(missing, k, fdr)
+    i_gi = _gi_or_nothing(incidents, k, fdr)
     both = (m_gi["bin"] > 0) & (i_gi["bin"] > 0)
     cells = pd.DataFrame(
         {
@@ -501,6 +501,18 @@ def found_location_overlap(
     cells["reason"] = _overlap_reasons(cells)
     cells = cells.sort_values(["missing_bin", "missing"], ascending=False, kind="stable")
     return FoundOverlap(cells, m_gi, i_gi, res)
+
+
+def _gi_or_nothing(values: pd.Series, k: int, fdr: bool) -> pd.DataFrame:
+    """Gi* of a layer, or no hot spot anywhere when it cannot be computed (no events,
+    or the same count in every cell: a period or a store without the feed)."""
+    try:
+        return gi_star(values, k=k, fdr=fdr)
+    except InsufficientDataError:
+        return pd.DataFrame(
+            {"z": 0.0, "p": 1.0, "bin": np.zeros(len(values), dtype=np.int64)},
+            index=values.index,
+        )
 
 
 def _times(n: pd.Series) -> pd.Series:
@@ -617,10 +629,23 @@ def schools_for_partnership(frame: pd.DataFrame, config: Config) -> DisclosedChi
     )
     t = out.table
     min_count = config.disclosure.min_count
-    for col in ("repeat_children", "dual_registered_children"):
+    held = t["withheld"].to_numpy(dtype=bool)
+    children = table["children"].to_numpy(dtype=float)
+    totals = {
+        "repeat_children": float(len(repeat_children(frame))),
+        "dual_registered_children": float(
+            frame.loc[frame["school_urn"].fillna("").str.contains(";"), "child_key"].nunique()
+        ),
+    }
+    for col, total in totals.items():
         c = table[col].to_numpy(dtype=float)
-        hide = t["withheld"].to_numpy(dtype=bool) | small_counts(c, min_count)
-        t[col] = np.where(hide, np.nan, c)
+        # withheld with the school, when small, or when the school's other children
+        # (children minus these) would be small; then protected against the headline
+        # total of these children so no withheld school can be found by subtraction
+        primary = held | small_counts(children - c, min_count)
+        part = pd.DataFrame({"urn": table["urn"].to_numpy(), "n": c})
+        shown = disclose_children(part, "urn", total, config, value="n", extra_withheld=primary)
+        t[col] = shown.table["n"].to_numpy()
     return DisclosedChildren(t, out.total)
 
 

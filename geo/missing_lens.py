@@ -32,7 +32,7 @@ import pandas as pd
 from geo import hexes
 from geo.area import StudyArea
 from geo.config import Config
-from geo.disclosure import WITHHELD, check_resolution, sensitive_mask
+from geo.disclosure import WITHHELD, check_resolution, disclose_levels, sensitive_mask
 from geo.missing import (
     THEMES,
     AreaKey,
@@ -172,6 +172,16 @@ def disclose_measures(m: pd.Series, min_count: int) -> pd.Series:
     returned = float(m["episodes"] - m["still_missing"])
     if returned < min_count:
         out[["median_duration_h", "p90_duration_h"]] = np.nan
+    # a part shown beside its whole gives the other part by subtraction
+    children = float(m["children"])
+    lac = _numerators(m)["looked_after_share"][0]
+    for part, whole, value in (
+        ("repeat_children", children, float(m["repeat_children"])),
+        ("looked_after_share", children, lac),
+        ("rhi_completed_72h", float(m["rhi_completed"]), float(m["rhi_completed_72h"])),
+    ):
+        if np.isfinite(value) and small_counts([whole - value], min_count)[0]:
+            out[part] = np.nan
     return out
 
 
@@ -206,8 +216,11 @@ def themes_table(
         }
     )
     if role == "partnership":
+        others = table["count"] - table["repeat_children_count"]
         for col in table.columns:
             table.loc[small_counts(table[col], min_count), col] = np.nan
+        # all minus repeat children's interviews would give the others'
+        table.loc[small_counts(others, min_count), "repeat_children_count"] = np.nan
     table["change"] = table["count"] - table["previous"]
     table = table[["count", "previous", "change", "repeat_children_count"]]
     return table.rename(index=THEME_LABELS).rename_axis("theme")
@@ -231,30 +244,12 @@ def themes_by_month(frame: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns=THEME_LABELS).rename_axis(index="month", columns=None)
 
 
-def theme_area_counts(
-    frame: pd.DataFrame,
-    area_key: AreaKey,
-    role: str,
-    config: Config,
-    repeat_only: bool = False,
-) -> pd.DataFrame:
-    """Area x theme interview counts, disclosure-controlled for the partnership.
-
-    Home areas are coarsened to resolution 7 (LSOA codes kept). For the
-    partnership, areas holding a sensitive premise are left out (their interviews
-    join the withheld remainder) and each theme's column is protected against the
-    theme's total (:func:`geo.missing.disclose_children`).
-    """
-    if area_key in (7, 8) and role == "partnership":
-        check_resolution(role, int(area_key), config)
-    col = "home_area" if area_key == "home" else f"cell_{area_key}"
-    keys = coarsen_home_area(frame[col]) if area_key == "home" else frame[col]
-    repeat = repeat_children(frame)
-    picked = frame if not repeat_only else frame[frame["child_key"].isin(repeat)]
+def _theme_crosstab(frame: pd.DataFrame, keys: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+    """Area x theme interview counts (located areas) and each theme's total."""
     rows = pd.DataFrame(
         {
-            "area": keys.loc[picked.index].to_numpy(dtype=object),
-            "theme": picked["rhi_themes"].fillna("").astype(str).str.split(";").to_numpy(),
+            "area": keys.to_numpy(dtype=object),
+            "theme": frame["rhi_themes"].fillna("").astype(str).str.split(";").to_numpy(),
         }
     ).explode("theme")
     rows["theme"] = rows["theme"].astype(str).str.strip()
@@ -264,16 +259,99 @@ def theme_area_counts(
     located = rows[rows["area"] != ""]
     table = pd.crosstab(located["area"], located["theme"]).reindex(columns=list(THEMES))
     table = table.fillna(0).astype(float).rename_axis(index="area", columns=None)
+    return table, totals.astype(float)
+
+
+def theme_area_counts(
+    frame: pd.DataFrame,
+    area_key: AreaKey,
+    role: str,
+    config: Config,
+    repeat_only: bool = False,
+) -> pd.DataFrame:
+    """Area x theme interview counts, disclosure-controlled for the partnership.
+
+    Home areas are coarsened to resolution 7 (LSOA codes kept). For the partnership,
+    each theme is protected against its total, and found places jointly over
+    resolutions 7 and 8 (:func:`geo.disclosure.disclose_levels`), so neither the
+    other resolution nor the total reveals a withheld area; an area holding a
+    sensitive premise is withheld whatever its count (listed like any withheld
+    area). In the repeat-children table an area is also withheld where the
+    interviews of other children there (all minus repeat) would be 1 to
+    ``min_count - 1``, so the two tables cannot be subtracted.
+    """
+    if area_key in (7, 8) and role == "partnership":
+        check_resolution(role, int(area_key), config)
+    repeat = frame["child_key"].isin(repeat_children(frame))
+    picked = frame.loc[repeat] if repeat_only else frame
+
+    def keys_for(key: AreaKey, rows: pd.DataFrame) -> pd.Series:
+        if key == "home":
+            return coarsen_home_area(rows["home_area"])
+        return rows[f"cell_{key}"]
+
+    table, totals = _theme_crosstab(picked, keys_for(area_key, picked))
     if role == "partnership":
-        table = table.loc[~_sensitive_areas(table.index.to_series(), config)]
-        shown = pd.DataFrame(index=table.index)
-        for theme in THEMES:
-            part = pd.DataFrame({"area": table.index, "n": table[theme].to_numpy()})
-            out = disclose_children(part, "area", float(totals[theme]), config, value="n")
-            shown[theme] = out.table["n"].to_numpy()
-        table = shown
+        table = _protect_theme_areas(frame, picked, area_key, repeat_only, totals, config)
     table = table.rename(columns=THEME_LABELS).reset_index()
     return table.sort_values("area", kind="stable").reset_index(drop=True)
+
+
+def _protect_theme_areas(
+    frame: pd.DataFrame,
+    picked: pd.DataFrame,
+    area_key: AreaKey,
+    repeat_only: bool,
+    totals: pd.Series,
+    config: Config,
+) -> pd.DataFrame:
+    """The partnership's theme x area table (see :func:`theme_area_counts`)."""
+    min_count = config.disclosure.min_count
+    units: tuple[AreaKey, ...] = ("home",) if area_key == "home" else (7, 8)
+    exact: dict[AreaKey, pd.DataFrame] = {}
+    extra: dict[AreaKey, pd.DataFrame] = {}
+    for unit in units:
+        keys = coarsen_home_area(picked["home_area"]) if unit == "home" else picked[f"cell_{unit}"]
+        table, _ = _theme_crosstab(picked, keys)
+        held = pd.DataFrame(False, index=table.index, columns=table.columns)
+        if repeat_only:  # the complement (all children's interviews minus these)
+            all_keys = (
+                coarsen_home_area(frame["home_area"]) if unit == "home" else frame[f"cell_{unit}"]
+            )
+            everyone, _ = _theme_crosstab(frame, all_keys)
+            rest = everyone.reindex(table.index).fillna(0) - table
+            held = pd.DataFrame(
+                small_counts(rest.to_numpy(), min_count), index=table.index, columns=table.columns
+            )
+        exact[unit], extra[unit] = table, held
+    out = pd.DataFrame(index=exact[area_key].index)
+    for theme in THEMES:
+        if area_key == "home":
+            t = exact["home"]
+            part = pd.DataFrame({"area": t.index, "n": t[theme].to_numpy()})
+            sens = _sensitive_areas(t.index.to_series(), config)
+            held = extra["home"][theme].to_numpy() | sens
+            shown = disclose_children(
+                part, "area", float(totals[theme]), config, value="n", extra_withheld=held
+            )
+            out[theme] = shown.table["n"].to_numpy()
+            continue
+        counts = {
+            r: pd.DataFrame(
+                {"cell": hexes.str_to_cells(exact[r].index), "count": exact[r][theme].to_numpy()}
+            )
+            for r in (7, 8)
+        }
+        levels = disclose_levels(
+            counts,
+            float(totals[theme]),
+            "partnership",
+            config,
+            {r: extra[r][theme].to_numpy(dtype=bool) for r in (7, 8)},
+        )
+        level = levels.levels[int(area_key)]
+        out[theme] = level["value"].to_numpy()
+    return out
 
 
 def _sensitive_areas(areas: pd.Series, config: Config) -> np.ndarray:
@@ -353,16 +431,18 @@ def found_places(
     if role == "partnership":
         levels = found_cells_for_partnership(frame, config, resolutions=tuple(sorted({7, 8, res})))
         level = levels.levels[res].set_index("cell")
+        # the map draws the same cells: a sensitive cell stays, withheld like any other
         places["episodes"] = level["value"].reindex(places.index)
         places["children"] = level["children"].reindex(places.index)
-        cells = hexes.str_to_cells(places.index)
-        places = places.loc[~sensitive_mask(cells, res, config)]
     active, n_quarters = quarters_active(store, res, filters)
     shown = places["episodes"].notna()
     places["quarters_active"] = active.reindex(places.index).where(shown).astype(float)
     overlap = found_location_overlap(store, area, filters, res=res)
     m_bin = overlap.missing_gi["bin"].reindex(places.index).fillna(0).astype(np.int64)
     i_bin = overlap.incident_gi["bin"].reindex(places.index).fillna(0).astype(np.int64)
+    if role == "partnership":  # a hot withheld cell would say its count is not small
+        m_bin = m_bin.where(shown.to_numpy(), 0)
+        i_bin = i_bin.where(shown.to_numpy(), 0)
     places["missing_hot_spot"] = m_bin.map(_CONFIDENCE).fillna("")
     places["syv_hot_spot"] = i_bin.map(_CONFIDENCE).fillna("")
     places["both_hot"] = ((m_bin > 0) & (i_bin > 0)).to_numpy()
@@ -426,9 +506,7 @@ def home_area_table(frame: pd.DataFrame, role: str, config: Config) -> pd.DataFr
     """Children and episodes per home area (never finer than res 7)."""
     if role == "partnership":
         table = home_areas_for_partnership(frame, config).table
-        sensitive = _sensitive_areas(table["home_area"], config)
-        table = table.loc[~sensitive, ["home_area", "children", "episodes"]]
-        return table.reset_index(drop=True)
+        return table[["home_area", "children", "episodes"]].reset_index(drop=True)
     homes = pd.DataFrame(
         {"home_area": coarsen_home_area(frame["home_area"]), "child_key": frame["child_key"]}
     )

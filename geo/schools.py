@@ -31,6 +31,7 @@ suppression so a withheld count cannot be recovered from a total).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -557,7 +558,18 @@ def disclose_schools(
             listed = urn.isin(shown.index).to_numpy()
             # a school no pupil of which went missing is 0 on both pages
             out[col] = pd.array(np.where(listed, values, 0.0)).astype("Int64")
-    totals = [c for c in count_cols if c.startswith("incidents_") and c.endswith("m")]
+    totals = sorted(
+        (c for c in count_cols if re.fullmatch(r"incidents_[\d.]+m", c)),
+        key=lambda c: float(c[len("incidents_") : -1]),
+    )
+    # a wider ring shown beside a narrower one gives the band between them by
+    # subtraction: withhold the wider figure when that band would be small
+    for inner, outer in zip(totals, totals[1:], strict=False):
+        for suffix in ("", *(f"_{name}" for name in TIME_CLASSES)):
+            a, b = inner + suffix, outer + suffix
+            if a in out and b in out:
+                band = out[b].astype("Float64") - out[a].astype("Float64")
+                out.loc[small_counts(band.fillna(0), min_count), b] = pd.NA
     for total in totals:
         parts = [f"{total}_{name}" for name in TIME_CLASSES if f"{total}_{name}" in out]
         any_hidden = out[parts].isna().any(axis=1)

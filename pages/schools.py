@@ -79,7 +79,7 @@ totals, by_school, by_group, by_period = cache.school_outcome_tables(
 pick = st.selectbox("Open a school", shown["name"].tolist(), index=None, key="sch_pick")
 if pick:
     row = shown.loc[shown["name"] == pick].iloc[0]
-    st.subheader(pick)
+    st.subheader(escape_markdown(pick))
     left, right = st.columns([2, 3])
     with left:
         if row["cell"]:

@@ -120,6 +120,10 @@ def assert_metrics_safe(at: AppTest) -> None:
             assert not 1 <= value < MIN_COUNT, (metric.label, metric.value)
 
 
+def _is_text(values: pd.Series | pd.Index) -> bool:
+    return values.dtype == object or pd.api.types.is_string_dtype(values)
+
+
 def _h3_resolution(cell: str) -> int:
     return int(cell[1], 16)
 
@@ -143,11 +147,22 @@ def assert_frame_safe(frame: pd.DataFrame, where: str) -> None:
     """No count of 1 to 5, no cell finer than resolution 8 and no sensitive-premises cell
     in a shown table."""
     sensitive = _sensitive_cells()
-    for cell in _cells_in(frame.index) + [
-        c for col in frame.columns if frame[col].dtype == object for c in _cells_in(frame[col])
-    ]:
+    text_cols = [c for c in frame.columns if _is_text(frame[c])]
+    for cell in _cells_in(frame.index) + [c for col in text_cols for c in _cells_in(frame[col])]:
         assert _h3_resolution(cell) <= 8, (where, cell)
-        assert cell not in sensitive, (where, "sensitive premises cell listed", cell)
+    # a sensitive-premises cell may be listed only as withheld, exactly like a small count
+    # (maps draw it grey like any withheld cell); it never carries a figure or a flag
+    rows = np.asarray(frame.index.isin(sensitive), dtype=bool)
+    for col in text_cols:
+        rows |= frame[col].isin(sensitive).to_numpy()
+    for col in frame.columns:
+        series = frame[col][rows]
+        if not rows.any() or col in text_cols:
+            continue
+        if series.dtype == bool:
+            assert not series.any(), (where, "flag on a sensitive cell", col)
+        elif pd.api.types.is_numeric_dtype(series):
+            assert series.isna().all(), (where, "figure on a sensitive cell", col)
     if len(frame.columns) and all(str(c).endswith(("days", "days or more")) for c in frame.columns):
         return  # Knox near-repeat ratios and p-values by distance and time band: statistics
     for col in frame.columns:

@@ -66,7 +66,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def _cells_in(frame: pd.DataFrame) -> set[str]:
     found: set[str] = set()
     for col in frame.columns:
-        if frame[col].dtype == object:
+        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
             found |= {v for v in frame[col] if isinstance(v, str) and hexes.is_valid_cell(v)}
     return found
 
@@ -166,7 +166,11 @@ def test_partnership_view_has_no_small_counts_fine_or_sensitive_cells(
                 where = (quarter, res, area_key, name)
                 assert not _small(table, skip=("quarters_active", "change")), where
                 cells = _cells_in(table)
-                assert not cells & sensitive, where
+                for cell in cells & sensitive:  # listed only as withheld, like a small count
+                    row = table[(table == cell).any(axis=1)]
+                    figures = row.select_dtypes("number")
+                    assert figures.isna().all().all(), where
+                    assert not row.select_dtypes("bool").any().any(), where
                 assert all(hexes.cell_resolution(hexes.str_to_cells([c]))[0] <= 8 for c in cells)
             assert view.themes_monthly is None
 
@@ -361,3 +365,78 @@ def test_schools_config_terms_and_distances(tmp_path: Path) -> None:
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def test_partnership_places_table_lists_exactly_the_map_cells(demo: Demo) -> None:
+    """The table and the map name the same cells, so the one cell on the map but not in the
+    table cannot point at the children's home; the home is listed, withheld."""
+    from geo import layers
+
+    home_seen = 0
+    for quarter in demo.quarters:
+        for res in (7, 8):
+            view = missing_view(
+                demo.store, demo.area, quarter, "partnership", demo.config, res, 7, demo.names
+            )
+            levels = layers.disclosed_counts(
+                demo.store, "missing", "partnership", res, quarter, demo.config
+            )
+            layer = layers.missing_layer_from(levels, res, demo.config)
+            on_map = {f["properties"]["cell"] for f in layer.geojson["features"]}
+            assert set(view.places["cell"]) == on_map, (quarter, res)
+            home = view.places[view.places["cell"].isin(demo.sensitive())]
+            home_seen += len(home)
+            assert home["episodes"].isna().all() and not home["both_hot"].any()
+    assert home_seen > 0
+
+
+def test_partnership_theme_areas_agree_across_resolutions(demo: Demo) -> None:
+    """No res-7 area minus its shown res-8 areas pins a withheld res-8 area to 1-5."""
+    checked = 0
+    for quarter in demo.quarters:
+        frame = episodes(demo.store, quarter)
+        for repeat_only in (False, True):
+            t7 = theme_area_counts(frame, 7, "partnership", demo.config, repeat_only)
+            t8 = theme_area_counts(frame, 8, "partnership", demo.config, repeat_only)
+            e8 = theme_area_counts(frame, 8, "analyst", demo.config, repeat_only).set_index("area")
+            t8 = t8.set_index("area")
+            parent = pd.Series([h3_parent(c) for c in t8.index], index=t8.index, dtype=object)
+            for theme in [c for c in t7.columns if c != "area"]:
+                for _, row in t7.iterrows():
+                    if np.isnan(row[theme]):
+                        continue
+                    kids = t8.loc[parent == row["area"], theme]
+                    hidden = kids.isna()
+                    if hidden.sum() == 1:
+                        value = e8.loc[kids.index[hidden], theme].iloc[0]
+                        assert not 1 <= value < MIN, (quarter, theme, row["area"])
+                        checked += 1
+    del checked  # the case arises in some quarters; when it does it is checked above
+
+
+def h3_parent(cell: str) -> str:
+    return str(hexes.cells_to_str(hexes.cells_to_parent(hexes.str_to_cells([cell]), 7))[0])
+
+
+def test_a_store_without_missing_or_school_feeds_still_gives_views(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A deployment with police data only: the Missing and Schools views and the review
+    pack build (no hot spot anywhere is not an error)."""
+    from geo.briefing import build_pack
+
+    built = build_demo(tmp_path_factory.mktemp("police_only"), seed=1)
+    area = load_study_area(built.config.study_area)
+    with Store(built.config.store_path) as store:
+        with store.cursor() as cur:
+            for table in ("missing_episodes", "youth_sessions", "school_outcomes"):
+                cur.execute(f"DELETE FROM {table}").fetchall()
+        names = store.query("SELECT urn, name FROM schools")
+        for role, res in (("analyst", 9), ("partnership", 8)):
+            view = missing_view(store, area, WHOLE, role, built.config, res, 7, names)
+            assert view.places.empty and view.overlap.empty
+            assert view.measures.loc[MEASURE_LABELS["episodes"], "current"] == 0
+            ranking = schools_view(store, area, WHOLE, role, MIN, recurring_window=WHOLE)
+            assert len(ranking) and (ranking["missing_children"].fillna(0) == 0).all()
+            pack = build_pack(store, area, built.config, "2024Q4", role)
+            assert len(pack.sections) == 7
