@@ -41,7 +41,16 @@ from xml.sax.saxutils import escape as xml_escape
 import numpy as np
 import pandas as pd
 
-from geo import coverage, disproportionality, hexes, layers, missing, missing_lens, overview
+from geo import (
+    coverage,
+    coverage_view,
+    disproportionality,
+    hexes,
+    layers,
+    missing,
+    missing_lens,
+    overview,
+)
 from geo.area import StudyArea
 from geo.config import Config
 from geo.disclosure import WITHHELD_EXPLAINED, sensitive_mask
@@ -393,17 +402,19 @@ def _missing_schools_section(
 def _youth_work_section(
     store: Store, area: StudyArea, window: overview.Filters, role: str, res: int, config: Config
 ) -> tuple[PackSection, list[str]]:
-    partnership = role == "partnership"
-    settings = coverage.CoverageSettings(
-        res=res, exact_counts=not partnership, min_count=config.disclosure.min_count
-    )
+    # the same helpers as the Youth work page: for the partnership, gaps in a
+    # sensitive-premises cell are left out (and the rest re-ranked) and the plan never
+    # covers or recommends such a cell
+    settings = coverage_view.settings_for(role, config, res=res)
     recent = overview.Filters(
         max(window.month_from, (pd.Period(window.month_to, freq="M") - 11).strftime("%Y-%m")),
         window.month_to,
     )
     result = coverage.analyse(store, area, recent, settings)
-    gaps = coverage.disclose_gaps(result.gaps, role, config.disclosure.min_count).head(5)
-    problem = coverage.coverage_problem(result.table, settings.reach_m, blocks=settings.blocks)
+    sites = coverage_view.health_sites(store)
+    gaps = coverage_view.role_gaps(result.gaps, sites, role, res, config).head(5)
+    allowed = [b.name for b in settings.blocks]
+    problem = coverage_view.plan_problem(result, role, config, allowed)
     plan = coverage.plan_greedy(problem, 5)
     gap_frame = pd.DataFrame(
         {

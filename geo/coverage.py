@@ -360,8 +360,8 @@ class CoverageSettings:
     missing_time : {"found", "reported"}
         Which time places a missing episode in a block.
     exact_counts : bool
-        Whether reasons may quote counts from 1 to ``min_count - 1`` (False for the
-        partnership role).
+        Whether reasons may quote counts from 1 to ``min_count - 1`` and the place's
+        number in the full recurring-location ranking (False for the partnership role).
     min_count : int
         The disclosure threshold.
     """
@@ -820,7 +820,8 @@ def rank_gaps(
         How reasons name the period ("2023-01 to 2024-12", "this quarter").
     exact_counts, min_count : bool, int
         When ``exact_counts`` is False, counts from 1 to ``min_count - 1`` are never
-        quoted in reasons.
+        quoted in reasons, nor a place's number in the full recurring-location ranking
+        (the partnership's ranking is renumbered without sensitive places).
 
     Returns
     -------
@@ -893,7 +894,13 @@ def _gap_reason(
         cover = f"sessions within {reach_m:g} m average only {hpw:.1f} h a week at those times"
     text = f"{first}; {cover}"
     if int(row["recurring_rank"]):
-        text += f"; recurring location #{int(row['recurring_rank'])}"
+        # the partnership's ranking leaves out sensitive places and is renumbered, so
+        # the full ranking's number is quoted to analysts only
+        text += (
+            f"; recurring location #{int(row['recurring_rank'])}"
+            if exact_counts
+            else "; a recurring location"
+        )
         if row["category"] and row["category"] != "No Pattern Detected":
             text += f" ({str(row['category']).lower()})"
     return text[0].upper() + text[1:] + "."

@@ -46,7 +46,9 @@ Disclosure
 ``min_count - 1`` are withheld with their share, rate, RRI and interval; secondary
 suppression (:func:`geo.disclosure.protect_hierarchy`) stops a withheld count being
 found from the total and the other groups; and when the reference group's count is
-withheld every RRI is withheld (each one would reveal it).
+withheld every RRI is withheld (each one would reveal it). Every withheld figure is
+noted :data:`geo.disclosure.WITHHELD`, whatever the reason, so the note never tells
+which rows are the small ones; :data:`WITHHELD_RULES` gives the reasons in general.
 """
 
 from __future__ import annotations
@@ -1345,9 +1347,14 @@ def trend(
 # disclosure control
 # --------------------------------------------------------------------------------------------
 
-WITHHELD_SMALL = "withheld (fewer than {min_count})"
-WITHHELD_SECONDARY = "withheld (so that another group cannot be worked out)"
-WITHHELD_REFERENCE = "withheld (the reference group's count is withheld)"
+#: Every withheld figure is noted :data:`geo.disclosure.WITHHELD`, whatever the reason (a
+#: small count, protecting another group, or a withheld reference): a note per reason
+#: would tell which rows are the small ones. The reasons are given once, in general, by
+#: this caveat (``max_small`` is ``min_count - 1``).
+WITHHELD_RULES: Final = (
+    "Withheld (disclosure control): counts from 1 to {max_small}, figures that would let a "
+    "withheld count be worked out, and every RRI when the reference group's count is withheld."
+)
 _DERIVED: Final[tuple[str, ...]] = ("share", "rate_per_1000", "rri", "ci_low", "ci_high")
 
 
@@ -1466,11 +1473,10 @@ def disclose(
     for p, t_held in total_held.items():
         if t_held:
             totals[p] = None
-    label_small = WITHHELD_SMALL.format(min_count=min_count)
     note = out["note"].astype(object).to_numpy() if "note" in out.columns else None
     if note is None:
         note = np.full(len(out), "", dtype=object)
-    note = np.where(primary, label_small, np.where(held, WITHHELD_SECONDARY, note))
+    note = np.where(held, WITHHELD, note)  # one label, whatever the reason
     numeric = [c for c in (count_col, "hits", "hit_rate", *_DERIVED) if c in out.columns]
     for c in numeric:
         out[c] = np.where(held, np.nan, out[c].to_numpy(dtype=float))
@@ -1488,7 +1494,7 @@ def disclose(
                     ref_held[rows] = True
             for c in ("rri", "ci_low", "ci_high"):
                 out[c] = np.where(ref_held, np.nan, out[c].to_numpy(dtype=float))
-            note = np.where(ref_held & ~held, WITHHELD_REFERENCE, note)
+            note = np.where(ref_held, WITHHELD, note)
     if "share" in out.columns:
         no_total = np.asarray([total_held[str(p)] for p in period], dtype=bool)
         out["share"] = np.where(no_total, np.nan, out["share"].to_numpy(dtype=float))
@@ -1623,8 +1629,8 @@ def _unrecorded_caveat(table: pd.DataFrame, totals: Mapping[str, float | None], 
     total = float(sum(known)) if len(known) == len(totals) else float("nan")
     if np.isnan(values).any():
         return (
-            f"Ethnicity was not recorded for some {unit}; the number is withheld to protect "
-            "small numbers. " + CAVEATS["unrecorded"]
+            f"Ethnicity was not recorded for some {unit}; the number is {WITHHELD}. "
+            + CAVEATS["unrecorded"]
         )
     n = float(values.sum())
     if n == 0 and total == 0:
@@ -1702,6 +1708,8 @@ def audit(
     caveats.append(_unrecorded_caveat(table, disclosed.totals, counts.unit))
     caveats.append(CAVEATS["small_numbers"])
     caveats.extend(c for c in counts.caveats if c not in caveats)
+    if role == "partnership":
+        caveats.append(WITHHELD_RULES.format(max_small=min_count - 1))
     excluded: dict[str, int | None] = {
         k: (None if role == "partnership" and 1 <= v < min_count else v)
         for k, v in counts.excluded.items()
@@ -2072,6 +2080,8 @@ def run_hit_rate(
             if col in table:
                 table[col] = table[col].astype(float).mask(rows)
         table.loc[rows, "note"] = WITHHELD
+        rules = WITHHELD_RULES.format(max_small=min_count - 1)
+        return HitRates(table, hits.basis, (*hits.caveats, rules), hits.not_measured)
     return HitRates(table, hits.basis, hits.caveats, hits.not_measured)
 
 

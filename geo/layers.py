@@ -234,12 +234,19 @@ def emerging_layer(
 
 
 def hot_cells_table(hot: pd.DataFrame, role: str, res: int, config: Config) -> pd.DataFrame:
-    """The list of hot cells a role may see (sensitive cells dropped for the partnership)."""
+    """The list of hot cells a role may see (sensitive cells dropped for the partnership).
+
+    For the partnership a ``rank`` column is renumbered 1..n after the drop: a missing
+    rank (#1, #2, #4) would point at the place left out.
+    """
     check_resolution(role, res, config)
     if role != "partnership" or hot.empty:
         return hot
     sensitive = sensitive_mask(hexes.str_to_cells(hot["cell"]), res, config)
-    return hot.loc[~sensitive].reset_index(drop=True)
+    out = hot.loc[~sensitive].reset_index(drop=True)
+    if "rank" in out.columns:
+        out["rank"] = np.arange(1, len(out) + 1, dtype=np.int64)
+    return out
 
 
 def cell_series(

@@ -4,6 +4,7 @@ demo, planted places present, and the partnership pack free of small counts and 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -12,14 +13,16 @@ from typing import Any
 
 import h3
 import numpy as np
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from geo import hexes
+from geo import coverage_view, hexes
 from geo.__main__ import main
 from geo.area import load_study_area
 from geo.briefing import (
     PackError,
+    _pattern_window,
     available_quarters,
     build_pack,
     pack_html,
@@ -29,8 +32,10 @@ from geo.briefing import (
     sentences_with_counts,
     seven_minute_pdf,
 )
+from geo.coverage import analyse, plan_greedy
 from geo.demo import build_demo
 from geo.disclosure import sensitive_cells
+from geo.overview import Filters
 from geo.store import Store
 
 QUARTER = "2024Q4"
@@ -184,3 +189,69 @@ def test_command_line_writes_three_files_and_audits(demo: Any, tmp_path: Path) -
     assert {json.loads(d)["quarter"] for d in exports["detail"]} == {"2024 Q3"}
     assert main(["--config", str(demo.config.path), "briefing", "--period", "2031Q1",
                  "--out", str(out)]) == 2  # fmt: skip
+
+
+def _section(pack: Any, title: str) -> Any:
+    return next(s for s in pack.sections if s.title == title)
+
+
+def _pack_texts(pack: Any) -> list[str]:
+    """Every string the pack prints: sections, tables, headlines, HTML and both PDFs."""
+    texts = [pack.title, *pack.headlines]
+    for section in pack.sections:
+        texts += [section.title, *section.paragraphs]
+        for table in section.tables:
+            texts += [table.caption, *table.columns, *(v for row in table.rows for v in row)]
+    texts.append(pack_html(pack))
+    for pdf in (pack_pdf(pack), seven_minute_pdf(pack)):
+        texts.append("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+    return texts
+
+
+def test_partnership_pack_leaves_out_a_sensitive_premise_in_the_top_gap(
+    demo: Any, packs: dict[str, Any], tmp_path: Path
+) -> None:
+    """A premise in the partnership's top youth-work gap cell: the pack uses the Youth work
+    page's helpers (geo.coverage_view), so the cell is neither a gap, nor a deployment,
+    nor in the 7-minute headline, and the gaps are re-ranked from #1."""
+    youth = "Youth-work gaps and a deployment plan"
+    gaps_before = _section(packs["partnership"]["pack"], youth).tables[0]
+    assert gaps_before.rows, "the demo has youth-work gaps"
+    top = gaps_before.rows[0][1]
+    assert h3.get_resolution(top) == 8
+    # the premise sits at the top gap cell's centre
+    original = demo.config.disclosure.sensitive_premises
+    lines = original.read_text(encoding="utf-8").rstrip("\n").splitlines()
+    lat, lng = h3.cell_to_latlng(top)
+    premises = tmp_path / "premises.csv"
+    premises.write_text("\n".join([*lines, f"childrens_home,{lat:.7f},{lng:.7f}"]) + "\n")
+    assert lines[0].split(",")[:3] == ["kind", "latitude", "longitude"]
+    config = dataclasses.replace(
+        demo.config,
+        disclosure=dataclasses.replace(demo.config.disclosure, sensitive_premises=premises),
+    )
+    area = load_study_area(config.study_area)
+    with Store(config.store_path, read_only=True) as store:
+        pack = build_pack(store, area, config, QUARTER, "partnership")
+        # the same gaps and plan as the Youth work page for the same settings and role
+        section = _section(pack, youth)
+        gap_rows, plan_rows = section.tables[0].rows, section.tables[1].rows
+        assert gap_rows and plan_rows
+        assert [r[0] for r in gap_rows] == [f"#{i}" for i in range(1, len(gap_rows) + 1)]
+        window = _pattern_window(store, parse_quarter(QUARTER))
+        start = (pd.Period(window.month_to, freq="M") - 11).strftime("%Y-%m")
+        recent = Filters(max(window.month_from, start), window.month_to)
+        settings = coverage_view.settings_for("partnership", config, res=8)
+        result = analyse(store, area, recent, settings)
+        page_gaps = coverage_view.role_gaps(
+            result.gaps, coverage_view.health_sites(store), "partnership", 8, config
+        ).head(5)
+        assert [r[1] for r in gap_rows] == list(page_gaps["cell"])
+        allowed = [b.name for b in settings.blocks]
+        page_plan = plan_greedy(
+            coverage_view.plan_problem(result, "partnership", config, allowed), 5
+        )
+        assert [r[1] for r in plan_rows] == list(page_plan.steps["cell"])
+    hidden = {top, h3.cell_to_parent(top, 7)}
+    for text in _pack_texts(pack):
+        assert not hidden & _cells(text), text[:200]

@@ -341,6 +341,26 @@ def test_rank_gaps_orders_by_unmet_need_with_reasons() -> None:
     assert rank_gaps(table).empty
 
 
+def test_partnership_gap_reasons_never_quote_the_full_ranking_number() -> None:
+    """The partnership's recurring ranking leaves sensitive places out and is renumbered,
+    so a reason quoting the full ranking's "#3" would not match it (and a gap in the
+    partnership's numbers would point at the place left out)."""
+    table = _gap_table()
+    places = pd.DataFrame({"cell": [TARGET_STR], "rank": [3], "category": ["Persistent Hot Spot"]})
+    partner = rank_gaps(table, places, period="this quarter", exact_counts=False)
+    reason = partner["reason"].iloc[0]
+    assert "#" not in reason and "location #3" not in reason
+    assert reason.endswith("; a recurring location (persistent hot spot).")
+    assert partner["why"].iloc[0] == "recurring location"
+    # analysts still see the place's number in the full ranking
+    analyst = rank_gaps(table, places, period="this quarter")
+    assert analyst["reason"].iloc[0].endswith("; recurring location #3 (persistent hot spot).")
+    # no category beyond "No Pattern Detected": the plain phrase
+    places["category"] = ["No Pattern Detected"]
+    plain = rank_gaps(table, places, period="this quarter", exact_counts=False)
+    assert plain["reason"].iloc[0].endswith("; a recurring location.")
+
+
 # ------------------------------------------------------------------------------- planner
 def _matrix(rows: list[list[int]], n_items: int) -> sp.csr_matrix:
     dense = np.zeros((len(rows), n_items))

@@ -19,6 +19,7 @@ import pytest
 from geo import disproportionality as dp
 from geo.area import load_study_area
 from geo.config import load_config
+from geo.disclosure import WITHHELD
 from geo.ingest import ingest_file
 from geo.overview import Filters
 from geo.store import Store
@@ -567,12 +568,13 @@ def test_partnership_suppression_primary_secondary_and_derived() -> None:
     )
     out = dp.disclose(table, "partnership", min_count=6).table
     mixed = row(out, "mixed")
-    assert bool(mixed["withheld"]) and "fewer than 6" in mixed["note"]
+    assert bool(mixed["withheld"]) and mixed["note"] == WITHHELD
     for col in ("count", "share", "rate_per_1000", "rri", "ci_low", "ci_high"):
         assert np.isnan(mixed[col])
     # the total is shown, so a second group (the smallest other: not recorded, 9) goes too
     assert bool(row(out, "not_recorded")["withheld"])
-    assert "another group" in row(out, "not_recorded")["note"]
+    # the same label as the small count: the note never tells which row is the small one
+    assert row(out, "not_recorded")["note"] == WITHHELD
     assert int(out["withheld"].sum()) == 2
     other = row(out, "other")
     assert not bool(other["withheld"]) and other["count"] == 0  # a zero discloses nothing
@@ -589,13 +591,69 @@ def test_withheld_reference_withholds_every_rri() -> None:
     out = dp.disclose(table, "partnership", min_count=6).table
     assert out["rri"].isna().all() and out["ci_low"].isna().all()
     assert row(out, "black")["count"] == 30  # the count itself is still shown
-    assert "reference" in row(out, "black")["note"]
+    assert row(out, "black")["note"] == WITHHELD
     audit = dp.audit(
         dp.counts_from_frame(counts(black=30, white=4, asian=12)),
         dp.Denominators(POP, 1),
         role="partnership",
     )
     assert audit.findings == ()
+    # the reasons are given once, in general, as a caveat
+    assert dp.WITHHELD_RULES.format(max_small=5) in audit.caveats
+
+
+def test_every_withheld_figure_has_the_one_label() -> None:
+    """Small counts, secondary suppression, a withheld reference and hit rates: every
+    withheld note is geo.disclosure.WITHHELD and no note quotes the threshold or why."""
+    tables = [
+        dp.relative_rate_index(
+            counts(asian=12, black=30, mixed=3, white=50, other=0, not_recorded=9), POP
+        ),
+        dp.relative_rate_index(counts(black=30, white=4, asian=12), POP),
+    ]
+    hits = pd.DataFrame(
+        {
+            "group": ["black", "white", "asian"],
+            "searches": [40, 60, 30],
+            "hits": [3, 20, 10],
+            "hit_rate": [3 / 40, 20 / 60, 10 / 30],
+            "ci_low": [0.0, 0.2, 0.2],
+            "ci_high": [0.2, 0.5, 0.5],
+            "note": "",
+        }
+    )
+    frame = pd.DataFrame(
+        {"period": ["p1"] * 3 + ["p2"] * 3, "group": ["black", "white", "asian"] * 2,
+         "count": [3, 40, 20, 30, 50, 25]}
+    )  # fmt: skip
+    seen = 0
+    for table in [*tables, hits, dp.trend(frame, POP)]:
+        out = dp.disclose(table, "partnership", min_count=6).table
+        notes = out["note"].astype(str)
+        withheld_figure = out["withheld"] | (
+            out["rri"].isna() & out["count"].notna() if "rri" in out.columns else False
+        )
+        held_notes = set(notes[out["withheld"]])
+        assert held_notes <= {WITHHELD}
+        seen += int(out["withheld"].sum())
+        for note in notes:
+            assert "withheld" not in note or note == WITHHELD, note
+            assert "fewer than" not in note and "another group" not in note
+        assert withheld_figure.any()
+    assert seen >= 5
+    # the general rules, for partnership audits only
+    partner = dp.audit(
+        dp.counts_from_frame(counts(asian=12, black=30, mixed=3, white=50)),
+        dp.Denominators(POP, 1),
+        role="partnership",
+        min_count=6,
+    )
+    assert dp.WITHHELD_RULES.format(max_small=5) in partner.caveats
+    analyst = dp.audit(
+        dp.counts_from_frame(counts(asian=12, black=30, mixed=3, white=50)),
+        dp.Denominators(POP, 1),
+    )
+    assert not any(c.startswith("Withheld") for c in analyst.caveats)
 
 
 def test_trend_suppression_protects_group_totals_across_periods() -> None:
