@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent
 PAGES = ROOT / "pages"
 
 st.set_page_config(page_title="PlaceSafe", page_icon="🛡️", layout="wide")
+auth.leave_legacy_page_router()
 
 problem = auth.startup_problem()
 if problem:
@@ -56,6 +57,7 @@ st.session_state["role"] = role
 audit.log_session_start(store, identity, role)
 if role:
     widgets.filter_sidebar(months, role, config)
+    widgets.presentation_mode()
 with st.sidebar:
     if identity.logged_in:
         st.button("Log out", on_click=st.logout, key="logout")
@@ -85,5 +87,6 @@ navigation = st.navigation(pages, position="top")
 if role == "analyst" and config.app.ask_purpose and not audit.purpose_given(store, identity):
     st.stop()
 state.sync_url()
+widgets.share_link(config, navigation.url_path)
 audit.log_view(store, identity, role, navigation.title)
 navigation.run()

@@ -29,6 +29,7 @@ dataclasses. Relative paths resolve against the TOML file's folder. Example::
     demo = false
     allow_local_real_data = false
     tiles = "OpenStreetMap"   # or "none", or a tile URL template
+    base_url = "http://localhost:8501"   # where shared links ("Copy link") point
 
     [schools]
     terms = [["09-01", "12-20"], ["01-04", "03-31"], ["04-14", "07-22"]]  # yearly, inclusive
@@ -97,6 +98,10 @@ class PseudonymConfig:
     key_file: Path | None = None
 
 
+#: Where shareable links point when ``[app] base_url`` is not set.
+DEFAULT_BASE_URL = "http://localhost:8501"
+
+
 @dataclass(frozen=True)
 class AppConfig:
     """Application switches."""
@@ -106,6 +111,7 @@ class AppConfig:
     tiles: str = "OpenStreetMap"
     idle_timeout_minutes: int = 30
     ask_purpose: bool = True
+    base_url: str = DEFAULT_BASE_URL
 
 
 @dataclass(frozen=True)
@@ -251,6 +257,15 @@ def _access(raw: dict[str, Any]) -> AccessConfig:
     )
 
 
+def _base_url(raw: dict[str, Any]) -> str:
+    """``[app] base_url``: the app's public address, for shareable links (no query or
+    fragment; a trailing slash is dropped)."""
+    value = raw.get("base_url", DEFAULT_BASE_URL)
+    if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s?#]+", value.strip()):
+        raise ConfigError("app.base_url must be an http:// or https:// address")
+    return value.strip().rstrip("/")
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Read a configuration file.
 
@@ -326,6 +341,7 @@ def load_config(path: str | Path | None = None) -> Config:
         tiles=str(app_raw.get("tiles", "OpenStreetMap")),
         idle_timeout_minutes=_int(app_raw, "idle_timeout_minutes", 30, 1, 24 * 60),
         ask_purpose=_bool(app_raw, "ask_purpose", True),
+        base_url=_base_url(app_raw),
     )
 
     access = _access(raw.get("access", {}))

@@ -5,16 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.cube import LAYER_LABELS
-from geo.export import to_csv_bytes
 from geo.layers import cell_series, hot_cells_table
 from geo.maps import build_map
 from geo.overview import Filters
-from ui import audit, auth, cache, state
+from ui import auth, cache, state
+from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
 auth.require_role("analyst", "partnership")
 config = cache.get_config()
-version = cache.get_store(config).data_version()
+store = cache.get_store(config)
+version = store.data_version()
 role = st.session_state["role"]
 res = int(st.session_state[state.KEY_RES])
 filters = state.current_filters()
@@ -59,39 +60,32 @@ with tab_em:
     if em_layer is None:
         st.warning(report.emerging_message or "No result.")
         if report.recurrence is not None:
-            st.dataframe(
-                report.recurrence.query("hot_periods > 0").sort_values(
-                    "hot_periods", ascending=False
-                ),
-                width="stretch",
+            recurrence = report.recurrence.query("hot_periods > 0").sort_values(
+                "hot_periods", ascending=False
             )
+            st.dataframe(recurrence, width="stretch")
+            export_buttons(store, "hot periods", table=recurrence, key="recurrence_download")
     else:
         m = build_map(area.centre, area.bounds, area.boundary, [em_layer], tiles=config.app.tiles)
         clicked = selected_cell_from_event(show_map(m, key=f"ehsa-{res}"), res)
         if clicked and clicked != st.session_state.get(state.KEY_CELL):
             st.session_state[state.KEY_CELL] = clicked
             st.switch_page(state.PROFILE_PAGE)
+        export_buttons(store, "emerging hot spot layer", layer=em_layer, key="ehsa_download")
         st.subheader("Hot cells")
         table = hot_cells_table(report.hot_list(), role, res, config)
         if table.empty:
             st.info("No cell is an emerging, persistent or other hot spot in this window.")
         else:
             st.dataframe(table, hide_index=True, width="stretch")
-            st.download_button(
-                "Download the hot cells (CSV)",
-                to_csv_bytes(table),
-                file_name=f"placesafe-hot-cells-{layer}-res{res}.csv",
-                mime="text/csv",
-                on_click=audit.log_export,
-                args=(cache.get_store(config), "hot cells", len(table)),
-                key="hot_download",
-            )
+            export_buttons(store, "hot cells", table=table, key="hot_download")
 with tab_gi:
     if gi_layer is None:
         st.warning(report.gi_message or "No result.")
     else:
         m = build_map(area.centre, area.bounds, area.boundary, [gi_layer], tiles=config.app.tiles)
         show_map(m, key=f"gi-{res}")
+        export_buttons(store, "Gi* hot and cold spot layer", layer=gi_layer, key="gi_download")
 
 cell = st.session_state.get(state.KEY_CELL)
 if cell:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.export import to_csv_bytes
 from geo.maps import build_map
 from geo.missing_lens import withheld_note
-from ui import audit, auth, cache, state
+from ui import auth, cache, state
+from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
 auth.require_role("analyst", "partnership")
@@ -24,15 +24,7 @@ AREA_UNITS = {7: "Found place (resolution 7)", 8: "Found place (resolution 8)", 
 
 
 def download(table: pd.DataFrame, what: str, key: str) -> None:
-    st.download_button(
-        f"Download {what} (CSV)",
-        to_csv_bytes(table),
-        file_name=f"placesafe-missing-{key}-{filters.month_from}-{filters.month_to}.csv",
-        mime="text/csv",
-        on_click=audit.log_export,
-        args=(store, f"missing: {what}", len(table)),
-        key=f"missing_download_{key}",
-    )
+    export_buttons(store, f"missing: {what}", table=table, key=f"missing_download_{key}")
 
 
 st.title("Missing from home")
@@ -68,7 +60,7 @@ for col, (label, (value_fmt, change_fmt)) in zip(st.columns(4), TILES.items(), s
     )
 with st.expander("All measures"):
     st.dataframe(m.round(3), width="stretch")
-    download(m.reset_index(), "measures", "measures")
+    download(m.round(3), "measures", "measures")
 
 places_tab, themes_tab, schools_tab, homes_tab = st.tabs(
     ["Found and last-seen places", "Interview themes", "Schools", "Home areas"]
@@ -88,11 +80,19 @@ with places_tab:
     if clicked:
         st.session_state[state.KEY_CELL] = clicked
         st.switch_page(state.PROFILE_PAGE)
+    with st.container(horizontal=True):
+        export_buttons(
+            store, "missing: found layer", layer=found_layer, key="missing_download_found_layer"
+        )
+        export_buttons(
+            store, "missing: SYV overlap layer", layer=overlap_layer, key="missing_download_ol"
+        )
     st.subheader("Places hot for missing episodes and for SYV")
     if view.overlap.empty:
         st.caption("No place is a hot spot of both in this period.")
     else:
         st.dataframe(view.overlap, hide_index=True, width="stretch")
+        download(view.overlap, "places hot for both", "overlap")
     st.subheader("Found and last-seen places")
     st.caption(f"Resolution {view.res}; quarters active counts the last {view.quarters} quarters.")
     st.dataframe(view.places, hide_index=True, width="stretch")
@@ -100,6 +100,7 @@ with places_tab:
 with themes_tab:
     st.subheader("Return-home interview themes")
     st.dataframe(view.themes, width="stretch")
+    download(view.themes, "interview themes", "theme_counts")
     if view.themes_monthly is not None and len(view.themes_monthly):
         st.line_chart(view.themes_monthly)
     repeat_only = st.toggle("Repeat missing children only", key="missing_repeat_only")

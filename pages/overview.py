@@ -1,14 +1,17 @@
-"""Overview: the layered hex map, KPI tiles and the selected cell."""
+"""Overview: the layered hex map, KPI tiles, month-by-month playback and the selected cell."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pandas as pd
 import streamlit as st
 
 from geo.escape import escape_markdown
-from geo.export import to_csv_bytes
-from geo.layers import layer_table
-from geo.maps import build_map
-from ui import audit, auth, cache, state, widgets
+from geo.maps import HexLayer, build_map
+from geo.overview import Filters
+from ui import auth, cache, playback, state, widgets
+from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
 auth.require_role("analyst", "partnership")
@@ -27,9 +30,17 @@ st.caption(
 )
 widgets.kpi_tiles(cache.kpis(config.fingerprint, version, role, filters))
 
-layers = cache.overview_layers(config.fingerprint, version, role, res, filters)
-schools = cache.schools(config.fingerprint, version)
-markers = cache.school_markers(config.fingerprint, version)
+shown = widgets.map_layer_select()
+LAYER_KEYS = ("incidents", "missing", "youth_work")
+
+
+def with_shown(layers: tuple[HexLayer, ...]) -> list[HexLayer]:
+    """The layers with the chosen ones switched on (the others can be ticked on the map)."""
+    return [replace(x, show=k in shown) for k, x in zip(LAYER_KEYS, layers, strict=True)]
+
+
+layers = with_shown(cache.overview_layers(config.fingerprint, version, role, res, filters))
+markers = cache.school_markers(config.fingerprint, version) if "schools" in shown else ()
 m = build_map(area.centre, area.bounds, area.boundary, layers, markers, tiles=config.app.tiles)
 event = show_map(m, key=f"overview-map-{res}")
 clicked = selected_cell_from_event(event, res)
@@ -42,16 +53,39 @@ if cell:
     st.subheader("Selected cell")
     st.text(cache.cell_summary(config.fingerprint, version, role, res, filters, cell))
 st.caption(
-    f"{len(schools):,} schools shown as markers (red: alternative provision). "
-    "Hexagons show where incidents were recorded; blank areas had none."
+    (f"{len(markers):,} schools shown as markers (red: alternative provision). " if markers else "")
+    + "Hexagons show where incidents were recorded; blank areas had none."
 )
-table = layer_table(layers[0])
-st.download_button(
-    "Download the incident layer (CSV, as shown)",
-    to_csv_bytes(table),
-    file_name=f"placesafe-incidents-res{res}-{filters.month_from}-{filters.month_to}.csv",
-    mime="text/csv",
-    on_click=audit.log_export,
-    args=(store, "overview incidents", len(table)),
-    key="overview_download",
+school_points = pd.DataFrame(
+    [(name, ap, lat, lng) for lat, lng, name, ap in markers],
+    columns=["name", "alternative_provision", "latitude", "longitude"],
+)
+with st.container(horizontal=True):
+    export_buttons(store, "incident layer", layer=layers[0], key="overview_download")
+    export_buttons(store, "missing layer", layer=layers[1], key="overview_missing_download")
+    export_buttons(store, "youth-work layer", layer=layers[2], key="overview_youth_download")
+    if markers:
+        export_buttons(store, "schools", table=school_points, key="overview_schools_download")
+
+st.subheader("Month by month" if role != "partnership" else "Quarter by quarter")
+
+
+def draw_step(label: str, step: Filters) -> None:
+    """One step of the playback: the same layers for that month (or quarter)."""
+    step_layers = with_shown(cache.overview_layers(config.fingerprint, version, role, res, step))
+    show_map(
+        build_map(area.centre, area.bounds, area.boundary, step_layers, tiles=config.app.tiles),
+        key=f"overview-play-map-{res}",
+    )
+    cells = len(step_layers[0].geojson["features"])
+    st.caption(f"Showing {label}: incidents recorded in {cells:,} hexagons.")
+    export_buttons(
+        store, f"incident layer {label}", layer=step_layers[0], key="overview_play_download"
+    )
+
+
+playback.playback(
+    playback.playback_steps(role, filters, cache.months(config.fingerprint, version)),
+    draw_step,
+    unit="quarter" if role == "partnership" else "month",
 )

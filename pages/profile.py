@@ -9,6 +9,7 @@ from geo.layers import neighbourhood_layer
 from geo.maps import build_map
 from geo.profiles import ASSESSMENT_HEADINGS, BLOCK_LABELS
 from ui import auth, cache, state
+from ui.exports import export_buttons
 from ui.map import show_map
 
 auth.require_role("analyst", "partnership")
@@ -47,6 +48,7 @@ with left:
     ring = neighbourhood_layer(cell, profile.neighbours)
     m = build_map(area.centre, area.bounds, area.boundary, [ring], tiles=config.app.tiles)
     show_map(m, key="profile-map", height=320)
+    export_buttons(store, "place outline", layer=ring, key="profile_ring_download")
 with right:
     st.subheader("Over time")
     st.line_chart(profile.series)
@@ -83,16 +85,19 @@ with tabs[0]:
         st.caption("Time-of-week detail is available to analysts.")
     else:
         st.dataframe(profile.time_of_week, width="stretch")
+        export_buttons(store, "time of week", table=profile.time_of_week, key="profile_when_dl")
         st.caption(
             f"Incidents by day and hour; {profile.time_of_week_left_out:,} without a "
             "time of day left out."
         )
 with tabs[1]:
     st.dataframe(profile.schools, hide_index=True, width="stretch")
+    export_buttons(store, "schools nearby", table=profile.schools, key="profile_schools_dl")
 with tabs[2]:
     table = profile.youth_work.rename(index=BLOCK_LABELS)
     st.dataframe(table, width="stretch")
     st.caption(f"Youth-work sessions within {profile.reach_m:.0f} m, by time of week.")
+    export_buttons(store, "youth work nearby", table=table, key="profile_youth_dl")
 with tabs[3]:
     if profile.missing_themes is None:
         st.caption(
@@ -103,12 +108,15 @@ with tabs[3]:
         st.caption("No missing episodes were found or last seen here in this window.")
     else:
         st.dataframe(profile.missing_themes, width="stretch")
+        themes = profile.missing_themes
+        export_buttons(store, "interview themes", table=themes, key="profile_rhi_dl")
 with tabs[4]:
     notes = store.notes(cell)
     if role == "partnership":
         current = notes.loc[notes["current"], ["heading", "created_at"]]
         st.caption("The assessment record is kept by analysts; headings and dates only here.")
         st.dataframe(current, hide_index=True, width="stretch")
+        export_buttons(store, "assessment headings", table=current, key="profile_notes_dl")
     else:
         for heading in ASSESSMENT_HEADINGS:
             st.markdown(f"**{escape_markdown(heading)}**")
@@ -121,7 +129,9 @@ with tabs[4]:
                 st.caption(f"{row['created_at']:%d %b %Y %H:%M} · {row['who']}")
         if len(notes):
             with st.expander(f"History ({len(notes)} notes)"):
-                st.dataframe(notes.drop(columns=["current"]), hide_index=True, width="stretch")
+                history = notes.drop(columns=["current"])
+                st.dataframe(history, hide_index=True, width="stretch")
+                export_buttons(store, "assessment history", table=history, key="profile_notes_dl")
         with st.form("add_note", clear_on_submit=True):
             heading = st.selectbox("Heading", ASSESSMENT_HEADINGS, key="note_heading")
             body = st.text_area(

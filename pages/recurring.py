@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.export import to_csv_bytes
 from geo.maps import build_map
 from geo.recurring import LAYER_WORDS, PUBLIC_COLUMNS, WEIGHTS, filter_ranking
-from ui import audit, auth, cache, state
+from ui import auth, cache, state
+from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
 auth.require_role("analyst", "partnership")
@@ -59,19 +59,15 @@ clicked = selected_cell_from_event(show_map(m, key=f"recurring-{res}"), res)
 if clicked:
     st.session_state[state.KEY_CELL] = clicked
     st.switch_page(state.PROFILE_PAGE)
+with st.container(horizontal=True):
+    export_buttons(store, "ranking layer", layer=map_layer, key="recurring_layer_download")
+    if len(shown_layers) > 1:
+        export_buttons(store, "cluster layer", layer=shown_layers[1], key="clusters_download")
 
 columns = list(PUBLIC_COLUMNS) if role == "partnership" else list(shown.columns)
 table = shown[columns]
 st.dataframe(table, hide_index=True, width="stretch")
-st.download_button(
-    "Download the ranking (CSV)",
-    to_csv_bytes(table),
-    file_name=f"placesafe-recurring-res{res}.csv",
-    mime="text/csv",
-    on_click=audit.log_export,
-    args=(store, "recurring locations", len(table)),
-    key="recurring_download",
-)
+export_buttons(store, "recurring locations", table=table, key="recurring_download")
 pick = st.selectbox("Open a place's profile", table["cell"].tolist(), index=None, key="rec_profile")
 if pick:
     st.session_state[state.KEY_CELL] = pick
@@ -84,12 +80,23 @@ if knox is None:
 else:
     st.write(cache.knox_verdict(config.fingerprint, version, filters))
     st.dataframe(knox.ratio.round(2), width="stretch")
+    export_buttons(store, "Knox ratios", table=knox.ratio.round(2), key="knox_ratio_download")
     st.dataframe(knox.p.round(3), width="stretch")
+    export_buttons(store, "Knox p-values", table=knox.p.round(3), key="knox_p_download")
     if role != "partnership":
         with st.expander("Near-repeat chains (incidents within 100 m and 7 days of another)"):
             chain_table = cache.chains(config.fingerprint, version, res, filters)
             st.dataframe(chain_table.head(50), hide_index=True, width="stretch")
             st.caption(f"{len(chain_table):,} chains; the largest 50 shown.")
+            export_buttons(
+                store, "near-repeat chains", table=chain_table.head(50), key="chains_download"
+            )
         with st.expander("Observed and expected pairs"):
             st.dataframe(knox.observed, width="stretch")
+            export_buttons(
+                store, "Knox observed pairs", table=knox.observed, key="knox_obs_download"
+            )
             st.dataframe(knox.expected.round(1), width="stretch")
+            export_buttons(
+                store, "Knox expected pairs", table=knox.expected.round(1), key="knox_exp_download"
+            )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.escape import escape_markdown
-from geo.export import to_csv_bytes
 from geo.maps import build_map, polygon_layer
 from geo.missing_lens import withheld_note
 from geo.school_outcomes import MEASURE_LABELS
 from geo.schools import filter_schools, school_buffers
-from ui import audit, auth, cache, state
+from ui import auth, cache, state
+from ui.exports import export_buttons
 from ui.map import show_map
 
 auth.require_role("analyst", "partnership")
@@ -63,15 +63,7 @@ columns = [
     "reasons",
 ]
 st.dataframe(shown[columns], hide_index=True, width="stretch")
-st.download_button(
-    "Download the school ranking (CSV)",
-    to_csv_bytes(shown),
-    file_name=f"placesafe-schools-{filters.month_from}-{filters.month_to}.csv",
-    mime="text/csv",
-    on_click=audit.log_export,
-    args=(store, "schools ranking", len(shown)),
-    key="schools_download",
-)
+export_buttons(store, "schools ranking", table=shown[columns], key="schools_download")
 
 totals, by_school, by_group, by_period = cache.school_outcome_tables(
     config.fingerprint, version, role, filters
@@ -100,17 +92,23 @@ if pick:
                 tiles=config.app.tiles,
             )
             show_map(small, key=f"school-map-{row['urn']}", height=360)
+            with st.container(horizontal=True):
+                export_buttons(store, "walking distances", layer=rings, key="school_rings_dl")
+                export_buttons(store, "incident layer", layer=incidents, key="school_inc_dl")
     with right:
         st.markdown(escape_markdown(str(row["reasons"])))
         outcomes = by_school.loc[by_school["urn"] == row["urn"]]
         if len(outcomes):
             st.caption("Exclusions and managed moves in the period")
-            st.dataframe(outcomes.drop(columns=["urn"]), hide_index=True, width="stretch")
+            outcomes = outcomes.drop(columns=["urn"])
+            st.dataframe(outcomes, hide_index=True, width="stretch")
+            export_buttons(store, "school exclusions", table=outcomes, key="school_outcomes_dl")
             if not partnership:
                 groups = cache.school_outcome_groups(
                     config.fingerprint, version, filters, str(row["urn"])
                 )
                 st.dataframe(groups, hide_index=True, width="stretch")
+                export_buttons(store, "school exclusions by group", table=groups, key="sch_grp_dl")
 
 st.subheader("Exclusions and managed moves")
 if not by_school.shape[0]:
@@ -124,15 +122,8 @@ else:
         col.metric(label, "withheld" if value != value else f"{value:,.0f}")
     st.caption("By ethnic group (the share is of each measure's total; not recorded is shown).")
     st.dataframe(by_group, hide_index=True, width="stretch")
+    export_buttons(store, "exclusions by group", table=by_group, key="exclusions_group_download")
     if len(by_period) > 1:
         st.line_chart(by_period)
     st.dataframe(by_school, hide_index=True, width="stretch")
-    st.download_button(
-        "Download exclusions by school (CSV)",
-        to_csv_bytes(by_school),
-        file_name=f"placesafe-exclusions-{filters.month_from}-{filters.month_to}.csv",
-        mime="text/csv",
-        on_click=audit.log_export,
-        args=(store, "exclusions by school", len(by_school)),
-        key="exclusions_download",
-    )
+    export_buttons(store, "exclusions by school", table=by_school, key="exclusions_download")

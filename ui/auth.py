@@ -115,8 +115,28 @@ def viewing_role(identity: Identity) -> str:
     return ""
 
 
+def leave_legacy_page_router() -> None:
+    """Make the first request a freshly started server sees behave like every other.
+
+    Because the app's folder has a ``pages/`` directory, Streamlit's first script run in a
+    new server process goes through its legacy pages router: a shared link
+    (``/<page>?...``) runs the page file on its own, without app.py (no role, filters or
+    URL state, so the page refuses access), and app.py itself runs as a page of that
+    router, so its sidebar widgets get other identities than on every later run (the
+    first click in that session would reset the filters to their defaults). app.py's
+    ``st.navigation`` turns the router off for the process; app.py and every page call
+    this first, which turns it off and reruns when it is still on.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def require_role(*allowed: str) -> None:
     """Stop the page unless the viewing role is one of ``allowed`` (every page calls it)."""
+    leave_legacy_page_router()
     role = st.session_state.get("role")
     roles = set(st.session_state.get("roles", ()))
     if (role in allowed and role in roles | {"partnership"} and role) or (

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import folium
+import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import hexes
+from ui.state import KEY_PRESENT
 
 
 def selected_cell_from_event(event: dict[str, Any] | None, res: int) -> str | None:
@@ -32,8 +34,18 @@ def selected_cell_from_event(event: dict[str, Any] | None, res: int) -> str | No
     return None
 
 
+#: How much taller maps are drawn in presentation mode (for projectors).
+PRESENTATION_SCALE = 1.5
+
+
 def show_map(m: folium.Map, key: str, height: int = 560) -> dict[str, Any] | None:
-    """Render a map and return its click events only (no pan/zoom reruns)."""
+    """Render a map and return its click events only (no pan/zoom reruns).
+
+    In presentation mode (``st.session_state["present"]``) the map is drawn
+    ``PRESENTATION_SCALE`` times taller, full width.
+    """
+    if st.session_state.get(KEY_PRESENT):
+        height = int(height * PRESENTATION_SCALE)
     result: dict[str, Any] | None = st_folium(
         m,
         key=key,

@@ -1,12 +1,18 @@
 """Session-state keys and their sync with the URL's query parameters.
 
-The URL carries the view (period, categories, resolution, selected cell) and never
-data, so a link opens the same view for anyone with the right role.
+The URL carries the view and never data, so a link opens the same view for anyone with
+the right role: the page is the URL's path (each page's ``url_path`` in app.py) and the
+query string holds ``from``/``to`` (the period; a quarter for the partnership),
+``cat``, ``res``, ``cell``, ``layers`` (the Overview map's layers) and ``present=1``
+(presentation mode). Every value is validated when a session starts and coerced to what
+the viewing role may see.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -23,6 +29,11 @@ KEY_MONTHS = "months"
 KEY_CATEGORIES = "categories"
 KEY_RES = "res"
 KEY_CELL = "cell"
+KEY_LAYERS = "layers"
+KEY_PRESENT = "present"
+#: The Overview map's layers, as spelled in the URL (``layers=incidents,missing``).
+MAP_LAYERS = ("incidents", "missing", "youth_work", "schools")
+DEFAULT_LAYERS = ("incidents", "youth_work", "schools")
 
 
 def _param(name: str) -> str | None:
@@ -46,7 +57,21 @@ def init_state(months: list[str], default_res: int) -> None:
     st.session_state[KEY_RES] = int(res_text) if res_text in {"7", "8", "9", "10"} else default_res
     cell = _param("cell")
     st.session_state[KEY_CELL] = cell if cell and hexes.is_valid_cell(cell) else None
+    st.session_state[KEY_LAYERS] = parse_layers(_param("layers"))
+    st.session_state[KEY_PRESENT] = _param("present") == "1"
     st.session_state["_state_ready"] = True
+
+
+def parse_layers(text: str | None) -> tuple[str, ...]:
+    """The map layers named in ``layers=`` (known names only, in a fixed order);
+    ``none`` for no layer; the default layers when absent or nothing is recognised."""
+    if text is None:
+        return DEFAULT_LAYERS
+    if text == "none":
+        return ()
+    named = set(text.split(","))
+    chosen = tuple(layer for layer in MAP_LAYERS if layer in named)
+    return chosen or DEFAULT_LAYERS
 
 
 def current_filters() -> Filters:
@@ -55,16 +80,50 @@ def current_filters() -> Filters:
     return Filters(str(start), str(end), tuple(sorted(st.session_state.get(KEY_CATEGORIES, []))))
 
 
-def sync_url() -> None:
-    """Write the current view into the URL (never data)."""
+def url_params() -> dict[str, str]:
+    """The current view as query parameters (never data)."""
     f = current_filters()
     params = {"from": f.month_from, "to": f.month_to, "res": str(st.session_state[KEY_RES])}
     if f.categories:
         params["cat"] = ",".join(f.categories)
     if st.session_state.get(KEY_CELL):
         params["cell"] = str(st.session_state[KEY_CELL])
+    layers = st.session_state.get(KEY_LAYERS, DEFAULT_LAYERS)
+    params["layers"] = ",".join(layer for layer in MAP_LAYERS if layer in layers) or "none"
+    if st.session_state.get(KEY_PRESENT):
+        params["present"] = "1"
+    return params
+
+
+def sync_url() -> None:
+    """Write the current view into the URL (never data)."""
+    params = url_params()
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)
+
+
+def share_url(base_url: str, url_path: str, params: Mapping[str, str]) -> str:
+    """The shareable link of a view: ``base_url/<page url path>?<query>``."""
+    query = urlencode(dict(params), safe=",")
+    return f"{base_url.rstrip('/')}/{url_path.strip('/')}" + (f"?{query}" if query else "")
+
+
+def coarsen_cell(role: str, config: Config) -> None:
+    """Coarsen the selected cell to the finest resolution ``role`` may see (a link made
+    by an analyst opens the partnership view on the enclosing cell); drop a cell coarser
+    than resolution 7."""
+    cell = st.session_state.get(KEY_CELL)
+    if not cell:
+        return
+    d = config.disclosure
+    finest = max_resolution(role, d.partnership_max_resolution, d.analyst_max_resolution)
+    cells = hexes.str_to_cells([cell])
+    res = int(hexes.cell_resolution(cells)[0])
+    if res < 7:
+        st.session_state[KEY_CELL] = None
+    elif res > finest:
+        parent = hexes.cells_to_parent(cells, finest)
+        st.session_state[KEY_CELL] = str(hexes.cells_to_str(parent)[0])
 
 
 def profile_cell(role: str, config: Config) -> str | None:

@@ -38,6 +38,7 @@ def filter_sidebar(months: list[str], role: str, config: Config) -> None:
     resolutions = allowed_resolutions(role, d.partnership_max_resolution, d.analyst_max_resolution)
     if st.session_state.get(state.KEY_RES) not in resolutions:
         st.session_state[state.KEY_RES] = resolutions[-1]
+    state.coarsen_cell(role, config)
     with st.sidebar:
         st.header("Filters")
         if role == "partnership":
@@ -104,3 +105,91 @@ def kpi_tiles(kpis: pd.DataFrame) -> None:
             delta=delta,
             delta_color="inverse" if key != "youth_work_hours" else "normal",
         )
+
+
+#: Presentation mode (projectors): larger type, full-width content, no sidebar (the page
+#: navigation at the top stays). A constant: no data is ever put into this HTML.
+PRESENTATION_CSS = """
+<style>
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stExpandSidebarButton"] {display: none !important;}
+[data-testid="stMainBlockContainer"], .block-container {
+  max-width: 100% !important; padding: 4rem 1.5rem 2rem 1.5rem !important;}
+[data-testid="stAppViewContainer"] {font-size: 1.3rem;}
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stCaptionContainer"], [data-testid="stText"], [data-testid="stWidgetLabel"] p
+  {font-size: 1.3rem !important; line-height: 1.5 !important;}
+[data-testid="stMetricValue"] p {font-size: 3rem !important; line-height: 1.2 !important;}
+[data-testid="stMetricLabel"] p {font-size: 1.2rem !important;}
+h1 {font-size: 3rem !important;} h2 {font-size: 2.3rem !important;}
+h3 {font-size: 1.9rem !important;}
+</style>
+"""
+
+
+def _exit_presentation() -> None:
+    st.session_state[state.KEY_PRESENT] = False
+
+
+def presentation_mode() -> None:
+    """The sidebar's presentation toggle (``present``, also ``present=1`` in the URL).
+
+    When on: the constant CSS above (larger type, full width, sidebar hidden) and an
+    on-page "Exit presentation" button, since the sidebar and its toggle are hidden.
+    Maps are drawn taller by ``ui.map.show_map``.
+    """
+    with st.sidebar:
+        st.toggle(
+            "Presentation mode",
+            key=state.KEY_PRESENT,
+            help="For projectors: larger type, full-width maps, no sidebar.",
+        )
+    if st.session_state.get(state.KEY_PRESENT):
+        st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+        st.button(
+            "Exit presentation",
+            icon=":material/close_fullscreen:",
+            on_click=_exit_presentation,
+            key="exit_present",
+        )
+
+
+def share_link(config: Config, url_path: str) -> None:
+    """The "Copy link" control for the current view: the page's path and the view's query string
+    (never data) after the configured ``[app] base_url``, in a code block whose copy
+    button puts it on the clipboard."""
+    url = state.share_url(config.app.base_url, url_path, state.url_params())
+    with st.sidebar:
+        st.caption("Copy link to this view (opens it for anyone with the right role)")
+        st.code(url, language=None, wrap_lines=True)
+
+
+#: The Overview map's layers (``layers=`` in the URL) and their names on the page.
+MAP_LAYER_LABELS = {
+    "incidents": "Incidents",
+    "missing": "Missing: found / last seen",
+    "youth_work": "Youth-work coverage",
+    "schools": "Schools",
+}
+
+
+def _layers_changed() -> None:
+    chosen = st.session_state.get("ov_layers", [])
+    st.session_state[state.KEY_LAYERS] = tuple(x for x in state.MAP_LAYERS if x in chosen)
+
+
+def map_layer_select() -> tuple[str, ...]:
+    """The Overview's layer toggles (widget ``ov_layers``), kept in ``layers`` (and so in
+    the URL) by a callback that runs before the URL is written."""
+    if "ov_layers" not in st.session_state:
+        st.session_state["ov_layers"] = list(st.session_state.get(state.KEY_LAYERS, ()))
+    st.multiselect(
+        "Map layers",
+        list(state.MAP_LAYERS),
+        format_func=MAP_LAYER_LABELS.__getitem__,
+        key="ov_layers",
+        on_change=_layers_changed,
+        help="Layers drawn when the map opens (more can be ticked on the map itself).",
+    )
+    _layers_changed()
+    return tuple(st.session_state[state.KEY_LAYERS])

@@ -55,7 +55,13 @@ def test_missing_page_for_analysts(demo: Path) -> None:
     assert int(repeat.value) == truth["repeat_missing_children"]
     overlap = at.dataframe[1].value  # after the measures table
     assert truth["missing_found_hotspot"]["cell"] in set(overlap["cell"])
-    assert len(at.get("download_button")) == 5
+    downloads = {d.key for d in at.get("download_button")}
+    for table in ("measures", "overlap", "places", "theme_counts", "themes", "schools", "homes"):
+        assert f"missing_download_{table}" in downloads  # CSV
+        assert f"missing_download_{table}_gpkg" in downloads
+    for layer in ("found_layer", "ol"):  # the map's layers, in all three formats
+        for suffix in ("", "_geojson", "_gpkg"):
+            assert f"missing_download_{layer}{suffix}" in downloads
     at.radio(key="missing_area_unit").set_value("home").run()
     ok(at)
     homes = [d.value for d in at.dataframe if "area" in d.value.columns][0]

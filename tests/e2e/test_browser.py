@@ -144,6 +144,12 @@ def test_overview_shows_map_without_errors(server: str, browser: Browser) -> Non
         )
         assert exceptions.count() == 0, f"exception shown on the page\n{diagnostics()}"
         assert "Traceback" not in page.locator("body").inner_text()
+        # the "copy link" control shows the view's shareable URL (never data)
+        share = page.locator('[data-testid="stSidebar"] [data-testid="stCode"]').first
+        expect(share).to_contain_text(
+            re.compile(r"https?://\S+/\?from=\d{4}-\d{2}&to=\d{4}-\d{2}&res=\d+"),
+            timeout=SETTLED_TIMEOUT_MS,
+        )
     finally:
         RESULTS.mkdir(exist_ok=True)
         try:

@@ -1,0 +1,392 @@
+"""AppTest: shareable views (every URL parameter round-trips, for the analyst and the
+partnership; bad values are coerced), the copy-link control, presentation mode,
+month-by-month playback and audited exports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.app
+
+ENTRY = Path(__file__).resolve().parent / "app_entry.py"
+PAGES = Path(__file__).resolve().parents[2] / "pages"
+TIMEOUT = 90
+BASE_URL = "https://placesafe.example.org/lscp"
+#: The pages whose url paths shared links use (st.Page infers them from the file names).
+PAGE_PATHS = {
+    "hotspots.py": "hotspots",
+    "recurring.py": "recurring",
+    "profile.py": "profile",
+    "missing.py": "missing",
+    "schools.py": "schools",
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo with a base URL for links and a partnership user (absolute paths)."""
+    from geo.demo import build_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    build_demo(out, seed=0)
+    text = (out / "placesafe.toml").read_text()
+    for name in ("placesafe.duckdb", "boundary.geojson", "sensitive_premises.csv"):
+        text = text.replace(f'"{name}"', f'"{(out / name).as_posix()}"')
+    text = text.replace("[app]\n", f'[app]\nbase_url = "{BASE_URL}/"\n', 1)
+    assert "base_url" in text
+    text += '\n[access.users]\n"p@example.org" = "partnership"\n'
+    (out / "share.toml").write_text(text)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PLACESAFE_CONFIG", str(out / "share.toml"))
+        yield out
+
+
+AUTH = {
+    "cookie_secret": "x" * 48,
+    "client_id": "placesafe-test",
+    "client_secret": "not-a-secret",
+    "server_metadata_url": "https://idp.example.org/.well-known/openid-configuration",
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+}
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def analyst_app(**query: str) -> AppTest:
+    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    ok(at)
+    return at
+
+
+def partnership_app(**query: str) -> AppTest:
+    """A logged-in partnership user (the role comes from the identity, not the URL)."""
+    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)
+    at.secrets["auth"] = dict(AUTH)
+    at.user = {"is_logged_in": True, "email": "p@example.org", "email_verified": True}
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    ok(at)
+    assert at.session_state["role"] == "partnership"
+    return at
+
+
+def params(at: AppTest) -> dict[str, str]:
+    return {k: str(v) for k, v in at.query_params.items()}
+
+
+def link(at: AppTest) -> str:
+    [code] = [c.value for c in at.code]
+    return str(code)
+
+
+def link_parts(at: AppTest) -> tuple[str, dict[str, str]]:
+    parts = urlsplit(link(at))
+    return f"{parts.scheme}://{parts.netloc}{parts.path}", dict(parse_qsl(parts.query))
+
+
+def fine_cell(demo: Path, res: int) -> str:
+    truth = json.loads((demo / "truth.json").read_text())
+    cell = truth["recurring_hotspots"][0]["cell"]  # resolution 9
+    return cell if res == 9 else h3.cell_to_parent(cell, res)
+
+
+# --- every parameter round-trips --------------------------------------------------------
+
+
+def test_analyst_view_round_trips_through_the_url(demo: Path) -> None:
+    query = {
+        "from": "2024-03",
+        "to": "2024-06",
+        "res": "9",
+        "cat": "drugs,robbery",
+        "cell": fine_cell(demo, 9),
+        "layers": "incidents,missing",
+        "present": "1",
+    }
+    at = analyst_app(**query)
+    assert tuple(at.session_state["months"]) == ("2024-03", "2024-06")
+    assert at.session_state["res"] == 9
+    assert sorted(at.session_state["categories"]) == ["drugs", "robbery"]
+    assert at.session_state["cell"] == query["cell"]
+    assert tuple(at.session_state["layers"]) == ("incidents", "missing")
+    assert at.multiselect(key="ov_layers").value == ["incidents", "missing"]
+    assert at.session_state["present"] is True
+    assert params(at) == query
+    # the copy-link control: base URL, the page's path, the same query (never data)
+    base, linked = link_parts(at)
+    assert base == f"{BASE_URL}/"
+    assert linked == query
+    # a new session opened from that link shows the same view, and its link is the same
+    again = analyst_app(**linked)
+    assert params(again) == query
+    assert link(again) == link(at)
+
+
+def test_each_page_is_in_the_link_path(demo: Path) -> None:
+    at = analyst_app(**{"from": "2023-07", "to": "2024-06", "res": "7"})
+    before = params(at)
+    for page, path in PAGE_PATHS.items():
+        at.switch_page(str(PAGES / page)).run()
+        ok(at)
+        base, linked = link_parts(at)
+        assert base == f"{BASE_URL}/{path}", page
+        assert linked == params(at), page
+        assert {k: v for k, v in params(at).items() if k != "cell"} == before, page
+    at.switch_page(str(PAGES / "overview.py")).run()
+    assert link_parts(at)[0] == f"{BASE_URL}/"
+
+
+def test_partnership_view_round_trips_through_the_url(demo: Path) -> None:
+    query = {
+        "from": "2024-04",
+        "to": "2024-06",
+        "res": "7",
+        "cell": fine_cell(demo, 8),
+        "layers": "missing,schools",
+        "present": "1",
+    }
+    at = partnership_app(**query)
+    assert at.selectbox(key="quarter_select").value == "2024 Q2"
+    assert tuple(at.session_state["months"]) == ("2024-04", "2024-06")
+    assert at.session_state["res"] == 7
+    assert at.session_state["cell"] == query["cell"]
+    assert at.session_state["present"] is True
+    assert params(at) == query
+    assert link_parts(at)[1] == query
+    at.switch_page(str(PAGES / "hotspots.py")).run()
+    ok(at)
+    assert params(at) == query
+    assert link_parts(at)[0] == f"{BASE_URL}/hotspots"
+
+
+def test_partnership_coerces_what_it_may_not_see(demo: Path) -> None:
+    fine = fine_cell(demo, 9)
+    at = partnership_app(
+        **{
+            "from": "2024-01",
+            "to": "2024-12",  # not a quarter: the quarter holding the end month
+            "res": "10",  # finer than allowed: the finest allowed
+            "cat": "knife_crime",  # the partnership always sees all categories
+            "cell": fine,  # finer than allowed: its resolution-8 parent
+            "layers": "incidents,bogus",
+            "present": "yes",
+        }
+    )
+    assert params(at) == {
+        "from": "2024-10",
+        "to": "2024-12",
+        "res": "8",
+        "cell": h3.cell_to_parent(fine, 8),
+        "layers": "incidents",
+    }
+    assert fine not in link(at)
+    assert at.session_state["present"] is False
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"layers": "none"}, "none"),
+        ({"layers": "schools,incidents,schools"}, "incidents,schools"),
+        ({"layers": "<script>,x"}, "incidents,youth_work,schools"),
+        ({"present": "0"}, None),
+        ({"cell": h3.latlng_to_cell(51.5, 0.0, 5)}, None),  # coarser than resolution 7
+    ],
+)
+def test_analyst_url_values_are_validated(
+    demo: Path, query: dict[str, str], expected: str | None
+) -> None:
+    at = analyst_app(**query)
+    got = params(at)
+    if "layers" in query:
+        assert got["layers"] == expected
+    else:
+        assert "present" not in got and "cell" not in got
+    assert got["res"] == "8" and got["from"] == "2024-01"
+
+
+# --- presentation mode -----------------------------------------------------------------
+
+
+def test_presentation_mode_toggles_and_exits(demo: Path) -> None:
+    from ui.widgets import PRESENTATION_CSS
+
+    at = analyst_app()
+    assert not any(PRESENTATION_CSS.strip() == m.value.strip() for m in at.markdown)
+    at.toggle(key="present").set_value(True).run()
+    ok(at)
+    assert params(at)["present"] == "1"
+    assert "present=1" in link(at)
+    assert any(PRESENTATION_CSS.strip() == m.value.strip() for m in at.markdown)
+    assert "stSidebar" in PRESENTATION_CSS and "display: none" in PRESENTATION_CSS
+    at.button(key="exit_present").click().run()
+    ok(at)
+    assert at.session_state["present"] is False
+    assert "present" not in params(at)
+    assert not any(b.key == "exit_present" for b in at.button)
+
+
+def test_maps_are_taller_in_presentation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ui.map
+
+    heights: list[int] = []
+    monkeypatch.setattr(ui.map, "st_folium", lambda m, **kw: heights.append(kw["height"]))
+    state: dict[str, object] = {}
+    monkeypatch.setattr(ui.map.st, "session_state", state)
+    ui.map.show_map(object(), key="m")  # type: ignore[arg-type]
+    state["present"] = True
+    ui.map.show_map(object(), key="m")  # type: ignore[arg-type]
+    ui.map.show_map(object(), key="m", height=320)  # type: ignore[arg-type]
+    assert heights == [560, 840, 480]
+
+
+# --- playback ----------------------------------------------------------------------------
+
+
+def step_features(role: str, res: int, month_from: str, month_to: str) -> list[dict]:
+    from geo.overview import Filters
+    from ui import cache
+
+    config = cache.get_config()
+    version = cache.get_store(config).data_version()
+    layer = cache.overview_layers(
+        config.fingerprint, version, role, res, Filters(month_from, month_to)
+    )[0]
+    return [f["properties"] for f in layer.geojson["features"]]
+
+
+def test_playback_steps_month_by_month(demo: Path) -> None:
+    at = analyst_app(**{"from": "2024-01", "to": "2024-04"})
+    slider = at.select_slider(key="play_month")
+    assert list(slider.options) == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    assert slider.value == "2024-01"
+    at.button(key="play_start").click().run()
+    ok(at)
+    assert at.session_state["_playing"] is True
+    assert at.session_state["play_month"] == "2024-01"  # the starting run shows step one
+    assert any(b.key == "play_pause" for b in at.button)
+    at.run()  # one timer tick of the playback fragment
+    ok(at)
+    assert at.session_state["play_month"] == "2024-02"
+    assert any("Showing 2024-02" in c.value for c in at.caption)
+    # the map layer of the step is that month's, and it differs from the month before
+    assert step_features("analyst", 8, "2024-02", "2024-02") != step_features(
+        "analyst", 8, "2024-01", "2024-01"
+    )
+    at.button(key="play_pause").click().run()
+    ok(at)
+    assert at.session_state["_playing"] is False
+    at.run()
+    assert at.session_state["play_month"] == "2024-02"  # paused: no step
+    # playing on stops at the last month by itself
+    at.button(key="play_start").click().run()
+    for _ in range(3):
+        at.run()
+    ok(at)
+    assert at.session_state["play_month"] == "2024-04"
+    assert at.session_state["_playing"] is False
+    assert any(b.key == "play_start" for b in at.button)
+    # the user can also drag the slider to a month
+    at.select_slider(key="play_month").set_value("2024-03").run()
+    ok(at)
+    assert any("Showing 2024-03" in c.value for c in at.caption)
+
+
+def test_partnership_playback_steps_quarters_from_the_fixed_menu(demo: Path) -> None:
+    at = partnership_app()
+    quarters = list(at.selectbox(key="quarter_select").options)
+    slider = at.select_slider(key="play_month")
+    assert list(slider.options) == quarters  # never months
+    at.button(key="play_start").click().run()
+    at.run()
+    ok(at)
+    assert at.session_state["play_month"] == quarters[1]
+    assert any(f"Showing {quarters[1]}" in c.value for c in at.caption)
+    start = pd.Period(quarters[1].replace(" ", ""), freq="Q").asfreq("M", "start")
+    end = pd.Period(quarters[1].replace(" ", ""), freq="Q").asfreq("M", "end")
+    props = step_features("partnership", 8, str(start), str(end))
+    values = np.array([p["value"] for p in props], dtype=float)
+    shown = values[np.isfinite(values)]
+    assert shown.size and not ((shown >= 1) & (shown < 6)).any()
+    assert all(h3.get_resolution(p["cell"]) == 8 for p in props)
+
+
+# --- exports are offered in three formats and audited -----------------------------------
+
+
+def test_exports_offered_and_written_to_the_audit_log(demo: Path) -> None:
+    from ui import cache
+
+    at = analyst_app()
+    keys = {d.key for d in at.get("download_button")}
+    for base in ("overview_download", "overview_missing_download", "overview_youth_download"):
+        assert {base, f"{base}_geojson", f"{base}_gpkg"} <= keys
+    store = cache.get_store(cache.get_config())
+    before = len(store.audit_log(100_000))
+    at.download_button(key="overview_download_gpkg").click().run()
+    ok(at)
+    log = store.audit_log(100_000)
+    assert len(log) == before + 1
+    newest = log.iloc[0]
+    assert newest["event"] == "export" and newest["page"] == "incident layer"
+    detail = json.loads(newest["detail"])
+    assert detail["format"] == "gpkg" and detail["rows"] > 0
+    assert store.verify_audit_chain() is None
+
+
+def test_partnership_csv_export_is_the_displayed_table(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ui.exports
+
+    exported: list[pd.DataFrame] = []
+    real = ui.exports.to_csv_bytes
+
+    def recording(frame: pd.DataFrame) -> bytes:
+        exported.append(frame.copy())
+        return real(frame)
+
+    monkeypatch.setattr(ui.exports, "to_csv_bytes", recording)
+    at = partnership_app()
+    at.switch_page(str(PAGES / "recurring.py")).run()
+    ok(at)
+    displayed = at.dataframe[0].value
+    matches = [f for f in exported if list(f.columns) == list(displayed.columns)]
+    assert matches, "the ranking table was not offered for export"
+    pd.testing.assert_frame_equal(
+        matches[-1].reset_index(drop=True),
+        displayed.reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+def test_a_fresh_servers_legacy_pages_router_is_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first run of a new server process goes through Streamlit's legacy pages/
+    router; app.py and every page leave it (and rerun) so a shared link opens its page."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    import ui.auth
+
+    reruns: list[int] = []
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", True)
+    monkeypatch.setattr(ui.auth.st, "rerun", lambda: reruns.append(1))
+    ui.auth.leave_legacy_page_router()
+    assert PagesManager.uses_pages_directory is False and reruns == [1]
+    ui.auth.leave_legacy_page_router()  # later runs: nothing to do
+    assert reruns == [1]

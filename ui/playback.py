@@ -1,0 +1,92 @@
+"""Month-by-month playback of the Overview map, stepped on the server.
+
+A "▶ Play" button starts a fragment that reruns every ``STEP_SECONDS`` and moves the
+``play_month`` slider on by one step; "⏸ Pause" stops it, and playback stops by itself
+at the last step. Analysts step through the months of their window; the partnership,
+whose period menu is whole quarters, steps through that fixed menu of quarters (never
+months). Each step's layers come from the cached, disclosure-controlled
+``ui.cache.overview_layers`` for that step's period, exactly as if it had been chosen
+in the sidebar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+
+from geo.overview import Filters, quarter_label, quarter_menu
+
+KEY_STEP = "play_month"
+KEY_PLAYING = "_playing"
+_KEY_JUST_STARTED = "_play_started"
+#: Seconds between steps while playing.
+STEP_SECONDS = 2.0
+
+
+def playback_steps(role: str, window: Filters, months: Sequence[str]) -> list[tuple[str, Filters]]:
+    """``(label, filters)`` per step: the window's months for analysts (with their
+    categories), the fixed menu of whole quarters for the partnership."""
+    if role == "partnership":
+        return [(quarter_label(q), q) for q in quarter_menu(list(months))]
+    inside = [m for m in months if window.month_from <= m <= window.month_to]
+    return [(m, Filters(m, m, window.categories)) for m in inside]
+
+
+def next_step(labels: Sequence[str], current: str) -> tuple[str, bool]:
+    """The step after ``current`` and whether playback goes on (it stops on the last)."""
+    i = list(labels).index(current) if current in labels else -1
+    nxt = min(i + 1, len(labels) - 1)
+    return labels[nxt], nxt < len(labels) - 1
+
+
+def _play(labels: Sequence[str]) -> None:
+    if st.session_state.get(KEY_STEP) == labels[-1]:
+        st.session_state[KEY_STEP] = labels[0]  # start again from the beginning
+    st.session_state[KEY_PLAYING] = True
+    st.session_state[_KEY_JUST_STARTED] = True
+
+
+def _pause() -> None:
+    st.session_state[KEY_PLAYING] = False
+
+
+def playback(
+    steps: Sequence[tuple[str, Filters]],
+    draw: Callable[[str, Filters], None],
+    unit: str = "month",
+) -> None:
+    """The slider, the Play / Pause button and the step's map (drawn by ``draw``)."""
+    labels = [label for label, _ in steps]
+    if len(labels) < 2:
+        st.caption(f"Choose a period of two or more {unit}s to play it {unit} by {unit}.")
+        return
+    if st.session_state.get(KEY_STEP) not in labels:
+        st.session_state[KEY_STEP] = labels[0]
+    playing = bool(st.session_state.get(KEY_PLAYING))
+    if playing:
+        st.button("⏸ Pause", key="play_pause", on_click=_pause)
+    else:
+        st.button("▶ Play", key="play_start", on_click=_play, args=(labels,))
+    by_label = dict(steps)
+
+    @st.fragment(run_every=STEP_SECONDS if playing else None)
+    def _step() -> None:
+        if st.session_state.get(KEY_STEP) not in labels:
+            st.session_state[KEY_STEP] = labels[0]
+        if st.session_state.get(KEY_PLAYING):
+            if st.session_state.pop(_KEY_JUST_STARTED, False):
+                pass  # the run that started playback shows the first step as it is
+            else:
+                st.session_state[KEY_STEP], going_on = next_step(
+                    labels, st.session_state[KEY_STEP]
+                )
+                if not going_on:
+                    st.session_state[KEY_PLAYING] = False
+        st.select_slider(unit.capitalize(), options=labels, key=KEY_STEP)
+        label = str(st.session_state[KEY_STEP])
+        draw(label, by_label[label])
+        if playing and not st.session_state.get(KEY_PLAYING):
+            st.rerun(scope="app")  # the last step: stop the timer, show "Play" again
+
+    _step()
