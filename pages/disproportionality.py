@@ -6,8 +6,8 @@ import streamlit as st
 
 from geo import disproportionality as dp
 from geo.escape import escape_markdown
-from geo.export import to_csv_bytes
-from ui import audit, auth, cache, state
+from ui import auth, cache, state
+from ui.exports import export_buttons
 
 auth.require_role("analyst", "partnership")
 config = cache.get_config()
@@ -120,15 +120,7 @@ left_out = [
 ]
 if left_out:
     st.caption("Left out by the selection — " + "; ".join(left_out) + ".")
-st.download_button(
-    "Download the table (CSV)",
-    to_csv_bytes(table),
-    file_name=f"placesafe-disproportionality-{measure}.csv",
-    mime="text/csv",
-    on_click=audit.log_export,
-    args=(store, "disproportionality", len(table)),
-    key="dp_download",
-)
+export_buttons(store, f"disproportionality: {measure}", table=table, key="dp_download")
 st.markdown("**Caveats**")
 st.markdown("\n".join(f"- {escape_markdown(c)}" for c in result.caveats))
 
@@ -144,7 +136,9 @@ if is_search:
             else ("any outcome other than no further action")
         )
         st.caption(f"Share of searches with an {basis}, with Wilson 95 % intervals.")
-        st.dataframe(dp.display_table(hits.table), hide_index=True, width="stretch")
+        hit_table = dp.display_table(hits.table)
+        st.dataframe(hit_table, hide_index=True, width="stretch")
+        export_buttons(store, f"hit rate: {measure}", table=hit_table, key="dp_hits_download")
         st.markdown("\n".join(f"- {escape_markdown(c)}" for c in hits.caveats))
 
 if measure != "upload":
@@ -164,4 +158,6 @@ if measure != "upload":
         )
         st.line_chart(lines)
         with st.expander("Trend table"):
-            st.dataframe(dp.display_table(trend, reference), hide_index=True, width="stretch")
+            trend_table = dp.display_table(trend, reference)
+            st.dataframe(trend_table, hide_index=True, width="stretch")
+            export_buttons(store, f"trend: {measure}", table=trend_table, key="dp_trend_download")

@@ -7,9 +7,9 @@ import streamlit as st
 
 from geo import coverage_view as cview
 from geo.coverage import DEFAULT_BLOCKS, period_text
-from geo.export import to_csv_bytes
 from geo.maps import build_map
 from ui import audit, auth, cache, state
+from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
 auth.require_role("analyst", "partnership")
@@ -73,6 +73,9 @@ st.subheader("Gaps: where and when harm happens with the least youth work")
 layers = cache.coverage_map_layers(fp, version, role, filters, settings, allowed_key)
 m = build_map(area.centre, area.bounds, area.boundary, list(layers), tiles=config.app.tiles)
 clicked = selected_cell_from_event(show_map(m, key=f"youth-work-{res}"), res)
+with st.container(horizontal=True):
+    for i, layer in enumerate(layers):
+        export_buttons(store, f"youth work map: {layer.name}", layer=layer, key=f"yw_layer_{i}")
 if clicked:
     st.session_state[state.KEY_CELL] = clicked
     st.switch_page(state.PROFILE_PAGE)
@@ -84,15 +87,7 @@ if shown.empty:
     st.info("No recurring location or hot spot has unmet need in the chosen time blocks.")
 gap_table = cview.gap_table(shown, role)
 st.dataframe(gap_table.head(50), hide_index=True, width="stretch")
-st.download_button(
-    "Download the gaps (CSV)",
-    to_csv_bytes(gap_table),
-    file_name=f"placesafe-youth-work-gaps-res{res}.csv",
-    mime="text/csv",
-    on_click=audit.log_export,
-    args=(store, "youth-work gaps", len(gap_table)),
-    key="yw_gaps_download",
-)
+export_buttons(store, "youth-work gaps", table=gap_table, key="yw_gaps_download")
 pick = st.selectbox(
     "Open a place's profile", list(dict.fromkeys(shown["cell"])), index=None, key="yw_profile"
 )
@@ -121,6 +116,7 @@ if plan_table.empty:
     st.info("Nothing left to cover in the chosen time blocks.")
 else:
     st.dataframe(plan_table, hide_index=True, width="stretch")
+    export_buttons(store, "youth-work plan table", table=plan_table, key="yw_plan_table")
     st.caption("Share of the unmet need each step adds, and the running total (greedy order).")
     st.line_chart(cview.gain_chart(plan), x_label="step", y_label="% of unmet need")
 summary = cview.summary(plan, shown, exact, role, period_text(filters))
