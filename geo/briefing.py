@@ -346,7 +346,9 @@ def _missing_schools_section(
     )
     children = None
     if role == "partnership":
-        children = missing.schools_for_partnership(missing.episodes(store, quarter), config).table
+        repeat = missing.repeat_children_in_period(store, quarter)
+        episodes = missing.episodes(store, quarter)
+        children = missing.schools_for_partnership(episodes, config, repeat).table
     ranked = schools_view(
         store, area, quarter, role, config.disclosure.min_count, children=children,
         distances_m=config.schools.distances_m, terms=config.schools.terms,

@@ -11,7 +11,10 @@ Definitions
 * A child is a **repeat** missing child when three of their episodes, taken
   consecutively in order of report time, have the first and the third reported
   at most 90 days apart (``reported_at[i + 2] - reported_at[i] <= 90 days``,
-  inclusive to the minute). Only episodes in the frame passed are considered.
+  inclusive to the minute). :func:`repeat_children` considers the episodes of the
+  frame passed; the pages count a child as repeat missing in a period when such a run
+  *ends* in the period, its earlier episodes included even if they were reported
+  before it (:func:`repeat_children_in_period`).
 * **Duration** is ``returned_at - reported_at`` in hours, over returned episodes.
 * A **return-home interview** (RHI) was offered when ``rhi_status`` is
   ``offered``, ``completed`` or ``declined``; it was completed within 72 hours
@@ -129,7 +132,10 @@ def episodes(store: Store, filters: Filters) -> pd.DataFrame:
 
 
 def repeat_children(
-    frame: pd.DataFrame, n: int = REPEAT_EPISODES, days: float = REPEAT_DAYS
+    frame: pd.DataFrame,
+    n: int = REPEAT_EPISODES,
+    days: float = REPEAT_DAYS,
+    since: pd.Timestamp | None = None,
 ) -> pd.Index:
     """Children with ``n`` or more episodes within any ``days``-day window.
 
@@ -146,6 +152,10 @@ def repeat_children(
         Episodes needed (at least 1).
     days : float
         Window length in days.
+    since : Timestamp, optional
+        Count only runs whose last episode was reported at or after ``since`` (the
+        period's start, with ``frame`` holding the episodes of the ``days`` before it
+        too: see :func:`repeat_children_in_period`).
 
     Returns
     -------
@@ -161,15 +171,37 @@ def repeat_children(
     )
     later = ordered.groupby("child_key", sort=False)["reported_at"].shift(-(n - 1))
     hit = (later - ordered["reported_at"]) <= pd.Timedelta(days=days)
+    if since is not None:
+        hit &= later >= since
     keys = np.unique(ordered["child_key"].to_numpy(dtype=object)[hit.to_numpy(dtype=bool)])
     out: pd.Index = pd.Index(keys, dtype=object, name="child_key")
     return out
 
 
+def repeat_children_in_period(store: Store, filters: Filters) -> pd.Index:
+    """Children who were repeat missing during the period.
+
+    A child counts when a run of :data:`REPEAT_EPISODES` episodes within
+    :data:`REPEAT_DAYS` days ends in the period, earlier episodes of the run included:
+    episodes on 20 December, 5 January and 10 January make a repeat child in the
+    first quarter, though only two of them were reported in it.
+    """
+    start, end = filters.bounds()
+    history = store.query(
+        "SELECT child_key, reported_at FROM missing_episodes "
+        "WHERE reported_at >= ? AND reported_at < ?",
+        [start - pd.Timedelta(days=REPEAT_DAYS), end],
+    )
+    history["reported_at"] = pd.to_datetime(history["reported_at"]).astype("datetime64[ns]")
+    return repeat_children(history, since=start)
+
+
 # --- measures ------------------------------------------------------------------------------
 
 
-def measures(frame: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.Series:
+def measures(
+    frame: pd.DataFrame, now: pd.Timestamp | None = None, repeat: pd.Index | None = None
+) -> pd.Series:
     """Headline measures of a set of episodes.
 
     Parameters
@@ -180,6 +212,9 @@ def measures(frame: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.Series:
         When given, returns whose 72-hour interview window is still open at ``now``
         are left out of the timeliness denominator (``rhi_due``), and episodes not
         yet returned count as still missing. Default: every return is due.
+    repeat : Index, optional
+        The period's repeat children (:func:`repeat_children_in_period`); default:
+        :func:`repeat_children` over ``frame`` alone.
 
     Returns
     -------
@@ -216,7 +251,9 @@ def measures(frame: pd.DataFrame, now: pd.Timestamp | None = None) -> pd.Series:
         {
             "episodes": float(len(frame)),
             "children": float(children),
-            "repeat_children": float(len(repeat_children(frame))),
+            "repeat_children": float(
+                len(repeat_children(frame) if repeat is None else repeat)
+            ),
             "looked_after_share": _share(lac, children),
             "still_missing": float(returned.isna().sum()),
             "median_duration_h": float(duration_h.median()) if len(duration_h) else np.nan,
@@ -288,6 +325,7 @@ def theme_counts(
     by: Literal["period", "area"] = "period",
     res: AreaKey = 7,
     previous: pd.DataFrame | None = None,
+    repeat: pd.Index | None = None,
 ) -> pd.DataFrame:
     """Counts of each RHI theme code by month or by area, with the change.
 
@@ -319,7 +357,7 @@ def theme_counts(
         theme of :data:`THEMES` appears for every key that has any theme (zeros
         included); sorted by key, then theme order.
     """
-    repeat = repeat_children(frame)
+    repeat = repeat_children(frame) if repeat is None else repeat
     prev = previous if previous is not None else frame.iloc[0:0]
     if by == "period":
         key = frame["reported_at"].dt.strftime("%Y-%m")
@@ -385,7 +423,7 @@ def theme_area_table(
 # --- schools -------------------------------------------------------------------------------
 
 
-def by_school(frame: pd.DataFrame) -> pd.DataFrame:
+def by_school(frame: pd.DataFrame, repeat: pd.Index | None = None) -> pd.DataFrame:
     """Episodes and distinct children per attended school.
 
     A dual-registered child (``school_urn`` like ``"100123;140456"``) counts once
@@ -399,7 +437,7 @@ def by_school(frame: pd.DataFrame) -> pd.DataFrame:
         sorted by episodes (descending), then URN. Episodes with no school are left
         out.
     """
-    repeat = repeat_children(frame)
+    repeat = repeat_children(frame) if repeat is None else repeat
     urns = frame["school_urn"].fillna("").astype(str).str.split(";")
     rows = pd.DataFrame(
         {
@@ -616,14 +654,17 @@ def disclose_children(
     return DisclosedChildren(out, None if total_held else float(total))
 
 
-def schools_for_partnership(frame: pd.DataFrame, config: Config) -> DisclosedChildren:
+def schools_for_partnership(
+    frame: pd.DataFrame, config: Config, repeat: pd.Index | None = None
+) -> DisclosedChildren:
     """:func:`by_school` with distinct-children counts disclosure-controlled.
 
     Episodes and repeat-children columns are withheld on the same rows; the repeat
     and dual-registration children columns, being counts of children too, are
     withheld wherever they are from 1 to ``min_count - 1``.
     """
-    table = by_school(frame)
+    repeat = repeat_children(frame) if repeat is None else repeat
+    table = by_school(frame, repeat)
     out = disclose_children(
         table, "urn", float(frame["child_key"].nunique()), config, keep=("episodes",)
     )
@@ -632,7 +673,7 @@ def schools_for_partnership(frame: pd.DataFrame, config: Config) -> DisclosedChi
     held = t["withheld"].to_numpy(dtype=bool)
     children = table["children"].to_numpy(dtype=float)
     totals = {
-        "repeat_children": float(len(repeat_children(frame))),
+        "repeat_children": float(len(repeat)),
         "dual_registered_children": float(
             frame.loc[frame["school_urn"].fillna("").str.contains(";"), "child_key"].nunique()
         ),

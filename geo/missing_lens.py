@@ -45,6 +45,7 @@ from geo.missing import (
     home_areas_for_partnership,
     measures,
     repeat_children,
+    repeat_children_in_period,
     schools_for_partnership,
     theme_counts,
 )
@@ -186,10 +187,19 @@ def disclose_measures(m: pd.Series, min_count: int) -> pd.Series:
 
 
 def measures_table(
-    current: pd.DataFrame, previous: pd.DataFrame, role: str, min_count: int
+    current: pd.DataFrame,
+    previous: pd.DataFrame,
+    role: str,
+    min_count: int,
+    repeat: tuple[pd.Index, pd.Index] | None = None,
 ) -> pd.DataFrame:
-    """Headline measures of two periods and the change, for ``role``."""
-    now, before = measures(current), measures(previous)
+    """Headline measures of two periods and the change, for ``role``.
+
+    ``repeat`` holds each period's repeat children (runs reaching back before the
+    period: :func:`geo.missing.repeat_children_in_period`); default: within each frame.
+    """
+    r_now, r_before = repeat if repeat is not None else (None, None)
+    now, before = measures(current, repeat=r_now), measures(previous, repeat=r_before)
     if role == "partnership":
         now, before = disclose_measures(now, min_count), disclose_measures(before, min_count)
     table = pd.DataFrame({"current": now, "previous": before})
@@ -203,10 +213,14 @@ def measures_table(
 
 
 def themes_table(
-    current: pd.DataFrame, previous: pd.DataFrame, role: str, min_count: int
+    current: pd.DataFrame,
+    previous: pd.DataFrame,
+    role: str,
+    min_count: int,
+    repeat: pd.Index | None = None,
 ) -> pd.DataFrame:
     """Interviews listing each theme this period and last, and those of repeat children."""
-    now = _theme_totals(current)
+    now = _theme_totals(current, repeat)
     before = _theme_totals(previous)
     table = pd.DataFrame(
         {
@@ -226,10 +240,9 @@ def themes_table(
     return table.rename(index=THEME_LABELS).rename_axis("theme")
 
 
-def _theme_totals(frame: pd.DataFrame) -> pd.DataFrame:
+def _theme_totals(frame: pd.DataFrame, repeat: pd.Index | None = None) -> pd.DataFrame:
     """Per theme code: interviews listing it (``count``) and of repeat children."""
-    whole = frame.assign(_all="all")
-    counts = theme_counts(whole.assign(cell_7="all"), by="area", res=7)
+    counts = theme_counts(frame.assign(cell_7="all"), by="area", res=7, repeat=repeat)
     totals = counts.groupby("theme", sort=False)[["count", "repeat_count"]].sum()
     return totals.reindex(list(THEMES)).fillna(0)
 
@@ -268,6 +281,7 @@ def theme_area_counts(
     role: str,
     config: Config,
     repeat_only: bool = False,
+    repeat_keys: pd.Index | None = None,
 ) -> pd.DataFrame:
     """Area x theme interview counts, disclosure-controlled for the partnership.
 
@@ -282,7 +296,8 @@ def theme_area_counts(
     """
     if area_key in (7, 8) and role == "partnership":
         check_resolution(role, int(area_key), config)
-    repeat = frame["child_key"].isin(repeat_children(frame))
+    keys = repeat_children(frame) if repeat_keys is None else repeat_keys
+    repeat = frame["child_key"].isin(keys)
     picked = frame.loc[repeat] if repeat_only else frame
 
     def keys_for(key: AreaKey, rows: pd.DataFrame) -> pd.Series:
@@ -478,14 +493,18 @@ def _overlap_reason(rows: pd.DataFrame, n_quarters: int) -> list[str]:
 
 
 def schools_table(
-    frame: pd.DataFrame, school_names: pd.DataFrame, role: str, config: Config
+    frame: pd.DataFrame,
+    school_names: pd.DataFrame,
+    role: str,
+    config: Config,
+    repeat: pd.Index | None = None,
 ) -> pd.DataFrame:
     """Episodes and children per attended school, named (URNs not on the list say so)."""
     if role == "partnership":
-        table = schools_for_partnership(frame, config).table
+        table = schools_for_partnership(frame, config, repeat).table
         table = table.drop(columns=["withheld", "label"])
     else:
-        table = by_school(frame).astype(
+        table = by_school(frame, repeat).astype(
             {c: float for c in ("episodes", "children", "repeat_children")}
         )
     names = school_names.drop_duplicates("urn").set_index("urn")["name"]
@@ -549,16 +568,18 @@ def missing_view(
     min_count = config.disclosure.min_count
     current = episodes(store, filters)
     previous = episodes(store, filters.previous())
+    repeat = repeat_children_in_period(store, filters)
+    repeat_before = repeat_children_in_period(store, filters.previous())
     places, overlap, n_quarters = found_places(store, area, filters, current, role, res, config)
     return MissingView(
-        measures=measures_table(current, previous, role, min_count),
-        themes=themes_table(current, previous, role, min_count),
+        measures=measures_table(current, previous, role, min_count, (repeat, repeat_before)),
+        themes=themes_table(current, previous, role, min_count, repeat),
         themes_monthly=themes_by_month(current) if role != "partnership" else None,
-        theme_areas=theme_area_counts(current, area_key, role, config),
-        theme_areas_repeat=theme_area_counts(current, area_key, role, config, repeat_only=True),
+        theme_areas=theme_area_counts(current, area_key, role, config, False, repeat),
+        theme_areas_repeat=theme_area_counts(current, area_key, role, config, True, repeat),
         places=places,
         overlap=overlap,
-        schools=schools_table(current, school_names, role, config),
+        schools=schools_table(current, school_names, role, config, repeat),
         home_areas=home_area_table(current, role, config),
         res=res,
         quarters=n_quarters,

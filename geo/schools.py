@@ -44,7 +44,12 @@ from scipy.spatial import cKDTree
 from geo import hexes
 from geo.area import StudyArea, from_bng, to_bng
 from geo.hotspots import InsufficientDataError
-from geo.missing import REPEAT_DAYS, REPEAT_EPISODES, repeat_children
+from geo.missing import (
+    REPEAT_DAYS,
+    REPEAT_EPISODES,
+    repeat_children,
+    repeat_children_in_period,
+)
 from geo.overview import Filters
 from geo.privacy import small_counts
 from geo.recurring import RankingSettings, rank_recurring_locations
@@ -194,7 +199,7 @@ def _schools(store: Store) -> pd.DataFrame:
     )
 
 
-def missing_by_school(episodes: pd.DataFrame) -> pd.DataFrame:
+def missing_by_school(episodes: pd.DataFrame, repeat: pd.Index | None = None) -> pd.DataFrame:
     """Missing episodes, children and repeat children per school URN.
 
     ``episodes`` has ``source``, ``episode_id``, ``child_key``, ``reported_at`` and
@@ -206,7 +211,8 @@ def missing_by_school(episodes: pd.DataFrame) -> pd.DataFrame:
     cols = ["missing_episodes", "missing_children", "missing_repeat_children"]
     if episodes.empty:
         return pd.DataFrame(columns=cols, index=pd.Index([], name="urn"), dtype=np.int64)
-    repeat = set(repeat_children(episodes[["child_key", "reported_at"]]))
+    if repeat is None:
+        repeat = repeat_children(episodes[["child_key", "reported_at"]])
     frame = episodes.assign(urn=episodes["school_urn"].fillna("").astype(str).str.split(";"))
     frame = frame.explode("urn")
     frame["urn"] = frame["urn"].astype(str).str.strip()
@@ -332,7 +338,7 @@ def incidents_near_schools(
         "WHERE reported_at >= ? AND reported_at < ?",
         [start, end],
     )
-    missing = missing_by_school(episodes)
+    missing = missing_by_school(episodes, repeat_children_in_period(store, filters))
     joined = missing.reindex(schools["urn"].astype(str)).fillna(0).astype(np.int64)
     for name in missing.columns:
         out[name] = joined[name].to_numpy()

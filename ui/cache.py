@@ -211,7 +211,8 @@ def school_ranking(
     children = None
     if role == "partnership":
         episodes = missing.episodes(store, filters)
-        children = missing.schools_for_partnership(episodes, config).table
+        repeat = missing.repeat_children_in_period(store, filters)
+        children = missing.schools_for_partnership(episodes, config, repeat).table
     return schools_lens.schools_view(
         store,
         get_area(config),

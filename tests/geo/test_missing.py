@@ -299,3 +299,39 @@ def test_demo_childrens_home_is_withheld_for_partnership(demo: Demo) -> None:
     # no home area finer than res 7 leaves the partnership table
     cells = homes.index[homes.index.str.fullmatch(r"[0-9a-f]{15}")]
     assert (hexes.cell_resolution(hexes.str_to_cells(cells)) <= 7).all()
+
+
+def test_a_run_ending_in_the_period_counts_with_its_earlier_episodes() -> None:
+    frame = pd.DataFrame(
+        {
+            "child_key": ["a", "a", "a", "b", "b", "b"],
+            "reported_at": pd.to_datetime(
+                [
+                    "2023-12-20 10:00", "2024-01-05 10:00", "2024-01-10 10:00",  # ends in Q1
+                    "2023-11-01 10:00", "2023-11-20 10:00", "2023-12-01 10:00",  # before Q1
+                ]
+            ),
+        }
+    )  # fmt: skip
+    since = pd.Timestamp("2024-01-01")
+    assert list(repeat_children(frame, since=since)) == ["a"]
+    assert list(repeat_children(frame)) == ["a", "b"]
+    # within the quarter alone child a has only two episodes
+    assert list(repeat_children(frame[frame["reported_at"] >= since])) == []
+
+
+def test_demo_quarter_repeat_children_reach_back(demo: Demo) -> None:
+    from geo.missing import repeat_children_in_period
+
+    more = 0
+    with Store(demo.config.store_path, read_only=True) as store:
+        whole = repeat_children_in_period(store, WHOLE)
+        assert len(whole) == demo.truth["repeat_missing_children"]
+        for q in ("2023-04", "2023-07", "2024-01", "2024-07"):
+            end = (pd.Period(q, freq="M") + 2).strftime("%Y-%m")
+            f = Filters(q, end)
+            inside = repeat_children(episodes(store, f))
+            reach = repeat_children_in_period(store, f)
+            assert set(inside) <= set(reach)
+            more += len(set(reach) - set(inside))
+    assert more > 0, "some runs start before a quarter and end in it"
