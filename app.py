@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import audit, auth, cache, state, widgets
+from ui import audit, auth, cache, playback, state, widgets
 
 ROOT = Path(__file__).resolve().parent
 PAGES = ROOT / "pages"
@@ -87,6 +87,15 @@ navigation = st.navigation(pages, position="top")
 if role == "analyst" and config.app.ask_purpose and not audit.purpose_given(store, identity):
     st.stop()
 state.sync_url()
+if navigation.url_path:  # any page but the Overview: playback does not resume unasked
+    playback.stop_playback()
+if (
+    role == "partnership"
+    and st.session_state.get(state.KEY_NO_PERIOD)
+    and navigation.title not in ("Data", "Audit log")  # an admin may still load data
+):
+    st.info("There is no complete quarter of data yet; the partnership view shows quarters.")
+    st.stop()
 widgets.share_link(config, navigation.url_path)
 audit.log_view(store, identity, role, navigation.title)
 navigation.run()

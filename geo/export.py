@@ -33,13 +33,15 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out.columns = [
         f"'{c}" if isinstance(c, str) and c.startswith(FORMULA_PREFIXES) else c for c in out.columns
     ]
-    for col in out.columns:
-        if out[col].dtype.kind in "biufc":
+    for i in range(out.shape[1]):  # by position: two columns may share a name
+        column = out.iloc[:, i]
+        if column.dtype.kind in "biufc":
             continue
-        text = out[col].astype(object)
+        text = column.astype(object)
         as_str = text.where(text.isna(), text.astype(str))
-        risky = as_str.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES))
-        out[col] = np.where(risky.to_numpy(dtype=bool), "'" + as_str.astype(str), as_str)
+        starts = as_str.astype("string").str.startswith(FORMULA_PREFIXES)
+        risky = starts.fillna(False).to_numpy(dtype=bool)
+        out.isetitem(i, np.where(risky, "'" + as_str.astype(str), as_str))
     return out
 
 

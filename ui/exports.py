@@ -82,7 +82,8 @@ def export_buttons(
     file_stem : str, optional
         File name without extension (default: ``placesafe-<what>-<from>-<to>``).
 
-    GeoJSON and GeoPackage files are generated only when their button is clicked.
+    Files are generated only when the browser fetches them, and each fetch is logged
+    (``export_served``) as well as each click (``export``): see :func:`served_audit`.
     """
     if (table is None) == (layer is None):
         raise ValueError("pass exactly one of table= or layer=")
@@ -90,11 +91,11 @@ def export_buttons(
     if file_stem is None:
         f = state.current_filters()
         file_stem = f"placesafe-{_slug(what)}-{f.month_from}-{f.month_to}"
-    data: dict[str, bytes | Callable[[], bytes]]
+    data: dict[str, Callable[[], bytes]]
     if layer is not None:
         rows = len(layer.geojson["features"])
         data = {
-            "csv": to_csv_bytes(layer_table(layer)),
+            "csv": partial(_layer_csv, layer),
             "geojson": partial(layer_to_geojson_bytes, layer),
             "gpkg": partial(to_geopackage_bytes, layer, what),
         }
@@ -102,9 +103,13 @@ def export_buttons(
         assert table is not None
         frame = export_table(table)
         rows = len(frame)
-        data = {"csv": to_csv_bytes(frame), "gpkg": partial(to_geopackage_bytes, frame, what)}
+        data = {
+            "csv": partial(to_csv_bytes, frame),
+            "gpkg": partial(to_geopackage_bytes, frame, what),
+        }
         if has_geometry(frame):
             data["geojson"] = partial(to_geojson_bytes, frame)
+    served = served_audit(store, what, rows)
     offered = [fmt for fmt in FORMATS if fmt in data]
     with st.popover(f"Download {what}", icon=":material/download:"):
         st.caption("Exactly as shown on this page. Each download is written to the audit log.")
@@ -112,7 +117,7 @@ def export_buttons(
             name, ext, mime = FORMATS[fmt]
             st.download_button(
                 name,
-                data[fmt],
+                partial(served, fmt, data[fmt]),
                 file_name=f"{file_stem}.{ext}",
                 mime=mime,
                 on_click=audit.log_export,
@@ -120,3 +125,36 @@ def export_buttons(
                 kwargs={"fmt": fmt},
                 key=key if fmt == "csv" else f"{key}_{fmt}",
             )
+
+
+def _layer_csv(layer: HexLayer) -> bytes:
+    return to_csv_bytes(layer_table(layer))
+
+
+def served_audit(store: Store, what: str, rows: int) -> Callable[[str, Callable[[], bytes]], bytes]:
+    """A file producer wrapper that writes ``export_served`` to the audit log.
+
+    Every format is built only when the browser fetches it (Streamlit's deferred
+    download), and the fetch itself is logged: the button's click logs ``export``, and
+    a file fetched without a click (its URL taken from the page) is still logged. The
+    identity, role, view and purpose are captured now, at page run, because the fetch
+    is served on another thread without the session.
+    """
+    who = str(st.session_state.get("user_id", "unknown"))
+    role = st.session_state.get("role") or None
+    view = str(st.session_state.get("_last_view", ""))
+    purpose = st.session_state.get("_purpose")
+
+    def serve(fmt: str, producer: Callable[[], bytes]) -> bytes:
+        payload = producer()
+        store.audit(
+            who,
+            role,
+            "export_served",
+            page=what,
+            detail={"rows": rows, "format": fmt, "bytes": len(payload), "filters": view},
+            purpose=purpose,
+        )
+        return payload
+
+    return serve

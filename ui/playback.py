@@ -11,6 +11,7 @@ in the sidebar.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import streamlit as st
@@ -20,8 +21,12 @@ from geo.overview import Filters, quarter_label, quarter_menu
 KEY_STEP = "play_month"
 KEY_PLAYING = "_playing"
 _KEY_JUST_STARTED = "_play_started"
+_KEY_LAST_STEP = "_play_last_step"
 #: Seconds between steps while playing.
 STEP_SECONDS = 2.0
+#: A rerun sooner than this after the last step (a click elsewhere on the page, coming
+#: back to the Overview) shows the same step instead of moving on.
+MIN_STEP_GAP_SECONDS = 0.9 * STEP_SECONDS
 
 
 def playback_steps(role: str, window: Filters, months: Sequence[str]) -> list[tuple[str, Filters]]:
@@ -45,6 +50,12 @@ def _play(labels: Sequence[str]) -> None:
         st.session_state[KEY_STEP] = labels[0]  # start again from the beginning
     st.session_state[KEY_PLAYING] = True
     st.session_state[_KEY_JUST_STARTED] = True
+    st.session_state[_KEY_LAST_STEP] = time.monotonic()
+
+
+def stop_playback() -> None:
+    """Stop playing (called when another page runs, so playback never resumes unasked)."""
+    st.session_state[KEY_PLAYING] = False
 
 
 def _pause() -> None:
@@ -75,12 +86,14 @@ def playback(
         if st.session_state.get(KEY_STEP) not in labels:
             st.session_state[KEY_STEP] = labels[0]
         if st.session_state.get(KEY_PLAYING):
+            last = float(st.session_state.get(_KEY_LAST_STEP, 0.0))
             if st.session_state.pop(_KEY_JUST_STARTED, False):
                 pass  # the run that started playback shows the first step as it is
+            elif time.monotonic() - last < MIN_STEP_GAP_SECONDS:
+                pass  # a rerun for another reason (a click elsewhere) is not a step
             else:
-                st.session_state[KEY_STEP], going_on = next_step(
-                    labels, st.session_state[KEY_STEP]
-                )
+                st.session_state[_KEY_LAST_STEP] = time.monotonic()
+                st.session_state[KEY_STEP], going_on = next_step(labels, st.session_state[KEY_STEP])
                 if not going_on:
                     st.session_state[KEY_PLAYING] = False
         st.select_slider(unit.capitalize(), options=labels, key=KEY_STEP)

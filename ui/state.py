@@ -29,6 +29,8 @@ KEY_MONTHS = "months"
 KEY_CATEGORIES = "categories"
 KEY_RES = "res"
 KEY_CELL = "cell"
+#: True when the partnership has no whole quarter to choose (data pages stop).
+KEY_NO_PERIOD = "_no_period"
 KEY_LAYERS = "layers"
 KEY_PRESENT = "present"
 #: The Overview map's layers, as spelled in the URL (``layers=incidents,missing``).

@@ -77,8 +77,12 @@ def _partnership_period(months: list[str]) -> None:
     menu = quarter_menu(months)
     st.session_state[state.KEY_CATEGORIES] = []
     if not menu:
+        # no whole quarter to offer: the data pages show nothing (see app.py), never a
+        # free window taken from the URL or the defaults
         st.caption("No complete quarter of data yet.")
+        st.session_state[state.KEY_NO_PERIOD] = True
         return
+    st.session_state[state.KEY_NO_PERIOD] = False
     labels = [quarter_label(f) for f in menu]
     start, end = st.session_state[state.KEY_MONTHS]
     current = next(

@@ -271,7 +271,32 @@ def step_features(role: str, res: int, month_from: str, month_to: str) -> list[d
     return [f["properties"] for f in layer.geojson["features"]]
 
 
-def test_playback_steps_month_by_month(demo: Path) -> None:
+@pytest.fixture
+def instant_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest reruns at once; let each rerun count as a timer tick."""
+    import ui.playback
+
+    monkeypatch.setattr(ui.playback, "MIN_STEP_GAP_SECONDS", 0.0)
+
+
+def test_a_rerun_between_ticks_does_not_step(demo: Path) -> None:
+    at = analyst_app(**{"from": "2024-01", "to": "2024-04"})
+    at.button(key="play_start").click().run()
+    at.run()  # sooner than a tick (a click elsewhere, a page change back)
+    ok(at)
+    assert at.session_state["play_month"] == "2024-01"
+
+
+def test_leaving_the_overview_stops_playback(demo: Path, instant_ticks: None) -> None:
+    at = analyst_app(**{"from": "2024-01", "to": "2024-04"})
+    at.button(key="play_start").click().run()
+    assert at.session_state["_playing"] is True
+    at.switch_page(str(PAGES / "hotspots.py")).run()
+    ok(at)
+    assert at.session_state["_playing"] is False
+
+
+def test_playback_steps_month_by_month(demo: Path, instant_ticks: None) -> None:
     at = analyst_app(**{"from": "2024-01", "to": "2024-04"})
     slider = at.select_slider(key="play_month")
     assert list(slider.options) == ["2024-01", "2024-02", "2024-03", "2024-04"]
@@ -308,7 +333,9 @@ def test_playback_steps_month_by_month(demo: Path) -> None:
     assert any("Showing 2024-03" in c.value for c in at.caption)
 
 
-def test_partnership_playback_steps_quarters_from_the_fixed_menu(demo: Path) -> None:
+def test_partnership_playback_steps_quarters_from_the_fixed_menu(
+    demo: Path, instant_ticks: None
+) -> None:
     at = partnership_app()
     quarters = list(at.selectbox(key="quarter_select").options)
     slider = at.select_slider(key="play_month")
@@ -356,13 +383,14 @@ def test_partnership_csv_export_is_the_displayed_table(
     import ui.exports
 
     exported: list[pd.DataFrame] = []
-    real = ui.exports.to_csv_bytes
+    real = ui.exports.export_table
 
-    def recording(frame: pd.DataFrame) -> bytes:
-        exported.append(frame.copy())
-        return real(frame)
+    def recording(frame: pd.DataFrame) -> pd.DataFrame:
+        out = real(frame)
+        exported.append(out.copy())  # what every format of the download is built from
+        return out
 
-    monkeypatch.setattr(ui.exports, "to_csv_bytes", recording)
+    monkeypatch.setattr(ui.exports, "export_table", recording)
     at = partnership_app()
     at.switch_page(str(PAGES / "recurring.py")).run()
     ok(at)
@@ -390,3 +418,55 @@ def test_a_fresh_servers_legacy_pages_router_is_left(monkeypatch: pytest.MonkeyP
     assert PagesManager.uses_pages_directory is False and reruns == [1]
     ui.auth.leave_legacy_page_router()  # later runs: nothing to do
     assert reruns == [1]
+
+
+def test_a_file_fetched_without_a_click_is_still_audited(demo: Path) -> None:
+    """Files are built only when fetched, and the fetch is logged with the identity and
+    role captured when the page ran (a fetch of the file URL needs no click)."""
+    import streamlit as st
+
+    from ui import cache
+    from ui.exports import served_audit
+
+    store = cache.get_store(cache.get_config())
+    before = len(store.audit_log(100_000))
+    st.session_state["user_id"] = "u-test"
+    st.session_state["role"] = "analyst"
+    serve = served_audit(store, "incident layer", 12)
+    payload = serve("csv", lambda: b"cell,label\n")
+    assert payload == b"cell,label\n"
+    log = store.audit_log(100_000)
+    assert len(log) == before + 1
+    newest = log.iloc[0]
+    assert newest["event"] == "export_served" and newest["page"] == "incident layer"
+    detail = json.loads(newest["detail"])
+    assert detail["format"] == "csv" and detail["bytes"] == len(payload)
+    assert store.verify_audit_chain() is None
+
+
+def test_partnership_without_a_whole_quarter_sees_no_data_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With less than a quarter of data the partnership has no period to choose: a free
+    window from the URL must not be used instead."""
+    from geo.demo import build_demo
+    from geo.store import Store
+
+    build = build_demo(tmp_path, seed=3)
+    with Store(build.config.store_path) as store, store.cursor() as cur:
+        for table, col in (
+            ("incidents", "occurred_at"),
+            ("missing_episodes", "reported_at"),
+            ("youth_sessions", "started_at"),
+            ("stop_search", "searched_at"),
+        ):
+            cur.execute(f"DELETE FROM {table} WHERE {col} >= '2023-03-01'").fetchall()
+    monkeypatch.setenv("PLACESAFE_CONFIG", str(tmp_path / "placesafe.toml"))
+    at = AppTest.from_file(str(ENTRY), default_timeout=120)
+    at.query_params["from"] = "2023-01"
+    at.query_params["to"] = "2023-01"
+    at.run()
+    at.radio(key="view_as").set_value("partnership").run()
+    ok(at)
+    assert any("no complete quarter" in i.value for i in at.info)
+    assert not at.dataframe and not at.metric

@@ -281,3 +281,11 @@ def test_partnership_exports_equal_the_displayed_layer_and_table(
             np.testing.assert_array_equal(got, table[col].to_numpy(dtype=float))
         else:
             assert list(out[col]) == list(expected[col]), col
+
+
+def test_csv_with_two_columns_of_one_name_is_neutralised() -> None:
+    from geo.export import to_csv_bytes
+
+    frame = pd.DataFrame([["=1+1", "@x", 3]], columns=["a", "a", "n"])
+    text = to_csv_bytes(frame).decode("utf-8-sig")
+    assert "'=1+1" in text and "'@x" in text and ",3" in text
