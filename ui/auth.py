@@ -127,9 +127,11 @@ def leave_legacy_page_router() -> None:
     ``st.navigation`` turns the router off for the process; app.py and every page call
     this first, which turns it off and reruns when it is still on.
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
+    try:  # a Streamlit internal (1.67); without it there is nothing to leave
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
         st.rerun()
 
