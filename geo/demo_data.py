@@ -37,6 +37,7 @@ from shapely.geometry.polygon import orient
 
 from geo import hexes
 from geo.schema import RHI_THEMES, RISK_LEVELS
+from geo.sources.police_uk import STOP_SEARCH_COLUMNS
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -1658,23 +1659,8 @@ _BAND_MIX: Final = np.array(
 _AREA_TILT_SIGMA: Final = 0.35  # log-normal spread of each group's share between areas
 
 # ================================================================= stop and search
-STOP_SEARCH_HEADER: Final[tuple[str, ...]] = (
-    "Type",
-    "Date",
-    "Part of a policing operation",
-    "Policing operation",
-    "Latitude",
-    "Longitude",
-    "Gender",
-    "Age range",
-    "Self-defined ethnicity",
-    "Officer-defined ethnicity",
-    "Legislation",
-    "Object of search",
-    "Outcome",
-    "Outcome linked to object of search",
-    "Removal of more than just outer clothing",
-)
+#: The police.uk stop-and-search header, exactly as the adapter reads it.
+STOP_SEARCH_HEADER: Final[tuple[str, ...]] = tuple(STOP_SEARCH_COLUMNS)
 #: Searches a year per 1,000 White residents of each age band (the reference group).
 _SEARCH_RATE: Final = np.array([0.0, 45.0, 70.0, 30.0, 6.0])
 #: Planted relative rate index against White residents of the same age band.
