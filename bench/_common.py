@@ -18,8 +18,14 @@ POLICE_HEADER = (
     "LSOA name,Crime type,Last outcome category,Context"
 )
 CRIME_TYPES = (
-    "Violence and sexual offences", "Anti-social behaviour", "Public order", "Drugs",
-    "Robbery", "Possession of weapons", "Other theft", "Burglary",
+    "Violence and sexual offences",
+    "Anti-social behaviour",
+    "Public order",
+    "Drugs",
+    "Robbery",
+    "Possession of weapons",
+    "Other theft",
+    "Burglary",
 )
 
 
@@ -65,3 +71,35 @@ def write_police_csv(path: Path, n: int, seed: int = 0) -> None:
         }
     )
     frame.to_csv(path, index=False)
+
+
+def page_timings(
+    page: str | None, query: dict[str, str], runs: int, role: str = "analyst"
+) -> tuple[float, list[float]]:
+    """Seconds of a page's first run and of ``runs`` warm reruns, through AppTest.
+
+    The app runs on ``$PLACESAFE_CONFIG`` in local mode (analyst); ``role`` =
+    ``"partnership"`` switches its preview on first. ``page`` None is the Overview.
+    """
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "tests" / "app" / "app_entry.py"), default_timeout=120)
+    at.query_params.update(query)
+    t = time.perf_counter()
+    at.run()
+    if role == "partnership":
+        at.radio(key="view_as").set_value("partnership").run()
+    if page is not None:
+        t = time.perf_counter()
+        at.switch_page(str(ROOT / "pages" / page)).run()
+    first = time.perf_counter() - t
+    assert not at.exception, [e.value for e in at.exception]
+    reruns = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        at.run()
+        reruns.append(time.perf_counter() - t)
+    assert not at.exception
+    return first, reruns

@@ -128,11 +128,12 @@ def _youth_work_page(build: Any, runs: int) -> list[dict[str, object]]:
     """The Youth work page's first run and warm reruns (analyst, res 9, 24 months)."""
     import os
 
-    from bench_overview import _page_timings, _row
+    from _common import page_timings
+    from bench_overview import _row
 
     os.environ["PLACESAFE_CONFIG"] = str(build.out_dir / "placesafe.toml")
     query = {"res": "9", "from": "2023-01", "to": "2024-12"}
-    first, reruns = _page_timings("youth_work.py", query, runs)
+    first, reruns = page_timings("youth_work.py", query, runs)
     return [
         _row("Youth work page, res 9, 24 months: first run (analysis)", [first], ""),
         _row("Youth work page, res 9, 24 months: rerun (warm)", reruns, PAGE_RERUN_TARGET_S),

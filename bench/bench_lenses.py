@@ -10,31 +10,9 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from _common import ROOT, print_table
-
-
-def _timings(page: str, query: dict[str, str], role: str, runs: int) -> tuple[float, list[float]]:
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "tests" / "app" / "app_entry.py"), default_timeout=120)
-    at.query_params.update(query)
-    at.run()
-    if role == "partnership":
-        at.radio(key="view_as").set_value("partnership").run()
-    t = time.perf_counter()
-    at.switch_page(str(ROOT / "pages" / page)).run()
-    first = time.perf_counter() - t
-    assert not at.exception, [e.value for e in at.exception]
-    reruns = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        at.run()
-        reruns.append(time.perf_counter() - t)
-    assert not at.exception
-    return first, reruns
+from _common import page_timings, print_table
 
 
 def main(runs: int = 5) -> None:
@@ -51,7 +29,7 @@ def main(runs: int = 5) -> None:
             ("schools.py", "partnership", {"res": "8"}),
         ]
         for page, role, query in cases:
-            first, reruns = _timings(page, query, role, runs)
+            first, reruns = page_timings(page, query, runs, role)
             rows.append(
                 {
                     "page": page,

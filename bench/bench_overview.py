@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, print_table
+from _common import page_timings, print_table
 
 
 def main(runs: int = 5) -> None:
@@ -36,10 +36,15 @@ def main(runs: int = 5) -> None:
             for res in (8, 9, 10):
                 t = time.perf_counter()
                 hex_layers = (
-                    layers.incident_layer(overview.incident_counts(store, res, f), "analyst",
-                                          res, config),
-                    layers.missing_layer(overview.missing_found_counts(store, min(res, 9), f),
-                                         "analyst", min(res, 9), config),
+                    layers.incident_layer(
+                        overview.incident_counts(store, res, f), "analyst", res, config
+                    ),
+                    layers.missing_layer(
+                        overview.missing_found_counts(store, min(res, 9), f),
+                        "analyst",
+                        min(res, 9),
+                        config,
+                    ),
                     layers.youth_work_layer(overview.youth_work_cells(store, min(res, 9), f)),
                 )
                 markers = layers.school_markers(overview.schools(store))
@@ -47,56 +52,43 @@ def main(runs: int = 5) -> None:
                 html = m.get_root().render()
                 cold = time.perf_counter() - t
                 n_cells = len(hex_layers[0].geojson["features"])
-                rows.append({"res": res, "incident cells": n_cells,
-                             "layers+map build s": round(cold, 3),
-                             "payload MB": round(len(html.encode()) / 1e6, 2),
-                             "target MB": 2.0})
+                rows.append(
+                    {
+                        "res": res,
+                        "incident cells": n_cells,
+                        "layers+map build s": round(cold, 3),
+                        "payload MB": round(len(html.encode()) / 1e6, 2),
+                        "target MB": 2.0,
+                    }
+                )
         store = None
 
         cell = build.truth["recurring_hotspots"][0]["cell"]
         window = {"from": months[0], "to": months[-1]}
-        overview = _page_timings(None, {"res": "10"}, runs)
-        hotspots = _page_timings("hotspots.py", {"res": "9", **window}, runs)
-        profile = _page_timings("profile.py", {"res": "9", "cell": cell, **window}, runs)
+        overview = page_timings(None, {"res": "10"}, runs)
+        hotspots = page_timings("hotspots.py", {"res": "9", **window}, runs)
+        profile = page_timings("profile.py", {"res": "9", "cell": cell, **window}, runs)
     print_table(rows)
     print()
-    print_table([
-        _row("Overview, res 10: rerun (warm)", overview[1], 1.0),
-        _row("Hotspots page, res 9, 24 months: first run (analysis)", [hotspots[0]], 1.5),
-        _row("Hotspots page, res 9, 24 months: rerun (warm)", hotspots[1], 1.5),
-        _row("Location profile, planted cell: first run", [profile[0]], ""),
-        _row("Location profile, planted cell: rerun (warm)", profile[1], 1.0),
-    ])
-
-
-def _page_timings(
-    page: str | None, query: dict[str, str], runs: int
-) -> tuple[float, list[float]]:
-    """Seconds of a page's first run and of ``runs`` warm reruns, through AppTest."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "tests" / "app" / "app_entry.py"), default_timeout=120)
-    at.query_params.update(query)
-    t = time.perf_counter()
-    at.run()
-    if page is not None:
-        t = time.perf_counter()
-        at.switch_page(str(ROOT / "pages" / page)).run()
-    first = time.perf_counter() - t
-    assert not at.exception, [e.value for e in at.exception]
-    reruns = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        at.run()
-        reruns.append(time.perf_counter() - t)
-    assert not at.exception
-    return first, reruns
+    print_table(
+        [
+            _row("Overview, res 10: rerun (warm)", overview[1], 1.0),
+            _row("Hotspots page, res 9, 24 months: first run (analysis)", [hotspots[0]], 1.5),
+            _row("Hotspots page, res 9, 24 months: rerun (warm)", hotspots[1], 1.5),
+            _row("Location profile, planted cell: first run", [profile[0]], ""),
+            _row("Location profile, planted cell: rerun (warm)", profile[1], 1.0),
+        ]
+    )
 
 
 def _row(name: str, seconds: list[float], target: float | str) -> dict[str, object]:
-    return {"benchmark": name, "runs": len(seconds),
-            "median s": round(statistics.median(seconds), 3),
-            "max s": round(max(seconds), 3), "target s": target}
+    return {
+        "benchmark": name,
+        "runs": len(seconds),
+        "median s": round(statistics.median(seconds), 3),
+        "max s": round(max(seconds), 3),
+        "target s": target,
+    }
 
 
 if __name__ == "__main__":

@@ -62,6 +62,6 @@ def cookie_secret_problem(auth: Mapping[str, Any] | None) -> str | None:
     if len(secret.encode()) < MIN_COOKIE_SECRET_BYTES:
         return (
             f"[auth] cookie_secret is shorter than {MIN_COOKIE_SECRET_BYTES} bytes; "
-            "generate one with: python -c \"import secrets; print(secrets.token_urlsafe(48))\""
+            'generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
         )
     return None

@@ -45,15 +45,13 @@ from geo import (
     coverage,
     coverage_view,
     disproportionality,
-    hexes,
     layers,
-    missing,
     missing_lens,
     overview,
 )
 from geo.area import StudyArea
 from geo.config import Config
-from geo.disclosure import WITHHELD_EXPLAINED, sensitive_mask
+from geo.disclosure import WITHHELD_EXPLAINED, visible_cells
 from geo.hotspot_report import run_hotspots
 from geo.hotspots import CATEGORY_NAMES
 from geo.recurring import RankingSettings, rank_recurring_locations
@@ -307,8 +305,7 @@ def _folded(cells: Sequence[str], role: str, res: int, config: Config) -> str:
     """Neighbouring cells folded into a place (sensitive ones left out for the partnership)."""
     if not len(cells):
         return ""
-    arr = hexes.str_to_cells(list(cells))
-    keep = ~sensitive_mask(arr, res, config) if role == "partnership" else np.ones(len(arr), bool)
+    keep = visible_cells(np.asarray(list(cells), dtype=object), role, res, config)
     return ", ".join(str(c) for c, k in zip(cells, keep, strict=True) if k)
 
 
@@ -344,11 +341,8 @@ def _missing_schools_section(
         .head(TOP)
         .rename(columns={"cell": "Place", "reason": "Why"})
     )
-    children = None
-    if role == "partnership":
-        repeat = missing.repeat_children_in_period(store, quarter)
-        episodes = missing.episodes(store, quarter)
-        children = missing.schools_for_partnership(episodes, config, repeat).table
+    # the pupils' figures of the Missing page (same period, same suppression)
+    children = view.schools if role == "partnership" else None
     ranked = schools_view(
         store, area, quarter, role, config.disclosure.min_count, children=children,
         distances_m=config.schools.distances_m, terms=config.schools.terms,

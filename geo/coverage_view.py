@@ -24,7 +24,7 @@ import pandas as pd
 from geo import coverage as cv
 from geo import hexes
 from geo.config import Config
-from geo.disclosure import check_resolution, sensitive_mask
+from geo.disclosure import check_resolution, visible_cells
 from geo.export import to_csv_bytes
 from geo.maps import HexLayer, category_layer, outline_layer
 from geo.schema import HEALTH_SITE_LABELS
@@ -100,13 +100,6 @@ def settings_for(role: str, config: Config, **values: Any) -> cv.CoverageSetting
     )
 
 
-def _not_sensitive(cells: Any, role: str, res: int, config: Config) -> np.ndarray:
-    arr = hexes.str_to_cells(pd.Series(np.asarray(cells, dtype=object), dtype=object))
-    if role != "partnership" or arr.size == 0:
-        return np.ones(arr.size, dtype=bool)
-    return np.asarray(~sensitive_mask(arr, res, config), dtype=bool)
-
-
 def role_gaps(
     gaps: pd.DataFrame, sites: pd.DataFrame, role: str, res: int, config: Config
 ) -> pd.DataFrame:
@@ -122,7 +115,7 @@ def role_gaps(
         gaps = gaps.drop(columns=["syv", "hsb"])
     out = cv.disclose_gaps(gaps, role, config.disclosure.min_count)
     if role == "partnership":
-        out = out.loc[_not_sensitive(out["cell"], role, res, config)].reset_index(drop=True)
+        out = out.loc[visible_cells(out["cell"], role, res, config)].reset_index(drop=True)
         out["rank"] = np.arange(1, len(out) + 1)
     return with_nearest_site(out, sites)
 
@@ -256,9 +249,9 @@ def plan_problem(
     table = analysis.table
     candidates = None
     if role == "partnership":
-        table = table.loc[_not_sensitive(table["cell"], role, s.res, config)]
+        table = table.loc[visible_cells(table["cell"], role, s.res, config)]
         grid = analysis.grid
-        candidates = grid[_not_sensitive(grid, role, s.res, config)]
+        candidates = grid[visible_cells(grid, role, s.res, config)]
     return cv.coverage_problem(table, s.reach_m, list(allowed), candidates, fixed, s.blocks)
 
 

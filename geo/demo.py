@@ -110,7 +110,7 @@ def ensure_demo_store(config: Config) -> bool:
     folder = config.store_path.parent
     truth: dict[str, Any] = {}
     with contextlib.suppress(OSError, ValueError):
-        truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+        truth = load_truth(folder)
     current = truth.get("generator_version") == GENERATOR_VERSION
     if config.store_path.exists() and current:
         return False

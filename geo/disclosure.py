@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,6 +71,20 @@ def sensitive_mask(cells: np.ndarray, res: int, config: Config) -> np.ndarray:
     return np.isin(
         np.asarray(cells, dtype=np.uint64), np.fromiter(masked, dtype=np.uint64, count=len(masked))
     )
+
+
+def visible_cells(cells: Any, role: str, res: int, config: Config) -> np.ndarray:
+    """Which ``cells`` (uint64 or H3 strings at ``res``) ``role`` may be shown a place-level
+    statistic for: all for analysts; for the partnership every cell but those holding a
+    sensitive premise (left out of lists and category layers, where a grey "withheld"
+    cell among results that are otherwise never withheld would point at the premise).
+    """
+    check_resolution(role, res, config)
+    values = np.asarray(cells)
+    if values.size == 0 or role != "partnership":
+        return np.ones(values.size, dtype=bool)
+    arr = values if values.dtype.kind == "u" else hexes.str_to_cells(values.astype(object))
+    return np.asarray(~sensitive_mask(arr, res, config), dtype=bool)
 
 
 def disclose_counts(

@@ -54,7 +54,7 @@ which rows are the small ones; :data:`WITHHELD_RULES` gives the reasons in gener
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import NormalDist
 from typing import Any, Final, Literal
@@ -2017,15 +2017,7 @@ def run_audit(
     den, notes = _measure_denominators(store, measure, lsoas, age_band)
     result = audit(counts, den, reference, role, min_count, verb=spec.verb, subject=spec.subject)
     if notes:
-        result = Audit(
-            result.measure,
-            result.table,
-            result.totals,
-            result.reference,
-            (*notes, *result.caveats),
-            result.findings,
-            result.excluded,
-        )
+        result = replace(result, caveats=(*notes, *result.caveats))
     return result
 
 

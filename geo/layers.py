@@ -15,6 +15,7 @@ from geo.disclosure import (
     disclose_levels,
     protect_hierarchy,
     sensitive_mask,
+    visible_cells,
 )
 from geo.hotspots import CATEGORY_NAMES, describe_category
 from geo.maps import (
@@ -177,19 +178,6 @@ def cell_summary(layers: tuple[HexLayer, ...], cell: str) -> str:
     return f"Cell {cell} — " + "; ".join(parts) + "."
 
 
-def _not_sensitive(cells: np.ndarray, role: str, res: int, config: Config) -> np.ndarray:
-    """Which cells ``role`` may see a statistic for.
-
-    For the partnership role a cell holding a sensitive premise is left out of
-    category layers altogether: a grey "withheld" cell among hot spots (where
-    nothing else is ever withheld) would point at the premise.
-    """
-    check_resolution(role, res, config)
-    if role != "partnership":
-        return np.ones(len(cells), dtype=bool)
-    return ~sensitive_mask(cells, res, config)
-
-
 def gi_layer(gi: pd.DataFrame, role: str, res: int, config: Config, show: bool = True) -> HexLayer:
     """Significant Gi* cells (bins ±1..±3) as a diverging layer.
 
@@ -197,7 +185,7 @@ def gi_layer(gi: pd.DataFrame, role: str, res: int, config: Config, show: bool =
     sensitive premise are withheld.
     """
     sig = gi.loc[gi["bin"] != 0]
-    sig = sig.loc[_not_sensitive(hexes.str_to_cells(sig.index), role, res, config)]
+    sig = sig.loc[visible_cells(hexes.str_to_cells(sig.index), role, res, config)]
     cells = hexes.str_to_cells(sig.index)
     classes = sig["bin"].to_numpy(dtype=np.int64)
     # z-scores of every cell together could be inverted to counts: analysts only
@@ -221,7 +209,7 @@ def emerging_layer(
 ) -> HexLayer:
     """Emerging hot spot categories (cells with a pattern only)."""
     found = result.loc[result["code"] != 0]
-    found = found.loc[_not_sensitive(hexes.str_to_cells(found.index), role, res, config)]
+    found = found.loc[visible_cells(hexes.str_to_cells(found.index), role, res, config)]
     cells = hexes.str_to_cells(found.index)
     classes = found["code"].to_numpy(dtype=np.int64)
     labels = [
@@ -242,8 +230,7 @@ def hot_cells_table(hot: pd.DataFrame, role: str, res: int, config: Config) -> p
     check_resolution(role, res, config)
     if role != "partnership" or hot.empty:
         return hot
-    sensitive = sensitive_mask(hexes.str_to_cells(hot["cell"]), res, config)
-    out = hot.loc[~sensitive].reset_index(drop=True)
+    out = hot.loc[visible_cells(hot["cell"].to_numpy(), role, res, config)].reset_index(drop=True)
     if "rank" in out.columns:
         out["rank"] = np.arange(1, len(out) + 1, dtype=np.int64)
     return out
@@ -362,7 +349,7 @@ def cluster_layer(result: ClusterResult, role: str, res: int, config: Config) ->
         cells = hexes.cells_to_parent(hexes.str_to_cells(members["cell"]), res)
         cells, first = np.unique(cells, return_index=True)
         persistence = tracks.loc[members["track"].to_numpy()[first], "persistence"].to_numpy()
-        keep = _not_sensitive(cells, role, res, config)
+        keep = visible_cells(cells, role, res, config)
         cells, persistence = cells[keep], persistence[keep]
         classes = np.ones(len(cells), dtype=np.int64)
         labels = [f"In a cluster seen in {int(p)} of {periods} periods" for p in persistence]

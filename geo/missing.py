@@ -251,9 +251,7 @@ def measures(
         {
             "episodes": float(len(frame)),
             "children": float(children),
-            "repeat_children": float(
-                len(repeat_children(frame) if repeat is None else repeat)
-            ),
+            "repeat_children": float(len(repeat_children(frame) if repeat is None else repeat)),
             "looked_after_share": _share(lac, children),
             "still_missing": float(returned.isna().sum()),
             "median_duration_h": float(duration_h.median()) if len(duration_h) else np.nan,
@@ -299,8 +297,14 @@ def _area_column(res: AreaKey) -> str:
     raise ValueError("area must be res 7, res 8 (found location) or 'home' (home area)")
 
 
-def _theme_rows(frame: pd.DataFrame, key: pd.Series, repeat: pd.Index) -> pd.DataFrame:
-    """One row per (episode, theme): ``key``, ``theme``, ``repeat`` (bool)."""
+def theme_rows(
+    frame: pd.DataFrame, key: pd.Series, repeat: pd.Index, located_only: bool = True
+) -> pd.DataFrame:
+    """One row per (episode, theme code): ``key``, ``theme``, ``repeat`` (bool).
+
+    A code listed twice in one interview counts once; with ``located_only`` the
+    episodes whose ``key`` is blank are left out.
+    """
     rows = pd.DataFrame(
         {
             "key": key.to_numpy(dtype=object),
@@ -309,8 +313,7 @@ def _theme_rows(frame: pd.DataFrame, key: pd.Series, repeat: pd.Index) -> pd.Dat
         }
     ).explode("theme")
     rows["theme"] = rows["theme"].astype(str).str.strip()
-    rows = rows[(rows["theme"] != "") & (rows["key"] != "")]
-    # a code listed twice in one interview counts once
+    rows = rows[(rows["theme"] != "") & ((rows["key"] != "") | (not located_only))]
     rows = rows.rename_axis("row").reset_index().drop_duplicates(["row", "theme"])
     return rows.drop(columns="row").reset_index(drop=True)
 
@@ -367,8 +370,8 @@ def theme_counts(
         key, prev_key = frame[col], prev[col]
     else:
         raise ValueError("by must be 'period' or 'area'")
-    current = _count_themes(_theme_rows(frame, key, repeat))
-    before = _count_themes(_theme_rows(prev, prev_key, repeat_children(prev)))["count"]
+    current = _count_themes(theme_rows(frame, key, repeat))
+    before = _count_themes(theme_rows(prev, prev_key, repeat_children(prev)))["count"]
     themes = list(THEMES) + sorted(set(current.index.get_level_values("theme")) - set(THEMES))
     keys = current.index.get_level_values("key").unique().sort_values()
     full = pd.MultiIndex.from_product([keys, themes], names=["key", "theme"])
@@ -725,7 +728,7 @@ def home_areas_for_partnership(frame: pd.DataFrame, config: Config) -> Disclosed
     table = pd.DataFrame(
         {"children": grouped["child_key"].nunique(), "episodes": grouped.size()}
     ).reset_index()
-    sensitive = _sensitive_area(table["home_area"], config)
+    sensitive = sensitive_areas(table["home_area"], config)
     return disclose_children(
         table,
         "home_area",
@@ -736,8 +739,9 @@ def home_areas_for_partnership(frame: pd.DataFrame, config: Config) -> Disclosed
     )
 
 
-def _sensitive_area(areas: pd.Series, config: Config) -> np.ndarray:
-    """Which area labels are H3 cells containing a sensitive premise."""
+def sensitive_areas(areas: pd.Series, config: Config) -> np.ndarray:
+    """Which area labels are H3 cells containing a sensitive premise (each at its own
+    resolution; LSOA codes and blanks are not cells)."""
     text = areas.astype(str).str.lower()
     is_cell = _is_cell(text).to_numpy(dtype=bool)
     out = np.zeros(len(areas), dtype=bool)

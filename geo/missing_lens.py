@@ -32,7 +32,7 @@ import pandas as pd
 from geo import hexes
 from geo.area import StudyArea
 from geo.config import Config
-from geo.disclosure import WITHHELD, check_resolution, disclose_levels, sensitive_mask
+from geo.disclosure import WITHHELD, check_resolution, disclose_levels
 from geo.missing import (
     THEMES,
     AreaKey,
@@ -47,7 +47,9 @@ from geo.missing import (
     repeat_children,
     repeat_children_in_period,
     schools_for_partnership,
+    sensitive_areas,
     theme_counts,
+    theme_rows,
 )
 from geo.overview import Filters
 from geo.privacy import small_counts
@@ -167,7 +169,8 @@ def disclose_measures(m: pd.Series, min_count: int) -> pd.Series:
     for name in (*_COUNTS, "rhi_due"):
         if small_counts([m[name]], min_count)[0]:
             out[name] = np.nan
-    for name, (num, den) in _numerators(m).items():
+    shares = _numerators(m)
+    for name, (num, den) in shares.items():
         if np.isnan(num) or small_counts([num, den], min_count).any():
             out[name] = np.nan
     returned = float(m["episodes"] - m["still_missing"])
@@ -175,7 +178,7 @@ def disclose_measures(m: pd.Series, min_count: int) -> pd.Series:
         out[["median_duration_h", "p90_duration_h"]] = np.nan
     # a part shown beside its whole gives the other part by subtraction
     children = float(m["children"])
-    lac = _numerators(m)["looked_after_share"][0]
+    lac = shares["looked_after_share"][0]
     for part, whole, value in (
         ("repeat_children", children, float(m["repeat_children"])),
         ("looked_after_share", children, lac),
@@ -257,22 +260,20 @@ def themes_by_month(frame: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns=THEME_LABELS).rename_axis(index="month", columns=None)
 
 
-def _theme_crosstab(frame: pd.DataFrame, keys: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
-    """Area x theme interview counts (located areas) and each theme's total."""
-    rows = pd.DataFrame(
-        {
-            "area": keys.to_numpy(dtype=object),
-            "theme": frame["rhi_themes"].fillna("").astype(str).str.split(";").to_numpy(),
-        }
-    ).explode("theme")
-    rows["theme"] = rows["theme"].astype(str).str.strip()
-    rows = rows.rename_axis("row").reset_index().drop_duplicates(["row", "theme"])
+def _area_keys(rows: pd.DataFrame, unit: AreaKey) -> pd.Series:
+    """Each episode's area: home area (never finer than res 7) or found cell at ``unit``."""
+    return coarsen_home_area(rows["home_area"]) if unit == "home" else rows[f"cell_{unit}"]
+
+
+def _theme_crosstab(frame: pd.DataFrame, unit: AreaKey) -> tuple[pd.DataFrame, pd.Series]:
+    """Area x theme interview counts (located areas) and each theme's total (all)."""
+    rows = theme_rows(frame, _area_keys(frame, unit), pd.Index([]), located_only=False)
     rows = rows[rows["theme"].isin(list(THEMES))]
-    totals = rows.groupby("theme")["row"].size().reindex(list(THEMES)).fillna(0)
-    located = rows[rows["area"] != ""]
-    table = pd.crosstab(located["area"], located["theme"]).reindex(columns=list(THEMES))
+    totals = rows.groupby("theme").size().reindex(list(THEMES)).fillna(0).astype(float)
+    located = rows[rows["key"] != ""]
+    table = pd.crosstab(located["key"], located["theme"]).reindex(columns=list(THEMES))
     table = table.fillna(0).astype(float).rename_axis(index="area", columns=None)
-    return table, totals.astype(float)
+    return table, totals
 
 
 def theme_area_counts(
@@ -294,58 +295,45 @@ def theme_area_counts(
     interviews of other children there (all minus repeat) would be 1 to
     ``min_count - 1``, so the two tables cannot be subtracted.
     """
-    if area_key in (7, 8) and role == "partnership":
+    partnership = role == "partnership"
+    if area_key in (7, 8) and partnership:
         check_resolution(role, int(area_key), config)
-    keys = repeat_children(frame) if repeat_keys is None else repeat_keys
-    repeat = frame["child_key"].isin(keys)
-    picked = frame.loc[repeat] if repeat_only else frame
-
-    def keys_for(key: AreaKey, rows: pd.DataFrame) -> pd.Series:
-        if key == "home":
-            return coarsen_home_area(rows["home_area"])
-        return rows[f"cell_{key}"]
-
-    table, totals = _theme_crosstab(picked, keys_for(area_key, picked))
-    if role == "partnership":
-        table = _protect_theme_areas(frame, picked, area_key, repeat_only, totals, config)
+    repeat = repeat_children(frame) if repeat_keys is None else repeat_keys
+    picked = frame.loc[frame["child_key"].isin(repeat)] if repeat_only else frame
+    units: tuple[AreaKey, ...] = (7, 8) if partnership and area_key != "home" else (area_key,)
+    exact = {unit: _theme_crosstab(picked, unit) for unit in units}
+    table, totals = exact[area_key]
+    if partnership:
+        tables = {unit: t for unit, (t, _) in exact.items()}
+        table = _protect_theme_areas(frame, tables, area_key, repeat_only, totals, config)
     table = table.rename(columns=THEME_LABELS).reset_index()
     return table.sort_values("area", kind="stable").reset_index(drop=True)
 
 
 def _protect_theme_areas(
     frame: pd.DataFrame,
-    picked: pd.DataFrame,
+    exact: dict[AreaKey, pd.DataFrame],
     area_key: AreaKey,
     repeat_only: bool,
     totals: pd.Series,
     config: Config,
 ) -> pd.DataFrame:
-    """The partnership's theme x area table (see :func:`theme_area_counts`)."""
+    """The partnership's theme x area table (see :func:`theme_area_counts`); ``exact``
+    holds the exact tables of every unit protected together."""
     min_count = config.disclosure.min_count
-    units: tuple[AreaKey, ...] = ("home",) if area_key == "home" else (7, 8)
-    exact: dict[AreaKey, pd.DataFrame] = {}
     extra: dict[AreaKey, pd.DataFrame] = {}
-    for unit in units:
-        keys = coarsen_home_area(picked["home_area"]) if unit == "home" else picked[f"cell_{unit}"]
-        table, _ = _theme_crosstab(picked, keys)
-        held = pd.DataFrame(False, index=table.index, columns=table.columns)
+    for unit, table in exact.items():
+        held = np.zeros(table.shape, dtype=bool)
         if repeat_only:  # the complement (all children's interviews minus these)
-            all_keys = (
-                coarsen_home_area(frame["home_area"]) if unit == "home" else frame[f"cell_{unit}"]
-            )
-            everyone, _ = _theme_crosstab(frame, all_keys)
-            rest = everyone.reindex(table.index).fillna(0) - table
-            held = pd.DataFrame(
-                small_counts(rest.to_numpy(), min_count), index=table.index, columns=table.columns
-            )
-        exact[unit], extra[unit] = table, held
+            everyone, _ = _theme_crosstab(frame, unit)
+            held = small_counts((everyone.reindex(table.index).fillna(0) - table), min_count)
+        extra[unit] = pd.DataFrame(held, index=table.index, columns=table.columns)
     out = pd.DataFrame(index=exact[area_key].index)
     for theme in THEMES:
         if area_key == "home":
             t = exact["home"]
             part = pd.DataFrame({"area": t.index, "n": t[theme].to_numpy()})
-            sens = _sensitive_areas(t.index.to_series(), config)
-            held = extra["home"][theme].to_numpy() | sens
+            held = extra["home"][theme].to_numpy() | sensitive_areas(t.index.to_series(), config)
             shown = disclose_children(
                 part, "area", float(totals[theme]), config, value="n", extra_withheld=held
             )
@@ -364,24 +352,7 @@ def _protect_theme_areas(
             config,
             {r: extra[r][theme].to_numpy(dtype=bool) for r in (7, 8)},
         )
-        level = levels.levels[int(area_key)]
-        out[theme] = level["value"].to_numpy()
-    return out
-
-
-def _sensitive_areas(areas: pd.Series, config: Config) -> np.ndarray:
-    """Which area labels are H3 cells holding a sensitive premise (at their resolution)."""
-    text = areas.astype(str).str.lower()
-    is_cell = text.str.fullmatch(r"[0-9a-f]{15}").to_numpy(dtype=bool)
-    out = np.zeros(len(areas), dtype=bool)
-    if is_cell.any():
-        cells = hexes.str_to_cells(text[is_cell])
-        res = hexes.cell_resolution(cells)
-        hits = np.zeros(cells.size, dtype=bool)
-        for r in np.unique(res):  # a handful of resolutions
-            at = res == r
-            hits[at] = sensitive_mask(cells[at], int(r), config)
-        out[is_cell] = hits
+        out[theme] = levels.levels[int(area_key)]["value"].to_numpy()
     return out
 
 
