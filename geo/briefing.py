@@ -51,7 +51,8 @@ from geo import (
 )
 from geo.area import StudyArea
 from geo.config import Config
-from geo.disclosure import WITHHELD_EXPLAINED, visible_cells
+from geo.disclosure import WITHHELD_EXPLAINED, as_role, check_resolution, store_for
+from geo.disclosure.windows import partnership_pattern_window
 from geo.hotspot_report import run_hotspots
 from geo.hotspots import CATEGORY_NAMES
 from geo.recurring import RankingSettings, rank_recurring_locations
@@ -153,8 +154,14 @@ def available_quarters(store: Store) -> list[str]:
     return [quarter_label(f).replace(" ", "") for f in menu]
 
 
-def _pattern_window(store: Store, quarter: overview.Filters) -> overview.Filters:
-    months = [m for m in overview.available_months(store) if m <= quarter.month_to]
+def _pattern_window(store: Store, quarter: overview.Filters, role: str) -> overview.Filters:
+    """The pattern analyses' window: for the partnership the calendar year of the quarter
+    (one fixed hierarchy, never a rolling window); for analysts up to
+    :data:`PATTERN_MONTHS` months ending with the quarter."""
+    months = overview.available_months(store)
+    if not as_role(role).sees_exact_counts:
+        return partnership_pattern_window(quarter, months)
+    months = [m for m in months if m <= quarter.month_to]
     return overview.Filters(months[-PATTERN_MONTHS:][0], quarter.month_to)
 
 
@@ -302,11 +309,9 @@ def _recurring_section(
 
 
 def _folded(cells: Sequence[str], role: str, res: int, config: Config) -> str:
-    """Neighbouring cells folded into a place (sensitive ones left out for the partnership)."""
-    if not len(cells):
-        return ""
-    keep = visible_cells(np.asarray(list(cells), dtype=object), role, res, config)
-    return ", ".join(str(c) for c, k in zip(cells, keep, strict=True) if k)
+    """Neighbouring cells folded into a place."""
+    check_resolution(role, res, config)
+    return ", ".join(str(c) for c in cells)
 
 
 def _missing_schools_section(
@@ -398,14 +403,16 @@ def _missing_schools_section(
 def _youth_work_section(
     store: Store, area: StudyArea, window: overview.Filters, role: str, res: int, config: Config
 ) -> tuple[PackSection, list[str]]:
-    # the same helpers as the Youth work page: for the partnership, gaps in a
-    # sensitive-premises cell are left out (and the rest re-ranked) and the plan never
-    # covers or recommends such a cell
+    # the same helpers and window as the Youth work page: for the partnership the
+    # calendar year of the quarter (never a rolling 12 months, whose overlaps with the
+    # page's windows could be differenced); for analysts the 12 months to the quarter's end
     settings = coverage_view.settings_for(role, config, res=res)
-    recent = overview.Filters(
-        max(window.month_from, (pd.Period(window.month_to, freq="M") - 11).strftime("%Y-%m")),
-        window.month_to,
-    )
+    recent = window
+    if as_role(role).sees_exact_counts:
+        recent = overview.Filters(
+            max(window.month_from, (pd.Period(window.month_to, freq="M") - 11).strftime("%Y-%m")),
+            window.month_to,
+        )
     result = coverage.analyse(store, area, recent, settings)
     sites = coverage_view.health_sites(store)
     gaps = coverage_view.role_gaps(result.gaps, sites, role, res, config).head(5)
@@ -583,9 +590,10 @@ def build_pack(
             f"no whole quarter of data for {label}; available: "
             + ", ".join(available_quarters(store))
         )
-    role = audience
-    res = config.disclosure.partnership_max_resolution if role == "partnership" else 9
-    window = _pattern_window(store, q)
+    role = as_role(audience)
+    store = store_for(store, role, config)
+    res = config.disclosure.partnership_max_resolution if role.is_published_to else 9
+    window = _pattern_window(store, q, role)
     headline, s1 = _headline_section(store, q, role, config)
     hot, _ = _hotspot_section(store, area, window, role, res, config)
     recurring, s2, _ = _recurring_section(store, area, window, role, res, config)

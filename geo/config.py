@@ -21,6 +21,8 @@ dataclasses. Relative paths resolve against the TOML file's folder. Example::
     partnership_max_resolution = 8
     analyst_max_resolution = 10
     sensitive_premises = "sensitive_premises.csv"
+    premise_radius_m = 50     # records within 50 m of a premise are never published
+    perturbation_max_noise = 2  # cell-key perturbation: published counts move by at most 2
 
     [pseudonyms]
     key_env = "PLACESAFE_PSEUDONYM_KEY"   # or key_file = "secrets/pseudonym.key"
@@ -88,6 +90,13 @@ class DisclosureConfig:
     partnership_max_resolution: int = 8
     analyst_max_resolution: int = 10
     sensitive_premises: Path | None = None
+    #: Records whose storage cell lies within this many metres of a premise are left
+    #: out of everything the partnership sees.
+    premise_radius_m: float = 50.0
+    #: Largest change cell-key perturbation makes to a published count (0 = off).
+    perturbation_max_noise: int = 2
+    #: A perturbation table in ONS's format (``pcv,ckey,pvalue``) instead of PlaceSafe's.
+    ptable: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -321,6 +330,9 @@ def load_config(path: str | Path | None = None) -> Config:
         sensitive_premises=_path(base, premises, "disclosure.sensitive_premises")
         if premises
         else None,
+        premise_radius_m=float(_int(disc, "premise_radius_m", 50, 0, 1000)),
+        perturbation_max_noise=_int(disc, "perturbation_max_noise", 2, 0, 4),
+        ptable=_path(base, disc["ptable"], "disclosure.ptable") if disc.get("ptable") else None,
     )
     if disclosure.partnership_max_resolution > disclosure.analyst_max_resolution:
         raise ConfigError(

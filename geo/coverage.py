@@ -130,10 +130,10 @@ from scipy.spatial import cKDTree
 
 from geo import hexes
 from geo.area import StudyArea, to_bng
+from geo.disclosure import small_counts
 from geo.export import to_csv_bytes
 from geo.hotspots import InsufficientDataError, gi_star
 from geo.overview import ANALYSIS_RESOLUTIONS, Filters
-from geo.privacy import small_counts
 from geo.recurring import RankingSettings, rank_recurring_locations
 from geo.schema import SYV_CATEGORIES
 from geo.schools import cells_bng, pairs_within

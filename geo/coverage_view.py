@@ -24,7 +24,7 @@ import pandas as pd
 from geo import coverage as cv
 from geo import hexes
 from geo.config import Config
-from geo.disclosure import check_resolution, visible_cells
+from geo.disclosure import check_resolution
 from geo.export import to_csv_bytes
 from geo.maps import HexLayer, category_layer, outline_layer
 from geo.schema import HEALTH_SITE_LABELS
@@ -114,9 +114,6 @@ def role_gaps(
         # needs no secondary suppression (and stays consistent with the reasons)
         gaps = gaps.drop(columns=["syv", "hsb"])
     out = cv.disclose_gaps(gaps, role, config.disclosure.min_count)
-    if role == "partnership":
-        out = out.loc[visible_cells(out["cell"], role, res, config)].reset_index(drop=True)
-        out["rank"] = np.arange(1, len(out) + 1)
     return with_nearest_site(out, sites)
 
 
@@ -242,17 +239,11 @@ def plan_problem(
     allowed: Sequence[str],
     fixed: Sequence[tuple[str, str]] = (),
 ) -> cv.CoverProblem:
-    """The deployment problem for ``role``: for the partnership, sensitive-premises
-    cells are neither covered nor recommended."""
+    """The deployment problem for ``role`` (the partnership's analysis is computed from
+    the publishable dataset, so every cell may be covered or recommended)."""
     s = analysis.settings
     check_resolution(role, s.res, config)
-    table = analysis.table
-    candidates = None
-    if role == "partnership":
-        table = table.loc[visible_cells(table["cell"], role, s.res, config)]
-        grid = analysis.grid
-        candidates = grid[visible_cells(grid, role, s.res, config)]
-    return cv.coverage_problem(table, s.reach_m, list(allowed), candidates, fixed, s.blocks)
+    return cv.coverage_problem(analysis.table, s.reach_m, list(allowed), None, fixed, s.blocks)
 
 
 def plan_table(plan: cv.Plan, role: str) -> pd.DataFrame:

@@ -65,9 +65,8 @@ import pandas as pd
 import shapely
 
 from geo import hexes
-from geo.disclosure import WITHHELD, protect_hierarchy
+from geo.disclosure import ROLES, WITHHELD, protect_hierarchy, small_counts
 from geo.overview import Filters
-from geo.privacy import ROLES, small_counts
 from geo.schema import SYV_CATEGORIES
 from geo.sources.base import AdapterContext
 from geo.sources.police_uk import parse_stop_search

@@ -11,11 +11,13 @@ from geo.config import Config
 from geo.disclosure import (
     WITHHELD,
     DisclosedLevels,
+    allowed_resolutions,
     check_resolution,
     disclose_levels,
     protect_hierarchy,
-    sensitive_mask,
-    visible_cells,
+    publish_counts,
+    small_counts,
+    store_for,
 )
 from geo.hotspots import CATEGORY_NAMES, describe_category
 from geo.maps import (
@@ -31,7 +33,6 @@ from geo.maps import (
     polygon_layer,
 )
 from geo.overview import Filters
-from geo.privacy import allowed_resolutions, small_counts
 from geo.store import Store
 
 
@@ -91,7 +92,7 @@ def _few_children(counts: pd.DataFrame, min_count: int) -> np.ndarray:
 
 def incident_layer(counts: pd.DataFrame, role: str, res: int, config: Config) -> HexLayer:
     """Incidents per cell at one resolution, after disclosure control for ``role``
-    (primary suppression, the sensitive mask, and secondary suppression against the
+    (primary and secondary suppression against the
     layer's total)."""
     total = float(counts["count"].sum())
     levels = disclose_levels({res: counts}, total, role, config)
@@ -121,11 +122,12 @@ def disclosed_counts(
     resolution it may choose and the layer's total, so that no withheld cell can be
     found by differencing resolutions or the headline figure.
     """
+    store = store_for(store, role, config)
     d = config.disclosure
     check_resolution(role, res, config)
     if role == "partnership":
         resolutions = sorted(
-            set(allowed_resolutions(role, d.partnership_max_resolution, d.analyst_max_resolution))
+            set(allowed_resolutions(role, config))
             | {res}
         )
     else:
@@ -138,8 +140,8 @@ def disclosed_counts(
         extra = {r: _few_children(c, d.min_count) for r, c in counts.items()}
     else:
         raise ValueError("layer must be 'incidents' or 'missing'")
-    total = overview.layer_total(store, layer, filters)
-    return disclose_levels(counts, total, role, config, extra)
+    total, total_key = overview.layer_total_and_key(store, layer, filters)
+    return disclose_levels(counts, float(total), role, config, extra, total_key=total_key)
 
 
 def youth_work_layer(cells: pd.DataFrame, show: bool = True) -> HexLayer:
@@ -181,11 +183,10 @@ def cell_summary(layers: tuple[HexLayer, ...], cell: str) -> str:
 def gi_layer(gi: pd.DataFrame, role: str, res: int, config: Config, show: bool = True) -> HexLayer:
     """Significant Gi* cells (bins ±1..±3) as a diverging layer.
 
-    Not-significant cells are not drawn; for the partnership role, cells holding a
-    sensitive premise are withheld.
+    Not-significant cells are not drawn.
     """
     sig = gi.loc[gi["bin"] != 0]
-    sig = sig.loc[visible_cells(hexes.str_to_cells(sig.index), role, res, config)]
+    check_resolution(role, res, config)
     cells = hexes.str_to_cells(sig.index)
     classes = sig["bin"].to_numpy(dtype=np.int64)
     # z-scores of every cell together could be inverted to counts: analysts only
@@ -209,7 +210,7 @@ def emerging_layer(
 ) -> HexLayer:
     """Emerging hot spot categories (cells with a pattern only)."""
     found = result.loc[result["code"] != 0]
-    found = found.loc[visible_cells(hexes.str_to_cells(found.index), role, res, config)]
+    check_resolution(role, res, config)
     cells = hexes.str_to_cells(found.index)
     classes = found["code"].to_numpy(dtype=np.int64)
     labels = [
@@ -222,18 +223,11 @@ def emerging_layer(
 
 
 def hot_cells_table(hot: pd.DataFrame, role: str, res: int, config: Config) -> pd.DataFrame:
-    """The list of hot cells a role may see (sensitive cells dropped for the partnership).
-
-    For the partnership a ``rank`` column is renumbered 1..n after the drop: a missing
-    rank (#1, #2, #4) would point at the place left out.
-    """
+    """The list of hot cells a role may see: every cell, at a resolution the role may
+    see. (The partnership's list is computed from the publishable dataset, so no cell
+    is ever dropped from it because of a sensitive premise.)"""
     check_resolution(role, res, config)
-    if role != "partnership" or hot.empty:
-        return hot
-    out = hot.loc[visible_cells(hot["cell"].to_numpy(), role, res, config)].reset_index(drop=True)
-    if "rank" in out.columns:
-        out["rank"] = np.arange(1, len(out) + 1, dtype=np.int64)
-    return out
+    return hot
 
 
 def cell_series(
@@ -249,16 +243,14 @@ def cell_series(
 
     Analysts see events and the space-time z-score. The partnership sees only the
     significance bin (-3..3): neither counts (small numbers) nor z-scores (the
-    z-scores of every cell together could be turned back into counts). A cell
-    holding a sensitive premise returns None for the partnership.
+    z-scores of every cell together could be turned back into counts). Every cell
+    answers alike: the partnership's cube is built from the publishable dataset.
     """
     check_resolution(role, res, config)
     if cell not in cube.index:
         return None
     frame = pd.DataFrame(index=pd.Index(cube.columns, name="period"))
     if role == "partnership":
-        if sensitive_mask(hexes.str_to_cells([cell]), res, config).any():
-            return None
         if bins is None or cell not in bins.index:
             return None
         frame["hot (+) / cold (-) spot confidence, 1-3"] = bins.loc[cell].to_numpy(dtype=float)
@@ -280,6 +272,7 @@ def disclosed_kpis(store: Store, role: str, filters: Filters, config: Config) ->
     total of 8 beside 7 harmful-sexual-behaviour incidents would otherwise pin a
     withheld knife-crime figure to 1. Withheld figures are NaN.
     """
+    store = store_for(store, role, config)
     exact = overview.kpis(store, filters)
     if role != "partnership":
         return exact
@@ -310,9 +303,15 @@ def disclosed_kpis(store: Store, role: str, filters: Filters, config: Config) ->
             bool(np.isnan(float(out[column]["incidents"]))),
             d.min_count,
         )
+        keys = overview.kpi_key_sums(store, f)
         for key, h in zip(("knife_crime", "harmful_sexual_behaviour"), held[0][:2], strict=True):
-            if h:
-                out.loc[key, column] = np.nan
+            value = np.nan if h else float(col[key])
+            shown = publish_counts(np.array([value]), np.array([keys[key]]), config)
+            out.loc[key, column] = shown[0]
+        children = float(out[column]["children_missing"])
+        out.loc["children_missing", column] = publish_counts(
+            np.array([children]), np.array([keys["children_missing"]]), config
+        )[0]
         if total_held:
             out.loc["incidents", column] = np.nan
     return out
@@ -336,7 +335,7 @@ def neighbourhood_layer(cell: str, neighbours: tuple[str, ...]) -> HexLayer:
 
 def cluster_layer(result: ClusterResult, role: str, res: int, config: Config) -> HexLayer:
     """Cluster tracks for the map: outlines for analysts, covered hex cells (without
-    counts, sensitive cells withheld) for the partnership.
+    counts) for the partnership.
 
     Only tracks seen in at least two periods are drawn.
     """
@@ -349,8 +348,6 @@ def cluster_layer(result: ClusterResult, role: str, res: int, config: Config) ->
         cells = hexes.cells_to_parent(hexes.str_to_cells(members["cell"]), res)
         cells, first = np.unique(cells, return_index=True)
         persistence = tracks.loc[members["track"].to_numpy()[first], "persistence"].to_numpy()
-        keep = visible_cells(cells, role, res, config)
-        cells, persistence = cells[keep], persistence[keep]
         classes = np.ones(len(cells), dtype=np.int64)
         labels = [f"In a cluster seen in {int(p)} of {periods} periods" for p in persistence]
         return category_layer(

@@ -42,11 +42,10 @@ from geo.disclosure import (
     check_resolution,
     disclose_levels,
     protect_hierarchy,
-    sensitive_mask,
+    small_counts,
 )
 from geo.hotspots import InsufficientDataError, gi_star
 from geo.overview import ANALYSIS_RESOLUTIONS, Filters
-from geo.privacy import small_counts
 from geo.schema import MISSING_COLUMNS
 from geo.store import Store
 
@@ -728,32 +727,13 @@ def home_areas_for_partnership(frame: pd.DataFrame, config: Config) -> Disclosed
     table = pd.DataFrame(
         {"children": grouped["child_key"].nunique(), "episodes": grouped.size()}
     ).reset_index()
-    sensitive = sensitive_areas(table["home_area"], config)
     return disclose_children(
         table,
         "home_area",
         float(frame["child_key"].nunique()),
         config,
-        extra_withheld=sensitive,
         keep=("episodes",),
     )
-
-
-def sensitive_areas(areas: pd.Series, config: Config) -> np.ndarray:
-    """Which area labels are H3 cells containing a sensitive premise (each at its own
-    resolution; LSOA codes and blanks are not cells)."""
-    text = areas.astype(str).str.lower()
-    is_cell = _is_cell(text).to_numpy(dtype=bool)
-    out = np.zeros(len(areas), dtype=bool)
-    if is_cell.any():
-        cells = hexes.str_to_cells(text[is_cell])
-        res = hexes.cell_resolution(cells)
-        hits = np.zeros(cells.size, dtype=bool)
-        for r in np.unique(res):  # a handful of resolutions, not rows
-            at = res == r
-            hits[at] = sensitive_mask(cells[at], int(r), config)
-        out[is_cell] = hits
-    return out
 
 
 def found_cells_for_partnership(

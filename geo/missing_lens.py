@@ -32,7 +32,7 @@ import pandas as pd
 from geo import hexes
 from geo.area import StudyArea
 from geo.config import Config
-from geo.disclosure import WITHHELD, check_resolution, disclose_levels
+from geo.disclosure import WITHHELD, check_resolution, disclose_levels, small_counts, store_for
 from geo.missing import (
     THEMES,
     AreaKey,
@@ -47,12 +47,10 @@ from geo.missing import (
     repeat_children,
     repeat_children_in_period,
     schools_for_partnership,
-    sensitive_areas,
     theme_counts,
     theme_rows,
 )
 from geo.overview import Filters
-from geo.privacy import small_counts
 from geo.store import Store
 
 #: Display names of the headline measures, in display order.
@@ -333,9 +331,13 @@ def _protect_theme_areas(
         if area_key == "home":
             t = exact["home"]
             part = pd.DataFrame({"area": t.index, "n": t[theme].to_numpy()})
-            held = extra["home"][theme].to_numpy() | sensitive_areas(t.index.to_series(), config)
             shown = disclose_children(
-                part, "area", float(totals[theme]), config, value="n", extra_withheld=held
+                part,
+                "area",
+                float(totals[theme]),
+                config,
+                value="n",
+                extra_withheld=extra["home"][theme].to_numpy(),
             )
             out[theme] = shown.table["n"].to_numpy()
             continue
@@ -536,6 +538,7 @@ def missing_view(
     school_names : DataFrame
         ``urn`` and ``name`` of the schools on the list.
     """
+    store = store_for(store, role, config)
     min_count = config.disclosure.min_count
     current = episodes(store, filters)
     previous = episodes(store, filters.previous())

@@ -79,12 +79,14 @@ def available_months(store: Store) -> list[str]:
 
 
 def incident_counts(store: Store, res: int, filters: Filters) -> pd.DataFrame:
-    """Incidents per cell at ``res`` in the period: columns ``cell`` (uint64), ``count``."""
+    """Incidents per cell at ``res`` in the period: columns ``cell`` (uint64), ``count``
+    and ``key_sum`` (the sum of the records' perturbation keys)."""
     col = _check_res(res)
     start, end = filters.bounds()
     cat_sql, cat_params = category_sql(filters.categories)
     return store.query(
-        f"SELECT {col} AS cell, count(*) AS count FROM incidents "
+        f"SELECT {col} AS cell, count(*) AS count, "
+        "coalesce(sum(record_key), 0)::BIGINT AS key_sum FROM incidents "
         f"WHERE occurred_at >= ? AND occurred_at < ?{cat_sql} AND {col} IS NOT NULL "
         "GROUP BY 1 ORDER BY 1",
         [start, end, *cat_params],
@@ -92,11 +94,13 @@ def incident_counts(store: Store, res: int, filters: Filters) -> pd.DataFrame:
 
 
 def missing_found_counts(store: Store, res: int, filters: Filters) -> pd.DataFrame:
-    """Missing episodes per found/last-seen cell: ``cell``, ``count``, ``children``."""
+    """Missing episodes per found/last-seen cell: ``cell``, ``count``, ``children`` and
+    ``key_sum`` (the sum of the records' perturbation keys)."""
     col = _check_res(res)
     start, end = filters.bounds()
     return store.query(
-        f"SELECT {col} AS cell, count(*) AS count, count(DISTINCT child_key) AS children "
+        f"SELECT {col} AS cell, count(*) AS count, count(DISTINCT child_key) AS children, "
+        "coalesce(sum(record_key), 0)::BIGINT AS key_sum "
         f"FROM missing_episodes WHERE reported_at >= ? AND reported_at < ? AND {col} IS NOT NULL "
         "GROUP BY 1 ORDER BY 1",
         [start, end],
@@ -105,17 +109,25 @@ def missing_found_counts(store: Store, res: int, filters: Filters) -> pd.DataFra
 
 def layer_total(store: Store, layer: str, filters: Filters) -> float:
     """All events of ``incidents`` or ``missing`` in the filter (with or without a cell)."""
+    return float(layer_total_and_key(store, layer, filters)[0])
+
+
+def layer_total_and_key(store: Store, layer: str, filters: Filters) -> tuple[int, int]:
+    """All events of ``incidents`` or ``missing`` in the filter and the sum of their
+    perturbation keys."""
     start, end = filters.bounds()
+    select = "SELECT count(*) AS n, coalesce(sum(record_key), 0)::BIGINT AS k"
     if layer == "incidents":
         cat_sql, cat_params = category_sql(filters.categories)
-        sql = f"SELECT count(*) FROM incidents WHERE occurred_at >= ? AND occurred_at < ?{cat_sql}"
+        sql = f"{select} FROM incidents WHERE occurred_at >= ? AND occurred_at < ?{cat_sql}"
         params: list[object] = [start, end, *cat_params]
     elif layer == "missing":
-        sql = "SELECT count(*) FROM missing_episodes WHERE reported_at >= ? AND reported_at < ?"
+        sql = f"{select} FROM missing_episodes WHERE reported_at >= ? AND reported_at < ?"
         params = [start, end]
     else:
         raise ValueError("layer must be 'incidents' or 'missing'")
-    return float(store.scalar(sql, params))
+    row = store.query(sql, params)
+    return int(row["n"].iloc[0]), int(row["k"].iloc[0])
 
 
 def schools(store: Store) -> pd.DataFrame:
@@ -184,6 +196,30 @@ def kpis(store: Store, filters: Filters) -> pd.DataFrame:
             "youth_work_hours": float(yw["hours"]),
         }
     return pd.DataFrame(rows)
+
+
+def kpi_key_sums(store: Store, filters: Filters) -> dict[str, int]:
+    """Sums of the perturbation record keys behind the headline counts of
+    :func:`kpis` (current period only): knife crime, harmful sexual behaviour and
+    distinct children missing (a child's key is that of their first episode)."""
+    start, end = filters.bounds()
+    cat_sql, cat_params = category_sql(filters.categories)
+    inc = store.query(
+        "SELECT coalesce(sum(record_key) FILTER (category = 'knife_crime'), 0)::BIGINT AS knife, "
+        "coalesce(sum(record_key) FILTER (category = 'harmful_sexual_behaviour'), 0)::BIGINT "
+        f"AS hsb FROM incidents WHERE occurred_at >= ? AND occurred_at < ?{cat_sql}",
+        [start, end, *cat_params],
+    ).iloc[0]
+    children = store.scalar(
+        "SELECT coalesce(sum(k), 0)::BIGINT FROM (SELECT arg_min(record_key, episode_id) AS k "
+        "FROM missing_episodes WHERE reported_at >= ? AND reported_at < ? GROUP BY child_key)",
+        [start, end],
+    )
+    return {
+        "knife_crime": int(inc["knife"]),
+        "harmful_sexual_behaviour": int(inc["hsb"]),
+        "children_missing": int(children),
+    }
 
 
 def quarter_menu(months: list[str]) -> list[Filters]:

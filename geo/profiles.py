@@ -22,7 +22,7 @@ from scipy.spatial import cKDTree
 from geo import hexes
 from geo.area import to_bng
 from geo.config import Config
-from geo.disclosure import check_resolution
+from geo.disclosure import check_resolution, store_for
 from geo.layers import disclosed_counts
 from geo.overview import Filters, quarter_label, quarter_menu
 from geo.store import Store
@@ -135,6 +135,7 @@ def build_profile(
     DisclosureError
         The role may not see the cell's resolution.
     """
+    store = store_for(store, role, config)
     cells = hexes.str_to_cells([cell])
     res = int(hexes.cell_resolution(cells)[0])
     if res not in (7, 8, 9, 10):

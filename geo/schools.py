@@ -43,6 +43,7 @@ from scipy.spatial import cKDTree
 
 from geo import hexes
 from geo.area import StudyArea, from_bng, to_bng
+from geo.disclosure import small_counts
 from geo.hotspots import InsufficientDataError
 from geo.missing import (
     REPEAT_DAYS,
@@ -51,7 +52,6 @@ from geo.missing import (
     repeat_children_in_period,
 )
 from geo.overview import Filters
-from geo.privacy import small_counts
 from geo.recurring import RankingSettings, rank_recurring_locations
 from geo.store import Store
 from geo.terms import DEFAULT_TERMS, TermDates, journey_window, to_stamps

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -53,21 +54,21 @@ CREATE TABLE IF NOT EXISTS incidents (
     batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, incident_id VARCHAR NOT NULL,
     category VARCHAR NOT NULL, occurred_at TIMESTAMP NOT NULL, time_precision VARCHAR NOT NULL,
     age_band VARCHAR, sex VARCHAR, ethnicity VARCHAR, weapon VARCHAR, location_type VARCHAR,
-    outcome VARCHAR, {_CELLS_DDL}
+    outcome VARCHAR, record_key USMALLINT, {_CELLS_DDL}
 );
 CREATE TABLE IF NOT EXISTS stop_search (
     batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, search_id VARCHAR NOT NULL,
     searched_at TIMESTAMP NOT NULL, search_type VARCHAR, sex VARCHAR, age_range VARCHAR,
     self_defined_ethnicity VARCHAR, officer_defined_ethnicity VARCHAR, legislation VARCHAR,
     object_of_search VARCHAR, outcome VARCHAR, outcome_linked BOOLEAN,
-    removal_of_clothing BOOLEAN, {_CELLS_DDL}
+    removal_of_clothing BOOLEAN, record_key USMALLINT, {_CELLS_DDL}
 );
 CREATE TABLE IF NOT EXISTS missing_episodes (
     batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, episode_id VARCHAR NOT NULL,
     child_key VARCHAR NOT NULL, reported_at TIMESTAMP NOT NULL, returned_at TIMESTAMP,
     home_area VARCHAR, school_urn VARCHAR, looked_after BOOLEAN, age_band VARCHAR, sex VARCHAR,
     ethnicity VARCHAR, rhi_status VARCHAR, rhi_completed_at TIMESTAMP, rhi_themes VARCHAR,
-    risk_level VARCHAR, {_CELLS_DDL}
+    risk_level VARCHAR, record_key USMALLINT, {_CELLS_DDL}
 );
 CREATE TABLE IF NOT EXISTS schools (
     batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, school_id VARCHAR NOT NULL,
@@ -130,7 +131,18 @@ CREATE TABLE IF NOT EXISTS audit_log (
 MIGRATIONS = (
     "ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS prev_hash VARCHAR",
     "ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS row_hash VARCHAR",
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS record_key USMALLINT",
+    "ALTER TABLE stop_search ADD COLUMN IF NOT EXISTS record_key USMALLINT",
+    "ALTER TABLE missing_episodes ADD COLUMN IF NOT EXISTS record_key USMALLINT",
 )
+
+#: Tables whose records get a record key for cell-key perturbation
+#: (:mod:`geo.disclosure.perturbation`), with their id column.
+KEYED_TABLES: dict[str, str] = {
+    "incidents": "incident_id",
+    "stop_search": "search_id",
+    "missing_episodes": "episode_id",
+}
 
 #: Tables that receive rows from ingest batches (child tables after parents).
 DATA_TABLES: tuple[str, ...] = (
@@ -223,6 +235,7 @@ class Store:
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
             self._recover_interrupted_batches()
+            self._assign_record_keys()
 
     def _recover_interrupted_batches(self) -> None:
         """Mark batches left ``ingesting`` by a process that died mid-ingest as ``failed``.
@@ -239,6 +252,28 @@ class Store:
                 "WHERE status = 'ingesting'",
                 [now],
             )
+
+    def _record_key_salt(self, cur: duckdb.DuckDBPyConnection) -> str:
+        salt = _one(cur, "SELECT value FROM meta WHERE key = 'record_key_salt'")
+        if salt is None:
+            salt = secrets.token_hex(16)
+            _run(cur, "INSERT INTO meta VALUES ('record_key_salt', ?)", [salt])
+        return str(salt)
+
+    def _assign_record_keys(self, batch_id: int | None = None) -> None:
+        """Give every record without one a record key in 0..255 for cell-key
+        perturbation: a hash of a random per-store salt, the source and the record id,
+        so a record keeps its key when the same extract is sent again."""
+        with self.cursor() as cur:
+            salt = self._record_key_salt(cur)
+            for table, id_col in KEYED_TABLES.items():
+                only = "" if batch_id is None else f" AND batch_id = {int(batch_id)}"
+                _run(
+                    cur,
+                    f"UPDATE {table} SET record_key = CAST(hash(?, source, {id_col}) % 256 "
+                    f"AS USMALLINT) WHERE record_key IS NULL{only}",
+                    [salt],
+                )
 
     def close(self) -> None:
         """Close the connection."""
@@ -371,6 +406,7 @@ class Store:
                     json.dumps(report),
                 ],
             )
+            salt = self._record_key_salt(cur)
             _run(cur, "BEGIN TRANSACTION")
             try:
                 frame = tables[main]
@@ -393,6 +429,13 @@ class Store:
                 )
                 after = int(_one(cur, f"SELECT count(*) FROM {main}"))
                 cur.unregister("new_rows")
+                if main in KEYED_TABLES:
+                    _run(
+                        cur,
+                        f"UPDATE {main} SET record_key = CAST(hash(?, source, {id_col}) % 256 "
+                        "AS USMALLINT) WHERE batch_id = ? AND record_key IS NULL",
+                        [salt, batch_id],
+                    )
                 accepted = after - before
                 duplicates = len(frame) - accepted
                 for child in names[1:]:

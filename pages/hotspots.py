@@ -51,7 +51,9 @@ fdr = c4.toggle(
     help="Benjamini-Hochberg over all cells (and periods), as Esri does.",
 )
 
-report = cache.hotspot_report(config.fingerprint, version, layer, res, filters, period, k, fdr)
+report = cache.hotspot_report(
+    config.fingerprint, version, role, layer, res, filters, period, k, fdr
+)
 gi_layer, em_layer = cache.hotspot_layers(
     config.fingerprint, version, role, layer, res, filters, period, k, fdr
 )

@@ -74,11 +74,11 @@ if pick:
     st.switch_page(state.PROFILE_PAGE)
 
 st.subheader("Near repeats")
-knox = cache.knox(config.fingerprint, version, filters)
+knox = cache.knox(config.fingerprint, version, role, filters)
 if knox is None:
     st.caption("Too few incidents with a time of day for a near-repeat test.")
 else:
-    st.write(cache.knox_verdict(config.fingerprint, version, filters))
+    st.write(cache.knox_verdict(config.fingerprint, version, role, filters))
     st.dataframe(knox.ratio.round(2), width="stretch")
     export_buttons(store, "Knox ratios", table=knox.ratio.round(2), key="knox_ratio_download")
     st.dataframe(knox.p.round(3), width="stretch")

@@ -18,6 +18,8 @@ from geo.area import StudyArea, load_study_area
 from geo.clusters import clusters_for_period, event_cells
 from geo.config import CONFIG_ENV, Config, load_config
 from geo.demo import ensure_demo_store
+from geo.disclosure import as_role, store_for
+from geo.disclosure.windows import partnership_pattern_window
 from geo.hotspot_report import HotspotReport, run_hotspots
 from geo.hotspots import describe_category
 from geo.maps import HexLayer, outline_layer
@@ -55,6 +57,12 @@ def get_store(config: Config) -> Store:
     return _store(str(config.store_path), config.fingerprint)
 
 
+def store_as(config: Config, role: str) -> Store:
+    """The store ``role``'s analyses run on: for the partnership, the publishable
+    dataset (records at sensitive premises removed before any analysis)."""
+    return store_for(get_store(config), role, config)
+
+
 def get_area(config: Config) -> StudyArea:
     """The configured study area."""
     return load_study_area(config.study_area)
@@ -76,7 +84,7 @@ def schools(fingerprint: str, version: str) -> pd.DataFrame:
 def kpis(fingerprint: str, version: str, role: str, filters: Filters) -> pd.DataFrame:
     """Headline figures for the period and the previous one, disclosure-controlled for ``role``."""
     config = get_config()
-    return layers.disclosed_kpis(get_store(config), role, filters, config)
+    return layers.disclosed_kpis(store_as(config, role), role, filters, config)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -85,7 +93,7 @@ def overview_layers(
 ) -> tuple[HexLayer, ...]:
     """The Overview's hex layers after disclosure control for ``role``."""
     config = get_config()
-    store = get_store(config)
+    store = store_as(config, role)
     found_res = min(res, 9)
     incidents = layers.disclosed_counts(store, "incidents", role, res, filters, config)
     missing = layers.disclosed_counts(store, "missing", role, found_res, filters, config)
@@ -114,6 +122,7 @@ def cell_summary(
 def hotspot_report(
     fingerprint: str,
     version: str,
+    role: str,
     layer: str,
     res: int,
     filters: Filters,
@@ -122,10 +131,11 @@ def hotspot_report(
     fdr: bool,
 ) -> HotspotReport:
     """Gi* and emerging hot spots for one layer, window and resolution (exact results;
-    pages pass them through the disclosure-controlled layers)."""
+    pages pass them through the disclosure-controlled layers), on the store ``role``'s
+    analyses run on."""
     config = get_config()
     return run_hotspots(
-        get_store(config),
+        store_as(config, role),
         get_area(config),
         layer,
         res,
@@ -149,7 +159,7 @@ def hotspot_layers(
     fdr: bool,
 ) -> tuple[HexLayer | None, HexLayer | None]:
     """The Gi* and emerging hot spot map layers after disclosure control for ``role``."""
-    report = hotspot_report(fingerprint, version, layer, res, filters, period, k, fdr)
+    report = hotspot_report(fingerprint, version, role, layer, res, filters, period, k, fdr)
     config = get_config()
     gi = layers.gi_layer(report.gi, role, res, config) if report.gi is not None else None
     em = None
@@ -161,12 +171,13 @@ def hotspot_layers(
 
 
 def analysis_window(fingerprint: str, version: str, role: str, filters: Filters) -> Filters:
-    """The window for pattern analyses: the partnership (whose period menu is quarters)
-    sees patterns over all months; analysts use their own window."""
-    if role != "partnership":
+    """The window for pattern analyses: for the partnership (whose period menu is whole
+    quarters) the calendar year of the chosen quarter, from the one fixed hierarchy
+    quarter -> year (:func:`geo.disclosure.windows.partnership_pattern_window`);
+    analysts use their own window."""
+    if as_role(role).sees_exact_counts:
         return filters
-    all_months = months(fingerprint, version)
-    return Filters(all_months[0], all_months[-1]) if all_months else filters
+    return partnership_pattern_window(filters, months(fingerprint, version))
 
 
 @st.cache_data(show_spinner="Building the missing-from-home view…", max_entries=16)
@@ -175,7 +186,7 @@ def missing_view(
 ) -> missing_lens.MissingView:
     """The Missing page's tables for ``role`` (disclosure-controlled for the partnership)."""
     config = get_config()
-    store = get_store(config)
+    store = store_as(config, role)
     names = overview.schools(store)[["urn", "name"]]
     key: missing.AreaKey = "home" if area_key == "home" else 8 if area_key == 8 else 7
     return missing_lens.missing_view(
@@ -189,7 +200,7 @@ def missing_map_layers(
 ) -> tuple[HexLayer, HexLayer]:
     """Found / last-seen places (controlled counts) and the places also hot for SYV."""
     config = get_config()
-    levels = layers.disclosed_counts(get_store(config), "missing", role, res, filters, config)
+    levels = layers.disclosed_counts(store_as(config, role), "missing", role, res, filters, config)
     found = layers.missing_layer_from(levels, res, config)
     view = missing_view(fingerprint, version, role, res, 7, filters)
     overlap = outline_layer(
@@ -207,7 +218,7 @@ def school_ranking(
 ) -> pd.DataFrame:
     """Every open school ranked, disclosure-controlled for ``role``."""
     config = get_config()
-    store = get_store(config)
+    store = store_as(config, role)
     children = None
     if role == "partnership":
         episodes = missing.episodes(store, filters)
@@ -233,7 +244,7 @@ def school_outcome_tables(
 ) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Exclusions and managed moves: totals, by school, by group and by period."""
     config = get_config()
-    store = get_store(config)
+    store = store_as(config, role)
     frame = school_outcomes.outcomes(store, filters)
     names = overview.schools(store)[["urn", "name"]]
     return (
@@ -265,7 +276,8 @@ def review_pack(
 ) -> tuple[bytes, str, bytes, tuple[str, ...]]:
     """The review pack PDF, its HTML, the 7-minute briefing PDF and the headlines."""
     config = get_config()
-    pack = briefing.build_pack(get_store(config), get_area(config), config, quarter, audience)
+    store = store_for(get_store(config), audience, config)
+    pack = briefing.build_pack(store, get_area(config), config, quarter, audience)
     return (
         briefing.pack_pdf(pack),
         briefing.pack_html(pack),
@@ -283,7 +295,7 @@ def recurring(
     settings = RankingSettings(
         res=res, min_count=config.disclosure.min_count, exact_counts=role != "partnership"
     )
-    ranking = rank_recurring_locations(get_store(config), get_area(config), filters, settings)
+    ranking = rank_recurring_locations(store_as(config, role), get_area(config), filters, settings)
     if role == "partnership":
         ranking = layers.hot_cells_table(ranking, role, res, config)
     return ranking
@@ -296,7 +308,7 @@ def profile(
     """One cell's profile as ``role`` may see it."""
     config = get_config()
     return build_profile(
-        get_store(config), cell, filters, months(fingerprint, version), role, config
+        store_as(config, role), cell, filters, months(fingerprint, version), role, config
     )
 
 
@@ -309,14 +321,14 @@ def ranking_layer(
 
 
 @st.cache_data(show_spinner="Testing for near repeats…", max_entries=16)
-def knox(fingerprint: str, version: str, filters: Filters) -> KnoxResult | None:
+def knox(fingerprint: str, version: str, role: str, filters: Filters) -> KnoxResult | None:
     """The Knox test on incidents with a time of day in the window (None if too few)."""
-    return knox_for_window(get_store(get_config()), filters)
+    return knox_for_window(store_as(get_config(), role), filters)
 
 
-def knox_verdict(fingerprint: str, version: str, filters: Filters) -> str:
+def knox_verdict(fingerprint: str, version: str, role: str, filters: Filters) -> str:
     """The plain-English verdict of :func:`knox`."""
-    result = knox(fingerprint, version, filters)
+    result = knox(fingerprint, version, role, filters)
     return "" if result is None else verdict(result)
 
 
@@ -326,7 +338,7 @@ def cluster_map_layer(
 ) -> HexLayer | None:
     """Monthly HDBSCAN clusters matched into tracks, as the role may see them."""
     config = get_config()
-    events = event_cells(get_store(config), filters)
+    events = event_cells(store_as(config, role), filters)
     try:
         result = clusters_for_period(events, analysis_res=res)
     except ValueError:  # too few events
@@ -340,7 +352,9 @@ def cell_hotspot_history(
     """A cell's emerging hot spot category sentence and its per-month significance bins
     (from the incidents cube at the cell's resolution), or None when not available."""
     res = int(hexes.cell_resolution(hexes.str_to_cells([cell]))[0])
-    report = hotspot_report(fingerprint, version, "incidents", res, filters, "month", 1, True)
+    report = hotspot_report(
+        fingerprint, version, role, "incidents", res, filters, "month", 1, True
+    )
     if report.emerging is None or cell not in report.emerging.cells.index:
         return None
     row = report.emerging.cells.loc[cell]
@@ -399,7 +413,7 @@ def disproportionality_audit(
     """One measure's RRI table, caveats and findings, disclosure-controlled for ``role``."""
     config = get_config()
     return dp.run_audit(
-        get_store(config),
+        store_as(config, role),
         measure,
         filters=filters,
         reference=reference,
@@ -426,7 +440,7 @@ def disproportionality_trend(
     """RRIs by quarter (school terms for school outcomes), disclosed for ``role``."""
     config = get_config()
     return dp.run_trend(
-        get_store(config),
+        store_as(config, role),
         measure,
         filters=filters,
         reference=reference,
@@ -451,7 +465,7 @@ def disproportionality_hit_rate(
     """Stop-and-search hit rates by group, disclosed for ``role`` (None for other measures)."""
     config = get_config()
     return dp.run_hit_rate(
-        get_store(config),
+        store_as(config, role),
         measure,
         filters=filters,
         role=role,
@@ -477,7 +491,7 @@ def disproportionality_list_audit(
     return dp.run_list_audit(
         data,
         file_name,
-        get_store(config),
+        store_as(config, role),
         reference=reference,
         role=role,
         min_count=config.disclosure.min_count,
@@ -499,7 +513,7 @@ def coverage_analysis(
     """Need, coverage and ranked gaps (reasons built for ``role`` by ``settings``)."""
     config = get_config()
     _check_resolution(role, settings.res, config)
-    return cv.analyse(get_store(config), get_area(config), filters, settings)
+    return cv.analyse(store_as(config, role), get_area(config), filters, settings)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

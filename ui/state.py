@@ -18,8 +18,8 @@ import streamlit as st
 
 from geo import hexes
 from geo.config import Config
+from geo.disclosure import max_resolution
 from geo.overview import Filters
-from geo.privacy import max_resolution
 from geo.schema import INCIDENT_CATEGORIES
 
 #: The location profile page, opened by clicking a hexagon on any map.
@@ -117,8 +117,7 @@ def coarsen_cell(role: str, config: Config) -> None:
     cell = st.session_state.get(KEY_CELL)
     if not cell:
         return
-    d = config.disclosure
-    finest = max_resolution(role, d.partnership_max_resolution, d.analyst_max_resolution)
+    finest = max_resolution(role, config)
     cells = hexes.str_to_cells([cell])
     res = int(hexes.cell_resolution(cells)[0])
     if res < 7:
@@ -133,8 +132,7 @@ def profile_cell(role: str, config: Config) -> str | None:
     cell = st.session_state.get(KEY_CELL)
     if not cell or not hexes.is_valid_cell(cell):
         return None
-    d = config.disclosure
-    finest = max_resolution(role, d.partnership_max_resolution, d.analyst_max_resolution)
+    finest = max_resolution(role, config)
     cells = hexes.str_to_cells([cell])
     res = int(hexes.cell_resolution(cells)[0])
     if res > finest:

@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from geo.config import Config
+from geo.disclosure import allowed_resolutions
 from geo.overview import quarter_label, quarter_menu
-from geo.privacy import allowed_resolutions
 from geo.schema import INCIDENT_CATEGORIES, INCIDENT_CATEGORY_LABELS
 from ui import state
 
@@ -34,8 +34,7 @@ def synthetic_banner(config: Config) -> None:
 
 def filter_sidebar(months: list[str], role: str, config: Config) -> None:
     """The shared filters: month range, incident categories and resolution."""
-    d = config.disclosure
-    resolutions = allowed_resolutions(role, d.partnership_max_resolution, d.analyst_max_resolution)
+    resolutions = allowed_resolutions(role, config)
     if st.session_state.get(state.KEY_RES) not in resolutions:
         st.session_state[state.KEY_RES] = resolutions[-1]
     state.coarsen_cell(role, config)

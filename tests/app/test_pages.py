@@ -248,13 +248,11 @@ def test_logged_in_user_without_role_denied(demo_dir: Path) -> None:
 def test_partnership_layers_carry_no_small_counts(demo_dir: Path) -> None:
     from geo import layers, overview
     from geo.config import load_config
-    from geo.disclosure import DisclosureError
-    from geo.privacy import allowed_resolutions
+    from geo.disclosure import DisclosureError, allowed_resolutions
     from geo.store import Store
 
     config = load_config(demo_dir / "placesafe.toml")
-    d = config.disclosure
-    assert max(allowed_resolutions("partnership", d.partnership_max_resolution)) == 8
+    assert max(allowed_resolutions("partnership", config)) == 8
     # read-write: the app under test already holds a read-write connection in this process
     with Store(config.store_path) as store:
         months = overview.available_months(store)

@@ -132,37 +132,12 @@ def _cells_in(values: pd.Series | pd.Index) -> list[str]:
     return [v for v in values if isinstance(v, str) and h3.is_valid_cell(v)]
 
 
-def _sensitive_cells() -> set[str]:
-    """The configured sensitive premises' cells at resolutions 7 and 8."""
-    from geo import hexes
-    from geo.disclosure import sensitive_cells
-    from ui import cache
-
-    config = cache.get_config()
-    cells = [c for res in (7, 8) for c in sensitive_cells(config, res)]
-    return set(hexes.cells_to_str(np.array(cells, dtype=np.uint64))) if cells else set()
-
-
 def assert_frame_safe(frame: pd.DataFrame, where: str) -> None:
-    """No count of 1 to 5, no cell finer than resolution 8 and no sensitive-premises cell
-    in a shown table."""
-    sensitive = _sensitive_cells()
+    """No count of 1 to 5 and no cell finer than resolution 8 in a shown table (records at
+    sensitive premises never reach the partnership: see tests/disclosure)."""
     text_cols = [c for c in frame.columns if _is_text(frame[c])]
     for cell in _cells_in(frame.index) + [c for col in text_cols for c in _cells_in(frame[col])]:
         assert _h3_resolution(cell) <= 8, (where, cell)
-    # a sensitive-premises cell may be listed only as withheld, exactly like a small count
-    # (maps draw it grey like any withheld cell); it never carries a figure or a flag
-    rows = np.asarray(frame.index.isin(sensitive), dtype=bool)
-    for col in text_cols:
-        rows |= frame[col].isin(sensitive).to_numpy()
-    for col in frame.columns:
-        series = frame[col][rows]
-        if not rows.any() or col in text_cols:
-            continue
-        if series.dtype == bool:
-            assert not series.any(), (where, "flag on a sensitive cell", col)
-        elif pd.api.types.is_numeric_dtype(series):
-            assert series.isna().all(), (where, "figure on a sensitive cell", col)
     if len(frame.columns) and all(str(c).endswith(("days", "days or more")) for c in frame.columns):
         return  # Knox near-repeat ratios and p-values by distance and time band: statistics
     for col in frame.columns:
@@ -238,24 +213,18 @@ def assert_map_layers_safe(res: int, months: tuple[str, str]) -> None:
 
 
 def assert_hotspot_layers_safe(res: int) -> None:
-    """The Hot spots maps for the partnership: categories only, no values, no fine cells,
-    and the children's home cell (sensitive) never drawn."""
-    from geo import hexes, layers
-    from geo.disclosure import sensitive_cells
+    """The Hot spots maps for the partnership: categories only, no values, no fine cells."""
+    from geo import layers
+    from geo.disclosure import store_for
     from geo.hotspot_report import run_hotspots
     from geo.maps import ALLOWED_PROPERTIES
     from geo.overview import Filters, available_months
     from ui import cache
 
     config = cache.get_config()
-    store = cache.get_store(config)
+    store = store_for(cache.get_store(config), "partnership", config)
     months = available_months(store)
     window = Filters(months[0], months[-1])
-    sensitive = {
-        str(c)
-        for c in hexes.cells_to_str(np.array(sorted(sensitive_cells(config, res)), dtype=np.uint64))
-    }
-    assert sensitive  # the demo's children's home
     for layer_name in ("incidents", "missing", "knife_crime"):
         report = run_hotspots(store, cache.get_area(config), layer_name, res, window)
         shown = []
@@ -274,8 +243,6 @@ def assert_hotspot_layers_safe(res: int) -> None:
                 assert props["value"] is None, props
                 assert _h3_resolution(props["cell"]) == res
                 assert "z =" not in props["label"], props
-                # left out altogether: a grey cell among hot spots would point at it
-                assert props["cell"] not in sensitive, props
 
 
 # --- every page, quarter and resolution -----------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 
 from geo import hexes, layers, overview
 from geo.demo import build_demo
-from geo.disclosure import WITHHELD
+from geo.disclosure import store_for
 from geo.store import Store
 
 
@@ -20,34 +20,39 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.mark.parametrize("res", [7, 8])
-def test_childrens_home_cell_is_withheld_for_partnership(demo, res: int) -> None:
+def test_childrens_home_records_are_not_published(demo, res: int) -> None:
+    """The home's records are removed before analysis: its cell is published like any
+    other cell, from the records that are not at the home (never withheld *because* of
+    the home, so a grey cell does not point at it)."""
     home11 = hexes.str_to_cells([demo.truth["childrens_home"]["cell_11"]])
     home = int(hexes.cells_to_parent(home11, res)[0])
-    with Store(demo.config.store_path) as store:
-        f = overview.Filters("2023-01", "2024-12")
-        counts = overview.missing_found_counts(store, res, f)
-        analyst = layers.missing_layer(counts, "analyst", res, demo.config)
-        partner = layers.missing_layer(counts, "partnership", res, demo.config)
     home_str = str(hexes.cells_to_str([home])[0])
+    f = overview.Filters("2024-01", "2024-12")
+    with Store(demo.config.store_path) as store:
+        exact = overview.missing_found_counts(store, res, f).set_index("cell")["count"]
+        published = overview.missing_found_counts(
+            store_for(store, "partnership", demo.config), res, f
+        ).set_index("cell")["count"]
+        levels = layers.disclosed_counts(store, "missing", "partnership", res, f, demo.config)
+        partner = layers.missing_layer_from(levels, res, demo.config)
+    assert exact.loc[home] - published.get(home, 0) >= 20, "the home's episodes are left out"
+    others = exact.index[exact.index != home]
+    pd.testing.assert_series_equal(exact.loc[others], published.loc[others])
+    drawn = {
+        feat["properties"]["cell"]: feat["properties"] for feat in partner.geojson["features"]
+    }
+    if published.get(home, 0) == 0:
+        assert home_str not in drawn  # nothing left there: drawn like any empty cell
+    else:
+        value = drawn[home_str]["value"]
+        assert value is None or abs(value - published.loc[home]) <= 2
+    labels = {str(p["label"]) for p in drawn.values()}
+    assert not any("sensitive" in t or "home" in t or "protected" in t for t in labels)
 
-    def value(layer):
-        for feat in layer.geojson["features"]:
-            if feat["properties"]["cell"] == home_str:
-                return feat["properties"]["value"], feat["properties"]["label"]
-        raise AssertionError("home cell not drawn")
 
-    exact, _ = value(analyst)
-    assert exact is not None and exact > 20  # the home does stand out in exact counts
-    shown, label = value(partner)
-    assert shown is None
-    # withheld exactly like a small count: nothing says why, so nothing points at the home
-    assert label == WITHHELD
-    labels = {f["properties"]["label"] for f in partner.geojson["features"]}
-    assert not any("sensitive" in str(t) or "home" in str(t) for t in labels)
-
-
-def test_category_layers_leave_the_home_cell_out_for_partnership(demo) -> None:
-    """A hot spot category on the home's cell is dropped, never drawn as 'withheld'."""
+def test_category_layers_draw_every_cell_for_partnership(demo) -> None:
+    """A hot spot category on the home's cell is drawn like any other: the partnership's
+    analyses run on the publishable dataset, so nothing is dropped afterwards."""
     home11 = hexes.str_to_cells([demo.truth["childrens_home"]["cell_11"]])
     home8 = str(hexes.cells_to_str(hexes.cells_to_parent(home11, 8))[0])
     far = hexes.str_to_cells([demo.truth["school_journey_hotspot"]["cell"]])
@@ -56,7 +61,7 @@ def test_category_layers_leave_the_home_cell_out_for_partnership(demo) -> None:
     gi = pd.DataFrame({"z": [4.0, 3.1], "p": [0.0001, 0.002], "bin": [3, 3]}, index=[home8, other8])
     partner = layers.gi_layer(gi, "partnership", 8, demo.config)
     analyst = layers.gi_layer(gi, "analyst", 8, demo.config)
-    assert [f["properties"]["cell"] for f in partner.geojson["features"]] == [other8]
+    assert {f["properties"]["cell"] for f in partner.geojson["features"]} == {home8, other8}
     assert {f["properties"]["cell"] for f in analyst.geojson["features"]} == {home8, other8}
 
 

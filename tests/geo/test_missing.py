@@ -13,6 +13,7 @@ from geo import hexes
 from geo.area import load_study_area
 from geo.config import Config
 from geo.demo import build_demo
+from geo.disclosure import protected_cells, store_for
 from geo.missing import (
     EPISODE_COLUMNS,
     THEMES,
@@ -284,19 +285,25 @@ def test_demo_partnership_outputs_hide_small_children_counts(demo: Demo) -> None
         assert not level["value"].between(1, 5).any()
 
 
-def test_demo_childrens_home_is_withheld_for_partnership(demo: Demo) -> None:
+def test_demo_childrens_home_episodes_are_left_out_of_the_publishable_dataset(
+    demo: Demo,
+) -> None:
+    protected = protected_cells(demo.config)
     home11 = hexes.str_to_cells([demo.truth["childrens_home"]["cell_11"]])
-    found = found_cells_for_partnership(demo.frame, demo.config)
-    for res, level in found.levels.items():
-        parent = str(hexes.cells_to_str(hexes.cells_to_parent(home11, res))[0])
-        row = level.set_index("cell")
-        assert parent in row.index, "the home's cell has found-location episodes"
-        assert row.loc[parent, "withheld"] and np.isnan(row.loc[parent, "value"])
-        assert np.isnan(row.loc[parent, "children"])
-    homes = home_areas_for_partnership(demo.frame, demo.config).table.set_index("home_area")
-    parent7 = str(hexes.cells_to_str(hexes.cells_to_parent(home11, 7))[0])
-    assert homes.loc[parent7, "withheld"] and np.isnan(homes.loc[parent7, "children"])
-    # no home area finer than res 7 leaves the partnership table
+    assert int(home11[0]) in set(protected.tolist())
+    listed = ", ".join(str(int(c)) for c in protected)
+    with Store(demo.config.store_path, read_only=True) as store:
+        at_home = store.scalar(f"SELECT count(*) FROM missing_episodes WHERE cell IN ({listed})")
+        published = episodes(store_for(store, "partnership", demo.config), WHOLE)
+    assert at_home >= 20, "the demo plants episodes found at the home"
+    assert len(demo.frame) - len(published) == at_home
+    assert set(published["episode_id"]) < set(demo.frame["episode_id"])
+    # what is left is published like any other place: small counts withheld, nothing else
+    found = found_cells_for_partnership(published, demo.config)
+    for level in found.levels.values():
+        shown = level.loc[~level["withheld"], "value"]
+        assert not shown.between(1, 5).any()
+    homes = home_areas_for_partnership(published, demo.config).table.set_index("home_area")
     cells = homes.index[homes.index.str.fullmatch(r"[0-9a-f]{15}")]
     assert (hexes.cell_resolution(hexes.str_to_cells(cells)) <= 7).all()
 

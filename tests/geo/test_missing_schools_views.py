@@ -14,7 +14,6 @@ from geo import hexes
 from geo.area import load_study_area
 from geo.config import ConfigError, load_config
 from geo.demo import build_demo
-from geo.disclosure import sensitive_cells
 from geo.missing import episodes, repeat_children, schools_for_partnership
 from geo.missing_lens import (
     MEASURE_LABELS,
@@ -51,9 +50,6 @@ class Demo:
         months = pd.period_range("2023-01", "2024-12", freq="M").astype(str).tolist()
         self.quarters = quarter_menu(months)
 
-    def sensitive(self) -> set[str]:
-        cells = [c for r in (7, 8) for c in sensitive_cells(self.config, r)]
-        return set(hexes.cells_to_str(np.array(cells, dtype=np.uint64)))
 
 
 @pytest.fixture(scope="module")
@@ -135,11 +131,7 @@ def test_theme_tables_add_up_for_analysts(demo: Demo) -> None:
 
 
 @pytest.mark.parametrize("area_key", [7, 8, "home"])
-def test_partnership_view_has_no_small_counts_fine_or_sensitive_cells(
-    demo: Demo, area_key: Any
-) -> None:
-    sensitive = demo.sensitive()
-    assert sensitive  # the demo's children's home at res 7 and 8
+def test_partnership_view_has_no_small_counts_or_fine_cells(demo: Demo, area_key: Any) -> None:
     for quarter in demo.quarters:
         for res in (7, 8):
             view = missing_view(
@@ -166,11 +158,6 @@ def test_partnership_view_has_no_small_counts_fine_or_sensitive_cells(
                 where = (quarter, res, area_key, name)
                 assert not _small(table, skip=("quarters_active", "change")), where
                 cells = _cells_in(table)
-                for cell in cells & sensitive:  # listed only as withheld, like a small count
-                    row = table[(table == cell).any(axis=1)]
-                    figures = row.select_dtypes("number")
-                    assert figures.isna().all().all(), where
-                    assert not row.select_dtypes("bool").any().any(), where
                 assert all(hexes.cell_resolution(hexes.str_to_cells([c]))[0] <= 8 for c in cells)
             assert view.themes_monthly is None
 
@@ -368,11 +355,10 @@ def _write(path: Path, text: str) -> Path:
 
 
 def test_partnership_places_table_lists_exactly_the_map_cells(demo: Demo) -> None:
-    """The table and the map name the same cells, so the one cell on the map but not in the
-    table cannot point at the children's home; the home is listed, withheld."""
+    """The table and the map name the same cells, so a cell on the map but not in the
+    table cannot point at anything."""
     from geo import layers
 
-    home_seen = 0
     for quarter in demo.quarters:
         for res in (7, 8):
             view = missing_view(
@@ -384,10 +370,6 @@ def test_partnership_places_table_lists_exactly_the_map_cells(demo: Demo) -> Non
             layer = layers.missing_layer_from(levels, res, demo.config)
             on_map = {f["properties"]["cell"] for f in layer.geojson["features"]}
             assert set(view.places["cell"]) == on_map, (quarter, res)
-            home = view.places[view.places["cell"].isin(demo.sensitive())]
-            home_seen += len(home)
-            assert home["episodes"].isna().all() and not home["both_hot"].any()
-    assert home_seen > 0
 
 
 def test_partnership_theme_areas_agree_across_resolutions(demo: Demo) -> None:

@@ -217,7 +217,13 @@ def test_available_months_empty(tmp_path: Path) -> None:
 @pytest.mark.parametrize("res", [7, 8, 9, 10])
 def test_incident_counts(store: Store, res: int) -> None:
     got = overview.incident_counts(store, res, Q1)
-    assert list(got.columns) == ["cell", "count"]
+    assert list(got.columns) == ["cell", "count", "key_sum"]
+    keys = store.query(
+        f"SELECT cell_{res} AS cell, record_key FROM incidents "
+        "WHERE occurred_at >= '2024-01-01' AND occurred_at < '2024-04-01'"
+    )
+    assert keys["record_key"].between(0, 255).all()
+    assert as_dict(got, "key_sum") == keys.groupby("cell")["record_key"].sum().to_dict()
     expected: dict[int, int] = {}
     for point, n in ((A, 8), (B, 3), (C, 2)):
         expected[cell(point, res)] = expected.get(cell(point, res), 0) + n
@@ -251,7 +257,7 @@ def test_queries_refuse_other_resolutions(store: Store, res: int) -> None:
 
 def test_missing_found_counts(store: Store) -> None:
     got = overview.missing_found_counts(store, 9, Q1)
-    assert list(got.columns) == ["cell", "count", "children"]
+    assert list(got.columns) == ["cell", "count", "children", "key_sum"]
     assert as_dict(got) == {cell(A, 9): 7, cell(B, 9): 6}
     assert as_dict(got, "children") == {cell(A, 9): 2, cell(B, 9): 6}
     prev = overview.missing_found_counts(store, 9, Q1.previous())

@@ -1,7 +1,8 @@
-"""geo.privacy (pseudonyms, suppression, resolution menus) and geo.disclosure."""
+"""geo.privacy (pseudonyms) and geo.disclosure (suppression, resolution menus, premises)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from pathlib import Path
@@ -15,15 +16,13 @@ from geo.config import Config, load_config
 from geo.disclosure import (
     WITHHELD,
     DisclosureError,
-    disclose_counts,
-    sensitive_cells,
-)
-from geo.privacy import (
     allowed_resolutions,
+    disclose_counts,
     max_resolution,
-    pseudonymise,
+    protected_cells,
     suppress_small_counts,
 )
+from geo.privacy import pseudonymise
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = b"0123456789abcdef0123456789abcdef-test"
@@ -105,20 +104,26 @@ def test_suppress_threshold_configurable() -> None:
 # --- resolutions per role ---------------------------------------------------------------
 
 
-def test_allowed_resolutions_per_role() -> None:
-    assert allowed_resolutions("partnership") == [7, 8]
-    assert allowed_resolutions("analyst") == [7, 8, 9, 10]
-    assert allowed_resolutions("admin") == [7, 8, 9, 10]
-    assert allowed_resolutions("partnership", partnership_max=7) == [7]
-    assert allowed_resolutions("analyst", analyst_max=9) == [7, 8, 9]
-    assert max_resolution("partnership") == 8
-    assert max_resolution("analyst") == 10
+def test_allowed_resolutions_per_role(config: Config) -> None:
+    assert allowed_resolutions("partnership", config) == [7, 8]
+    assert allowed_resolutions("analyst", config) == [7, 8, 9, 10]
+    assert allowed_resolutions("admin", config) == [7, 8, 9, 10]
+    coarse = dataclasses.replace(
+        config,
+        disclosure=dataclasses.replace(
+            config.disclosure, partnership_max_resolution=7, analyst_max_resolution=9
+        ),
+    )
+    assert allowed_resolutions("partnership", coarse) == [7]
+    assert allowed_resolutions("analyst", coarse) == [7, 8, 9]
+    assert max_resolution("partnership", config) == 8
+    assert max_resolution("analyst", config) == 10
 
 
 @pytest.mark.parametrize("role", ["", "guest", "Partnership", "root"])
-def test_unknown_role_denied(role: str) -> None:
+def test_unknown_role_denied(config: Config, role: str) -> None:
     with pytest.raises(ValueError):
-        allowed_resolutions(role)
+        allowed_resolutions(role, config)
 
 
 # --- disclose_counts --------------------------------------------------------------------
@@ -176,44 +181,49 @@ def counts_frame(res: int) -> pd.DataFrame:
     return pd.DataFrame({"cell": cells, "count": [0, 1, 2, 3, 4, 5, 6, 7, 8, 50]})
 
 
-def test_partnership_suppresses_small_counts_and_sensitive_cell(config: Config) -> None:
+def test_partnership_suppresses_small_counts(config: Config) -> None:
     frame = counts_frame(8)
     out = disclose_counts(frame, "partnership", 8, config)
     assert list(out.columns) == ["cell", "value", "withheld", "label"]
     assert out["cell"].to_numpy().dtype == np.uint64
     np.testing.assert_array_equal(out["cell"].to_numpy(), frame["cell"].to_numpy())
-    assert out["withheld"].tolist() == [False] + [True] * 5 + [False] * 3 + [True]
+    assert out["withheld"].tolist() == [False] + [True] * 5 + [False] * 4
     assert out["value"].iloc[0] == 0
-    assert out["value"].iloc[6:9].tolist() == [6.0, 7.0, 8.0]
+    assert out["value"].iloc[6:10].tolist() == [6.0, 7.0, 8.0, 50.0]  # no key sums: exact
     assert out["value"].iloc[1:6].isna().all()
-    assert out["value"].iloc[9] != out["value"].iloc[9]  # NaN: sensitive, whatever its count
-    assert out["label"].tolist() == (
-        ["0"] + [WITHHELD] * 5 + ["6", "7", "8", WITHHELD]
-    )
+    assert out["label"].tolist() == (["0"] + [WITHHELD] * 5 + ["6", "7", "8", "50"])
     shown = out["value"].dropna()
     assert not shown.between(1, 5).any()
 
 
 @pytest.mark.parametrize("res", [7, 8])
-def test_sensitive_cell_withheld_at_coarser_resolutions(config: Config, res: int) -> None:
+def test_premise_cell_is_published_like_any_other(config: Config, res: int) -> None:
+    # premise records are removed from the publishable dataset upstream; a cell is never
+    # withheld *because* it holds a premise (a grey cell would point at the home)
     home = cell_at(HOME, res)
     frame = pd.DataFrame({"cell": np.array([home], dtype=np.uint64), "count": [1000]})
     out = disclose_counts(frame, "partnership", res, config)
-    assert out["withheld"].tolist() == [True]
-    assert out["label"].tolist() == [WITHHELD]
-    assert np.isnan(out["value"].iloc[0])
-    assert "1000" not in out.to_string() and "1,000" not in out.to_string()
+    assert out["withheld"].tolist() == [False]
+    assert out["value"].tolist() == [1000.0]
 
 
-def test_sensitive_cells_from_csv(config: Config) -> None:
-    # the row without a latitude is ignored, the home is found at every resolution
-    for res in (7, 8, 9, 10, 11):
-        assert sensitive_cells(config, res) == {cell_at(HOME, res)}
+def test_protected_cells_from_csv(config: Config) -> None:
+    # the row without a latitude is ignored; the home's storage cell and every storage
+    # cell whose centre lies within the radius (plus one edge) are protected
+    cells = protected_cells(config)
+    home = cell_at(HOME, config.storage_resolution)
+    other = cell_at(OTHER, config.storage_resolution)
+    assert home in set(cells.tolist())
+    assert other not in set(cells.tolist())
+    lat, lng = hexes.cell_centres(cells)
+    dist = np.hypot((lat - HOME[0]) * 111_200, (lng - HOME[1]) * 111_200 * np.cos(0.899))
+    assert dist.max() <= config.disclosure.premise_radius_m + 2 * 28.7
+    assert len(cells) >= 7, "the radius reaches beyond the premise's own cell"
 
 
-def test_no_premises_file_means_no_mask(tmp_path: Path) -> None:
+def test_no_premises_file_means_nothing_protected(tmp_path: Path) -> None:
     config = make_config(tmp_path, None)
-    assert sensitive_cells(config, 8) == set()
+    assert protected_cells(config).size == 0
     frame = pd.DataFrame({"cell": np.array([cell_at(HOME, 8)], dtype=np.uint64), "count": [9]})
     out = disclose_counts(frame, "partnership", 8, config)
     assert out["withheld"].tolist() == [False]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
-import h3
 import numpy as np
 import pandas as pd
 import pytest
@@ -145,29 +143,12 @@ def test_filter_ranking_by_category_and_active_layers(ranked) -> None:
         filter_ranking(ranking, layers=["nonsense"])
 
 
-def test_partnership_ranking_is_renumbered_after_sensitive_places_are_dropped(
-    ranked, tmp_path: Path
-) -> None:
-    """A premise in the partnership's #2 place: the place is left out and the rest read
-    #1, #2, #3... with no gap (a missing #2 would point at the premise), in the same
-    order; the ranking map layer's labels follow the new numbers."""
+def test_partnership_ranking_table_is_the_ranking(ranked) -> None:
+    """Nothing is dropped from the partnership's list after the analysis (a gap in the
+    ranks would point at a premise); the ranking map layer's labels follow the ranks."""
     build, _, partner = ranked
-    second = str(partner["cell"].iloc[1])
-    lat, lng = h3.cell_to_latlng(second)
-    premises = tmp_path / "premises.csv"
-    premises.write_text(f"kind,latitude,longitude\nrefuge,{lat:.7f},{lng:.7f}\n")
-    config = dataclasses.replace(
-        build.config,
-        disclosure=dataclasses.replace(build.config.disclosure, sensitive_premises=premises),
-    )
-    shown = hot_cells_table(partner, "partnership", 8, config)
-    assert second not in set(shown["cell"])
-    assert shown["rank"].tolist() == list(range(1, len(partner)))
-    assert shown["cell"].tolist() == [c for c in partner["cell"] if c != second]
-    assert shown["rank"].dtype.kind == "i"
+    shown = hot_cells_table(partner, "partnership", 8, build.config)
+    assert shown["rank"].tolist() == list(range(1, len(partner) + 1))
     layer = ranking_layer_from(shown, 3)
     labels = {f["properties"]["cell"]: f["properties"]["label"] for f in layer.geojson["features"]}
     assert [labels[c].split(" ")[0] for c in shown["cell"].head(3)] == ["#1", "#2", "#3"]
-    # the input is not changed, and analysts keep the full ranking
-    assert partner["rank"].tolist() == list(range(1, len(partner) + 1))
-    assert hot_cells_table(partner, "analyst", 8, config) is partner

@@ -1,114 +1,104 @@
-"""Disclosure control at one choke point: what a role may see of a count layer.
+"""Suppression and publication of count layers: what the partnership sees of counts.
 
-Every count layer passes through :func:`disclose_levels` (or its one-resolution form
-:func:`disclose_counts`) before it is rendered or exported. For the ``partnership``
-role it enforces the resolution floor, withholds counts from 1 to ``min_count - 1``,
-withholds every cell that contains a sensitive premise (children's home, refuge)
-whatever its count, and adds secondary suppression (:func:`protect_hierarchy`) so
-that no withheld count can be worked out from totals or other resolutions.
+Every count layer the partnership sees passes through :func:`disclose_levels` (or its
+one-resolution form :func:`disclose_counts`): it enforces the resolution floor,
+withholds counts from 1 to ``min_count - 1`` (primary suppression), adds secondary
+suppression (:func:`protect_hierarchy`) so that no withheld count can be worked out
+from totals or other resolutions, and perturbs every shown count with its cell key
+(:mod:`geo.disclosure.perturbation`). Records at sensitive premises never reach this
+module: they are removed from the publishable dataset before any analysis runs
+(:mod:`geo.disclosure.publishable`), so no cell is ever withheld *because* of a premise.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from geo import hexes
 from geo.config import Config
-from geo.privacy import max_resolution, small_counts
+from geo.disclosure.perturbation import perturb
+from geo.disclosure.policy import disclosure_policy, small_counts
+from geo.roles import Role, as_role
 
-#: The one label every withheld figure gets, whatever the reason (a small count, a
-#: sensitive premise, or protecting another figure): a cell withheld because a
-#: children's home is in it must look exactly like any other withheld cell.
+#: The one label every withheld figure gets, whatever the reason (a small count or
+#: protecting another figure). Withheld values are NaN in numeric columns.
 WITHHELD = "withheld (disclosure control)"
 #: Why figures are withheld, for captions and legends (never per cell).
 WITHHELD_EXPLAINED = (
-    "Withheld: counts from 1 to {max_small}, places that could identify a children's home "
-    "or refuge, and figures that would let a withheld one be worked out."
+    "Withheld: counts from 1 to {max_small} and figures that would let a withheld one be "
+    "worked out. Figures are rounded and perturbed to protect privacy; records at "
+    "children's homes and refuges are not included."
+)
+#: The sentence every partnership output carries.
+PUBLICATION_NOTE = (
+    "Figures are rounded and perturbed to protect privacy (each count may differ from the "
+    "true count by up to {max_noise}); counts from 1 to {max_small} are withheld; records at "
+    "children's homes and refuges are not included."
 )
 
 
-class DisclosureError(PermissionError):
-    """A role asked for something it may not see."""
+def publication_note(config: Config) -> str:
+    """:data:`PUBLICATION_NOTE` with this configuration's parameters."""
+    policy = disclosure_policy(config)
+    return PUBLICATION_NOTE.format(max_noise=policy.max_noise, max_small=policy.min_count - 1)
 
 
-@functools.lru_cache(maxsize=8)
-def _premises_cells(path: Path | None, mtime: float, storage_res: int) -> tuple[int, ...]:
-    if path is None or not path.exists():
-        return ()
-    frame = pd.read_csv(path, dtype={"kind": str})
-    lat = pd.to_numeric(frame["latitude"], errors="coerce").to_numpy()
-    lng = pd.to_numeric(frame["longitude"], errors="coerce").to_numpy()
-    ok = np.isfinite(lat) & np.isfinite(lng)
-    return tuple(int(c) for c in hexes.points_to_cells(lat[ok], lng[ok], storage_res))
+def check_resolution(role: str | Role, res: int, config: Config) -> None:
+    """Raise :class:`~geo.disclosure.DisclosureError` when ``res`` is finer than ``role``
+    may see."""
+    disclosure_policy(config).check_resolution(role, res)
 
 
-def sensitive_cells(config: Config, res: int) -> set[int]:
-    """Cells at ``res`` that contain a configured sensitive premise."""
-    path = config.disclosure.sensitive_premises
-    mtime = path.stat().st_mtime if path is not None and path.exists() else 0.0
-    cells = np.array(_premises_cells(path, mtime, config.storage_resolution), dtype=np.uint64)
-    if cells.size == 0:
-        return set()
-    return {int(c) for c in hexes.cells_to_parent(cells, res)}
+def publish_counts(
+    counts: np.ndarray, key_sums: np.ndarray | None, config: Config
+) -> np.ndarray:
+    """Perturbed counts (NaN kept) for publication; without key sums, the counts.
 
-
-def check_resolution(role: str, res: int, config: Config) -> None:
-    """Raise :class:`DisclosureError` when ``res`` is finer than ``role`` may see."""
-    d = config.disclosure
-    if res > max_resolution(role, d.partnership_max_resolution, d.analyst_max_resolution):
-        raise DisclosureError(f"resolution {res} is finer than the {role} role may see")
-
-
-def sensitive_mask(cells: np.ndarray, res: int, config: Config) -> np.ndarray:
-    """Which of ``cells`` (uint64 at ``res``) contain a sensitive premise."""
-    masked = sensitive_cells(config, res)
-    return np.isin(
-        np.asarray(cells, dtype=np.uint64), np.fromiter(masked, dtype=np.uint64, count=len(masked))
-    )
-
-
-def visible_cells(cells: Any, role: str, res: int, config: Config) -> np.ndarray:
-    """Which ``cells`` (uint64 or H3 strings at ``res``) ``role`` may be shown a place-level
-    statistic for: all for analysts; for the partnership every cell but those holding a
-    sensitive premise (left out of lists and category layers, where a grey "withheld"
-    cell among results that are otherwise never withheld would point at the premise).
+    Parameters
+    ----------
+    counts : ndarray of float
+        Exact counts, NaN where withheld.
+    key_sums : ndarray of int or None
+        The sums of each count's record keys.
+    config : Config
+        The perturbation table comes from its policy.
     """
-    check_resolution(role, res, config)
-    values = np.asarray(cells)
-    if values.size == 0 or role != "partnership":
-        return np.ones(values.size, dtype=bool)
-    arr = values if values.dtype.kind == "u" else hexes.str_to_cells(values.astype(object))
-    return np.asarray(~sensitive_mask(arr, res, config), dtype=bool)
+    values = np.asarray(counts, dtype=float)
+    if key_sums is None or values.size == 0:
+        return values
+    ok = np.isfinite(values)
+    out = values.copy()
+    keys = np.asarray(key_sums, dtype=np.int64)
+    out[ok] = perturb(values[ok].astype(np.int64), keys[ok], disclosure_policy(config).ptable)
+    return out
 
 
 def disclose_counts(
     counts: pd.DataFrame,
-    role: str,
+    role: str | Role,
     res: int,
     config: Config,
     value: str = "count",
 ) -> pd.DataFrame:
     """Apply disclosure control to one per-cell count layer whose total is known.
 
-    The single-resolution case of :func:`disclose_levels` (primary suppression, the
-    sensitive-premises mask and secondary suppression against the layer's total).
+    The single-resolution case of :func:`disclose_levels` (primary and secondary
+    suppression against the layer's total, then perturbation when the frame has a
+    ``key_sum`` column).
 
     Parameters
     ----------
     counts : DataFrame
-        Columns ``cell`` (uint64 at ``res``) and ``value``.
-    role : str
+        Columns ``cell`` (uint64 at ``res``), ``value`` and optionally ``key_sum``.
+    role : Role
         ``partnership``, ``analyst`` or ``admin``.
     res : int
         H3 resolution of the cells.
     config : Config
-        Thresholds and the sensitive-premises file.
+        The disclosure policy comes from it.
     value : str
         Name of the count column.
 
@@ -126,8 +116,12 @@ def disclose_counts(
     frame = pd.DataFrame(
         {"cell": counts["cell"].to_numpy(dtype=np.uint64), "count": counts[value].to_numpy()}
     )
+    total_key = None
+    if "key_sum" in counts.columns:
+        frame["key_sum"] = counts["key_sum"].to_numpy(dtype=np.int64)
+        total_key = int(frame["key_sum"].sum())
     total = float(frame["count"].sum())
-    return disclose_levels({res: frame}, total, role, config).levels[res]
+    return disclose_levels({res: frame}, total, role, config, total_key=total_key).levels[res]
 
 
 def _int_labels(values: np.ndarray) -> np.ndarray:
@@ -187,7 +181,7 @@ def protect_hierarchy(
     values : list of ndarray
         Non-negative counts per level, coarsest first.
     withheld : list of ndarray of bool
-        Primary suppression per level (small counts, sensitive premises).
+        Primary suppression per level (small counts, few distinct children).
     parents : list of ndarray of int
         For level ``i``, the position of each node's parent in level ``i - 1``;
         ``parents[0]`` is ignored (the parent is the total). A level-0 pseudo-node
@@ -278,32 +272,42 @@ def _known_lower_bounds(
 def disclose_levels(
     counts: dict[int, pd.DataFrame],
     total: float,
-    role: str,
+    role: str | Role,
     config: Config,
     extra_withheld: dict[int, np.ndarray] | None = None,
+    total_key: int | None = None,
 ) -> DisclosedLevels:
     """Disclosure control for a count layer shown at several resolutions with a total.
 
     Parameters
     ----------
     counts : dict of int to DataFrame
-        Per resolution (e.g. 7 and 8): ``cell`` (uint64) and ``count``, from the same
-        events, so that every cell's parent is in the coarser table.
+        Per resolution (e.g. 7 and 8): ``cell`` (uint64), ``count`` and optionally
+        ``key_sum`` (the sum of the cell's record keys), from the same events, so that
+        every cell's parent is in the coarser table.
     total : float
         All events in the filter, including any without a cell.
-    role : str
-        Only ``partnership`` is controlled; other roles see exact values.
+    role : Role
+        Only the partnership is controlled; other roles see exact values.
     config : Config
-        Thresholds and sensitive premises.
+        The disclosure policy comes from it.
     extra_withheld : dict of int to ndarray of bool, optional
         Further primary suppression per resolution (e.g. few distinct children).
+    total_key : int, optional
+        The sum of the record keys of all events in ``total`` (perturbs the total).
+
+    Returns
+    -------
+    DisclosedLevels
+        For the partnership, shown counts are perturbed (cell-key perturbation) where
+        key sums are given; withheld counts are NaN with the label :data:`WITHHELD`.
     """
     resolutions = sorted(counts)
     for res in resolutions:
         check_resolution(role, res, config)
-    min_count = config.disclosure.min_count
+    min_count = disclosure_policy(config).min_count
     frames = {r: counts[r].reset_index(drop=True) for r in resolutions}
-    if role != "partnership":
+    if as_role(role).sees_exact_counts:
         levels = {
             r: pd.DataFrame(
                 {
@@ -317,21 +321,22 @@ def disclose_levels(
         }
         return DisclosedLevels(float(total), levels)
 
-    values, withheld, parents = [], [], []
+    values: list[np.ndarray] = []
+    withheld: list[np.ndarray] = []
+    parents: list[np.ndarray] = []
     for i, r in enumerate(resolutions):
         f = frames[r]
         cells = f["cell"].to_numpy(dtype=np.uint64)
         v = f["count"].to_numpy(dtype=float)
-        sens = sensitive_mask(cells, r, config)
-        held = small_counts(v, min_count) | sens
+        primary = small_counts(v, min_count)
         if extra_withheld and r in extra_withheld:
-            held |= extra_withheld[r]
+            primary |= extra_withheld[r]
         if i == 0:
             located = float(v.sum())
             unlocated = max(float(total) - located, 0.0)
             # events without a cell: an always-withheld pseudo-node under the total
             values.append(np.append(v, unlocated))
-            withheld.append(np.append(held, True))
+            withheld.append(np.append(primary, True))
             parents.append(np.zeros(len(v) + 1, dtype=np.int64))
         else:
             coarse = resolutions[i - 1]
@@ -340,7 +345,7 @@ def disclose_levels(
             up = hexes.cells_to_parent(cells, coarse) if cells.size else cells
             pos = order[np.searchsorted(coarse_cells[order], up)] if cells.size else up
             values.append(v)
-            withheld.append(held)
+            withheld.append(primary)
             parents.append(np.asarray(pos, dtype=np.int64))
     total_small = 1 <= total < min_count
     held, total_held = protect_hierarchy(
@@ -351,7 +356,8 @@ def disclose_levels(
         f = frames[r]
         h = held[i][: len(f)]
         v = f["count"].to_numpy(dtype=float)
-        shown = np.where(h, np.nan, v)
+        keys = f["key_sum"].to_numpy(dtype=np.int64) if "key_sum" in f.columns else None
+        shown = publish_counts(np.where(h, np.nan, v), keys, config)
         labels = np.where(h, WITHHELD, _int_labels(shown))
         levels[r] = pd.DataFrame(
             {
@@ -361,4 +367,8 @@ def disclose_levels(
                 "label": labels,
             }
         )
-    return DisclosedLevels(None if total_held else float(total), levels)
+    shown_total = None
+    if not total_held:
+        keys_total = None if total_key is None else np.array([total_key])
+        shown_total = float(publish_counts(np.array([float(total)]), keys_total, config)[0])
+    return DisclosedLevels(shown_total, levels)
