@@ -33,7 +33,7 @@ dataclasses. Relative paths resolve against the TOML file's folder. Example::
 
     [ingest]
     ignore_columns = []       # extra columns of police.uk/GIAS files to ignore (never stored)
-    allowed_headers = []      # extra headers that are not personal data ("Hub name")
+    allowed_headers = []      # extra headers that are not personal data ("Patch name")
     max_cell_chars = 2000     # longest cell of a mapped feed; a longer cell rejects its row
     known_format_max_cell_chars = 500   # the same for police.uk and GIAS files
     max_uncompressed_mb = 200 # CSV size, or what an XLSX declares it expands to
@@ -174,7 +174,7 @@ class IngestConfig:
         header names a person refuses it even when listed here.
     allowed_headers : tuple of str
         Headers of mapped feeds that are not personal data although they look so
-        (for example ``"Hub name"``), added to the built-in place and organisation
+        (for example ``"Patch name"``), added to the built-in place and organisation
         names ("LSOA name", "School name", "Team name", ...).
     max_cell_chars : int
         Longest cell of a mapped feed or area table; a longer cell rejects its row.

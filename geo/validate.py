@@ -598,9 +598,9 @@ def header_rule(header: str, allowed: Iterable[str] = ()) -> str | None:
     header : str
         A column header as the file has it.
     allowed : iterable of str
-        Extra headers that pass (compared normalised, so ``"Hub name"`` also allows
-        ``"HUB_NAME"``); an allowed header ending in "name" also lets its first
-        words name a place elsewhere (``"Hub name"`` allows ``"Youth hub name"``).
+        Extra headers that pass (compared normalised, so ``"Patch name"`` also allows
+        ``"PATCH_NAME"``); in an allowed header ending in "name", the word before it
+        becomes a place word (``"Patch name"`` also allows ``"Youth patch name"``).
 
     Returns
     -------
