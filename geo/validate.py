@@ -500,7 +500,12 @@ _DETAIL_PHRASES: tuple[str, ...] = (
     "bank account", "custody number", "collar number", "shoulder number",
     "warrant number", "social security", "known as", "social media", "ip address",
 )  # fmt: skip
-_ROLE_PHRASES: tuple[str, ...] = ("young person", "social worker", "case worker")
+_ROLE_PHRASES: tuple[str, ...] = (
+    "young person", "social worker", "case worker", "reported by", "referred by",
+    "recorded by", "completed by", "entered by", "created by", "updated by", "modified by",
+    "submitted by", "authorised by", "authorized by", "approved by", "seen by",
+    "assigned to", "allocated to",
+)  # fmt: skip
 #: A header made only of these words (and _QUALIFIERS) is about one person.
 _SUBJECT_WORDS: frozenset[str] = frozenset(
     {

@@ -114,12 +114,16 @@ MUST_REFUSE: tuple[str, ...] = (
     "Initials",
     "Girlfriend",
     "Head teacher's name",
+    "Reported by",
+    "Completed by",
+    "Allocated to",
 )
 
 #: Headers that must pass: published police.uk columns, the mapped templates' own
 #: headers, place and organisation names, ONS area tables.
 MUST_PASS: tuple[str, ...] = (
-    *police_uk.STREET_COLUMNS,
+    # police.uk's "Reported by" (a force) is published; in a mapped feed it names a person
+    *(c for c in police_uk.STREET_COLUMNS if c != "Reported by"),
     *police_uk.STOP_SEARCH_COLUMNS,
     *MISSING_HEADER,
     "LSOA name",
