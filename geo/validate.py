@@ -359,6 +359,10 @@ def read_excel_strings(
         book.close()
 
 
+#: How far down the first sheet the header row (the first non-blank row) may be.
+XLSX_HEADER_SEARCH_ROWS = 1_000
+
+
 def _read_sheet(
     book: Any, issues: RowIssues, limits: ReadLimits
 ) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
@@ -371,13 +375,15 @@ def _read_sheet(
     header_row = 0
     header: tuple[object, ...] = ()
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        if number > limits.max_rows:
+        if number > min(limits.max_rows, XLSX_HEADER_SEARCH_ROWS):
             break
         if any(_excel_cell_text(v).strip() for v in values):
             header_row, header = number, tuple(values)
             break
     if not header_row:
-        raise FileRefusedError("the workbook has no header row")
+        raise FileRefusedError(
+            f"the first sheet has no header row within its first {XLSX_HEADER_SEARCH_ROWS:,} rows"
+        )
     texts = [_excel_cell_text(v).strip() for v in header]
     while texts and not texts[-1]:
         texts.pop()
@@ -547,9 +553,6 @@ PLACE_NAME_WORDS: frozenset[str] = frozenset(
         "gender",
     }
 )  # fmt: skip
-#: Whole headers that pass whatever they contain (normalised), beyond the place names.
-DEFAULT_ALLOWED_HEADERS: tuple[str, ...] = ()
-
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
@@ -614,7 +617,7 @@ def header_rule(header: str, allowed: Iterable[str] = ()) -> str | None:
         :data:`RULE_SUBJECT`, or None.
     """
     words = header_words(header)
-    allow = [header_words(a) for a in (*DEFAULT_ALLOWED_HEADERS, *allowed)]
+    allow = [header_words(a) for a in allowed]
     if not words or words in allow:
         return None
     allowed_names = frozenset(a[-2] for a in allow if len(a) > 1 and a[-1] in ("name", "names"))

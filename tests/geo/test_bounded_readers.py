@@ -319,3 +319,19 @@ def test_xlsx_long_cell_rejects_its_row(make_env) -> None:
     assert report.status == "live", report.error
     assert issue_rows(report) == {3: ("Notes", "longer than 2,000 characters")}
     assert_redacted(report, "PLANTED")
+
+
+def test_xlsx_header_is_the_first_non_blank_row() -> None:
+    data = workbook([[None, None], [None, None], ["Episode ID", "Child ID"], ["EP-1", "CH-1"]])
+    frame, rows = read_excel_strings(data, RowIssues())
+    assert list(frame.columns) == ["Episode ID", "Child ID"]
+    assert list(rows) == [4]
+
+
+def test_xlsx_without_a_header_near_the_top_is_refused() -> None:
+    book = openpyxl.Workbook()
+    book.active.cell(row=5_000, column=1, value="Episode ID")
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(FileRefusedError, match="no header row within its first 1,000 rows"):
+        read_excel_strings(out.getvalue(), RowIssues())
