@@ -33,6 +33,15 @@ dataclasses. Relative paths resolve against the TOML file's folder. Example::
     tiles = "OpenStreetMap"   # or "none", or a tile URL template
     base_url = "http://localhost:8501"   # where shared links ("Copy link") point
 
+    [ingest]
+    ignore_columns = []       # extra columns of police.uk/GIAS files to ignore (never stored)
+    allowed_headers = []      # extra headers that are not personal data ("Patch name")
+    max_cell_chars = 2000     # longest cell of a mapped feed; a longer cell rejects its row
+    known_format_max_cell_chars = 500   # the same for police.uk and GIAS files
+    max_uncompressed_mb = 200 # CSV size, or what an XLSX declares it expands to
+    max_rows = 2000000
+    max_columns = 200
+
     [schools]
     terms = [["09-01", "12-20"], ["01-04", "03-31"], ["04-14", "07-22"]]  # yearly, inclusive
     closures = [["10-28", "11-01"], ["2025-02-17", "2025-02-21"]]          # half-terms, INSET
@@ -162,6 +171,42 @@ class AccessConfig:
 
 
 @dataclass(frozen=True)
+class IngestConfig:
+    """Partner-file hygiene (DESIGN §4): column lists and reader bounds.
+
+    Attributes
+    ----------
+    ignore_columns : tuple of str
+        Columns a known format (police.uk street, stop and search, GIAS/EduBase,
+        school directory) may carry beyond its published ones; they are ignored and
+        never stored. Any other extra column refuses the file, and a column whose
+        header names a person refuses it even when listed here.
+    allowed_headers : tuple of str
+        Headers of mapped feeds that are not personal data although they look so
+        (for example ``"Patch name"``), added to the built-in place and organisation
+        names ("LSOA name", "School name", "Team name", ...).
+    max_cell_chars : int
+        Longest cell of a mapped feed or area table; a longer cell rejects its row.
+    known_format_max_cell_chars : int
+        Longest cell of a police.uk or GIAS file (their fields are short).
+    max_uncompressed_bytes : int
+        Largest CSV, or largest total an XLSX's zip members declare.
+    max_rows : int
+        Most data rows in one file.
+    max_columns : int
+        Most columns in one file's header.
+    """
+
+    ignore_columns: tuple[str, ...] = ()
+    allowed_headers: tuple[str, ...] = ()
+    max_cell_chars: int = 2_000
+    known_format_max_cell_chars: int = 500
+    max_uncompressed_bytes: int = 200_000_000
+    max_rows: int = 2_000_000
+    max_columns: int = 200
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; hashable so it can key caches."""
 
@@ -174,6 +219,7 @@ class Config:
     app: AppConfig = field(default_factory=AppConfig)
     schools: SchoolsConfig = field(default_factory=SchoolsConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
+    ingest: IngestConfig = field(default_factory=IngestConfig)
 
     @property
     def fingerprint(self) -> str:
@@ -296,7 +342,9 @@ def load_config(path: str | Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"configuration file is not valid TOML: {exc}") from exc
     base = chosen.parent
-    sections = ("store", "study_area", "grid", "disclosure", "pseudonyms", "app", "access")
+    sections = (
+        "store", "study_area", "grid", "disclosure", "pseudonyms", "app", "access", "ingest",
+    )  # fmt: skip
     for section in (*sections, "schools"):
         if section in raw and not isinstance(raw[section], dict):
             raise ConfigError(f"[{section}] must be a table")
@@ -358,6 +406,7 @@ def load_config(path: str | Path | None = None) -> Config:
 
     access = _access(raw.get("access", {}))
     schools = _schools(raw.get("schools", {}))
+    ingest = _ingest(raw.get("ingest", {}))
 
     return Config(
         path=chosen,
@@ -369,6 +418,33 @@ def load_config(path: str | Path | None = None) -> Config:
         app=app,
         access=access,
         schools=schools,
+        ingest=ingest,
+    )
+
+
+def _strings(raw: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"ingest.{key} must be a list of column headers")
+    return tuple(v.strip() for v in value)
+
+
+def _ingest(raw: dict[str, Any]) -> IngestConfig:
+    """``[ingest]``: the ignore-list, the allowed headers and the reader bounds."""
+    default = IngestConfig()
+    return IngestConfig(
+        ignore_columns=_strings(raw, "ignore_columns"),
+        allowed_headers=_strings(raw, "allowed_headers"),
+        max_cell_chars=_int(raw, "max_cell_chars", default.max_cell_chars, 50, 1_000_000),
+        known_format_max_cell_chars=_int(
+            raw, "known_format_max_cell_chars", default.known_format_max_cell_chars, 50, 100_000
+        ),
+        max_uncompressed_bytes=_int(
+            raw, "max_uncompressed_mb", default.max_uncompressed_bytes // 1_000_000, 1, 10_000
+        )
+        * 1_000_000,
+        max_rows=_int(raw, "max_rows", default.max_rows, 1, 50_000_000),
+        max_columns=_int(raw, "max_columns", default.max_columns, 5, 5_000),
     )
 
 

@@ -24,7 +24,7 @@ from geo.schema import KIND_TABLES, TABLE_ID_COLUMNS
 from geo.sources import area_stats, boundaries, mapped, police_uk, schools
 from geo.sources.base import AdapterContext, Parsed
 from geo.store import Store
-from geo.validate import FileRefusedError, RowIssues, coordinate_rules, read_table
+from geo.validate import FileRefusedError, ReadLimits, RowIssues, coordinate_rules, read_table
 
 KINDS: tuple[str, ...] = tuple(KIND_TABLES)
 Status = Literal["live", "refused", "already_ingested", "checked"]
@@ -109,12 +109,43 @@ class IngestReport:
         return text + "."
 
 
+#: Kinds with a published column list (known formats): shorter cells, strict headers.
+KNOWN_FORMATS: tuple[str, ...] = ("police_street", "stop_search", "schools")
+
+
+def read_limits(config: Config, kind: str, ctx: AdapterContext | None = None) -> ReadLimits:
+    """The reader bounds for a file of ``kind`` (``[ingest]``): size, rows, columns and
+    the cell cap, with a larger cap for a mapped youth-session file's WKT column."""
+    ing = config.ingest
+    long_columns: tuple[tuple[str, int], ...] = ()
+    if kind == "youth_sessions":
+        profile = mapped.mapped_profile(kind, ctx.profile if ctx else None)
+        wkt = profile["columns"].get("area_wkt")
+        if wkt:
+            long_columns = ((str(wkt), max(mapped.AREA_WKT_MAX_CHARS, ing.max_cell_chars)),)
+    return ReadLimits(
+        max_bytes=ing.max_uncompressed_bytes,
+        max_rows=ing.max_rows,
+        max_columns=ing.max_columns,
+        max_cell_chars=(
+            ing.known_format_max_cell_chars if kind in KNOWN_FORMATS else ing.max_cell_chars
+        ),
+        long_columns=long_columns,
+    )
+
+
 def _parse(
-    kind: str, data: bytes, file_name: str, issues: RowIssues, ctx: AdapterContext, area: StudyArea
+    kind: str,
+    data: bytes,
+    file_name: str,
+    issues: RowIssues,
+    ctx: AdapterContext,
+    area: StudyArea,
+    limits: ReadLimits,
 ) -> Parsed:
     if kind == "boundary":
         return boundaries.parse_boundary(data, issues, area)
-    frame, rows = read_table(data, file_name, issues)
+    frame, rows = read_table(data, file_name, issues, limits)
     if kind == "police_street":
         return police_uk.parse_street(frame, rows, issues, ctx)
     if kind == "stop_search":
@@ -122,7 +153,7 @@ def _parse(
     if kind == "schools":
         return schools.parse_schools(frame, rows, issues, ctx)
     if kind == "area_stats":
-        return area_stats.parse_area_stats(frame, rows, issues)
+        return area_stats.parse_area_stats(frame, rows, issues, ctx.allowed_headers)
     if kind in mapped.DEFAULT_PROFILES:
         return mapped.parse_mapped(kind, frame, rows, issues, ctx)
     raise FileRefusedError(f"unknown kind '{kind}'")
@@ -259,8 +290,11 @@ def ingest_bytes(
             pseudonym_key=key,
             profile=mapped.load_profile(kind, profile) if profile is not None else None,
             storage_resolution=config.storage_resolution,
+            ignore_columns=config.ingest.ignore_columns,
+            allowed_headers=config.ingest.allowed_headers,
         )
-        parsed = _parse(kind, data, file_name, issues, ctx, area)
+        limits = read_limits(config, kind, ctx)
+        parsed = _parse(kind, data, file_name, issues, ctx, area, limits)
         parsed = _locate(parsed, issues, area, config.storage_resolution)
     except FileRefusedError as exc:
         report.error = str(exc)

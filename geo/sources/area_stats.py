@@ -10,7 +10,9 @@ Two layouts are recognised:
   ``count``); the measure is the category.
 
 Rows are stored in ``area_stats`` as (area_code, measure, value). A later file
-with the same (area_code, measure) supersedes the earlier value.
+with the same (area_code, measure) supersedes the earlier value. Like every tabular
+feed, a header that names a person refuses the file
+(:func:`geo.validate.refuse_personal_data_columns`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ import numpy as np
 import pandas as pd
 
 from geo.sources.base import Parsed
-from geo.validate import FileRefusedError, RowIssues, parse_numbers
+from geo.validate import (
+    FileRefusedError,
+    RowIssues,
+    parse_numbers,
+    refuse_personal_data_columns,
+)
 
 _CODE_VALUE = re.compile(r"^[EWSN]\d{8}$")
 _VALUE_NAMES = ("n", "value", "count", "observation")
@@ -35,8 +42,15 @@ def _code_column(frame: pd.DataFrame) -> str:
     raise FileRefusedError("no column of ONS area codes (for example 'LSOA code (2011)')")
 
 
-def parse_area_stats(frame: pd.DataFrame, rows: np.ndarray, issues: RowIssues) -> Parsed:
-    """Parse a wide or long table of area statistics."""
+def parse_area_stats(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    issues: RowIssues,
+    allowed_headers: tuple[str, ...] = (),
+) -> Parsed:
+    """Parse a wide or long table of area statistics (``allowed_headers``: extra
+    headers that are not personal data)."""
+    refuse_personal_data_columns([str(c) for c in frame.columns], allowed_headers)
     code_col = _code_column(frame)
     codes = frame[code_col].str.strip()
     numeric = {c: parse_numbers(frame[c]) for c in frame.columns if c != code_col}

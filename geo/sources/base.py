@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from geo.validate import FileRefusedError, RowIssues, personal_data_columns
+from geo.validate import FileRefusedError, RowIssues, quote_header, refuse_personal_data_columns
 
 Locate = Literal["required", "optional", "none", "nearby"]
 
@@ -28,12 +28,18 @@ class AdapterContext:
         A column-mapping profile (mapped CSV/XLSX feeds).
     storage_resolution : int
         H3 resolution at which points are stored.
+    ignore_columns : tuple of str
+        Extra columns a known format may carry (``[ingest] ignore_columns``).
+    allowed_headers : tuple of str
+        Extra headers that are not personal data (``[ingest] allowed_headers``).
     """
 
     now: pd.Timestamp
     pseudonym_key: bytes | None = None
     profile: dict[str, object] | None = None
     storage_resolution: int = 11
+    ignore_columns: tuple[str, ...] = ()
+    allowed_headers: tuple[str, ...] = ()
 
 
 @dataclass
@@ -74,29 +80,63 @@ class Parsed:
     unit: str = "rows"
 
 
+def _fold(header: str) -> str:
+    return " ".join(str(header).split()).casefold()
+
+
 def check_header(
     columns: list[str],
     required: list[str],
-    known: list[str],
+    published: list[str],
     issues: RowIssues,
     format_name: str,
+    ctx: AdapterContext | None = None,
 ) -> None:
-    """Refuse a file missing required columns or carrying personal-data columns.
+    """Accept a known format's header only if it is the published one.
 
-    Unknown columns that do not look like personal data are ignored with a warning.
+    Refuses a file missing required columns, then any extra column whose header
+    names a person (even if it is in the ignore-list), then any other column that is
+    neither published nor in ``ctx.ignore_columns`` (compared ignoring case and
+    repeated spaces). Ignored columns are reported as a warning and never stored.
+    Messages name each column's position and header and the rule, never a value.
+
+    Parameters
+    ----------
+    columns : list of str
+        The file's header, in order.
+    required : list of str
+        Columns the adapter needs.
+    published : list of str
+        Every column the format's publisher documents.
+    issues : RowIssues
+        Receives the warning about ignored columns.
+    format_name : str
+        For messages ("police.uk street").
+    ctx : AdapterContext, optional
+        Supplies the ignore-list.
     """
     missing = [c for c in required if c not in columns]
     if missing:
         raise FileRefusedError(f"not a {format_name} file: missing column(s) {', '.join(missing)}")
-    unknown = [c for c in columns if c not in known]
-    pii = personal_data_columns(unknown)
-    if pii:
+    known = set(published)
+    extra = [c for c in columns if c not in known]
+    if not extra:
+        return
+    refuse_personal_data_columns(columns, ctx.allowed_headers if ctx else (), only=extra)
+    ignore = {_fold(c) for c in (ctx.ignore_columns if ctx else ())}
+    unexpected = [(i, c) for i, c in enumerate(columns, start=1) if c in extra]
+    refused = [(i, c) for i, c in unexpected if _fold(c) not in ignore]
+    if refused:
+        listed = "; ".join(f"column {i} {quote_header(c)}" for i, c in refused)
         raise FileRefusedError(
-            f"column(s) {', '.join(pii)} look like personal data; "
-            "remove them and send the file again"
+            f"not a published {format_name} column: {listed}. A {format_name} file may "
+            "carry only its published columns and those in the configured ignore-list "
+            "([ingest] ignore_columns); remove the column(s) or ask an administrator"
         )
-    if unknown:
-        issues.warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
+    issues.warnings.append(
+        "ignored column(s) in the ignore-list: "
+        + ", ".join(f"{i} {quote_header(c)}" for i, c in unexpected)
+    )
 
 
 def reject(

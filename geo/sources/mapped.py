@@ -13,10 +13,15 @@ columns differ copies a template and edits the right-hand side only::
     ...
 
 Dates are parsed only with the profile's format, ISO 8601 or Excel serial numbers
-(see :func:`geo.validate.parse_datetimes`). Any column of the file that looks like
-personal data (names, dates of birth, addresses, postcodes, UPNs, NHS numbers)
-refuses the whole file, whether or not the profile maps it. Child identifiers are
-replaced by keyed pseudonyms before anything is stored.
+(see :func:`geo.validate.parse_datetimes`). Any column of the file whose header
+names a person in any role (victim, suspect, parent, social worker, "YP Name", any
+"name" that is not a place's or an organisation's) or a personal detail (date of
+birth, address, postcode, phone, e-mail, UPN, NHS number) refuses the whole file,
+whether or not the profile maps it (:func:`geo.validate.header_rule`; more allowed
+headers in ``[ingest] allowed_headers``). Child identifiers are replaced by keyed
+pseudonyms before anything is stored. Cells are capped at ``[ingest]
+max_cell_chars`` (:data:`AREA_WKT_MAX_CHARS` for an area polygon); a longer cell
+rejects its row before any value check runs.
 """
 
 from __future__ import annotations
@@ -50,8 +55,8 @@ from geo.validate import (
     RowIssues,
     parse_datetimes,
     parse_numbers,
-    personal_data_columns,
     personal_data_values,
+    refuse_personal_data_columns,
 )
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "data" / "templates"
@@ -126,6 +131,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "health_sites": ("site_id", "name", "kind", "latitude", "longitude"),
 }
+#: Longest area polygon (WKT) a youth-session row may carry; other cells use the
+#: configured ``[ingest] max_cell_chars``.
+AREA_WKT_MAX_CHARS = 200_000
+
 #: Columns that hold identifiers or codes and may contain digit runs (skip value scan).
 _NO_VALUE_SCAN = {
     "latitude",
@@ -178,8 +187,17 @@ def load_profile(kind: str, path: Path | None = None) -> dict[str, Any]:
     return profile
 
 
+def mapped_profile(kind: str, ctx_profile: dict[str, object] | None) -> dict[str, Any]:
+    """The profile in use: the one given at ingest, else the shipped template."""
+    return dict(ctx_profile) if ctx_profile is not None else load_profile(kind)
+
+
 def _check_columns(
-    frame: pd.DataFrame, columns: dict[str, str], kind: str, issues: RowIssues
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    kind: str,
+    issues: RowIssues,
+    allowed_headers: tuple[str, ...] = (),
 ) -> None:
     missing = [
         f"{c} ({f})" for f, c in columns.items() if c not in frame.columns and f in REQUIRED[kind]
@@ -188,12 +206,7 @@ def _check_columns(
         raise FileRefusedError(f"missing required column(s): {', '.join(missing)}")
     mapped = set(columns.values())
     unknown = [c for c in frame.columns if c not in mapped]
-    pii = personal_data_columns(frame.columns)
-    if pii:
-        raise FileRefusedError(
-            f"column(s) {', '.join(pii)} look like personal data; "
-            "remove them and send the file again"
-        )
+    refuse_personal_data_columns([str(c) for c in frame.columns], allowed_headers)
     scan = [c for f, c in columns.items() if f not in _NO_VALUE_SCAN and c in frame.columns]
     scan += unknown
     hits = personal_data_values(frame, scan)
@@ -261,9 +274,9 @@ def parse_mapped(
 ) -> Parsed:
     """Parse a mapped feed of ``kind`` (``missing``, ``youth_sessions``, ``incidents``,
     ``school_outcomes``)."""
-    profile = ctx.profile or load_profile(kind)
-    columns: dict[str, str] = dict(profile["columns"])  # type: ignore[arg-type]
-    _check_columns(frame, columns, kind, issues)
+    profile = mapped_profile(kind, ctx.profile)
+    columns: dict[str, str] = dict(profile["columns"])
+    _check_columns(frame, columns, kind, issues, ctx.allowed_headers)
     fmt = str(profile.get("datetime_format", "%d/%m/%Y %H:%M"))
     source = str(profile.get("source", kind))
     fields = dict.fromkeys((*FIELDS[kind], "latitude", "longitude"))  # ordered, unique

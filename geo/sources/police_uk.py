@@ -33,6 +33,11 @@ Header::
 
 ``Date`` is ISO 8601 with a UTC offset; it is converted to UK local time. Records
 have no id; a stable content id is derived as for anonymous street rows.
+
+Both formats accept only these published columns plus the configured
+``[ingest] ignore_columns``: any other column refuses the file (see
+:func:`geo.sources.base.check_header`), so a column such as "Suspect name" added to
+a police extract can never be ingested.
 """
 
 from __future__ import annotations
@@ -87,7 +92,9 @@ def parse_street(
     frame: pd.DataFrame, rows: np.ndarray, issues: RowIssues, ctx: AdapterContext
 ) -> Parsed:
     """Parse a data.police.uk street-level crime file (see module docstring)."""
-    check_header(list(frame.columns), STREET_REQUIRED, STREET_COLUMNS, issues, "police.uk street")
+    check_header(
+        list(frame.columns), STREET_REQUIRED, STREET_COLUMNS, issues, "police.uk street", ctx
+    )
     for col in STREET_COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
@@ -146,6 +153,7 @@ def parse_stop_search(
         STOP_SEARCH_COLUMNS,
         issues,
         "police.uk stop and search",
+        ctx,
     )
     for col in STOP_SEARCH_COLUMNS:
         if col not in frame.columns:

@@ -21,6 +21,7 @@ from geo import hexes
 from geo.area import load_study_area, to_bng
 from geo.config import StudyAreaConfig, load_config
 from geo.ingest import ALREADY_STORED, OUTSIDE_AREA, REPEATED_IN_FILE, IngestReport, ingest_file
+from geo.sources import police_uk
 from geo.store import Store
 
 pytestmark = pytest.mark.shared_data
@@ -41,15 +42,29 @@ EDUBASE = "schools/edubase_2017-07_havering_unmatched_subset.csv"
 # --- helpers -------------------------------------------------------------------------------
 
 
+#: Columns the shared-data curator added to the two school extracts (not published by
+#: GIAS/EduBase or the directory): a deployment lists such columns in the ignore-list.
+CURATOR_COLUMNS = (
+    "edubase_input_row",
+    "source",
+    "geocode_lad22nm",
+    "geocode_matches_la",
+    "inside_havering_lad22",
+)
+IGNORE_CURATOR_COLUMNS = (
+    "\n[ingest]\nignore_columns = [" + ", ".join(f'"{c}"' for c in CURATOR_COLUMNS) + "]\n"
+)
+
+
 def write_config(
-    folder: Path, boundary: str | Path, code: str, store: str = "store.duckdb"
+    folder: Path, boundary: str | Path, code: str, store: str = "store.duckdb", extra: str = ""
 ) -> Path:
     """A study-area TOML in ``folder`` (``boundary`` as written, absolute or relative)."""
     folder.mkdir(parents=True, exist_ok=True)
     toml = folder / "placesafe.toml"
     toml.write_text(
         f'[store]\npath = "{store}"\n\n'
-        f'[study_area]\nboundary = "{boundary}"\ncode = "{code}"\nbuffer_m = 250\n',
+        f'[study_area]\nboundary = "{boundary}"\ncode = "{code}"\nbuffer_m = 250\n{extra}',
         encoding="utf-8",
     )
     return toml
@@ -298,7 +313,9 @@ def test_city_same_month_with_different_bytes_is_all_duplicates(
 
 @pytest.fixture
 def havering(shared_data: Path, tmp_path: Path):
-    config = load_config(write_config(tmp_path, shared_data / BOROUGHS, "E09000016"))
+    config = load_config(
+        write_config(tmp_path, shared_data / BOROUGHS, "E09000016", extra=IGNORE_CURATOR_COLUMNS)
+    )
     area = load_study_area(config.study_area)
     with Store(config.store_path) as store:
         yield {"config": config, "area": area, "store": store}
@@ -396,6 +413,36 @@ def test_havering_edubase_subset_with_bng_converted(havering, shared_data: Path)
     text = havering["store"].query("SELECT * FROM schools").astype(str).to_numpy().ravel()
     for column in ("Postcode", "Telephone number", "Headteacher", "Street"):
         assert not set(raw[column]) & set(text) - {"NA", ""}, column
+
+
+@pytest.mark.parametrize(
+    ("name", "position", "column"),
+    [(EDUBASE, 1, "edubase_input_row"), (SCHOOL_DIRECTORY, 9, "inside_havering_lad22")],
+)
+def test_school_extracts_with_unpublished_columns_need_the_ignore_list(
+    shared_data: Path, tmp_path: Path, name: str, position: int, column: str
+) -> None:
+    """Known formats accept only their published columns: the curator's extra columns
+    refuse the real extracts until the ignore-list names them (as the fixture does)."""
+    config = load_config(write_config(tmp_path, shared_data / BOROUGHS, "E09000016"))
+    area = load_study_area(config.study_area)
+    with Store(config.store_path) as store:
+        report = ingest_file(store, config, area, "schools", shared_data / name)
+        assert report.status == "refused"
+        assert f'column {position} "{column}"' in (report.error or "")
+        assert "ignore_columns" in (report.error or "")
+        assert store.row_counts()["schools"] == 0
+
+
+def test_every_published_police_header_is_accepted_without_an_ignore_list(
+    shared_data: Path,
+) -> None:
+    """The real police.uk files carry exactly their published columns."""
+    street = sorted((shared_data / CITY_DIR).glob("*.csv")) + [shared_data / HAVERING_SYV]
+    for path in street:
+        assert list(raw_csv(path).columns) == police_uk.STREET_COLUMNS, path.name
+    for path in (shared_data / MET_SS, shared_data / HAVERING_SS):
+        assert list(raw_csv(path).columns) == police_uk.STOP_SEARCH_COLUMNS, path.name
 
 
 def test_gias_easting_northing_land_on_the_published_lat_lon(
