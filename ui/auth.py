@@ -19,6 +19,7 @@ import streamlit as st
 
 from geo.access import (
     cookie_secret_problem,
+    is_loopback,
     open_address_problem,
     pseudonymous_user_id,
     roles_for,
@@ -26,8 +27,6 @@ from geo.access import (
 from geo.config import Config
 from geo.demo import synthetic_demo_problem
 from geo.store import Store
-
-LOCAL_ADDRESSES = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass(frozen=True)
@@ -95,8 +94,7 @@ def current_identity(config: Config) -> Identity:
     if config.app.demo:
         return Identity("local-user", ("analyst", "admin"), True)
     if config.app.allow_local_real_data:
-        address = str(st.get_option("server.address") or "")
-        if address not in LOCAL_ADDRESSES:
+        if not is_loopback(st.get_option("server.address")):  # as startup_problem checks
             return Identity(
                 "local-user",
                 (),
