@@ -38,6 +38,10 @@ if identity.denied_reason:
 st.session_state["roles"] = identity.roles
 st.session_state["user_id"] = identity.user_id
 store = cache.get_store(config)
+problem = auth.store_problem(config, store)  # demo mode: only the generator's marked store
+if problem:
+    st.error(f"PlaceSafe cannot start: {problem}.")
+    st.stop()
 version = store.data_version()
 months = cache.months(config.fingerprint, version)
 state.init_state(months, default_res=config.disclosure.partnership_max_resolution)

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from geo.area import load_study_area
-from geo.config import ConfigError, load_config
-from geo.ingest import KINDS, ingest_file
+from geo.config import DEMO_CONFIG_PATH, ConfigError, load_config
+from geo.ingest import DEMO_STORE_REFUSAL, KINDS, ingest_file
 from geo.overview import Filters
 from geo.store import Store, StoreError
 
@@ -28,6 +28,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if config.path == DEMO_CONFIG_PATH.resolve():
+        # the shipped configuration names the demo generator's store; a store the
+        # generator marked refuses every file anyway (geo.ingest.ingest_bytes)
+        print(f"error: {DEMO_STORE_REFUSAL} (--config or PLACESAFE_CONFIG)", file=sys.stderr)
+        return 2
     area = load_study_area(config.study_area)
     refused = False
     results = []

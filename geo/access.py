@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
@@ -65,3 +66,44 @@ def cookie_secret_problem(auth: Mapping[str, Any] | None) -> str | None:
             'generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
         )
     return None
+
+
+def is_loopback(address: str | None) -> bool:
+    """Whether a server bound to ``address`` is reachable from this computer only.
+
+    Parameters
+    ----------
+    address : str or None
+        Streamlit's ``server.address``. Unset or empty means every network interface,
+        which is not loopback; so are ``0.0.0.0`` and ``::``.
+
+    Returns
+    -------
+    bool
+        True for ``localhost`` and any loopback IP address (``127.0.0.0/8``, ``::1``).
+    """
+    text = (address or "").strip().strip("[]").lower()
+    if text == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:  # empty, or a host name other than localhost
+        return False
+
+
+def open_address_problem(address: str | None) -> str | None:
+    """Why a server without login must not start on ``address``, or None when it may.
+
+    Without an identity provider PlaceSafe serves no one but this computer: a server
+    bound to any other address (or to every interface) refuses to start.
+    """
+    if is_loopback(address):
+        return None
+    text = (address or "").strip()
+    where = f"address {text}" if text else "every network interface"
+    return (
+        f"without login it only listens on this computer, but this server listens on {where}. "
+        'Set server.address = "127.0.0.1" (as the committed .streamlit/config.toml does) '
+        "and put a reverse proxy with login in front, or configure login ([auth] in "
+        ".streamlit/secrets.toml)"
+    )

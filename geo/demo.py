@@ -1,7 +1,11 @@
 """Build the synthetic demo store: generate partner-format files, then ingest them.
 
 The demo goes through exactly the same adapters, validation and store as real
-partner files, so a working demo is also a working ingest pipeline.
+partner files, so a working demo is also a working ingest pipeline. Once its last
+file is in, the generator marks the store as the synthetic demo (``meta``:
+``origin = synthetic-demo`` with its seed and version). Demo mode serves only a
+store so marked (:func:`synthetic_demo_problem`), and a marked store refuses
+partner files (:func:`geo.ingest.ingest_bytes`).
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from geo.area import load_study_area
 from geo.config import PROJECT_ROOT, Config, load_config
 from geo.demo_data import GENERATOR_VERSION, generate_demo_files
 from geo.demo_health import write_demo_health_sites
 from geo.ingest import IngestReport, ingest_file
-from geo.store import Store
+from geo.store import SYNTHETIC_DEMO, Store, StoreError
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 DEFAULT_OUT = DEMO_DIR / "generated"
@@ -72,8 +78,9 @@ def build_demo(out_dir: Path = DEFAULT_OUT, seed: int = 0, null: bool = False) -
 
     Writes the partner-format files, ``truth.json``, ``boundary.geojson``,
     ``sensitive_premises.csv``, ``placesafe.toml`` and ``placesafe.duckdb``. The
-    store is built in a temporary file and moved into place, so an app reading
-    the old store never sees a half-built one.
+    store is built in a temporary file, marked as the synthetic demo after its last
+    ingest, and moved into place, so an app reading the old store never sees a
+    half-built (or unmarked) one.
     """
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -93,6 +100,7 @@ def build_demo(out_dir: Path = DEFAULT_OUT, seed: int = 0, null: bool = False) -
                 raise RuntimeError(f"demo file {name} was refused: {report.error}")
             reports.append(report)
         store.audit("demo", None, "demo_built", detail={"seed": seed, "null": null})
+        store.mark_synthetic_demo(seed, null, GENERATOR_VERSION)
     shutil.move(tmp, config.store_path)
     return DemoBuild(out_dir, config, truth, tuple(reports))
 
@@ -102,8 +110,10 @@ def ensure_demo_store(config: Config) -> bool:
 
     The generated ``truth.json`` records :data:`geo.demo_data.GENERATOR_VERSION`; a
     store from another version (or without one) is rebuilt with the seed it was
-    built with, so the demo always shows every current feed. Returns True when a
-    store was built.
+    built with, so the demo always shows every current feed. An existing store is
+    replaced only when the generator built it (:func:`built_by_generator`): anything
+    else at the demo's path is left alone, and the app refuses to serve it. Returns
+    True when a store was built.
     """
     if not config.app.demo:
         return False
@@ -112,10 +122,53 @@ def ensure_demo_store(config: Config) -> bool:
     with contextlib.suppress(OSError, ValueError):
         truth = load_truth(folder)
     current = truth.get("generator_version") == GENERATOR_VERSION
-    if config.store_path.exists() and current:
+    if config.store_path.exists() and (current or not built_by_generator(config.store_path)):
         return False
     build_demo(folder, seed=int(truth.get("seed", 0)), null=bool(truth.get("null", False)))
     return True
+
+
+def built_by_generator(path: Path) -> bool:
+    """Whether the store file at ``path`` was built by the demo generator.
+
+    True for a store marked as the synthetic demo, and for one from a generator
+    older than the marker (version 4 or before): its audit log records the build and
+    every batch in it was ingested by the generator. A store that cannot be opened
+    counts as not the generator's.
+    """
+    try:
+        with Store(path, read_only=True) as store:
+            if store.origin() == SYNTHETIC_DEMO:
+                return True
+            built = store.scalar("SELECT count(*) FROM audit_log WHERE event = 'demo_built'")
+            foreign = store.scalar("SELECT count(*) FROM batches WHERE coalesce(who, '') <> 'demo'")
+            return bool(built) and not foreign
+    except (StoreError, duckdb.Error):
+        return False
+
+
+def synthetic_demo_problem(store: Store) -> str | None:
+    """Why ``store`` may not be served as the synthetic demo, or None when it may.
+
+    Demo mode serves only a store the demo generator built and marked, to which no
+    batch was added since.
+    """
+    marker = store.demo_marker()
+    if marker is None:
+        return (
+            "demo mode serves only the synthetic demo, and this store was not built by the "
+            "demo generator. Rebuild the demo with `python -m geo demo`, or, for real data, "
+            "configure a real store (app.demo = false) with login ([auth]) or the operator's "
+            "explicit local mode (app.allow_local_real_data)"
+        )
+    added = store.live_batches_after(marker.last_batch)
+    if added:
+        return (
+            f"demo mode serves only the synthetic demo, and {added} batch(es) were added to "
+            "this store after the demo generator built it. Rebuild the demo with "
+            "`python -m geo demo`, or configure a real store for real data"
+        )
+    return None
 
 
 def load_truth(out_dir: Path = DEFAULT_OUT) -> dict[str, Any]:

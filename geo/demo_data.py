@@ -323,7 +323,7 @@ _N_CHILDREN: Final = 350
 _N_REPEAT_CHILDREN: Final = 25
 _MIN_PLANT_SPACING_M: Final = 1000.0
 #: Bumped whenever the generator's output changes, so a stale default demo store is rebuilt.
-GENERATOR_VERSION: Final = 4
+GENERATOR_VERSION: Final = 5  # 5: the store carries the synthetic-demo marker
 _SCHOOL_JOURNEY_CLEARANCE_M: Final = 500.0  # other schools keep this far from that cell
 _GAP_CLEARANCE_M: Final = 1200.0  # Fri/Sat/Sun sessions past 17:00 keep this far from the gap
 _HOME_RADIUS_M: Final = 30.0

@@ -23,7 +23,7 @@ from geo.config import Config, ConfigError
 from geo.schema import KIND_TABLES, TABLE_ID_COLUMNS
 from geo.sources import area_stats, boundaries, mapped, police_uk, schools
 from geo.sources.base import AdapterContext, Parsed
-from geo.store import Store
+from geo.store import SYNTHETIC_DEMO, Store
 from geo.validate import FileRefusedError, ReadLimits, RowIssues, coordinate_rules, read_table
 
 KINDS: tuple[str, ...] = tuple(KIND_TABLES)
@@ -38,6 +38,8 @@ NEARBY_M = 30_000.0
 TOO_FAR = "more than 30 km from the study area"
 #: How many row findings a report keeps for display (counts are always complete).
 MAX_ISSUES_SHOWN = 1000
+#: Why a store built by the demo generator refuses every partner file.
+DEMO_STORE_REFUSAL = "the synthetic demo does not take partner files; configure a real store"
 
 
 @dataclass
@@ -240,6 +242,9 @@ def ingest_bytes(
 ) -> IngestReport:
     """Validate one partner file and, unless ``dry_run``, store it as one batch.
 
+    A store built by the demo generator (marked ``origin = synthetic-demo``) refuses
+    every file, before reading it: the synthetic demo never holds partner data.
+
     Parameters
     ----------
     store : Store
@@ -269,6 +274,11 @@ def ingest_bytes(
     """
     sha = hashlib.sha256(data).hexdigest()
     report = IngestReport(kind=kind, file_name=Path(file_name).name, sha256=sha, status="refused")
+    if store.origin() == SYNTHETIC_DEMO:  # the generator's store: its data stay synthetic
+        report.error = DEMO_STORE_REFUSAL
+        if not dry_run:
+            store.audit(who, None, "ingest_refused", detail={"kind": kind, "error": report.error})
+        return report
     if kind not in KINDS:
         report.error = f"unknown kind '{kind}'; expected one of {', '.join(KINDS)}"
         return report

@@ -31,6 +31,12 @@ _CELLS_DDL = ", ".join(f"{c} UBIGINT" for c in CELL_COLUMNS)
 
 SCHEMA_VERSION = 2
 
+#: ``meta`` key that says who built the store. Only the demo generator writes it
+#: (:meth:`Store.mark_synthetic_demo`, called by :func:`geo.demo.build_demo`).
+ORIGIN_KEY = "origin"
+#: The ``origin`` of a store built by the demo generator.
+SYNTHETIC_DEMO = "synthetic-demo"
+
 DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE SEQUENCE IF NOT EXISTS batch_ids START 1;
@@ -205,6 +211,28 @@ class Batch:
     status: str
 
 
+@dataclass(frozen=True)
+class DemoMarker:
+    """What the demo generator recorded in the ``meta`` table of a store it built.
+
+    Attributes
+    ----------
+    seed : int
+        The generator's random seed.
+    null : bool
+        Whether the demo plants no signals (the null model).
+    generator_version : int
+        :data:`geo.demo_data.GENERATOR_VERSION` of the generator that built the store.
+    last_batch : int
+        The newest batch the generator wrote; a live batch after it came from elsewhere.
+    """
+
+    seed: int
+    null: bool
+    generator_version: int
+    last_batch: int
+
+
 class Store:
     """A PlaceSafe DuckDB store.
 
@@ -316,6 +344,68 @@ class Store:
             "coalesce(CAST(max(status_changed_at) AS VARCHAR), '') FROM batches"
         )
         return str(row)
+
+    # --- origin -------------------------------------------------------------------------
+
+    def origin(self) -> str | None:
+        """Who built this store: :data:`SYNTHETIC_DEMO` for the demo generator, else None."""
+        value = self.scalar("SELECT value FROM meta WHERE key = ?", [ORIGIN_KEY])
+        return None if value is None else str(value)
+
+    def demo_marker(self) -> DemoMarker | None:
+        """The demo generator's marker, or None for a store the generator did not build."""
+        if self.origin() != SYNTHETIC_DEMO:
+            return None
+        with self.cursor() as cur:
+            meta = dict(cur.execute("SELECT key, value FROM meta").fetchall())
+        try:
+            return DemoMarker(
+                seed=int(meta["demo_seed"]),
+                null=meta["demo_null"] == "true",
+                generator_version=int(meta["demo_generator_version"]),
+                last_batch=int(meta["demo_last_batch"]),
+            )
+        except (KeyError, ValueError):
+            return None
+
+    def mark_synthetic_demo(self, seed: int, null: bool, generator_version: int) -> DemoMarker:
+        """Record that the demo generator built this store (with its seed and version).
+
+        Only :func:`geo.demo.build_demo` calls this, once its last file is ingested; a
+        store so marked refuses partner files (:func:`geo.ingest.ingest_bytes`).
+
+        Returns
+        -------
+        DemoMarker
+            What was recorded.
+        """
+        with self._lock, self.cursor() as cur:
+            last = int(_one(cur, "SELECT coalesce(max(batch_id), 0) FROM batches"))
+            marker = DemoMarker(seed, null, generator_version, last)
+            values = {
+                ORIGIN_KEY: SYNTHETIC_DEMO,
+                "demo_seed": str(seed),
+                "demo_null": "true" if null else "false",
+                "demo_generator_version": str(generator_version),
+                "demo_last_batch": str(last),
+            }
+            _run(cur, "BEGIN TRANSACTION")
+            try:
+                for key, value in values.items():
+                    _run(cur, "INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+                _run(cur, "COMMIT")
+            except BaseException:
+                _run(cur, "ROLLBACK")
+                raise
+        return marker
+
+    def live_batches_after(self, batch_id: int) -> int:
+        """How many live batches were written after batch ``batch_id``."""
+        return int(
+            self.scalar(
+                "SELECT count(*) FROM batches WHERE batch_id > ? AND status = 'live'", [batch_id]
+            )
+        )
 
     def live_batch_with_hash(self, sha256: str) -> int | None:
         """The live batch that ingested bytes with this sha256, if any."""

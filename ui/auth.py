@@ -3,8 +3,9 @@
 With an identity provider configured (``[auth]`` in ``.streamlit/secrets.toml``),
 the user logs in with ``st.login`` and roles come from the server-side mapping in
 the PlaceSafe configuration (:func:`geo.access.roles_for`). Without one, the app
-runs in local mode: on the synthetic demo as analyst and admin, and on real data
-only when ``app.allow_local_real_data`` is set and the server listens on 127.0.0.1.
+runs in local mode and refuses to start on any address but this computer's: on the
+synthetic demo (only a store the demo generator marked) as analyst and admin, and on
+real data only when ``app.allow_local_real_data`` is set.
 """
 
 from __future__ import annotations
@@ -16,10 +17,16 @@ from typing import Any
 
 import streamlit as st
 
-from geo.access import cookie_secret_problem, pseudonymous_user_id, roles_for
+from geo.access import (
+    cookie_secret_problem,
+    is_loopback,
+    open_address_problem,
+    pseudonymous_user_id,
+    roles_for,
+)
 from geo.config import Config
-
-LOCAL_ADDRESSES = ("127.0.0.1", "localhost", "::1")
+from geo.demo import synthetic_demo_problem
+from geo.store import Store
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,30 @@ def auth_settings() -> Mapping[str, Any] | None:
 
 
 def startup_problem() -> str | None:
-    """A configuration problem that must stop the app before anything is shown."""
-    return cookie_secret_problem(auth_settings())
+    """A configuration problem that must stop the app before anything is shown.
+
+    A bad ``[auth]`` cookie secret; or, with no identity provider configured, a server
+    bound to anything but this computer. The address is Streamlit's ``server.address``
+    option (unset means every interface, which is refused). AppTest runs no server and
+    reports the configured option: the repository's ``.streamlit/config.toml``
+    (127.0.0.1) when run from its root.
+    """
+    settings = auth_settings()
+    if settings is not None:
+        return cookie_secret_problem(settings)
+    address = st.get_option("server.address")
+    return open_address_problem(str(address) if address else None)
+
+
+def store_problem(config: Config, store: Store) -> str | None:
+    """Why ``store`` must not be served in this mode, or None when it may.
+
+    In demo mode (``app.demo``) only the store the demo generator built and marked is
+    served, under the "synthetic demo" banner, whoever is logged in. Real data need
+    ``app.demo = false`` and login, or the operator's explicit local mode
+    (``app.allow_local_real_data``, see :func:`current_identity`).
+    """
+    return synthetic_demo_problem(store) if config.app.demo else None
 
 
 def current_identity(config: Config) -> Identity:
@@ -65,8 +94,7 @@ def current_identity(config: Config) -> Identity:
     if config.app.demo:
         return Identity("local-user", ("analyst", "admin"), True)
     if config.app.allow_local_real_data:
-        address = str(st.get_option("server.address") or "")
-        if address not in LOCAL_ADDRESSES:
+        if not is_loopback(st.get_option("server.address")):  # as startup_problem checks
             return Identity(
                 "local-user",
                 (),

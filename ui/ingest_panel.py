@@ -8,8 +8,8 @@ import streamlit as st
 
 from geo.config import Config
 from geo.escape import escape_markdown
-from geo.ingest import IngestReport, ingest_bytes
-from geo.store import Store, StoreError
+from geo.ingest import DEMO_STORE_REFUSAL, IngestReport, ingest_bytes
+from geo.store import SYNTHETIC_DEMO, Store, StoreError
 from ui import cache
 
 KIND_LABELS = {
@@ -24,6 +24,16 @@ KIND_LABELS = {
     "school_outcomes": "School exclusions and managed moves (mapped CSV/XLSX, counts)",
     "health_sites": "Health sites: A&E, GP surgeries, sexual-health clinics (mapped CSV/XLSX)",
 }
+
+
+def demo_refusal(config: Config, store: Store) -> str | None:
+    """Why the Data page takes no partner files here (the synthetic demo), or None."""
+    if config.app.demo or store.origin() == SYNTHETIC_DEMO:
+        return (
+            f"This is the synthetic demo: {DEMO_STORE_REFUSAL} (app.demo = false, with login "
+            "or the operator's explicit local mode; see the README)."
+        )
+    return None
 
 
 def show_report(report: IngestReport) -> None:
@@ -63,6 +73,10 @@ def show_report(report: IngestReport) -> None:
 
 def check_and_confirm(store: Store, config: Config, kind: str, name: str, data: bytes) -> None:
     """Dry-run the file, show the report, and ingest on confirmation."""
+    refusal = demo_refusal(config, store)
+    if refusal:
+        st.error(refusal)
+        return
     area = cache.get_area(config)
     digest = hashlib.sha256(data).hexdigest()
     key = f"checked-{kind}-{digest}"
