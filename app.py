@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from geo.roles import Role
 from ui import audit, auth, cache, playback, state, widgets
 
 ROOT = Path(__file__).resolve().parent
@@ -51,7 +52,7 @@ with st.sidebar:
     if "analyst" in identity.roles:
         st.radio(
             "View as",
-            ["analyst", "partnership"],
+            [Role.ANALYST, Role.PARTNERSHIP],
             key="view_as",
             horizontal=True,
             help="Preview exactly what the partnership role sees.",
@@ -94,7 +95,7 @@ state.sync_url()
 if navigation.url_path:  # any page but the Overview: playback does not resume unasked
     playback.stop_playback()
 if (
-    role == "partnership"
+    role == Role.PARTNERSHIP
     and st.session_state.get(state.KEY_NO_PERIOD)
     and navigation.title not in ("Data", "Audit log")  # an admin may still load data
 ):

@@ -12,6 +12,7 @@ from geo.area import load_study_area
 from geo.config import DEMO_CONFIG_PATH, ConfigError, load_config
 from geo.ingest import DEMO_STORE_REFUSAL, KINDS, ingest_file
 from geo.overview import Filters
+from geo.roles import Role
 from geo.store import Store, StoreError
 
 
@@ -305,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("briefing", help="quarterly review pack (PDF + HTML) and 7-minute briefing")
     p.add_argument("--period", required=True, help="quarter, e.g. 2025Q1")
-    p.add_argument("--audience", default="partnership", choices=["partnership", "analyst"])
+    p.add_argument("--audience", default=Role.PARTNERSHIP, choices=[Role.PARTNERSHIP, Role.ANALYST])
     p.add_argument("--out", required=True, help="PDF path; the HTML and briefing go beside it")
     p.add_argument("--who", default="cli", help="pseudonymous id recorded in the audit log")
     p.set_defaults(func=_briefing)

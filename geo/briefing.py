@@ -35,7 +35,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, Final
 from xml.sax.saxutils import escape as xml_escape
 
 import numpy as np
@@ -56,12 +56,13 @@ from geo.disclosure.windows import partnership_pattern_window
 from geo.hotspot_report import run_hotspots
 from geo.hotspots import CATEGORY_NAMES
 from geo.recurring import RankingSettings, rank_recurring_locations
+from geo.roles import Role
 from geo.schools import schools_view
 from geo.static_maps import render_layers
 from geo.store import Store
 
-Audience = Literal["partnership", "analyst"]
-AUDIENCES: Final[tuple[str, ...]] = ("partnership", "analyst")
+Audience = Role
+AUDIENCES: Final[tuple[str, ...]] = (Role.PARTNERSHIP, Role.ANALYST)
 #: Longest run of months the pattern analyses look back over from the quarter's end.
 PATTERN_MONTHS: Final = 24
 #: How many places, schools and gaps each table lists.
@@ -261,13 +262,13 @@ def _recurring_section(
     store: Store, area: StudyArea, window: overview.Filters, role: str, res: int, config: Config
 ) -> tuple[PackSection, list[str], pd.DataFrame | None]:
     settings = RankingSettings(
-        res=res, min_count=config.disclosure.min_count, exact_counts=role != "partnership"
+        res=res, min_count=config.disclosure.min_count, exact_counts=role != Role.PARTNERSHIP
     )
     try:
         ranking = rank_recurring_locations(store, area, window, settings)
     except ValueError as exc:
         return PackSection("Recurring locations", (str(exc).capitalize() + ".",)), [], None
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         ranking = layers.hot_cells_table(ranking, role, res, config)
     top = ranking.head(TOP)
     png = render_layers(
@@ -347,7 +348,7 @@ def _missing_schools_section(
         .rename(columns={"cell": "Place", "reason": "Why"})
     )
     # the pupils' figures of the Missing page (same period, same suppression)
-    children = view.schools if role == "partnership" else None
+    children = view.schools if role == Role.PARTNERSHIP else None
     ranked = schools_view(
         store, area, quarter, role, config.disclosure.min_count, children=children,
         distances_m=config.schools.distances_m, terms=config.schools.terms,
@@ -374,7 +375,7 @@ def _missing_schools_section(
         sentences.append(
             f"{len(view.overlap)} place(s) are hot spots of both missing children and serious "
             "youth violence."
-            if role != "partnership"
+            if role != Role.PARTNERSHIP
             else "Some places are hot spots of both missing children and serious youth violence: "
             + ", ".join(view.overlap["cell"].head(3))
             + "."
@@ -534,7 +535,7 @@ def _sources_section(
         params.append(f"Synthetic demo generated with seed {seed}")
     rules = [
         WITHHELD_EXPLAINED.format(max_small=config.disclosure.min_count - 1)
-        if role == "partnership"
+        if role == Role.PARTNERSHIP
         else "Analyst pack: exact counts. Not for circulation beyond analysts.",
         f"Finest resolution shown: {res}.",
         "Home areas are never shown finer than resolution 7.",
@@ -620,7 +621,7 @@ def build_pack(
 def _banner(pack: ReviewPack) -> str:
     audience = (
         "Partnership pack: disclosure-controlled figures."
-        if pack.audience == "partnership"
+        if pack.audience == Role.PARTNERSHIP
         else "Analyst pack: exact figures, not for wider circulation."
     )
     synthetic = " SYNTHETIC DEMO DATA: not real people or places." if pack.synthetic else ""

@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from geo.roles import Role
 from geo.terms import TermDates
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -278,7 +279,7 @@ def _bool(section: dict[str, Any], key: str, default: bool) -> bool:
     return value
 
 
-VALID_ROLES = ("partnership", "analyst", "admin")
+VALID_ROLES = tuple(r.value for r in Role)
 
 
 def _roles(value: Any, where: str) -> tuple[str, ...]:

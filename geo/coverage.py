@@ -135,6 +135,7 @@ from geo.export import to_csv_bytes
 from geo.hotspots import InsufficientDataError, gi_star
 from geo.overview import ANALYSIS_RESOLUTIONS, Filters
 from geo.recurring import RankingSettings, rank_recurring_locations
+from geo.roles import Role
 from geo.schema import SYV_CATEGORIES
 from geo.schools import cells_bng, pairs_within
 from geo.store import Store
@@ -800,7 +801,8 @@ def rank_gaps(
     min_need: float = 3.0,
     period: str = "the period",
     exact_counts: bool = True,
-    min_count: int = 6,
+    *,
+    min_count: int,
 ) -> pd.DataFrame:
     """Rank the recurring places and hot cells by the need left unmet in their blocks.
 
@@ -967,7 +969,7 @@ def analyse(
     hot = hot_cells(need_result.table, grid, s.blocks)
     ranked_gaps = rank_gaps(
         table, places, hot, s.blocks, s.reach_m, s.min_need, period_text(filters),
-        s.exact_counts, s.min_count,
+        s.exact_counts, min_count=s.min_count,
     )  # fmt: skip
     return CoverageAnalysis(need_result, hours, table, ranked_gaps, weeks, _to_str(grid), settings)
 
@@ -982,7 +984,7 @@ def gaps(
     return analyse(store, area, filters, settings).gaps
 
 
-def disclose_gaps(frame: pd.DataFrame, role: str, min_count: int = 6) -> pd.DataFrame:
+def disclose_gaps(frame: pd.DataFrame, role: str, min_count: int) -> pd.DataFrame:
     """What ``role`` may see of a gap table.
 
     Analysts see everything. For the ``partnership`` role counts from 1 to
@@ -990,7 +992,7 @@ def disclose_gaps(frame: pd.DataFrame, role: str, min_count: int = 6) -> pd.Data
     (from which counts could be worked out) are dropped; the rank, hours and reasons
     (built with ``exact_counts=False``) stay.
     """
-    if role != "partnership":
+    if role != Role.PARTNERSHIP:
         return frame.copy()
     out = frame.drop(columns=[c for c in ("need", "unmet") if c in frame.columns])
     for c in ("incidents", "syv", "hsb", "missing"):

@@ -27,6 +27,7 @@ from geo.config import Config
 from geo.disclosure import check_resolution
 from geo.export import to_csv_bytes
 from geo.maps import HexLayer, category_layer, outline_layer
+from geo.roles import Role
 from geo.schema import HEALTH_SITE_LABELS
 from geo.store import Store
 
@@ -96,7 +97,7 @@ def with_nearest_site(gaps: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
 def settings_for(role: str, config: Config, **values: Any) -> cv.CoverageSettings:
     """Coverage settings for ``role``: exact counts in reasons for analysts only."""
     return cv.CoverageSettings(
-        exact_counts=role != "partnership", min_count=config.disclosure.min_count, **values
+        exact_counts=role != Role.PARTNERSHIP, min_count=config.disclosure.min_count, **values
     )
 
 
@@ -109,7 +110,7 @@ def role_gaps(
     may see.
     """
     check_resolution(role, res, config)
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         # the parts of ``incidents`` are never shown to the partnership, so the total
         # needs no secondary suppression (and stays consistent with the reasons)
         gaps = gaps.drop(columns=["syv", "hsb"])
@@ -120,7 +121,7 @@ def role_gaps(
 def gap_table(gaps: pd.DataFrame, role: str) -> pd.DataFrame:
     """The gap table as displayed (and downloaded): fixed columns per role, the nearest
     site's kind in words, figures rounded."""
-    columns = _PARTNERSHIP_GAP_COLUMNS if role == "partnership" else _ANALYST_GAP_COLUMNS
+    columns = _PARTNERSHIP_GAP_COLUMNS if role == Role.PARTNERSHIP else _ANALYST_GAP_COLUMNS
     out = gaps[[c for c in columns if c in gaps.columns]].copy()
     for col in ("need", "unmet"):
         if col in out:
@@ -249,7 +250,7 @@ def plan_problem(
 def plan_table(plan: cv.Plan, role: str) -> pd.DataFrame:
     """The plan as displayed and exported: shares only for the partnership."""
     frame = cv.plan_frame(plan)
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         frame = frame.drop(columns=[c for c in _NEED_COLUMNS if c in frame.columns])
     return frame
 
@@ -276,7 +277,7 @@ def gain_chart(plan: cv.Plan) -> pd.DataFrame:
 def comparison(greedy: cv.Plan, exact: cv.Plan | None, role: str) -> str:
     """One sentence comparing the greedy plan with the exact optimum."""
     head = f"The greedy plan covers {greedy.share:.0%} of the unmet need"
-    if role != "partnership":
+    if role != Role.PARTNERSHIP:
         head += f" ({greedy.covered:,.1f} of {greedy.unmet_total:,.1f})"
     if exact is None:
         return head + "."
@@ -303,5 +304,5 @@ def summary(
         gaps,
         exact,
         period=period,
-        show_need=role != "partnership",
+        show_need=role != Role.PARTNERSHIP,
     )

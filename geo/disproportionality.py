@@ -67,6 +67,7 @@ import shapely
 from geo import hexes
 from geo.disclosure import ROLES, WITHHELD, protect_hierarchy, small_counts
 from geo.overview import Filters
+from geo.roles import Role
 from geo.schema import SYV_CATEGORIES
 from geo.sources.base import AdapterContext
 from geo.sources.police_uk import parse_stop_search
@@ -1425,7 +1426,7 @@ def _protect_table(
 
 
 def disclose(
-    table: pd.DataFrame, role: str, min_count: int = 6, reference: str | None = None
+    table: pd.DataFrame, role: str, min_count: int, reference: str | None = None
 ) -> DisclosedTable:
     """What ``role`` may see of an RRI or hit-rate table.
 
@@ -1460,7 +1461,7 @@ def disclose(
     totals: dict[str, float | None] = {
         str(p): float(values[period == p].sum()) for p in pd.unique(period)
     }
-    if role != "partnership":
+    if role != Role.PARTNERSHIP:
         out["withheld"] = False
         return DisclosedTable(out, totals)
 
@@ -1677,7 +1678,8 @@ def audit(
     denominators: Denominators,
     reference: str = "white",
     role: str = "analyst",
-    min_count: int = 6,
+    *,
+    min_count: int,
     method: Method = "poisson",
     verb: str = "were stopped and searched",
     subject: str = "people",
@@ -1707,10 +1709,10 @@ def audit(
     caveats.append(_unrecorded_caveat(table, disclosed.totals, counts.unit))
     caveats.append(CAVEATS["small_numbers"])
     caveats.extend(c for c in counts.caveats if c not in caveats)
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         caveats.append(WITHHELD_RULES.format(max_small=min_count - 1))
     excluded: dict[str, int | None] = {
-        k: (None if role == "partnership" and 1 <= v < min_count else v)
+        k: (None if role == Role.PARTNERSHIP and 1 <= v < min_count else v)
         for k, v in counts.excluded.items()
     }
     return Audit(
@@ -1998,7 +2000,7 @@ def run_audit(
     filters: Filters | None = None,
     reference: str = "white",
     role: str = "analyst",
-    min_count: int = 6,
+    min_count: int,
     selection: SearchSelection | None = None,
     lsoas: Sequence[str] = (),
     age_band: str | None = None,
@@ -2014,7 +2016,9 @@ def run_audit(
         raise ValueError(f"measure must be one of {', '.join(MEASURES)}")
     counts = measure_counts(store, measure, filters, selection, lsoas)
     den, notes = _measure_denominators(store, measure, lsoas, age_band)
-    result = audit(counts, den, reference, role, min_count, verb=spec.verb, subject=spec.subject)
+    result = audit(
+        counts, den, reference, role, min_count=min_count, verb=spec.verb, subject=spec.subject
+    )
     if notes:
         result = replace(result, caveats=(*notes, *result.caveats))
     return result
@@ -2027,7 +2031,7 @@ def run_trend(
     filters: Filters | None = None,
     reference: str = "white",
     role: str = "analyst",
-    min_count: int = 6,
+    min_count: int,
     selection: SearchSelection | None = None,
     lsoas: Sequence[str] = (),
     age_band: str | None = None,
@@ -2047,7 +2051,7 @@ def run_hit_rate(
     *,
     filters: Filters | None = None,
     role: str = "analyst",
-    min_count: int = 6,
+    min_count: int,
     selection: SearchSelection | None = None,
     lsoas: Sequence[str] = (),
 ) -> HitRates | None:
@@ -2057,7 +2061,7 @@ def run_hit_rate(
     scheme: Literal["self", "officer"] = "self" if measure == "stop_search_self" else "officer"
     hits = hit_rate(store, scheme, selection, filters, lsoas=tuple(lsoas))
     table = disclose(hits.table, role, min_count).table
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         # The audit table shows every search per group; this one only those with the
         # measure recorded. Where the difference (searches without it) is small, the
         # row is withheld, or subtracting the two tables would reveal it.
@@ -2141,7 +2145,7 @@ def run_list_audit(
     *,
     reference: str = "white",
     role: str = "analyst",
-    min_count: int = 6,
+    min_count: int,
     lsoas: Sequence[str] = (),
     age_band: str | None = None,
 ) -> Audit:
@@ -2149,7 +2153,7 @@ def run_list_audit(
     chosen (sub-)area (the list is taken to be for that area)."""
     counts, _ = list_feed_counts(data, file_name)
     den = census_denominators(store, tuple(lsoas) if lsoas else None, age_band)
-    return audit(counts, den, reference, role, min_count, verb="were listed")
+    return audit(counts, den, reference, role, min_count=min_count, verb="were listed")
 
 
 #: Column headings of the page's tables.

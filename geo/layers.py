@@ -33,6 +33,7 @@ from geo.maps import (
     polygon_layer,
 )
 from geo.overview import Filters
+from geo.roles import Role
 from geo.store import Store
 
 
@@ -125,7 +126,7 @@ def disclosed_counts(
     store = store_for(store, role, config)
     d = config.disclosure
     check_resolution(role, res, config)
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         resolutions = sorted(
             set(allowed_resolutions(role, config))
             | {res}
@@ -191,7 +192,7 @@ def gi_layer(gi: pd.DataFrame, role: str, res: int, config: Config, show: bool =
     classes = sig["bin"].to_numpy(dtype=np.int64)
     # z-scores of every cell together could be inverted to counts: analysts only
     labels = [
-        GI_BIN_LABELS[c] if role == "partnership" else f"{GI_BIN_LABELS[c]} (z = {z:.2f})"
+        GI_BIN_LABELS[c] if role == Role.PARTNERSHIP else f"{GI_BIN_LABELS[c]} (z = {z:.2f})"
         for c, z in zip(classes, sig["z"].to_numpy(), strict=True)
     ]
     return category_layer(
@@ -250,7 +251,7 @@ def cell_series(
     if cell not in cube.index:
         return None
     frame = pd.DataFrame(index=pd.Index(cube.columns, name="period"))
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         if bins is None or cell not in bins.index:
             return None
         frame["hot (+) / cold (-) spot confidence, 1-3"] = bins.loc[cell].to_numpy(dtype=float)
@@ -274,7 +275,7 @@ def disclosed_kpis(store: Store, role: str, filters: Filters, config: Config) ->
     """
     store = store_for(store, role, config)
     exact = overview.kpis(store, filters)
-    if role != "partnership":
+    if role != Role.PARTNERSHIP:
         return exact
     d = config.disclosure
     out = exact.astype(float).copy()
@@ -342,7 +343,7 @@ def cluster_layer(result: ClusterResult, role: str, res: int, config: Config) ->
     check_resolution(role, res, config)
     periods = len(result.params.periods)
     tracks = result.tracks.loc[result.tracks["persistence"] >= 2].set_index("track")
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         members = result.membership.loc[result.membership["track"].isin(tracks.index)]
         members = members.drop_duplicates("cell")
         cells = hexes.cells_to_parent(hexes.str_to_cells(members["cell"]), res)

@@ -46,6 +46,7 @@ from geo.disclosure import (
 )
 from geo.hotspots import InsufficientDataError, gi_star
 from geo.overview import ANALYSIS_RESOLUTIONS, Filters
+from geo.roles import Role
 from geo.schema import MISSING_COLUMNS
 from geo.store import Store
 
@@ -755,7 +756,7 @@ def found_cells_for_partnership(
     children: dict[int, pd.Series] = {}
     extra: dict[int, np.ndarray] = {}
     for res in resolutions:  # one pass per resolution, not per row
-        check_resolution("partnership", res, config)
+        check_resolution(Role.PARTNERSHIP, res, config)
         col = f"cell_{res}"
         located = frame[frame[col] != ""]
         grouped = located.groupby(col, sort=True)
@@ -765,7 +766,7 @@ def found_cells_for_partnership(
         children[res] = kids
         k = kids.to_numpy(dtype=float)
         extra[res] = small_counts(k, config.disclosure.min_count)
-    disclosed = disclose_levels(counts, float(len(frame)), "partnership", config, extra)
+    disclosed = disclose_levels(counts, float(len(frame)), Role.PARTNERSHIP, config, extra)
     levels = {}
     for res, level in disclosed.levels.items():
         level = level.copy()

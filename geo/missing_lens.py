@@ -51,6 +51,7 @@ from geo.missing import (
     theme_rows,
 )
 from geo.overview import Filters
+from geo.roles import Role
 from geo.store import Store
 
 #: Display names of the headline measures, in display order.
@@ -201,7 +202,7 @@ def measures_table(
     """
     r_now, r_before = repeat if repeat is not None else (None, None)
     now, before = measures(current, repeat=r_now), measures(previous, repeat=r_before)
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         now, before = disclose_measures(now, min_count), disclose_measures(before, min_count)
     table = pd.DataFrame({"current": now, "previous": before})
     table["change"] = table["current"] - table["previous"]  # NaN when either is withheld
@@ -230,7 +231,7 @@ def themes_table(
             "repeat_children_count": now["repeat_count"].astype(float),
         }
     )
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         others = table["count"] - table["repeat_children_count"]
         for col in table.columns:
             table.loc[small_counts(table[col], min_count), col] = np.nan
@@ -293,7 +294,7 @@ def theme_area_counts(
     interviews of other children there (all minus repeat) would be 1 to
     ``min_count - 1``, so the two tables cannot be subtracted.
     """
-    partnership = role == "partnership"
+    partnership = role == Role.PARTNERSHIP
     if area_key in (7, 8) and partnership:
         check_resolution(role, int(area_key), config)
     repeat = repeat_children(frame) if repeat_keys is None else repeat_keys
@@ -350,7 +351,7 @@ def _protect_theme_areas(
         levels = disclose_levels(
             counts,
             float(totals[theme]),
-            "partnership",
+            Role.PARTNERSHIP,
             config,
             {r: extra[r][theme].to_numpy(dtype=bool) for r in (7, 8)},
         )
@@ -416,7 +417,7 @@ def found_places(
         {"episodes": grouped.size().astype(float), "children": grouped["child_key"].nunique()}
     ).astype(float)
     places.index.name = "cell"
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         levels = found_cells_for_partnership(frame, config, resolutions=tuple(sorted({7, 8, res})))
         level = levels.levels[res].set_index("cell")
         # the map draws the same cells: a sensitive cell stays, withheld like any other
@@ -428,7 +429,7 @@ def found_places(
     overlap = found_location_overlap(store, area, filters, res=res)
     m_bin = overlap.missing_gi["bin"].reindex(places.index).fillna(0).astype(np.int64)
     i_bin = overlap.incident_gi["bin"].reindex(places.index).fillna(0).astype(np.int64)
-    if role == "partnership":  # a hot withheld cell would say its count is not small
+    if role == Role.PARTNERSHIP:  # a hot withheld cell would say its count is not small
         m_bin = m_bin.where(shown.to_numpy(), 0)
         i_bin = i_bin.where(shown.to_numpy(), 0)
     places["missing_hot_spot"] = m_bin.map(_CONFIDENCE).fillna("")
@@ -473,7 +474,7 @@ def schools_table(
     repeat: pd.Index | None = None,
 ) -> pd.DataFrame:
     """Episodes and children per attended school, named (URNs not on the list say so)."""
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         table = schools_for_partnership(frame, config, repeat).table
         table = table.drop(columns=["withheld", "label"])
     else:
@@ -496,7 +497,7 @@ def schools_table(
 
 def home_area_table(frame: pd.DataFrame, role: str, config: Config) -> pd.DataFrame:
     """Children and episodes per home area (never finer than res 7)."""
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         table = home_areas_for_partnership(frame, config).table
         return table[["home_area", "children", "episodes"]].reset_index(drop=True)
     homes = pd.DataFrame(
@@ -548,7 +549,7 @@ def missing_view(
     return MissingView(
         measures=measures_table(current, previous, role, min_count, (repeat, repeat_before)),
         themes=themes_table(current, previous, role, min_count, repeat),
-        themes_monthly=themes_by_month(current) if role != "partnership" else None,
+        themes_monthly=themes_by_month(current) if role != Role.PARTNERSHIP else None,
         theme_areas=theme_area_counts(current, area_key, role, config, False, repeat),
         theme_areas_repeat=theme_area_counts(current, area_key, role, config, True, repeat),
         places=places,

@@ -25,6 +25,7 @@ from geo.config import Config
 from geo.disclosure import check_resolution, store_for
 from geo.layers import disclosed_counts
 from geo.overview import Filters, quarter_label, quarter_menu
+from geo.roles import Role
 from geo.store import Store
 
 #: Time-of-week blocks (also used by the youth-work lens): name -> (weekend?, start h, end h).
@@ -106,7 +107,7 @@ def _partnership_series(
     for quarter in quarter_menu(months):
         values = {}
         for layer, column in (("incidents", "incidents"), ("missing", "missing_episodes")):
-            levels = disclosed_counts(store, layer, "partnership", res, quarter, config)
+            levels = disclosed_counts(store, layer, Role.PARTNERSHIP, res, quarter, config)
             frame = levels.levels[res]
             hit = frame.loc[frame["cell"] == np.uint64(cell), "value"]
             values[column] = float(hit.iloc[0]) if len(hit) else 0.0
@@ -156,7 +157,7 @@ def build_profile(
         "AND reported_at >= ? AND reported_at < ?",
         [c, start, end],
     )
-    analyst = role != "partnership"
+    analyst = role != Role.PARTNERSHIP
     if analyst:
         month = pd.to_datetime(inc["occurred_at"]).dt.strftime("%Y-%m")
         knife = month[inc["category"] == "knife_crime"]

@@ -29,6 +29,7 @@ import pandas as pd
 from geo.config import Config
 from geo.missing import disclose_children
 from geo.overview import Filters
+from geo.roles import Role
 from geo.schema import ETHNIC_GROUPS, SCHOOL_OUTCOME_MEASURES
 from geo.store import Store
 
@@ -82,7 +83,7 @@ def measure_totals(frame: pd.DataFrame, role: str, config: Config) -> pd.Series:
     """Each measure's total in the window (NaN when the partnership may not see it)."""
     totals = frame.groupby("measure")["count"].sum().reindex(list(MEASURE_LABELS)).fillna(0)
     totals = totals.astype(float)
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         m = config.disclosure.min_count
         totals[(totals >= 1) & (totals < m)] = np.nan
     return totals
@@ -101,7 +102,7 @@ def outcomes_by_school(
     wide = frame.pivot_table(index="urn", columns="measure", values="count", aggfunc="sum")
     wide = wide.reindex(columns=list(MEASURE_LABELS)).fillna(0).astype(float).reset_index()
     wide.columns.name = None
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         totals = frame.groupby("measure")["count"].sum()
         wide = _protect(wide, "urn", totals, config)
     names = school_names.drop_duplicates("urn").set_index("urn")["name"]
@@ -125,7 +126,7 @@ def outcomes_by_group(frame: pd.DataFrame, role: str, config: Config) -> pd.Data
     wide = wide.rename_axis("group").reset_index()
     wide.columns.name = None
     totals = frame.groupby("measure")["count"].sum()
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         wide = _protect(wide, "group", totals, config)
     out = pd.DataFrame({"group": wide["group"].map(GROUP_LABELS)})
     for measure in SCHOOL_OUTCOME_MEASURES:
@@ -164,6 +165,6 @@ def by_period(frame: pd.DataFrame, role: str, config: Config) -> pd.DataFrame:
     wide = wide.reindex(columns=list(MEASURE_LABELS)).fillna(0).astype(float)
     wide = wide.sort_index().reset_index().drop(columns="period_start")
     wide.columns.name = None
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         wide = _protect(wide, "period", frame.groupby("measure")["count"].sum(), config)
     return wide.set_index("period").rename(columns=MEASURE_LABELS)

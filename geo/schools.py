@@ -53,6 +53,7 @@ from geo.missing import (
 )
 from geo.overview import Filters
 from geo.recurring import RankingSettings, rank_recurring_locations
+from geo.roles import Role
 from geo.store import Store
 from geo.terms import DEFAULT_TERMS, TermDates, journey_window, to_stamps
 
@@ -374,7 +375,8 @@ def rank_schools(
     distance_m: float = 400.0,
     hsb_distance_m: float = 400.0,
     exact_counts: bool = True,
-    min_count: int = 6,
+    *,
+    min_count: int,
 ) -> pd.DataFrame:
     """Rank schools by a transparent score, with one or two plain-English reasons.
 
@@ -526,7 +528,7 @@ def _withhold(values: pd.Series, min_count: int) -> pd.Series:
 def disclose_schools(
     frame: pd.DataFrame,
     role: str,
-    min_count: int = 6,
+    min_count: int,
     children: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """What ``role`` may see of a school table or ranking.
@@ -546,7 +548,7 @@ def disclose_schools(
       the rank order and the reasons (built without children's counts: pass
       ``exact_counts=False`` to :func:`rank_schools`).
     """
-    if role != "partnership":
+    if role != Role.PARTNERSHIP:
         return frame.copy()
     out = frame.drop(columns=[c for c in frame.columns if c == "score" or c.startswith("c_")])
     count_cols = [c for c in out.columns if c.startswith(("incidents_", "hsb_", "missing_"))]
@@ -653,7 +655,7 @@ def schools_view(
         table,
         distance_m=distance_m,
         hsb_distance_m=distance_m,
-        exact_counts=role != "partnership",
+        exact_counts=role != Role.PARTNERSHIP,
         min_count=min_count,
     )
     return disclose_schools(ranked, role, min_count, children=children)

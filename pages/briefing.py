@@ -6,9 +6,10 @@ import streamlit as st
 
 from geo.briefing import output_names
 from geo.escape import escape_markdown
+from geo.roles import Role
 from ui import audit, auth, cache
 
-auth.require_role("analyst", "partnership")
+auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
 config = cache.get_config()
 store = cache.get_store(config)
 version = store.data_version()
@@ -26,17 +27,17 @@ if not quarters:
     st.stop()
 c1, c2 = st.columns(2)
 quarter = c1.selectbox("Quarter", quarters, index=len(quarters) - 1, key="pack_quarter")
-audiences = ["partnership"] if role == "partnership" else ["partnership", "analyst"]
+audiences = [Role.PARTNERSHIP] if role == Role.PARTNERSHIP else [Role.PARTNERSHIP, Role.ANALYST]
 audience = c2.radio(
     "Audience",
     audiences,
-    format_func={"partnership": "Partnership (disclosure-controlled)",
+    format_func={Role.PARTNERSHIP: "Partnership (disclosure-controlled)",
                  "analyst": "Analysts (exact figures)"}.__getitem__,
     horizontal=True,
     key="pack_audience",
 )  # fmt: skip
 if audience not in audiences:  # a forged session state never lifts the partnership
-    audience = "partnership"
+    audience = Role.PARTNERSHIP
 
 if st.button("Build the pack", type="primary", key="pack_build"):
     st.session_state["pack_ready"] = (quarter, audience)

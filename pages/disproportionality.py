@@ -6,15 +6,16 @@ import streamlit as st
 
 from geo import disproportionality as dp
 from geo.escape import escape_markdown
+from geo.roles import Role
 from ui import auth, cache, state
 from ui.exports import export_buttons
 
-auth.require_role("analyst", "partnership")
+auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
 config = cache.get_config()
 store = cache.get_store(config)
 version = store.data_version()
 role = st.session_state["role"]
-partnership = role == "partnership"
+partnership = role == Role.PARTNERSHIP
 filters = state.current_filters()
 areas, bands, options = cache.disproportionality_menus(config.fingerprint, version)
 

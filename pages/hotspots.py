@@ -8,18 +8,19 @@ from geo.cube import LAYER_LABELS
 from geo.layers import cell_series, hot_cells_table
 from geo.maps import build_map
 from geo.overview import Filters
+from geo.roles import Role
 from ui import auth, cache, state
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
-auth.require_role("analyst", "partnership")
+auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
 config = cache.get_config()
 store = cache.get_store(config)
 version = store.data_version()
 role = st.session_state["role"]
 res = int(st.session_state[state.KEY_RES])
 filters = state.current_filters()
-if role == "partnership":
+if role == Role.PARTNERSHIP:
     # hot spot categories carry no counts, so the partnership sees the whole window
     months = cache.months(config.fingerprint, version)
     filters = Filters(months[0], months[-1]) if months else filters

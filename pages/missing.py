@@ -7,11 +7,12 @@ import streamlit as st
 
 from geo.maps import build_map
 from geo.missing_lens import withheld_note
+from geo.roles import Role
 from ui import auth, cache, state
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
-auth.require_role("analyst", "partnership")
+auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
 config = cache.get_config()
 store = cache.get_store(config)
 version = store.data_version()
@@ -19,7 +20,7 @@ role = st.session_state["role"]
 res = int(st.session_state[state.KEY_RES])
 filters = state.current_filters()
 area = cache.get_area(config)
-partnership = role == "partnership"
+partnership = role == Role.PARTNERSHIP
 AREA_UNITS = {7: "Found place (resolution 7)", 8: "Found place (resolution 8)", "home": "Home area"}
 
 

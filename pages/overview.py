@@ -10,11 +10,12 @@ import streamlit as st
 from geo.escape import escape_markdown
 from geo.maps import HexLayer, build_map
 from geo.overview import Filters
+from geo.roles import Role
 from ui import auth, cache, playback, state, widgets
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
-auth.require_role("analyst", "partnership")
+auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
 config = cache.get_config()
 store = cache.get_store(config)
 version = store.data_version()
@@ -26,7 +27,7 @@ area = cache.get_area(config)
 st.title(f"Overview — {escape_markdown(area.name)}")
 st.caption(
     f"{filters.month_from} to {filters.month_to} · resolution {res} · viewing as {role}"
-    + (" · counts of 1 to 5 and sensitive cells withheld" if role == "partnership" else "")
+    + (" · counts of 1 to 5 and sensitive cells withheld" if role == Role.PARTNERSHIP else "")
 )
 widgets.kpi_tiles(cache.kpis(config.fingerprint, version, role, filters))
 
@@ -67,7 +68,7 @@ with st.container(horizontal=True):
     if markers:
         export_buttons(store, "schools", table=school_points, key="overview_schools_download")
 
-st.subheader("Month by month" if role != "partnership" else "Quarter by quarter")
+st.subheader("Month by month" if role != Role.PARTNERSHIP else "Quarter by quarter")
 
 
 def draw_step(label: str, step: Filters) -> None:
@@ -87,5 +88,5 @@ def draw_step(label: str, step: Filters) -> None:
 playback.playback(
     playback.playback_steps(role, filters, cache.months(config.fingerprint, version)),
     draw_step,
-    unit="quarter" if role == "partnership" else "month",
+    unit="quarter" if role == Role.PARTNERSHIP else "month",
 )

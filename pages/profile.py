@@ -8,11 +8,12 @@ from geo.escape import escape_markdown
 from geo.layers import neighbourhood_layer
 from geo.maps import build_map
 from geo.profiles import ASSESSMENT_HEADINGS, BLOCK_LABELS
+from geo.roles import Role
 from ui import auth, cache, state
 from ui.exports import export_buttons
 from ui.map import show_map
 
-auth.require_role("analyst", "partnership")
+auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
 config = cache.get_config()
 store = cache.get_store(config)
 version = store.data_version()
@@ -52,7 +53,7 @@ with left:
 with right:
     st.subheader("Over time")
     st.line_chart(profile.series)
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         st.caption("Quarterly figures as on the Overview; small numbers withheld (gaps).")
 
 ranked = cache.cell_ranking_row(config.fingerprint, version, role, cell, filters)
@@ -66,7 +67,7 @@ with c1:
         where = "" if ranked["cell"] == cell else f" (as part of the place around {ranked['cell']})"
         st.text(f"Rank {ranked['rank']}{where}, score {ranked['score']:.2f}")
         st.text(str(ranked["reasons"]))
-        if role != "partnership":
+        if role != Role.PARTNERSHIP:
             st.caption(
                 f"Near-repeat activity: {int(ranked['chain_events']):,} incidents here "
                 "belong to near-repeat chains (within 100 m and 7 days of another)."
@@ -112,7 +113,7 @@ with tabs[3]:
         export_buttons(store, "interview themes", table=themes, key="profile_rhi_dl")
 with tabs[4]:
     notes = store.notes(cell)
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         current = notes.loc[notes["current"], ["heading", "created_at"]]
         st.caption("The assessment record is kept by analysts; headings and dates only here.")
         st.dataframe(current, hide_index=True, width="stretch")

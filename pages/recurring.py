@@ -6,11 +6,12 @@ import streamlit as st
 
 from geo.maps import build_map
 from geo.recurring import LAYER_WORDS, PUBLIC_COLUMNS, WEIGHTS, filter_ranking
+from geo.roles import Role
 from ui import auth, cache, state
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
-auth.require_role("analyst", "partnership")
+auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
 config = cache.get_config()
 store = cache.get_store(config)
 version = store.data_version()
@@ -64,7 +65,7 @@ with st.container(horizontal=True):
     if len(shown_layers) > 1:
         export_buttons(store, "cluster layer", layer=shown_layers[1], key="clusters_download")
 
-columns = list(PUBLIC_COLUMNS) if role == "partnership" else list(shown.columns)
+columns = list(PUBLIC_COLUMNS) if role == Role.PARTNERSHIP else list(shown.columns)
 table = shown[columns]
 st.dataframe(table, hide_index=True, width="stretch")
 export_buttons(store, "recurring locations", table=table, key="recurring_download")
@@ -83,7 +84,7 @@ else:
     export_buttons(store, "Knox ratios", table=knox.ratio.round(2), key="knox_ratio_download")
     st.dataframe(knox.p.round(3), width="stretch")
     export_buttons(store, "Knox p-values", table=knox.p.round(3), key="knox_p_download")
-    if role != "partnership":
+    if role != Role.PARTNERSHIP:
         with st.expander("Near-repeat chains (incidents within 100 m and 7 days of another)"):
             chain_table = cache.chains(config.fingerprint, version, res, filters)
             st.dataframe(chain_table.head(50), hide_index=True, width="stretch")

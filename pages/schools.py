@@ -7,13 +7,14 @@ import streamlit as st
 from geo.escape import escape_markdown
 from geo.maps import build_map, polygon_layer
 from geo.missing_lens import withheld_note
+from geo.roles import Role
 from geo.school_outcomes import MEASURE_LABELS
 from geo.schools import filter_schools, school_buffers
 from ui import auth, cache, state
 from ui.exports import export_buttons
 from ui.map import show_map
 
-auth.require_role("analyst", "partnership")
+auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
 config = cache.get_config()
 store = cache.get_store(config)
 version = store.data_version()
@@ -21,7 +22,7 @@ role = st.session_state["role"]
 res = int(st.session_state[state.KEY_RES])
 filters = state.current_filters()
 area = cache.get_area(config)
-partnership = role == "partnership"
+partnership = role == Role.PARTNERSHIP
 KIND_NAMES = {
     "mainstream": "Mainstream",
     "academy": "Academy",

@@ -8,11 +8,12 @@ import streamlit as st
 from geo import coverage_view as cview
 from geo.coverage import DEFAULT_BLOCKS, period_text
 from geo.maps import build_map
+from geo.roles import Role
 from ui import audit, auth, cache, state
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
-auth.require_role("analyst", "partnership")
+auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
 config = cache.get_config()
 store = cache.get_store(config)
 version = store.data_version()
@@ -79,7 +80,7 @@ with st.container(horizontal=True):
 if clicked:
     st.session_state[state.KEY_CELL] = clicked
     st.switch_page(state.PROFILE_PAGE)
-if role == "partnership":
+if role == Role.PARTNERSHIP:
     st.caption("Only incidents and missing episodes recorded to the minute are counted.")
 else:
     st.caption(analysis.need.note)

@@ -139,3 +139,40 @@ def test_importing_geo_does_not_load_streamlit() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-4000:]
+
+
+def test_role_names_live_in_the_role_type_auth_and_disclosure_only() -> None:
+    """Roles are a type (geo.roles.Role): outside the role type, ui/auth and the
+    publication layer no code compares or passes the partnership role by its name."""
+    allowed = {REPO_ROOT / "geo" / "roles.py", REPO_ROOT / "ui" / "auth.py"}
+    found = []
+    for folder in ("geo", "ui", "pages"):
+        for path in (REPO_ROOT / folder).rglob("*.py"):
+            if path in allowed or (REPO_ROOT / "geo" / "disclosure") in path.parents:
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if '"partnership"' in line:
+                    found.append(f"{path.relative_to(REPO_ROOT)}:{number}")
+    assert not found, found
+
+
+def test_no_threshold_defaults_in_function_signatures() -> None:
+    """min_count comes from the one disclosure policy, never from a default in a signature."""
+    found = []
+    for path in (REPO_ROOT / "geo").rglob("*.py"):
+        if (REPO_ROOT / "geo" / "disclosure") in path.parents or path.name == "config.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef):
+                args = node.args
+                positional = args.posonlyargs + args.args
+                names = [a.arg for a in positional[::-1]]
+                defaults = dict(zip(names, args.defaults[::-1], strict=False))
+                kw = {
+                    a.arg: d
+                    for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+                    if d is not None
+                }
+                if "min_count" in defaults or "min_count" in kw:
+                    found.append(f"{path.relative_to(REPO_ROOT)}:{node.name}")
+    assert not found, found

@@ -32,6 +32,7 @@ from geo.recurring import (
     near_repeat_chain_table,
     rank_recurring_locations,
 )
+from geo.roles import Role
 from geo.store import Store
 
 
@@ -220,7 +221,7 @@ def school_ranking(
     config = get_config()
     store = store_as(config, role)
     children = None
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         episodes = missing.episodes(store, filters)
         repeat = missing.repeat_children_in_period(store, filters)
         children = missing.schools_for_partnership(episodes, config, repeat).table
@@ -293,10 +294,10 @@ def recurring(
     """The recurring-location ranking (reasons disclosure-controlled for the partnership)."""
     config = get_config()
     settings = RankingSettings(
-        res=res, min_count=config.disclosure.min_count, exact_counts=role != "partnership"
+        res=res, min_count=config.disclosure.min_count, exact_counts=role != Role.PARTNERSHIP
     )
     ranking = rank_recurring_locations(store_as(config, role), get_area(config), filters, settings)
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         ranking = layers.hot_cells_table(ranking, role, res, config)
     return ranking
 

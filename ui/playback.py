@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from geo.overview import Filters, quarter_label, quarter_menu
+from geo.roles import Role
 
 KEY_STEP = "play_month"
 KEY_PLAYING = "_playing"
@@ -32,7 +33,7 @@ MIN_STEP_GAP_SECONDS = 0.9 * STEP_SECONDS
 def playback_steps(role: str, window: Filters, months: Sequence[str]) -> list[tuple[str, Filters]]:
     """``(label, filters)`` per step: the window's months for analysts (with their
     categories), the fixed menu of whole quarters for the partnership."""
-    if role == "partnership":
+    if role == Role.PARTNERSHIP:
         return [(quarter_label(q), q) for q in quarter_menu(list(months))]
     inside = [m for m in months if window.month_from <= m <= window.month_to]
     return [(m, Filters(m, m, window.categories)) for m in inside]

@@ -9,6 +9,7 @@ import streamlit as st
 from geo.config import Config
 from geo.disclosure import allowed_resolutions
 from geo.overview import quarter_label, quarter_menu
+from geo.roles import Role
 from geo.schema import INCIDENT_CATEGORIES, INCIDENT_CATEGORY_LABELS
 from ui import state
 
@@ -40,7 +41,7 @@ def filter_sidebar(months: list[str], role: str, config: Config) -> None:
     state.coarsen_cell(role, config)
     with st.sidebar:
         st.header("Filters")
-        if role == "partnership":
+        if role == Role.PARTNERSHIP:
             _partnership_period(months)
         elif months:
             chosen = st.select_slider(

@@ -317,7 +317,7 @@ def test_rank_gaps_orders_by_unmet_need_with_reasons() -> None:
     table = _gap_table()
     places = pd.DataFrame({"cell": [TARGET_STR], "rank": [3], "category": ["Persistent Hot Spot"]})
     hot = pd.DataFrame({"cell": [table["cell"].iloc[2]], "block": ["weekend_evening"], "bin": [3]})
-    ranked = rank_gaps(table, places, hot, period="this quarter")
+    ranked = rank_gaps(table, places, hot, period="this quarter", min_count=6)
     # the after-school row is covered (2 h a week), so it is not a gap
     assert ranked[["cell", "block"]].to_numpy().tolist() == [
         [TARGET_STR, "weekend_evening"],
@@ -331,14 +331,14 @@ def test_rank_gaps_orders_by_unmet_need_with_reasons() -> None:
     )
     assert ranked["why"].tolist() == ["recurring location", "hot spot"]
     # the partnership never sees a count from 1 to 5 in a reason
-    partner = rank_gaps(table, places, hot, period="this quarter", exact_counts=False)
+    partner = rank_gaps(table, places, hot, period="this quarter", exact_counts=False, min_count=6)
     assert partner["reason"].iloc[0].startswith("12 incidents and missing children found")
-    shown = disclose_gaps(partner, "partnership")
+    shown = disclose_gaps(partner, "partnership", min_count=6)
     assert "need" not in shown.columns and "unmet" not in shown.columns
     assert pd.isna(shown["missing"].iloc[0]) and shown["incidents"].iloc[0] == 12
     assert pd.isna(shown["incidents"].iloc[1])  # 3 incidents: withheld
     # no candidates at all: nothing ranked
-    assert rank_gaps(table).empty
+    assert rank_gaps(table, min_count=6).empty
 
 
 def test_partnership_gap_reasons_never_quote_the_full_ranking_number() -> None:
@@ -347,17 +347,17 @@ def test_partnership_gap_reasons_never_quote_the_full_ranking_number() -> None:
     partnership's numbers would point at the place left out)."""
     table = _gap_table()
     places = pd.DataFrame({"cell": [TARGET_STR], "rank": [3], "category": ["Persistent Hot Spot"]})
-    partner = rank_gaps(table, places, period="this quarter", exact_counts=False)
+    partner = rank_gaps(table, places, period="this quarter", exact_counts=False, min_count=6)
     reason = partner["reason"].iloc[0]
     assert "#" not in reason and "location #3" not in reason
     assert reason.endswith("; a recurring location (persistent hot spot).")
     assert partner["why"].iloc[0] == "recurring location"
     # analysts still see the place's number in the full ranking
-    analyst = rank_gaps(table, places, period="this quarter")
+    analyst = rank_gaps(table, places, period="this quarter", min_count=6)
     assert analyst["reason"].iloc[0].endswith("; recurring location #3 (persistent hot spot).")
     # no category beyond "No Pattern Detected": the plain phrase
     places["category"] = ["No Pattern Detected"]
-    plain = rank_gaps(table, places, period="this quarter", exact_counts=False)
+    plain = rank_gaps(table, places, period="this quarter", exact_counts=False, min_count=6)
     assert plain["reason"].iloc[0].endswith("; a recurring location.")
 
 

@@ -183,7 +183,7 @@ def test_trend_compares_each_period_on_its_own() -> None:
     # an empty feed split by period gives an empty table, not an error
     none = dp.counts_from_frame(frame.iloc[:0], period="period")
     assert dp.trend(none, POP).empty
-    assert dp.disclose(dp.trend(none, POP), "partnership").table.empty
+    assert dp.disclose(dp.trend(none, POP), "partnership", min_count=6).table.empty
 
 
 # --- mappings -------------------------------------------------------------------------------
@@ -349,7 +349,7 @@ def test_havering_counts_from_the_store_match_the_csv(havering_store: Store, sha
     assert set(by_month.counts["period"]) == {"2016-06"}
 
     den = dp.census_denominators(havering_store)
-    audit = dp.audit(out, den, role="analyst")
+    audit = dp.audit(out, den, role="analyst", min_count=6)
     assert row(audit.table, "white")["count"] == 66 + 10 + 1
     assert any("travel in" in c for c in audit.caveats)
     assert any("12 of 138" in c for c in audit.caveats)
@@ -580,10 +580,10 @@ def test_partnership_suppression_primary_secondary_and_derived() -> None:
     assert not bool(other["withheld"]) and other["count"] == 0  # a zero discloses nothing
     assert row(out, "black")["rri"] == pytest.approx(3.0)
     # other roles see everything
-    exact = dp.disclose(table, "analyst").table
+    exact = dp.disclose(table, "analyst", min_count=6).table
     assert not exact["withheld"].any() and row(exact, "mixed")["count"] == 3
     with pytest.raises(ValueError):
-        dp.disclose(table, "visitor")
+        dp.disclose(table, "visitor", min_count=6)
 
 
 def test_withheld_reference_withholds_every_rri() -> None:
@@ -596,6 +596,7 @@ def test_withheld_reference_withholds_every_rri() -> None:
         dp.counts_from_frame(counts(black=30, white=4, asian=12)),
         dp.Denominators(POP, 1),
         role="partnership",
+        min_count=6,
     )
     assert audit.findings == ()
     # the reasons are given once, in general, as a caveat
@@ -652,6 +653,7 @@ def test_every_withheld_figure_has_the_one_label() -> None:
     analyst = dp.audit(
         dp.counts_from_frame(counts(asian=12, black=30, mixed=3, white=50)),
         dp.Denominators(POP, 1),
+        min_count=6,
     )
     assert not any(c.startswith("Withheld") for c in analyst.caveats)
 
@@ -664,7 +666,7 @@ def test_trend_suppression_protects_group_totals_across_periods() -> None:
             "count": [3, 40, 20, 30, 50, 25],
         }
     )
-    out = dp.disclose(dp.trend(frame, POP), "partnership").table
+    out = dp.disclose(dp.trend(frame, POP), "partnership", min_count=6).table
     black = out.loc[out["group"] == "black", "withheld"].tolist()
     # black in p1 is small; p2's black must go too, or the unsplit black total reveals it
     assert black == [True, True]
@@ -684,7 +686,7 @@ def test_hit_rate_disclosure_withholds_small_hits() -> None:
             "note": "",
         }
     )
-    out = dp.disclose(hits, "partnership").table
+    out = dp.disclose(hits, "partnership", min_count=6).table
     assert bool(row(out, "black")["withheld"]) and np.isnan(row(out, "black")["hit_rate"])
 
 
@@ -710,13 +712,16 @@ def test_finding_sentence_for_the_briefing() -> None:
 def test_audit_shows_caveats_and_unrecorded_share() -> None:
     c = dp.counts_from_frame(counts(black=30, white=50, not_recorded=20), unit="searches")
     den = dp.Denominators(POP, 3, caveat="Census 2021 usual residents (all ages) in 3 LSOAs.")
-    a = dp.audit(c, den)
+    a = dp.audit(c, den, min_count=6)
     assert a.caveats[0] == dp.CAVEATS["resident_population"]
     assert "Census 2021 usual residents" in a.caveats[1]
     assert "20 of 100 searches (20.0 %)" in a.caveats[2]
     spec = dp.rri_chart_spec(a.table)
     assert {v["group"] for v in spec["data"]["values"]} == {"Black", "White"}
     hidden = dp.audit(
-        dp.counts_from_frame(counts(black=30, white=50, not_recorded=2)), den, role="partnership"
+        dp.counts_from_frame(counts(black=30, white=50, not_recorded=2)),
+        den,
+        role="partnership",
+        min_count=6,
     )
     assert "withheld" in hidden.caveats[2] and "2 of" not in hidden.caveats[2]

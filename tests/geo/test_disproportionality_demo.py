@@ -32,7 +32,11 @@ def test_planted_stop_search_rri_is_recovered(built: tuple[Store, dict[str, Any]
     store, truth = built
     planted = truth["disproportionality"]["stop_search"]["rri"][key]
     result = dp.run_audit(
-        store, "stop_search_self", selection=dp.SearchSelection(age_ranges=(age,)), age_band=age
+        store,
+        "stop_search_self",
+        selection=dp.SearchSelection(age_ranges=(age,)),
+        age_band=age,
+        min_count=6,
     )
     assert f"aged {age}" in " ".join(result.caveats)
     for group in ("black", "asian", "mixed"):
@@ -67,16 +71,16 @@ def test_population_tables_match_the_truth(built: tuple[Store, dict[str, Any]]) 
 def test_hit_rate_and_school_outcomes_are_recovered(built: tuple[Store, dict[str, Any]]) -> None:
     store, truth = built
     planted = truth["disproportionality"]["stop_search"]["hit_rate_linked"]
-    hits = dp.run_hit_rate(store, "stop_search_self")
+    hits = dp.run_hit_rate(store, "stop_search_self", min_count=6)
     assert hits is not None and hits.basis == "linked"
     for group in ("black", "white"):
         row = _row(hits.table, group)
         assert row["ci_low"] <= planted[group] <= row["ci_high"], group
-    fte = dp.run_audit(store, "fixed_term_exclusion", age_band="10-17")
+    fte = dp.run_audit(store, "fixed_term_exclusion", age_band="10-17", min_count=6)
     black = _row(fte.table, "black")
     expected = truth["disproportionality"]["school_outcomes_rri_10_17"]["black"]
     assert black["ci_low"] <= expected <= black["ci_high"]
-    missing = dp.run_audit(store, "missing_children", age_band="10-17")
+    missing = dp.run_audit(store, "missing_children", age_band="10-17", min_count=6)
     assert _row(missing.table, "black")["ci_low"] < 1.2  # nothing planted for missing
 
 
@@ -90,7 +94,7 @@ def test_a_sub_area_restricts_counts_and_population(built: tuple[Store, dict[str
     assert part.excluded[dp.OUTSIDE_AREAS] == whole.total - part.total
     den = dp.census_denominators(store, codes)
     assert den.areas == 6
-    missing = dp.run_audit(store, "missing_episodes", lsoas=codes)
+    missing = dp.run_audit(store, "missing_episodes", lsoas=codes, min_count=6)
     assert missing.caveats[0] == dp.SUBAREA_IGNORED
     assert missing.table["count"].sum() == truth["counts"]["missing_episodes"]
     urns = dp.schools_in_areas(store, codes)
@@ -107,12 +111,12 @@ def test_partnership_audit_is_disclosed_and_findings_are_reachable(
     store, _ = built
     quarter = Filters("2024-04", "2024-06")
     for measure in dp.MEASURES:
-        result = dp.run_audit(store, measure, filters=quarter, role="partnership")
+        result = dp.run_audit(store, measure, filters=quarter, role="partnership", min_count=6)
         shown = result.table["count"].dropna().to_numpy()
         assert not ((shown >= 1) & (shown < 6)).any(), measure
         for finding in result.findings:
             assert finding.sentence and np.isfinite(finding.rri)
-        trend = dp.run_trend(store, measure, role="partnership")
+        trend = dp.run_trend(store, measure, role="partnership", min_count=6)
         shown = trend["count"].dropna().to_numpy()
         assert not ((shown >= 1) & (shown < 6)).any(), measure
 
@@ -128,7 +132,7 @@ def test_uploaded_list_is_mapped_without_quoting_partner_values(
     counts, scheme = dp.list_feed_counts(data, "list.csv")
     assert scheme == "ons"
     assert counts.by_group()["unmapped"] == 2 and counts.by_group()["not_recorded"] == 5
-    result = dp.run_list_audit(data, "list.csv", store, role="analyst")
+    result = dp.run_list_audit(data, "list.csv", store, role="analyst", min_count=6)
     assert "<script>" not in result.table.to_csv()
     assert any(f.group == "black" for f in result.findings)
     rows = b"ethnicity\nWhite\nBlack\nBlack\n"  # a list: one row per person
@@ -141,9 +145,9 @@ def test_page_audits_are_fast_on_the_demo(built: tuple[Store, dict[str, Any]]) -
     store, _ = built
     start = time.perf_counter()
     for measure in dp.MEASURES:
-        dp.run_audit(store, measure, age_band="10-17")
-        dp.run_trend(store, measure)
-        dp.run_hit_rate(store, measure)
+        dp.run_audit(store, measure, age_band="10-17", min_count=6)
+        dp.run_trend(store, measure, min_count=6)
+        dp.run_hit_rate(store, measure, min_count=6)
     per_measure = (time.perf_counter() - start) / len(dp.MEASURES)
     assert per_measure < 1.0, per_measure
 
@@ -172,8 +176,12 @@ def test_partnership_hit_rates_cannot_be_differenced_from_the_audit() -> None:
                     "UPDATE stop_search SET outcome_linked = NULL WHERE search_id IN (?, ?)", ids
                 ).fetchall()
             quarter = Filters("2024-10", "2024-12")
-            shown = run_hit_rate(store, "stop_search_self", filters=quarter, role="partnership")
-            exact = run_hit_rate(store, "stop_search_self", filters=quarter, role="analyst")
+            shown = run_hit_rate(
+                store, "stop_search_self", filters=quarter, role="partnership", min_count=6
+            )
+            exact = run_hit_rate(
+                store, "stop_search_self", filters=quarter, role="analyst", min_count=6
+            )
             total = stop_search_counts(store, "self", filters=quarter).counts
         assert shown is not None and exact is not None
         all_counts = total.groupby("group")["count"].sum()

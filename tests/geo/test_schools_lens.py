@@ -169,7 +169,7 @@ def _toy_table() -> pd.DataFrame:
 
 
 def test_rank_schools_score_reasons_and_filters() -> None:
-    ranked = rank_schools(_toy_table())
+    ranked = rank_schools(_toy_table(), min_count=6)
     assert ranked["urn"].tolist() == ["1", "3", "2"]
     # score = 3·14/14 + 1·6/6 + 0 + 1·7/7 + 2·3/3 + 0 = 7
     assert ranked.loc[0, "score"] == pytest.approx(7.0)
@@ -177,15 +177,15 @@ def test_rank_schools_score_reasons_and_filters() -> None:
         "14 incidents within 400 m on the school journey in the period; "
         "3 of its pupils missing 3 or more times in 90 days."
     )
-    ap = rank_schools(_toy_table(), kinds=("alternative_provision",))
+    ap = rank_schools(_toy_table(), kinds=("alternative_provision",), min_count=6)
     assert ap["urn"].tolist() == ["3"] and ap.loc[0, "flag"] == "alternative provision"
     # filtering does not change a school's score
     assert ap.loc[0, "score"] == ranked.set_index("urn").loc["3", "score"]
 
 
 def test_partnership_never_sees_small_counts() -> None:
-    ranked = rank_schools(_toy_table(), exact_counts=False)
-    shown = disclose_schools(ranked, "partnership")
+    ranked = rank_schools(_toy_table(), exact_counts=False, min_count=6)
+    shown = disclose_schools(ranked, "partnership", min_count=6)
     assert "score" not in shown and not any(c.startswith("c_") for c in shown)
     counts = shown.filter(regex=r"^(incidents_|hsb_|missing_)")
     values = counts.to_numpy(dtype=float, na_value=np.nan)
@@ -200,7 +200,7 @@ def test_partnership_never_sees_small_counts() -> None:
     texts = shown["reasons"].str.replace(r"3 or more times|\d+ recurring location", "", regex=True)
     for text in texts:
         assert not any(f" {n} " in f" {text} " for n in range(1, 6)), text
-    assert disclose_schools(ranked, "analyst").equals(ranked)
+    assert disclose_schools(ranked, "analyst", min_count=6).equals(ranked)
 
 
 # ------------------------------------------------------------------ on the demo
@@ -221,7 +221,7 @@ def test_demo_planted_school_first_for_journey_incidents(demo: Any) -> None:
     # term, minus half-terms, which the default does not remove).
     truth, table, _, _ = demo
     urn = truth["school_journey_hotspot"]["school_urn"]
-    secondary = rank_schools(table, phases=("secondary", "all_through"))
+    secondary = rank_schools(table, phases=("secondary", "all_through"), min_count=6)
     by_journey = secondary.sort_values("incidents_400m_journey", ascending=False, kind="stable")
     assert by_journey["urn"].iloc[0] == urn
     # over all phases too: no other school is within 500 m of the planted cell
