@@ -1,0 +1,242 @@
+"""Everything a partnership user can produce, as canonical text (the intruder's view).
+
+:func:`partnership_outputs` walks the partnership's menus the way the app's cached
+wrappers (ui/cache.py) do — every quarter of the period menu, every whole year the
+pattern analyses use, resolutions 7 and 8, every layer and measure a page offers — and
+calls the same geo functions with the same arguments, so the outputs are the ones the
+pages, exports, review packs and CLI show that role. Each output becomes canonical text
+(tables as CSV, map layers as GeoJSON with sorted keys), keyed by where it came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo import briefing, hexes, layers, missing, overview
+from geo import coverage as cv
+from geo import coverage_view as cview
+from geo import disproportionality as dp
+from geo.area import StudyArea
+from geo.config import Config
+from geo.disclosure import Role, store_for
+from geo.disclosure.windows import partnership_pattern_window, partnership_quarters
+from geo.hotspot_report import run_hotspots
+from geo.missing_lens import missing_view
+from geo.overview import Filters
+from geo.profiles import build_profile
+from geo.recurring import RankingSettings, rank_recurring_locations
+from geo.schools import schools_view
+from geo.store import Store
+
+PARTNERSHIP = Role.PARTNERSHIP
+NOW = datetime(2025, 2, 1, 9, 0)
+
+
+def canon(obj: Any) -> str:
+    """Canonical text of an output (equal outputs give equal text)."""
+    if obj is None:
+        return "None"
+    if isinstance(obj, pd.DataFrame | pd.Series):
+        return obj.to_csv(float_format="%.10g")
+    if isinstance(obj, float):
+        return "nan" if math.isnan(obj) else f"{obj:.10g}"
+    if isinstance(obj, np.ndarray):
+        return canon(obj.tolist())
+    if isinstance(obj, dict):
+        return "{" + ", ".join(f"{k!r}: {canon(v)}" for k, v in sorted(obj.items(), key=str)) + "}"
+    if isinstance(obj, list | tuple):
+        return "[" + ", ".join(canon(v) for v in obj) + "]"
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return canon({f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)})
+    if hasattr(obj, "geojson"):
+        return json.dumps(obj.geojson, sort_keys=True, default=str)
+    return repr(obj)
+
+
+def _years(quarters: list[Filters], months: list[str]) -> list[Filters]:
+    return sorted({partnership_pattern_window(q, months) for q in quarters}, key=str)
+
+
+def partnership_outputs(
+    store: Store,
+    area: StudyArea,
+    config: Config,
+    profile_cells: tuple[str, ...] = (),
+    pages: tuple[str, ...] = ("overview", "hotspots", "recurring", "missing", "schools",
+                              "youth_work", "disproportionality", "pack", "profile"),
+) -> dict[str, str]:  # fmt: skip
+    """Every output a partnership user can produce on ``store`` (``{where: text}``; the
+    configuration's fingerprint, quoted in packs, is replaced by a placeholder)."""
+    return {
+        where: text.replace(config.fingerprint, "<configuration>")
+        for where, text in _outputs(store, area, config, profile_cells, pages)
+    }
+
+
+def _outputs(
+    exact: Store,
+    area: StudyArea,
+    config: Config,
+    profile_cells: tuple[str, ...],
+    pages: tuple[str, ...],
+) -> Iterator[tuple[str, str]]:
+    store = store_for(exact, PARTNERSHIP, config)  # what ui.cache.store_as gives the role
+    months = overview.available_months(store)
+    quarters = partnership_quarters(months)
+    years = _years(quarters, months)
+    min_count = config.disclosure.min_count
+
+    def out(where: str, make: Callable[[], Any]) -> tuple[str, str]:
+        try:
+            return where, canon(make())
+        except Exception as exc:  # an error message is an output too
+            return where, f"error: {type(exc).__name__}: {exc}"
+
+    if "overview" in pages:
+        yield out("months", lambda: overview.available_months(store))
+        for q in quarters:
+            yield out(f"kpis {q}", lambda q=q: layers.disclosed_kpis(exact, PARTNERSHIP, q, config))
+            for res in (7, 8):
+                for layer in ("incidents", "missing"):
+                    yield out(
+                        f"overview {layer} {res} {q}",
+                        lambda q=q, res=res, layer=layer: layers.disclosed_counts(
+                            exact, layer, PARTNERSHIP, res, q, config
+                        ),
+                    )
+    if "hotspots" in pages:
+        for window in years:
+            for layer in ("incidents", "missing", "knife_crime"):
+                for res in (7, 8):
+                    for k in (1, 2):
+                        where = f"hotspots {layer} {res} k{k} {window}"
+                        report = run_hotspots(store, area, layer, res, window, "month", k, True)
+                        yield out(where + " gi", lambda r=report, res=res: None if r.gi is None
+                                  else layers.gi_layer(r.gi, PARTNERSHIP, res, config))  # fmt: skip
+                        yield out(
+                            where + " emerging",
+                            lambda r=report, res=res: (
+                                None
+                                if r.emerging is None
+                                else layers.emerging_layer(
+                                    r.emerging.cells, r.periods, r.period, PARTNERSHIP, res, config
+                                )
+                            ),
+                        )
+                        yield out(
+                            where + " hot list",
+                            lambda r=report, res=res: layers.hot_cells_table(
+                                r.hot_list(), PARTNERSHIP, res, config
+                            ),
+                        )
+                        if profile_cells:
+                            for cell in profile_cells:
+                                c = hexes.str_to_cells([cell])
+                                at = str(hexes.cells_to_str(hexes.cells_to_parent(c, res))[0])
+                                yield out(
+                                    where + f" cell {at}",
+                                    lambda r=report, res=res, at=at: layers.cell_series(
+                                        r.cube,
+                                        None if r.emerging is None else r.emerging.z,
+                                        None if r.emerging is None else r.emerging.bins,
+                                        at,
+                                        PARTNERSHIP,
+                                        res,
+                                        config,
+                                    ),
+                                )
+    if "recurring" in pages:
+        for window in years:
+            for res in (7, 8):
+                settings = RankingSettings(res=res, min_count=min_count, exact_counts=False)
+                yield out(
+                    f"recurring {res} {window}",
+                    lambda w=window, s=settings, res=res: layers.hot_cells_table(
+                        rank_recurring_locations(store, area, w, s), PARTNERSHIP, res, config
+                    ),
+                )
+    names = overview.schools(store)[["urn", "name"]]
+    if "missing" in pages:
+        for q in quarters:
+            for res, key in ((7, 7), (8, 8), (8, "home")):
+                yield out(
+                    f"missing {res} {key} {q}",
+                    lambda q=q, res=res, key=key: missing_view(
+                        exact, area, q, PARTNERSHIP, config, res, key, names
+                    ),
+                )
+    if "schools" in pages:
+        for q in quarters:
+            window = partnership_pattern_window(q, months)
+
+            def ranking(q: Filters = q, window: Filters = window) -> pd.DataFrame:
+                episodes = missing.episodes(store, q)
+                repeat = missing.repeat_children_in_period(store, q)
+                children = missing.schools_for_partnership(episodes, config, repeat).table
+                return schools_view(
+                    store, area, q, PARTNERSHIP, min_count, children=children,
+                    distances_m=config.schools.distances_m, distance_m=400.0,
+                    terms=config.schools.terms, recurring_window=window,
+                )  # fmt: skip
+
+            yield out(f"schools {q}", ranking)
+    if "youth_work" in pages:
+        sites = cview.health_sites(store)
+        for window in years:
+            settings = cview.settings_for(PARTNERSHIP, config, res=8)
+            analysis = cv.analyse(store, area, window, settings)
+            gaps = cview.role_gaps(analysis.gaps, sites, PARTNERSHIP, 8, config)
+            yield out(f"youth gaps {window}", lambda g=gaps: cview.gap_table(g, PARTNERSHIP))
+            allowed = [b.name for b in settings.blocks]
+            problem = cview.plan_problem(analysis, PARTNERSHIP, config, allowed)
+            plan = cv.plan_greedy(problem, 5)
+            yield out(f"youth plan {window}", lambda p=plan: cview.plan_table(p, PARTNERSHIP))
+    if "disproportionality" in pages:
+        for q in quarters:
+            for measure in dp.MEASURES:
+                yield out(
+                    f"dp audit {measure} {q}",
+                    lambda q=q, m=measure: dp.run_audit(
+                        store, m, filters=q, role=PARTNERSHIP, min_count=min_count
+                    ),
+                )
+                yield out(
+                    f"dp hit {measure} {q}",
+                    lambda q=q, m=measure: dp.run_hit_rate(
+                        store, m, filters=q, role=PARTNERSHIP, min_count=min_count
+                    ),
+                )
+        for measure in dp.MEASURES:
+            yield out(
+                f"dp trend {measure}",
+                lambda m=measure: dp.run_trend(store, m, role=PARTNERSHIP, min_count=min_count),
+            )
+    if "pack" in pages:
+        for quarter in briefing.available_quarters(store):
+            yield out(
+                f"pack {quarter}",
+                lambda quarter=quarter: briefing.pack_html(
+                    briefing.build_pack(exact, area, config, quarter, PARTNERSHIP, now=NOW)
+                ),
+            )
+    if "profile" in pages:
+        for cell in profile_cells:
+            c = hexes.str_to_cells([cell])
+            for res in (7, 8):
+                at = str(hexes.cells_to_str(hexes.cells_to_parent(c, res))[0])
+                for q in quarters[-2:]:
+                    window = partnership_pattern_window(q, months)
+                    yield out(
+                        f"profile {at} {window}",
+                        lambda at=at, w=window: build_profile(
+                            exact, at, w, months, PARTNERSHIP, config
+                        ),
+                    )
