@@ -45,6 +45,7 @@ if problem:
     st.stop()
 version = store.data_version()
 months = cache.months(config.fingerprint, version)
+state.keep_widget_state()
 state.init_state(months, default_res=config.disclosure.partnership_max_resolution)
 
 with st.sidebar:

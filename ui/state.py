@@ -43,6 +43,20 @@ def _param(name: str) -> str | None:
     return str(value) if value else None
 
 
+#: Widget keys that must survive a page switch. Streamlit forgets a widget's value when a
+#: run does not draw it (a page switch runs the new page, and widgets of the sidebar
+#: drawn later in the same run are new again), so "View as: partnership" fell back to
+#: the analyst view, with the analyst's resolution, when a place's profile was opened.
+KEPT_WIDGETS: tuple[str, ...] = ("view_as", KEY_RES, "quarter_select")
+
+
+def keep_widget_state() -> None:
+    """Carry the shared widgets' values over a page switch (call first in every run)."""
+    for key in KEPT_WIDGETS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def init_state(months: list[str], default_res: int) -> None:
     """Fill session state from the URL once per session, validating every value."""
     if st.session_state.get("_state_ready"):

@@ -88,7 +88,9 @@ def _partnership_period(months: list[str]) -> None:
     current = next(
         (i for i, f in enumerate(menu) if f.month_from <= end <= f.month_to), len(menu) - 1
     )
-    chosen = st.selectbox("Quarter", labels, index=current, key="quarter_select")
+    if st.session_state.get("quarter_select") not in labels:
+        st.session_state["quarter_select"] = labels[current]
+    chosen = st.selectbox("Quarter", labels, key="quarter_select")
     picked = menu[labels.index(chosen)]
     st.session_state[state.KEY_MONTHS] = (picked.month_from, picked.month_to)
     st.caption("All incident categories (fixed in the partnership view).")

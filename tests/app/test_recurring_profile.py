@@ -85,3 +85,22 @@ def test_partnership_profile_is_quarterly_and_coarse(truth: dict) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert any("(resolution 8)" in c.value for c in at.caption)
     assert not at.text_area  # no note form for the partnership
+
+
+def test_view_as_partnership_survives_opening_a_profile(truth: dict) -> None:
+    """Opening a place's profile from the partnership's ranking keeps the partnership
+    view: its role, resolution and quarter, not the analyst's (issue 13, item 10)."""
+    at = open_page("recurring.py", res="10", **WINDOW)
+    at.radio(key="view_as").set_value("partnership").run()
+    assert at.session_state["role"] == "partnership" and at.session_state["res"] == 8
+    quarter = at.session_state["months"]
+    pick = at.selectbox(key="rec_profile")
+    pick.set_value(pick.options[0]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["view_as"] == "partnership"
+    assert at.session_state["role"] == "partnership"
+    assert at.session_state["res"] == 8
+    assert at.session_state["months"] == quarter
+    captions = " ".join(c.value for c in at.caption)
+    assert "(resolution 8)" in captions and "Quarterly figures" in captions
+    assert "Time-of-week detail is available to analysts." in captions
