@@ -620,7 +620,7 @@ def build_pack(
 
 def _banner(pack: ReviewPack) -> str:
     audience = (
-        "Partnership pack: disclosure-controlled figures."
+        "Partnership pack: figures are rounded and perturbed to protect privacy."
         if pack.audience == Role.PARTNERSHIP
         else "Analyst pack: exact figures, not for wider circulation."
     )

@@ -25,11 +25,11 @@ filters = state.current_filters()
 area = cache.get_area(config)
 
 st.title(f"Overview — {escape_markdown(area.name)}")
-st.caption(
-    f"{filters.month_from} to {filters.month_to} · resolution {res} · viewing as {role}"
-    + (" · counts of 1 to 5 and sensitive cells withheld" if role == Role.PARTNERSHIP else "")
-)
+st.caption(f"{filters.month_from} to {filters.month_to} · resolution {res} · viewing as {role}")
 widgets.kpi_tiles(cache.kpis(config.fingerprint, version, role, filters))
+protected = cache.protected_note(config.fingerprint, version, filters)
+if role == Role.PARTNERSHIP and protected:
+    st.caption(protected)
 
 shown = widgets.map_layer_select()
 LAYER_KEYS = ("incidents", "missing", "youth_work")

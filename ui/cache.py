@@ -18,7 +18,7 @@ from geo.area import StudyArea, load_study_area
 from geo.clusters import clusters_for_period, event_cells
 from geo.config import CONFIG_ENV, Config, load_config
 from geo.demo import ensure_demo_store
-from geo.disclosure import as_role, store_for
+from geo.disclosure import as_role, protected_records_note, store_for
 from geo.disclosure.windows import partnership_pattern_window
 from geo.hotspot_report import HotspotReport, run_hotspots
 from geo.hotspots import describe_category
@@ -86,6 +86,13 @@ def kpis(fingerprint: str, version: str, role: str, filters: Filters) -> pd.Data
     """Headline figures for the period and the previous one, disclosure-controlled for ``role``."""
     config = get_config()
     return layers.disclosed_kpis(store_as(config, role), role, filters, config)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def protected_note(fingerprint: str, version: str, filters: Filters) -> str | None:
+    """That records at protected places are left out, and how many (published)."""
+    config = get_config()
+    return protected_records_note(get_store(config), config, filters)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from geo import disclosure
 from geo.config import Config
 from geo.disclosure import allowed_resolutions
 from geo.overview import quarter_label, quarter_menu
@@ -43,6 +44,7 @@ def filter_sidebar(months: list[str], role: str, config: Config) -> None:
         st.header("Filters")
         if role == Role.PARTNERSHIP:
             _partnership_period(months)
+            publication_note(config)
         elif months:
             chosen = st.select_slider(
                 "Months",
@@ -69,6 +71,11 @@ def filter_sidebar(months: list[str], role: str, config: Config) -> None:
             }[r],
             help="Finer resolutions are available to analysts only.",
         )
+
+
+def publication_note(config: Config) -> None:
+    """How the partnership's figures are protected, under the filters on every page."""
+    st.caption("🔒 " + disclosure.publication_note(config))
 
 
 def _partnership_period(months: list[str]) -> None:

@@ -19,6 +19,8 @@ figure.
 
 from __future__ import annotations
 
+import numpy as np
+
 from geo.config import Config
 from geo.disclosure.perturbation import (
     KEY_RANGE,
@@ -51,6 +53,7 @@ from geo.disclosure.suppression import (
     publication_note,
     publish_counts,
 )
+from geo.overview import Filters
 from geo.roles import ROLES, Role, as_role
 from geo.store import Store
 
@@ -78,6 +81,7 @@ __all__ = [
     "protect_hierarchy",
     "protected_cells",
     "protected_record_counts",
+    "protected_records_note",
     "publication_note",
     "publish_counts",
     "publishable_store",
@@ -95,6 +99,28 @@ def store_for(store: Store, role: str | Role, config: Config) -> Store:
             return store
         return publishable_store(store, config)
     return store.base if isinstance(store, PublishedStore) else store
+
+
+def protected_records_note(store: Store, config: Config, filters: Filters) -> str | None:
+    """The one statement, beside the area totals, that records at protected places are
+    not included, with their number published like any count (withheld when 1 to
+    ``min_count - 1``, perturbed otherwise); None when no premise is configured."""
+    exact = store.base if isinstance(store, PublishedStore) else store
+    if protected_cells(config).size == 0:
+        return None
+    start, end = filters.bounds()
+    counts = protected_record_counts(exact, config, start, end)
+    n = sum(c for c, _ in counts.values())
+    keys = sum(k for _, k in counts.values())
+    policy = disclosure_policy(config)
+    if 1 <= n < policy.min_count:
+        amount = f"fewer than {policy.min_count}"
+    else:
+        amount = f"{publish_counts(np.array([float(n)]), np.array([keys]), config)[0]:,.0f}"
+    return (
+        f"Records at protected places (children's homes, refuges) are not included in any "
+        f"figure or map: {amount} incidents and missing episodes in this period."
+    )
 
 
 def max_resolution(role: str | Role, config: Config) -> int:
