@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,19 +134,23 @@ class PublishedStore(Store):
             f'CREATE OR REPLACE TEMP VIEW {t} AS SELECT * FROM "{database}".main.{t} WHERE {where}'
             for t in LOCATED_TABLES
         )
+        # one cursor per thread, its views made once (a cursor is a connection of its own;
+        # a thread's cursor is closed when the thread ends and its storage is freed)
+        self._local = threading.local()
 
     def close(self) -> None:
         """Closing a view leaves the base store open."""
 
     @contextmanager
     def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor whose located tables hold publishable records only."""
-        cur = self._con.cursor()
-        try:
+        """A cursor whose located tables hold publishable records only (reused within a
+        thread: every read method fetches its whole result before returning)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._con.cursor()
             cur.execute(self._views)
-            yield cur
-        finally:
-            cur.close()
+            self._local.cursor = cur
+        yield cur
 
     def data_version(self) -> str:
         """The base store's version and the protected cells' fingerprint."""
@@ -154,8 +159,14 @@ class PublishedStore(Store):
 
 
 def publishable_store(store: Store, config: Config) -> PublishedStore:
-    """The partnership's view of ``store`` (records at sensitive premises removed)."""
-    return PublishedStore(store, protected_cells(config))
+    """The partnership's view of ``store`` (records at sensitive premises removed); one
+    view per store and set of protected cells, so its cursors are reused."""
+    cells = protected_cells(config)
+    key = hashlib.sha256(cells.tobytes()).hexdigest()
+    views: dict[str, PublishedStore] = store.__dict__.setdefault("_published_views", {})
+    if key not in views:
+        views[key] = PublishedStore(store, cells)
+    return views[key]
 
 
 def protected_record_counts(
