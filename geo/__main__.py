@@ -31,7 +31,7 @@ def _ingest(args: argparse.Namespace) -> int:
     area = load_study_area(config.study_area)
     refused = False
     results = []
-    with Store(config.store_path) as store:
+    with Store(config.store_path, audit=config.audit_settings()) as store:
         for name in args.files:
             path = Path(name)
             if not path.is_file():
@@ -66,7 +66,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _batches(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    with Store(config.store_path) as store:
+    with Store(config.store_path, audit=config.audit_settings()) as store:
         frame = store.batches()
     if args.json:
         print(frame.to_json(orient="records", date_format="iso"))
@@ -77,7 +77,7 @@ def _batches(args: argparse.Namespace) -> int:
 
 def _rollback(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    with Store(config.store_path) as store:
+    with Store(config.store_path, audit=config.audit_settings()) as store:
         removed = store.rollback(args.batch, who=args.who)
     print(f"batch {args.batch} rolled back: {removed:,} rows removed")
     return 0
@@ -89,7 +89,7 @@ def _hotspots(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     area = load_study_area(config.study_area)
-    with Store(config.store_path, read_only=True) as store:
+    with Store(config.store_path, read_only=True, audit=config.audit_settings()) as store:
         months = available_months(store)
         if not months:
             print("error: the store has no dated data", file=sys.stderr)
@@ -138,7 +138,7 @@ def _recurring(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     area = load_study_area(config.study_area)
-    with Store(config.store_path, read_only=True) as store:
+    with Store(config.store_path, read_only=True, audit=config.audit_settings()) as store:
         filters = _window(store, args)
         if filters is None:
             print("error: the store has no dated data", file=sys.stderr)
@@ -161,7 +161,7 @@ def _knox(args: argparse.Namespace) -> int:
     from geo.recurring import incident_events_bng
 
     config = load_config(args.config)
-    with Store(config.store_path, read_only=True) as store:
+    with Store(config.store_path, read_only=True, audit=config.audit_settings()) as store:
         filters = _window(store, args)
         if filters is None:
             print("error: the store has no dated data", file=sys.stderr)
@@ -213,7 +213,7 @@ def _briefing(args: argparse.Namespace) -> int:
         "review pack (HTML)": out.with_suffix(".html"),
         "7-minute briefing (PDF)": out.with_name(out.stem + "-7-minute-briefing.pdf"),
     }
-    with Store(config.store_path) as store:
+    with Store(config.store_path, audit=config.audit_settings()) as store:
         try:
             pack = build_pack(store, area, config, args.period, args.audience)
         except PackError as exc:
