@@ -172,6 +172,32 @@ def append_head(path: Path, line: str) -> None:
         os.close(fd)
 
 
+def last_head_event(path: Path | None) -> int | None:
+    """The event id on the head file's last line (read from its end), or None.
+
+    The writer numbers the next event after the larger of this and the database's
+    newest id, so events deleted from the end of the database leave a visible gap
+    instead of being renumbered over.
+    """
+    if path is None:
+        return None
+    try:
+        with path.open("rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - 4096))
+            tail = f.read().decode("ascii", errors="replace")
+    except OSError:
+        return None
+    lines = [line for line in tail.split("\n") if line]
+    if not lines:
+        return None
+    parts = lines[-1].split("\t")
+    try:
+        return int(parts[1]) if len(parts) == 5 else None
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class HeadEntry:
     """One parsed head-file line."""
@@ -329,7 +355,12 @@ def _walk(
             legacy_seen += 1
         elif row.scheme == KEYED_SCHEME:
             if positions and prev_id is not None and eid != prev_id + 1:
-                gap = f"events {prev_id + 1} to {eid - 1} are missing (a gap in the event numbers)"
+                span = (
+                    f"event {eid - 1} is"
+                    if eid - 1 == prev_id + 1
+                    else (f"events {prev_id + 1} to {eid - 1} are")
+                )
+                gap = f"{span} missing (a gap in the event numbers): deleted from the database"
                 return positions, (prev_id + 1, gap)
             if not positions and legacy_seen and not _seal_matches(row, rows[:legacy_seen]):
                 return positions, (eid, _SEAL_BROKEN)
@@ -349,17 +380,18 @@ def _compare_head(
 ) -> tuple[int | None, str] | None:
     """The first disagreement between the head file and the keyed events, or None."""
     keyed_ids = list(positions)
-    expected = keyed_ids[0] if keyed_ids else None
+    newest = keyed_ids[-1] if keyed_ids else 0
+    previous: int | None = None
     for entry in entries:
         eid = entry.event_id
-        if expected is not None and eid != expected:
+        if previous is not None and eid != previous + 1:
             return None, f"the head file skips or repeats events near event {eid}: it was edited"
-        expected = eid + 1
+        previous = eid
         stored = positions.get(eid)
         if stored is None:
+            which = "the newest events were deleted" if eid > newest else "it was deleted"
             return eid, (
-                f"the head file records event {eid}, which the database does not have: "
-                "the newest events were deleted"
+                f"the head file records event {eid}, which the database does not have: {which}"
             )
         count, mac = stored
         if mac != entry.mac:

@@ -32,6 +32,7 @@ from geo.audit import (
     default_settings,
     event_mac,
     head_line,
+    last_head_event,
     legacy_hash,
     seal_detail,
     verify_chain,
@@ -544,8 +545,10 @@ class Store:
                     "SELECT event_id, row_hash FROM audit_log ORDER BY event_id DESC LIMIT 1"
                 ).fetchall()
                 count = int(_one(cur, "SELECT count(*) FROM audit_log"))
-                # ids from max + 1, not the sequence: no gap unless an event is removed
-                event_id = int(last[0][0]) + 1 if last else 1
+                # ids from max + 1, not the sequence: no gap unless an event is removed;
+                # never below the head file's newest id (deleted newest events stay a gap)
+                db_newest = int(last[0][0]) if last else 0
+                event_id = max(db_newest, last_head_event(settings.head_file) or 0) + 1
                 prev_hash = str(last[0][1] or "") if last else ""
                 logged_at = datetime.now().replace(microsecond=0)
                 fields = (logged_at, who, role, event, page, detail_json, purpose)

@@ -145,6 +145,19 @@ def test_deleting_the_newest_events_is_detected(env: Env, n: int) -> None:
     assert "newest events were deleted" in reason
 
 
+def test_events_written_after_deleting_the_newest_do_not_cover_the_deletion(env: Env) -> None:
+    env.sql("DELETE FROM audit_log WHERE event_id > 6")
+    env.store.audit("u-next", "analyst", "view")  # the app carries on writing
+    assert env.rows()[-1][0] == 9  # numbered after the head file, not the database
+    bad, reason = broken(env)
+    assert bad == 7 and "events 7 to 8 are missing" in reason
+    env.sql("DELETE FROM audit_log")
+    env.store.audit("u-next", "analyst", "view")
+    assert env.rows()[0][0] == 10
+    bad, reason = broken(env)
+    assert bad == 1 and "does not have: it was deleted" in reason
+
+
 def test_deleting_an_event_in_the_middle_is_detected(env: Env) -> None:
     env.sql("DELETE FROM audit_log WHERE event_id = 4")
     bad, reason = broken(env)
