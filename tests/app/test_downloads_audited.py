@@ -297,3 +297,44 @@ def test_a_file_built_for_a_page_is_not_fetched_by_the_page_run() -> None:
     at.run()
     assert not at.exception
     assert at.get("download_button") and not calls
+
+
+# --- what Streamlit 1.67 does with the files (the facts the README states) ----------------
+
+
+def test_streamlit_media_facts_this_design_relies_on() -> None:
+    """A deferred download stores nothing until fetched; a refused fetch stores nothing;
+    a served file is at /media/<content hash> for anyone with the URL (no session
+    check) until the second orphan sweep after it was made. If Streamlit changes any of
+    this, the README's account of downloads must change too."""
+    from unittest.mock import patch
+
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.media_file_storage import MediaFileStorageError
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.web.server.starlette.starlette_routes import create_media_routes
+
+    storage = MemoryMediaFileStorage("/media")
+    manager = MediaFileManager(storage)
+    client = TestClient(Starlette(routes=create_media_routes(storage, None)))
+    calls: list[int] = []
+
+    def refuse() -> bytes:
+        raise PermissionError("download refused")
+
+    with patch("streamlit.runtime.media_file_manager._get_session_id", return_value="A"):
+        served = manager.add_deferred(lambda: calls.append(1) or b"x,1\n", "text/csv", "c1")
+        refused = manager.add_deferred(refuse, "text/csv", "c2")
+    assert not calls and not storage._files_by_id  # nothing built, no URL at render
+    with pytest.raises(MediaFileStorageError):
+        manager.execute_deferred(refused)
+    assert not storage._files_by_id
+    url = manager.execute_deferred(served)
+    assert calls == [1]
+    assert client.get(url).status_code == 200  # no cookie, no session: served
+    manager.remove_orphaned_files()
+    assert client.get(url).status_code == 200
+    manager.remove_orphaned_files()
+    assert client.get(url).status_code == 404  # gone after the second sweep
