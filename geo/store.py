@@ -598,9 +598,9 @@ class Store:
             the head file, and the reason in plain words (see :func:`geo.audit.verify_chain`).
         """
         settings = self._audit_settings
-        return verify_chain(
-            self._audit_rows(), settings.key, settings.head_file, demo_key=settings.demo_key
-        )
+        with self._lock:  # not between an event's head line and its commit
+            rows = self._audit_rows()
+            return verify_chain(rows, settings.key, settings.head_file, settings.demo_key)
 
     def audit_log(self, limit: int = 1000) -> pd.DataFrame:
         """The newest audit events."""
