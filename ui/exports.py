@@ -20,6 +20,8 @@ and the fetch re-checks the session that was offered the file.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -135,6 +137,45 @@ def export_buttons(
                 roles=(role,) if role else (),  # built for this view's role only
                 key=key if fmt == "csv" else f"{key}_{fmt}",
             )
+
+
+#: A served file leaves Streamlit's media store (its /media URL) within two of these.
+MEDIA_SWEEP_SECONDS = 30.0
+
+_sweeper_lock = threading.Lock()
+_sweeper: list[threading.Thread] = []
+
+
+def _sweep_media() -> None:
+    """Run Streamlit's own orphan sweep once (what the end of any script run does).
+
+    A generated download belongs to no session: the first sweep marks it, the next one
+    deletes it. Streamlit sweeps only when a script run ends or a session closes, so
+    without this a served file could stay at its URL while nobody uses the app.
+    """
+    try:
+        from streamlit.runtime import Runtime
+
+        if Runtime.exists():
+            Runtime.instance().media_file_mgr.remove_orphaned_files()
+    except Exception:  # the runtime is stopping: nothing left to serve
+        return
+
+
+def _sweep_forever() -> None:
+    while True:
+        time.sleep(MEDIA_SWEEP_SECONDS)
+        _sweep_media()
+
+
+def _start_media_sweeper() -> None:
+    """Start the periodic media sweep once per process (after the first served file)."""
+    with _sweeper_lock:
+        if not _sweeper:
+            thread = threading.Thread(target=_sweep_forever, name="placesafe-media-sweep",
+                                      daemon=True)  # fmt: skip
+            thread.start()
+            _sweeper.append(thread)
 
 
 def _layer_csv(layer: HexLayer) -> bytes:
@@ -359,4 +400,5 @@ def _serve(store: Store, ticket: DownloadTicket, data: Callable[[], bytes | str]
         detail=ticket.detail(bytes=len(body)),
         purpose=ticket.purpose,
     )
+    _start_media_sweeper()
     return body

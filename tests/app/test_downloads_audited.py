@@ -338,3 +338,61 @@ def test_streamlit_media_facts_this_design_relies_on() -> None:
     assert client.get(url).status_code == 200
     manager.remove_orphaned_files()
     assert client.get(url).status_code == 404  # gone after the second sweep
+
+
+def test_served_files_are_swept_from_the_media_store_without_waiting_for_a_script_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Streamlit sweeps only at the end of a script run or a session: a served file would
+    stay at its URL while nobody uses the app. The helper's sweeper runs the same sweep
+    every MEDIA_SWEEP_SECONDS, so a served file is gone within two periods, while a file
+    a session still shows stays."""
+    from unittest.mock import MagicMock, patch
+
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    import ui.exports
+
+    storage = MemoryMediaFileStorage("/media")
+    manager = MediaFileManager(storage)
+    runtime = MagicMock(spec=Runtime)
+    runtime.media_file_mgr = manager
+    monkeypatch.setattr(Runtime, "_instance", runtime)
+    with patch("streamlit.runtime.media_file_manager._get_session_id", return_value="A"):
+        shown = manager.add(b"shown", "text/csv", "c1", is_for_static_download=True)
+        placeholder = manager.add_deferred(lambda: b"served", "text/csv", "c2")
+    served = manager.execute_deferred(placeholder)
+    ui.exports._sweep_media()
+    assert storage.get_file(served.split("/")[-1].split(".")[0])  # marked, not yet gone
+    ui.exports._sweep_media()
+    ids = set(storage._files_by_id)
+    assert served.split("/")[-1].split(".")[0] not in ids
+    assert shown.split("/")[-1].split(".")[0] in ids
+    assert 0 < ui.exports.MEDIA_SWEEP_SECONDS <= 60
+
+
+def test_the_sweeper_starts_once_the_first_file_is_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ui.exports
+    from geo.store import Store
+    from ui.exports import DownloadTicket
+
+    monkeypatch.setattr(ui.exports, "_sweeper", [])
+    started: list[object] = []
+    monkeypatch.setattr(ui.exports.threading.Thread, "start", lambda self: started.append(self))
+    ticket = DownloadTicket(
+        what="x", fmt="csv", file_name="x.csv", rows=1, roles=("analyst",), who="u",
+        role="analyst", grounds="analyst", session_id="s", page="Overview", filters={},
+        purpose=None,
+    )  # fmt: skip
+    live = {"user_id": "u", "role": "analyst", "roles": ("analyst",)}
+    monkeypatch.setattr(ui.exports, "_live_session", lambda sid: live)
+    with Store(":memory:") as store:
+        assert not started
+        ui.exports._serve(store, ticket, lambda: b"x")
+        ui.exports._serve(store, ticket, lambda: b"x")
+        assert store.verify_audit_chain().ok
+    assert len(started) == 1 and getattr(started[0], "daemon", False)
