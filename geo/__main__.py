@@ -1,5 +1,5 @@
 """Command line: ``python -m geo demo | ingest | batches | rollback | hotspots | recurring |
-knox | briefing``."""
+knox | briefing | verify-audit``."""
 
 from __future__ import annotations
 
@@ -236,6 +236,20 @@ def _briefing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify_audit(args: argparse.Namespace) -> int:
+    """Verify the audit log against its key and head file (exit 1 when it fails)."""
+    config = load_config(args.config)
+    with Store(config.store_path, read_only=True, audit=config.audit_settings()) as store:
+        check = store.verify_audit_chain()
+    if args.json:
+        print(json.dumps({"ok": check.ok, "first_bad_event": check.first_bad_event,
+                          "reason": check.reason, "events": check.events,
+                          "legacy_events": check.legacy_events}))  # fmt: skip
+    else:
+        print(check.summary())
+    return 0 if check.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="python -m geo", description="PlaceSafe command line")
@@ -304,6 +318,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="PDF path; the HTML and briefing go beside it")
     p.add_argument("--who", default="cli", help="pseudonymous id recorded in the audit log")
     p.set_defaults(func=_briefing)
+
+    p = sub.add_parser("verify-audit", help="check the audit log's MAC chain and head file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_verify_audit)
 
     args = parser.parse_args(argv)
     try:

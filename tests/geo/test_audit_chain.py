@@ -507,3 +507,21 @@ def test_head_lines_are_appended_not_rewritten(env: Env) -> None:
     env.store.audit("u", "analyst", "view")
     assert env.head.stat().st_ino == inode  # the same file, grown in place
     assert os.path.getsize(env.head) == sum(len(line) for line in env.head_lines())
+
+
+def test_the_command_line_verifies_and_fails_on_a_tampered_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geo.__main__ import main
+
+    monkeypatch.setenv("PLACESAFE_AUDIT_KEY", KEY.decode())
+    config = _config(tmp_path)
+    with open_store(tmp_path / "placesafe.duckdb") as store:
+        for i in range(3):
+            store.audit(f"u-{i}", "analyst", "view")
+    assert main(["--config", str(config), "verify-audit", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+    with open_store(tmp_path / "placesafe.duckdb") as store, store.cursor() as cur:
+        cur.execute("DELETE FROM audit_log WHERE event_id = 3").fetchall()
+    assert main(["--config", str(config), "verify-audit"]) == 1
+    assert "newest events were deleted" in capsys.readouterr().out
