@@ -266,8 +266,9 @@ class ChainCheck:
         if self.legacy_events:
             parts.append(
                 f"The first {self.legacy_events} were written before the log was keyed: "
-                "they are checked with the old unkeyed hash, and sealed by the key since "
-                "then, but a change made to them before that cannot be detected."
+                "they are checked with the old unkeyed hash (where they have one) and sealed "
+                "under the key since then, but a change made to them before that cannot be "
+                "detected."
             )
         if self.head_checked:
             parts.append("The chain head agrees with the head file kept outside the database.")
