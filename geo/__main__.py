@@ -1,5 +1,5 @@
 """Command line: ``python -m geo demo | ingest | batches | rollback | hotspots | recurring |
-knox | briefing``."""
+knox | briefing | verify-audit``."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _ingest(args: argparse.Namespace) -> int:
     area = load_study_area(config.study_area)
     refused = False
     results = []
-    with Store(config.store_path) as store:
+    with Store(config.store_path, audit=config.audit_settings()) as store:
         for name in args.files:
             path = Path(name)
             if not path.is_file():
@@ -72,7 +72,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _batches(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    with Store(config.store_path) as store:
+    with Store(config.store_path, audit=config.audit_settings()) as store:
         frame = store.batches()
     if args.json:
         print(frame.to_json(orient="records", date_format="iso"))
@@ -83,7 +83,7 @@ def _batches(args: argparse.Namespace) -> int:
 
 def _rollback(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    with Store(config.store_path) as store:
+    with Store(config.store_path, audit=config.audit_settings()) as store:
         removed = store.rollback(args.batch, who=args.who)
     print(f"batch {args.batch} rolled back: {removed:,} rows removed")
     return 0
@@ -95,7 +95,7 @@ def _hotspots(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     area = load_study_area(config.study_area)
-    with Store(config.store_path, read_only=True) as store:
+    with Store(config.store_path, read_only=True, audit=config.audit_settings()) as store:
         months = available_months(store)
         if not months:
             print("error: the store has no dated data", file=sys.stderr)
@@ -144,7 +144,7 @@ def _recurring(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     area = load_study_area(config.study_area)
-    with Store(config.store_path, read_only=True) as store:
+    with Store(config.store_path, read_only=True, audit=config.audit_settings()) as store:
         filters = _window(store, args)
         if filters is None:
             print("error: the store has no dated data", file=sys.stderr)
@@ -167,7 +167,7 @@ def _knox(args: argparse.Namespace) -> int:
     from geo.recurring import incident_events_bng
 
     config = load_config(args.config)
-    with Store(config.store_path, read_only=True) as store:
+    with Store(config.store_path, read_only=True, audit=config.audit_settings()) as store:
         filters = _window(store, args)
         if filters is None:
             print("error: the store has no dated data", file=sys.stderr)
@@ -219,7 +219,7 @@ def _briefing(args: argparse.Namespace) -> int:
         "review pack (HTML)": out.with_suffix(".html"),
         "7-minute briefing (PDF)": out.with_name(out.stem + "-7-minute-briefing.pdf"),
     }
-    with Store(config.store_path) as store:
+    with Store(config.store_path, audit=config.audit_settings()) as store:
         try:
             pack = build_pack(store, area, config, args.period, args.audience)
         except PackError as exc:
@@ -240,6 +240,20 @@ def _briefing(args: argparse.Namespace) -> int:
     for what, path in outputs.items():
         print(f"{what}: {path}")
     return 0
+
+
+def _verify_audit(args: argparse.Namespace) -> int:
+    """Verify the audit log against its key and head file (exit 1 when it fails)."""
+    config = load_config(args.config)
+    with Store(config.store_path, read_only=True, audit=config.audit_settings()) as store:
+        check = store.verify_audit_chain()
+    if args.json:
+        print(json.dumps({"ok": check.ok, "first_bad_event": check.first_bad_event,
+                          "reason": check.reason, "events": check.events,
+                          "legacy_events": check.legacy_events}))  # fmt: skip
+    else:
+        print(check.summary())
+    return 0 if check.ok else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -310,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="PDF path; the HTML and briefing go beside it")
     p.add_argument("--who", default="cli", help="pseudonymous id recorded in the audit log")
     p.set_defaults(func=_briefing)
+
+    p = sub.add_parser("verify-audit", help="check the audit log's MAC chain and head file")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_verify_audit)
 
     args = parser.parse_args(argv)
     try:

@@ -27,6 +27,10 @@ dataclasses. Relative paths resolve against the TOML file's folder. Example::
     [pseudonyms]
     key_env = "PLACESAFE_PSEUDONYM_KEY"   # or key_file = "secrets/pseudonym.key"
 
+    [audit]
+    key_env = "PLACESAFE_AUDIT_KEY"       # or key_file = "secrets/audit.key"
+    head_file = "placesafe.duckdb.audit-head"  # default: beside the store
+
     [app]
     demo = false
     allow_local_real_data = false
@@ -58,6 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from geo.audit import AUDIT_KEY_ENV, DEMO_AUDIT_KEY, AuditSettings, default_head_file
 from geo.roles import Role
 from geo.terms import TermDates
 
@@ -115,6 +120,25 @@ class PseudonymConfig:
 
     key_env: str = "PLACESAFE_PSEUDONYM_KEY"
     key_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """The audit chain's MAC key source and head file (DESIGN §4; never in the TOML).
+
+    Attributes
+    ----------
+    key_env : str
+        Environment variable holding the key.
+    key_file : Path or None
+        File holding the key (takes precedence over ``key_env``).
+    head_file : Path or None
+        The append-only head file; default: the store's path plus ``.audit-head``.
+    """
+
+    key_env: str = AUDIT_KEY_ENV
+    key_file: Path | None = None
+    head_file: Path | None = None
 
 
 #: Where shareable links point when ``[app] base_url`` is not set.
@@ -217,6 +241,7 @@ class Config:
     storage_resolution: int = 11
     disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
     pseudonyms: PseudonymConfig = field(default_factory=PseudonymConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
     app: AppConfig = field(default_factory=AppConfig)
     schools: SchoolsConfig = field(default_factory=SchoolsConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
@@ -256,6 +281,37 @@ class Config:
         if len(key) < 32:
             raise ConfigError("the pseudonym key must be at least 32 bytes")
         return key
+
+    def audit_settings(self) -> AuditSettings:
+        """The audit chain's key and head file, for :class:`geo.store.Store`.
+
+        The key is read from ``audit.key_file`` when set, else from the environment
+        variable ``audit.key_env``; the demo configuration falls back to the fixed,
+        public demo key (:data:`geo.audit.DEMO_AUDIT_KEY`, synthetic data only). The key
+        never comes from the store.
+
+        Raises
+        ------
+        ConfigError
+            When no key is available or it is shorter than 32 bytes.
+        """
+        key: bytes | None = None
+        demo_key = False
+        if self.audit.key_file is not None:
+            try:
+                key = self.audit.key_file.read_bytes().strip()
+            except OSError as exc:
+                raise ConfigError("audit key file cannot be read") from exc
+        elif os.environ.get(self.audit.key_env):
+            key = os.environ[self.audit.key_env].encode()
+        elif self.app.demo:
+            key, demo_key = DEMO_AUDIT_KEY, True
+        if key is None:
+            raise ConfigError(f"no audit key: set {self.audit.key_env} or audit.key_file")
+        if len(key) < 32:
+            raise ConfigError("the audit key must be at least 32 bytes")
+        head = self.audit.head_file or default_head_file(self.store_path)
+        return AuditSettings(key, head, demo_key=demo_key)
 
 
 def _path(base: Path, value: Any, key: str) -> Path:
@@ -344,7 +400,8 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"configuration file is not valid TOML: {exc}") from exc
     base = chosen.parent
     sections = (
-        "store", "study_area", "grid", "disclosure", "pseudonyms", "app", "access", "ingest",
+        "store", "study_area", "grid", "disclosure", "pseudonyms", "audit", "app", "access",
+        "ingest",
     )  # fmt: skip
     for section in (*sections, "schools"):
         if section in raw and not isinstance(raw[section], dict):
@@ -395,6 +452,15 @@ def load_config(path: str | Path | None = None) -> Config:
         key_file=_path(base, key_file, "pseudonyms.key_file") if key_file else None,
     )
 
+    aud = raw.get("audit", {})
+    audit_key_file = aud.get("key_file")
+    audit_head = aud.get("head_file")
+    audit = AuditConfig(
+        key_env=str(aud.get("key_env", AUDIT_KEY_ENV)),
+        key_file=_path(base, audit_key_file, "audit.key_file") if audit_key_file else None,
+        head_file=_path(base, audit_head, "audit.head_file") if audit_head else None,
+    )
+
     app_raw = raw.get("app", {})
     app = AppConfig(
         demo=_bool(app_raw, "demo", False),
@@ -416,6 +482,7 @@ def load_config(path: str | Path | None = None) -> Config:
         storage_resolution=storage_res,
         disclosure=disclosure,
         pseudonyms=pseudonyms,
+        audit=audit,
         app=app,
         access=access,
         schools=schools,

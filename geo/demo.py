@@ -13,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from geo.area import load_study_area
+from geo.audit import default_head_file
 from geo.config import PROJECT_ROOT, Config, load_config
 from geo.demo_data import GENERATOR_VERSION, generate_demo_files
 from geo.demo_health import write_demo_health_sites
@@ -90,10 +91,13 @@ def build_demo(out_dir: Path = DEFAULT_OUT, seed: int = 0, null: bool = False) -
     config = load_config(out_dir / "placesafe.toml")
     area = load_study_area(config.study_area)
     tmp = out_dir / "placesafe.duckdb.building"
-    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+    settings = config.audit_settings()
+    tmp_head = default_head_file(tmp)
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal"), tmp_head):
+        if leftover is not None:
+            leftover.unlink(missing_ok=True)
     reports = []
-    with Store(tmp) as store:
+    with Store(tmp, audit=replace(settings, head_file=tmp_head)) as store:
         for kind, name in DEMO_FILES:
             report = ingest_file(store, config, area, kind, out_dir / name, who="demo")
             if not report.ok:
@@ -102,6 +106,8 @@ def build_demo(out_dir: Path = DEFAULT_OUT, seed: int = 0, null: bool = False) -
         store.audit("demo", None, "demo_built", detail={"seed": seed, "null": null})
         store.mark_synthetic_demo(seed, null, GENERATOR_VERSION)
     shutil.move(tmp, config.store_path)
+    if tmp_head is not None and settings.head_file is not None:  # the new store's audit head
+        shutil.move(tmp_head, settings.head_file)
     return DemoBuild(out_dir, config, truth, tuple(reports))
 
 

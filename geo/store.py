@@ -10,7 +10,6 @@ together or not at all.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import threading
@@ -24,6 +23,21 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from geo.audit import (
+    KEYED_SCHEME,
+    SEAL_EVENT,
+    AuditEventRow,
+    AuditSettings,
+    ChainCheck,
+    append_head,
+    default_settings,
+    event_mac,
+    head_line,
+    last_head_event,
+    legacy_hash,
+    seal_detail,
+    verify_chain,
+)
 from geo.schema import TABLE_ID_COLUMNS
 
 CELL_COLUMNS = ("cell", "cell_7", "cell_8", "cell_9", "cell_10")
@@ -129,7 +143,8 @@ CREATE TABLE IF NOT EXISTS audit_log (
     detail JSON,
     purpose VARCHAR,
     prev_hash VARCHAR,
-    row_hash VARCHAR
+    row_hash VARCHAR,
+    scheme VARCHAR
 );
 """
 
@@ -140,6 +155,8 @@ MIGRATIONS = (
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS record_key USMALLINT",
     "ALTER TABLE stop_search ADD COLUMN IF NOT EXISTS record_key USMALLINT",
     "ALTER TABLE missing_episodes ADD COLUMN IF NOT EXISTS record_key USMALLINT",
+    # events with no scheme are legacy (unkeyed SHA-256 chain); see geo/audit.py
+    "ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS scheme VARCHAR",
 )
 
 #: Tables whose records get a record key for cell-key perturbation
@@ -176,17 +193,13 @@ def _one(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = No
     return rows[0][0] if rows else None
 
 
-def _audit_hash(prev_hash: str, *fields: object) -> str:
-    """SHA-256 over the previous event's hash and this event's fields."""
-    parts = [prev_hash]
-    for f in fields:
-        if f is None:
-            parts.append("")
-        elif isinstance(f, datetime):
-            parts.append(f.replace(microsecond=0).isoformat(sep=" "))
-        else:
-            parts.append(str(f))
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+#: The old, unkeyed chain hash (kept to verify legacy events; see geo/audit.py).
+_audit_hash = legacy_hash
+
+_AUDIT_COLUMNS = (
+    "event_id, scheme, logged_at, who, role, event, page, CAST(detail AS VARCHAR), purpose, "
+    "prev_hash, row_hash"
+)
 
 
 class StoreError(RuntimeError):
@@ -242,10 +255,17 @@ class Store:
         The database file (created with its tables when missing), or ``":memory:"``.
     read_only : bool
         Open without write access (several processes may read at once).
+    audit : AuditSettings, optional
+        The audit chain's key and head file (:meth:`geo.config.Config.audit_settings`).
+        Default: ``$PLACESAFE_AUDIT_KEY`` or the public demo key, and a head file
+        beside the store (:func:`geo.audit.default_settings`).
     """
 
-    def __init__(self, path: Path | str, read_only: bool = False) -> None:
+    def __init__(
+        self, path: Path | str, read_only: bool = False, audit: AuditSettings | None = None
+    ) -> None:
         self.path = str(path)
+        self._audit_settings = audit or default_settings(self.path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -264,6 +284,7 @@ class Store:
             )
             self._recover_interrupted_batches()
             self._assign_record_keys()
+            self._seal_legacy_audit()
 
     def _recover_interrupted_batches(self) -> None:
         """Mark batches left ``ingesting`` by a process that died mid-ingest as ``failed``.
@@ -642,52 +663,77 @@ class Store:
     ) -> None:
         """Append one event to the audit log.
 
-        The log is append-only: this class has no way to change or delete an event,
-        and each event carries the SHA-256 of the previous one (``prev_hash``) and of
-        itself (``row_hash``), so any later edit is detected by :meth:`verify_audit_chain`.
+        The log is append-only: this class has no way to change or delete an event.
+        Each event carries an HMAC-SHA256 (``row_hash``) over its fields, its id and
+        the previous event's MAC (``prev_hash``), with a key that is not in the store;
+        the new chain head is appended to the head file outside the database before the
+        event is committed. :meth:`verify_audit_chain` checks both.
         """
         detail_json = json.dumps(dict(detail or {}), default=str, sort_keys=True)
+        settings = self._audit_settings
         with self._lock, self.cursor() as cur:
             _run(cur, "BEGIN TRANSACTION")
             try:
-                prev = _one(cur, "SELECT row_hash FROM audit_log ORDER BY event_id DESC LIMIT 1")
-                prev_hash = str(prev or "")
+                last = cur.execute(
+                    "SELECT event_id, row_hash FROM audit_log ORDER BY event_id DESC LIMIT 1"
+                ).fetchall()
+                count = int(_one(cur, "SELECT count(*) FROM audit_log"))
+                # ids from max + 1, not the sequence: no gap unless an event is removed;
+                # never below the head file's newest id (deleted newest events stay a gap)
+                db_newest = int(last[0][0]) if last else 0
+                event_id = max(db_newest, last_head_event(settings.head_file) or 0) + 1
+                prev_hash = str(last[0][1] or "") if last else ""
                 logged_at = datetime.now().replace(microsecond=0)
-                row_hash = _audit_hash(
-                    prev_hash, logged_at, who, role, event, page, detail_json, purpose
-                )
+                fields = (logged_at, who, role, event, page, detail_json, purpose)
+                mac = event_mac(settings.key, prev_hash, event_id, fields)
                 _run(
                     cur,
-                    "INSERT INTO audit_log (logged_at, who, role, event, page, detail, purpose, "
-                    "prev_hash, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [logged_at, who, role, event, page, detail_json, purpose, prev_hash, row_hash],
+                    "INSERT INTO audit_log (event_id, logged_at, who, role, event, page, detail, "
+                    "purpose, prev_hash, row_hash, scheme) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [event_id, *fields, prev_hash, mac, KEYED_SCHEME],
                 )
+                if settings.head_file is not None:
+                    append_head(
+                        settings.head_file, head_line(settings.key, event_id, count + 1, mac)
+                    )
                 _run(cur, "COMMIT")
             except BaseException:
                 _run(cur, "ROLLBACK")
                 raise
 
-    def verify_audit_chain(self) -> int | None:
-        """Check the audit log's hash chain.
+    def _audit_rows(self) -> list[AuditEventRow]:
+        with self.cursor() as cur:
+            rows = cur.execute(
+                f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY event_id"
+            ).fetchall()
+        return [AuditEventRow(int(r[0]), r[1], tuple(r[2:9]), r[9], r[10]) for r in rows]
+
+    def _seal_legacy_audit(self) -> None:
+        """Seal legacy (unkeyed) audit events into the keyed chain, once.
+
+        A store written before the chain was keyed gets one ``audit_keyed`` event whose
+        MAC covers the last legacy hash and a digest of every legacy event.
+        """
+        with self._lock:
+            rows = self._audit_rows()
+            if not rows or any(r.scheme is not None for r in rows):
+                return
+            self.audit("system", None, SEAL_EVENT, detail=seal_detail(rows))
+
+    def verify_audit_chain(self) -> ChainCheck:
+        """Check the audit log against its key and its head file.
 
         Returns
         -------
-        int or None
-            The ``event_id`` of the first event that does not match its hash or its
-            predecessor (the log was edited there), or None when the chain is intact.
+        ChainCheck
+            ``ok``, or the first event found deleted, edited, moved or out of step with
+            the head file, and the reason in plain words (see :func:`geo.audit.verify_chain`).
         """
-        with self.cursor() as cur:
-            rows = cur.execute(
-                "SELECT event_id, logged_at, who, role, event, page, "
-                "CAST(detail AS VARCHAR), purpose, prev_hash, row_hash "
-                "FROM audit_log ORDER BY event_id"
-            ).fetchall()
-        prev = ""
-        for event_id, *fields, prev_hash, row_hash in rows:
-            if prev_hash != prev or row_hash != _audit_hash(prev, *fields):
-                return int(event_id)
-            prev = str(row_hash)
-        return None
+        settings = self._audit_settings
+        with self._lock:  # not between an event's head line and its commit
+            rows = self._audit_rows()
+            return verify_chain(rows, settings.key, settings.head_file, settings.demo_key)
 
     def audit_log(self, limit: int = 1000) -> pd.DataFrame:
         """The newest audit events."""

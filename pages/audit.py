@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from geo.export import to_csv_bytes
-from ui import audit, auth, cache
+from ui import auth, cache
+from ui.exports import audited_download
 
 auth.require_role("admin")
 config = cache.get_config()
 store = cache.get_store(config)
 
 st.title("Audit log")
-broken = store.verify_audit_chain()
-if broken is None:
-    st.success("The log's hash chain is intact: no event has been changed or removed.")
+check = store.verify_audit_chain()
+if check.ok:
+    st.success(check.summary())
 else:
-    st.error(f"The log's hash chain breaks at event {broken}: the log was altered there.")
+    st.error(check.summary())
 events = st.multiselect(
     "Events",
     [
@@ -29,6 +32,9 @@ events = st.multiselect(
         "ingest_refused",
         "rollback",
         "demo_built",
+        "export_served",
+        "export_refused",
+        "audit_keyed",
     ],
     key="audit_events",
 )
@@ -39,12 +45,15 @@ if events:
 st.dataframe(
     log.drop(columns=["prev_hash", "row_hash"], errors="ignore"), hide_index=True, width="stretch"
 )
-st.download_button(
+audited_download(
+    store,
     "Download as CSV",
-    to_csv_bytes(log),
+    partial(to_csv_bytes, log),
     file_name="placesafe-audit-log.csv",
     mime="text/csv",
-    on_click=audit.log_export,
-    args=(store, "audit log", len(log)),
+    what="audit log",
+    fmt="csv",
+    rows=len(log),
+    roles=("admin",),
     key="audit_download",
 )

@@ -7,7 +7,8 @@ import streamlit as st
 from geo.briefing import output_names
 from geo.escape import escape_markdown
 from geo.roles import Role
-from ui import audit, auth, cache
+from ui import auth, cache
+from ui.exports import audited_download
 
 auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
 config = cache.get_config()
@@ -54,12 +55,16 @@ if st.session_state.get("pack_ready") == (quarter, audience):
         (d2, "Review pack (HTML)", html, names["html"], "html", "pack_html"),
         (d3, "7-minute briefing (PDF)", seven, names["seven"], "pdf", "pack_seven"),
     ):
-        col.download_button(
+        audited_download(
+            store,
             label,
-            data,
+            lambda payload=data: payload,  # built above; registered only when fetched
             file_name=name,
             mime="application/pdf" if fmt == "pdf" else "text/html",
-            on_click=audit.log_export,
-            args=(store, f"{label.lower()} {quarter} {audience}", 1, fmt),
+            what=f"{label.lower()} {quarter} {audience}",
+            fmt=fmt,
+            roles=("analyst",) if audience == "analyst" else ("analyst", "partnership"),
             key=key,
+            detail={"quarter": str(quarter), "audience": str(audience)},
+            container=col,
         )

@@ -3,14 +3,16 @@ where the next K weekly sessions would cover the most unmet need."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from geo import coverage_view as cview
 from geo.coverage import DEFAULT_BLOCKS, period_text
 from geo.maps import build_map
 from geo.roles import Role
-from ui import audit, auth, cache, state
-from ui.exports import export_buttons
+from ui import auth, cache, state
+from ui.exports import audited_download, export_buttons
 from ui.map import selected_cell_from_event, show_map
 
 auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
@@ -122,23 +124,31 @@ else:
     st.line_chart(cview.gain_chart(plan), x_label="step", y_label="% of unmet need")
 summary = cview.summary(plan, shown, exact, role, period_text(filters))
 d1, d2 = st.columns(2)
-d1.download_button(
+audited_download(
+    store,
     "Download the plan (CSV)",
-    cview.plan_csv(plan, role),
+    partial(cview.plan_csv, plan, role),
     file_name=f"placesafe-youth-work-plan-res{res}.csv",
     mime="text/csv",
-    on_click=audit.log_export,
-    args=(store, "youth-work plan", len(plan_table)),
+    what="youth-work plan",
+    fmt="csv",
+    rows=len(plan_table),
+    roles=(role,),
     key="yw_plan_download",
+    container=d1,
 )
-d2.download_button(
+audited_download(
+    store,
     "Download the printable summary (Markdown)",
-    summary.encode("utf-8"),
+    partial(str.encode, summary, "utf-8"),
     file_name=f"placesafe-youth-work-plan-res{res}.md",
     mime="text/markdown",
-    on_click=audit.log_export,
-    args=(store, "youth-work plan summary", len(plan_table)),
+    what="youth-work plan summary",
+    fmt="md",
+    rows=len(plan_table),
+    roles=(role,),
     key="yw_summary_download",
+    container=d2,
 )
 with st.expander("Printable summary"):
     st.markdown(summary)

@@ -1,4 +1,5 @@
-"""Writing the audit log from the app: sessions, page views, purposes, exports."""
+"""Writing the audit log from the app: sessions, page views, purposes (downloads:
+``ui.exports.audited_download``)."""
 
 from __future__ import annotations
 
@@ -72,20 +73,3 @@ def purpose_given(store: Store, identity: Identity) -> bool:
             store.audit(identity.user_id, "analyst", "purpose", purpose=choice)
             st.rerun()
     return False
-
-
-def log_export(store: Store, what: str, rows: int, fmt: str = "csv") -> None:
-    """Record a download as a disclosure (called from the download button's callback);
-    ``fmt`` is the file format (csv, geojson, gpkg)."""
-    store.audit(
-        str(st.session_state.get("user_id", "unknown")),
-        st.session_state.get("role") or None,
-        "export",
-        page=what,
-        detail={
-            "rows": rows,
-            "format": fmt,
-            "filters": str(st.session_state.get("_last_view", "")),
-        },
-        purpose=st.session_state.get("_purpose"),
-    )

@@ -11,7 +11,7 @@ real data only when ``app.allow_local_real_data`` is set.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,6 +162,29 @@ def leave_legacy_page_router() -> None:
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def access_grounds(session: Any, allowed: Collection[str]) -> str | None:
+    """On what grounds a session may see something meant for ``allowed`` roles.
+
+    The same rule as :func:`require_role`, for a session state read outside a page run
+    (a download fetched on another thread). Returns the viewing role, or ``"admin"``
+    for an admin-only item, or None when the session may not see it.
+    """
+
+    def value(key: str) -> Any:
+        try:
+            return session[key]
+        except Exception:  # not set (KeyError), or a session state being torn down
+            return None
+
+    role = value("role")
+    roles = set(value("roles") or ())
+    if role and role in allowed and role in roles | {"partnership"}:
+        return str(role)
+    if "admin" in allowed and "admin" in roles:
+        return "admin"
+    return None
 
 
 def require_role(*allowed: str) -> None:

@@ -15,6 +15,7 @@ import streamlit as st
 from geo import briefing, hexes, layers, missing, missing_lens, overview, school_outcomes
 from geo import schools as schools_lens
 from geo.area import StudyArea, load_study_area
+from geo.audit import AuditSettings
 from geo.clusters import clusters_for_period, event_cells
 from geo.config import CONFIG_ENV, Config, load_config
 from geo.demo import ensure_demo_store
@@ -49,13 +50,13 @@ def get_config() -> Config:
 
 
 @st.cache_resource(show_spinner=False)
-def _store(path: str, fingerprint: str) -> Store:
-    return Store(Path(path))
+def _store(path: str, fingerprint: str, _audit: AuditSettings) -> Store:
+    return Store(Path(path), audit=_audit)
 
 
 def get_store(config: Config) -> Store:
-    """The shared store connection for this configuration."""
-    return _store(str(config.store_path), config.fingerprint)
+    """The shared store connection for this configuration (audit key and head file from it)."""
+    return _store(str(config.store_path), config.fingerprint, config.audit_settings())
 
 
 def store_as(config: Config, role: str) -> Store:

@@ -10,16 +10,26 @@ Usage from a page (the pages of other features call it the same way)::
     m = build_map(..., [layer], ...)
     show_map(m, key=...)
     export_buttons(store, "gap cells layer", layer=layer, key="yw_gaps_layer_download")
+
+Every download button in the app is made by :func:`audited_download` (a test checks
+that no other ``download_button`` call exists): the file is generated only when a
+permitted session asks for it, each click and each fetch is written to the audit log,
+and the fetch re-checks the session that was offered the file.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from geo.export import (
     export_table,
@@ -32,7 +42,7 @@ from geo.export import (
 from geo.layers import layer_table
 from geo.maps import HexLayer
 from geo.store import Store
-from ui import audit, state
+from ui import auth, state
 
 #: Formats offered, with their file extension and MIME type.
 FORMATS = {
@@ -59,7 +69,7 @@ def export_buttons(
     Parameters
     ----------
     store : Store
-        Where each download is written to the audit log (``ui.audit.log_export``: who,
+        Where each download is written to the audit log (:func:`audited_download`: who,
         role, what, format, rows and the view's filters).
     what : str
         What is downloaded, in words ("hot cells", "incident layer"); the button label,
@@ -83,7 +93,7 @@ def export_buttons(
         File name without extension (default: ``placesafe-<what>-<from>-<to>``).
 
     Files are generated only when the browser fetches them, and each fetch is logged
-    (``export_served``) as well as each click (``export``): see :func:`served_audit`.
+    (``export_served``) as well as each click (``export``): see :func:`audited_download`.
     """
     if (table is None) == (layer is None):
         raise ValueError("pass exactly one of table= or layer=")
@@ -109,52 +119,286 @@ def export_buttons(
         }
         if has_geometry(frame):
             data["geojson"] = partial(to_geojson_bytes, frame)
-    served = served_audit(store, what, rows)
     offered = [fmt for fmt in FORMATS if fmt in data]
+    role = st.session_state.get("role")
     with st.popover(f"Download {what}", icon=":material/download:"):
         st.caption("Exactly as shown on this page. Each download is written to the audit log.")
         for fmt in offered:
             name, ext, mime = FORMATS[fmt]
-            st.download_button(
+            audited_download(
+                store,
                 name,
-                partial(served, fmt, data[fmt]),
+                data[fmt],
                 file_name=f"{file_stem}.{ext}",
                 mime=mime,
-                on_click=audit.log_export,
-                args=(store, what, rows),
-                kwargs={"fmt": fmt},
+                what=what,
+                fmt=fmt,
+                rows=rows,
+                roles=(role,) if role else (),  # built for this view's role only
                 key=key if fmt == "csv" else f"{key}_{fmt}",
             )
+
+
+#: A served file leaves Streamlit's media store (its /media URL) within two of these.
+MEDIA_SWEEP_SECONDS = 30.0
+
+_sweeper_lock = threading.Lock()
+_sweeper: list[threading.Thread] = []
+
+
+def _sweep_media() -> None:
+    """Run Streamlit's own orphan sweep once (what the end of any script run does).
+
+    A generated download belongs to no session: the first sweep marks it, the next one
+    deletes it. Streamlit sweeps only when a script run ends or a session closes, so
+    without this a served file could stay at its URL while nobody uses the app.
+    """
+    try:
+        from streamlit.runtime import Runtime
+
+        if Runtime.exists():
+            Runtime.instance().media_file_mgr.remove_orphaned_files()
+    except Exception:  # the runtime is stopping: nothing left to serve
+        return
+
+
+def _sweep_forever() -> None:
+    while True:
+        time.sleep(MEDIA_SWEEP_SECONDS)
+        _sweep_media()
+
+
+def _start_media_sweeper() -> None:
+    """Start the periodic media sweep once per process (after the first served file)."""
+    with _sweeper_lock:
+        if not _sweeper:
+            thread = threading.Thread(target=_sweep_forever, name="placesafe-media-sweep",
+                                      daemon=True)  # fmt: skip
+            thread.start()
+            _sweeper.append(thread)
 
 
 def _layer_csv(layer: HexLayer) -> bytes:
     return to_csv_bytes(layer_table(layer))
 
 
-def served_audit(store: Store, what: str, rows: int) -> Callable[[str, Callable[[], bytes]], bytes]:
-    """A file producer wrapper that writes ``export_served`` to the audit log.
+@dataclass(frozen=True)
+class DownloadTicket:
+    """What a download button was offered for, and to whom, captured at page run.
 
-    Every format is built only when the browser fetches it (Streamlit's deferred
-    download), and the fetch itself is logged: the button's click logs ``export``, and
-    a file fetched without a click (its URL taken from the page) is still logged. The
-    identity, role, view and purpose are captured now, at page run, because the fetch
-    is served on another thread without the session.
+    The file is fetched on another thread, without the page's session state; the
+    ticket lets that fetch find the session again and check it.
     """
-    who = str(st.session_state.get("user_id", "unknown"))
-    role = st.session_state.get("role") or None
-    view = str(st.session_state.get("_last_view", ""))
-    purpose = st.session_state.get("_purpose")
 
-    def serve(fmt: str, producer: Callable[[], bytes]) -> bytes:
-        payload = producer()
+    what: str
+    fmt: str
+    file_name: str
+    rows: int | None
+    roles: tuple[str, ...]
+    who: str
+    role: str | None
+    grounds: str
+    session_id: str | None
+    page: str | None
+    filters: Mapping[str, str]
+    purpose: str | None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def detail(self, **more: Any) -> dict[str, Any]:
+        """The audit event's detail."""
+        return {
+            "format": self.fmt,
+            "rows": self.rows,
+            "file": self.file_name,
+            "from_page": self.page,
+            "filters": dict(self.filters),
+            "allowed": list(self.roles),
+            **self.extra,
+            **more,
+        }
+
+
+def audited_download(
+    store: Store,
+    label: str,
+    data: Callable[[], bytes | str],
+    *,
+    file_name: str,
+    mime: str,
+    what: str,
+    fmt: str,
+    roles: Collection[str],
+    key: str,
+    rows: int | None = None,
+    detail: Mapping[str, Any] | None = None,
+    container: DeltaGenerator | None = None,
+) -> bool:
+    """The one download button of the app: deferred, permission-checked and audited.
+
+    Parameters
+    ----------
+    store : Store
+        Where the click and the fetch are written to the audit log.
+    label : str
+        The button label.
+    data : callable
+        Produces the file's bytes (or text). Called only when a permitted session
+        fetches the file — never when the page renders — so no media URL exists until
+        then (Streamlit's deferred download).
+    file_name, mime : str
+        The file's name and MIME type.
+    what : str
+        What is downloaded, in words (the audit log's page field).
+    fmt : str
+        The file format (csv, pdf, html, md...), for the audit log.
+    roles : collection of str
+        Roles that may have this file; ``"admin"`` also admits an admin whatever role
+        they view as. A session that may not see it gets no button.
+    key : str
+        Widget key, unique on the page.
+    rows : int, optional
+        Rows in the file, for the audit log.
+    detail : mapping, optional
+        More for the audit event's detail (quarter, audience...).
+    container : DeltaGenerator, optional
+        Where to put the button (a column); default: the current container.
+
+    Returns
+    -------
+    bool
+        Whether the button was offered.
+
+    Each click writes ``export`` (or ``export_refused`` when the session may no longer
+    have the file) with who, role, what, format, page and filters. Each fetch re-checks
+    the session that was offered the file — still open, same user, same grounds —
+    and then writes ``export_served`` and returns the bytes, or writes
+    ``export_refused`` and serves nothing.
+    """
+    session = st.session_state
+    grounds = auth.access_grounds(session, roles)
+    if grounds is None:
+        return False
+    page, filters = _view()
+    ticket = DownloadTicket(
+        what=what,
+        fmt=fmt,
+        file_name=file_name,
+        rows=rows,
+        roles=tuple(roles),
+        who=str(session.get("user_id", "unknown")),
+        role=session.get("role") or None,
+        grounds=grounds,
+        session_id=_session_id(),
+        page=page,
+        filters=filters,
+        purpose=session.get("_purpose"),
+        extra=dict(detail or {}),
+    )
+    target = container if container is not None else st
+    target.download_button(
+        label,
+        partial(_serve, store, ticket, data),
+        file_name=file_name,
+        mime=mime,
+        on_click=_clicked,
+        args=(store, ticket),
+        key=key,
+    )
+    return True
+
+
+def _view() -> tuple[str | None, dict[str, str]]:
+    """The page and filters of the current view (as :func:`ui.audit.log_view` saw it)."""
+    last = st.session_state.get("_last_view")
+    if isinstance(last, tuple) and len(last) == 3:
+        return str(last[0]), {str(k): str(v) for k, v in last[2]}
+    return None, {}
+
+
+def _session_id() -> str | None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else None
+
+
+def _live_session(session_id: str | None) -> Any:
+    """The session state of a session that is still open, or None.
+
+    A fetch is served on a worker thread without the page's context; the runtime's
+    session registry is the only way back to the session that was offered the file.
+    """
+    if session_id is None:
+        return None
+    try:
+        from streamlit.runtime import Runtime
+
+        if not Runtime.exists():
+            return None
+        app_session = Runtime.instance().get_app_session(session_id)
+    except Exception:  # a Streamlit without this registry: refuse rather than guess
+        return None
+    return None if app_session is None else app_session.session_state
+
+
+def _refusal(session: Any, ticket: DownloadTicket) -> str | None:
+    """Why ``session`` may not have the file ``ticket`` was offered for (None: it may)."""
+    if session is None:
+        return "the session that was offered the file has ended"
+    try:
+        who = str(session["user_id"])
+    except Exception:
+        who = ""
+    if who != ticket.who:
+        return "another user holds the session"
+    if auth.access_grounds(session, ticket.roles) != ticket.grounds:
+        return "the session's role no longer allows this file"
+    if ticket.grounds != "admin":  # data built for one view: only that view may have it
+        try:
+            role = session["role"]
+        except Exception:
+            role = None
+        if role != ticket.role:
+            return "the session's role no longer allows this file"
+    return None
+
+
+def _clicked(store: Store, ticket: DownloadTicket) -> None:
+    """The button's callback (runs before the rerun a click triggers): log the click."""
+    session = st.session_state
+    problem = _refusal(session, ticket)
+    store.audit(
+        str(session.get("user_id", "unknown")),
+        session.get("role") or None,
+        "export" if problem is None else "export_refused",
+        page=ticket.what,
+        detail=ticket.detail(**({"refused": problem} if problem else {})),
+        purpose=session.get("_purpose"),
+    )
+
+
+def _serve(store: Store, ticket: DownloadTicket, data: Callable[[], bytes | str]) -> bytes:
+    """Produce the file for a fetch, if the session that was offered it may still have it."""
+    problem = _refusal(_live_session(ticket.session_id), ticket)
+    if problem is not None:
         store.audit(
-            who,
-            role,
-            "export_served",
-            page=what,
-            detail={"rows": rows, "format": fmt, "bytes": len(payload), "filters": view},
-            purpose=purpose,
+            ticket.who,
+            ticket.role,
+            "export_refused",
+            page=ticket.what,
+            detail=ticket.detail(refused=problem, fetched=True),
+            purpose=ticket.purpose,
         )
-        return payload
-
-    return serve
+        raise PermissionError(f"download refused: {problem}")
+    payload = data()
+    body = payload.encode("utf-8") if isinstance(payload, str) else payload
+    store.audit(
+        ticket.who,
+        ticket.role,
+        "export_served",
+        page=ticket.what,
+        detail=ticket.detail(bytes=len(body)),
+        purpose=ticket.purpose,
+    )
+    _start_media_sweeper()
+    return body

@@ -97,7 +97,7 @@ def test_page_views_are_audited_with_filters_once_per_view(demo: Path) -> None:
     newest = log.iloc[0]
     assert newest["event"] == "view" and newest["page"] == "Overview"
     assert '"res": "7"' in newest["detail"] or '"res": 7' in newest["detail"]
-    assert store.verify_audit_chain() is None
+    assert store.verify_audit_chain().ok
 
 
 def test_idle_sessions_time_out(demo: Path) -> None:
@@ -117,10 +117,32 @@ def test_audit_page_for_admin_verifies_the_chain(demo: Path) -> None:
     at.switch_page(str(PAGES / "audit.py")).run()
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == ["Audit log"]
-    assert any("intact" in s.value for s in at.success)
+    assert any("events verify" in s.value for s in at.success)
+    assert any("public demo key" in s.value for s in at.success)  # said on the demo
     log = at.dataframe[0].value
     assert {"who", "role", "event", "page", "purpose"} <= set(log.columns)
     assert "prev_hash" not in log.columns
+
+
+def test_audit_page_says_in_plain_words_where_the_log_was_altered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo.demo import build_demo
+    from ui import cache
+
+    build_demo(tmp_path, seed=0)
+    monkeypatch.setenv("PLACESAFE_CONFIG", str(tmp_path / "placesafe.toml"))
+    at = app()
+    at.run()
+    store = cache.get_store(cache.get_config())
+    newest = int(store.scalar("SELECT max(event_id) FROM audit_log"))
+    with store.cursor() as cur:
+        cur.execute("DELETE FROM audit_log WHERE event_id = ?", [newest]).fetchall()
+    at.switch_page(str(PAGES / "audit.py")).run()
+    assert not at.exception
+    assert not at.success
+    message = " ".join(e.value for e in at.error)
+    assert f"at event {newest}" in message and f"event {newest} is missing" in message
 
 
 def test_a_partnership_identity_cannot_reach_admin_or_analyst_views(demo: Path, tmp_path) -> None:

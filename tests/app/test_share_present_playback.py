@@ -374,7 +374,7 @@ def test_exports_offered_and_written_to_the_audit_log(demo: Path) -> None:
     assert newest["event"] == "export" and newest["page"] == "incident layer"
     detail = json.loads(newest["detail"])
     assert detail["format"] == "gpkg" and detail["rows"] > 0
-    assert store.verify_audit_chain() is None
+    assert store.verify_audit_chain().ok
 
 
 def test_partnership_csv_export_is_the_displayed_table(
@@ -420,20 +420,26 @@ def test_a_fresh_servers_legacy_pages_router_is_left(monkeypatch: pytest.MonkeyP
     assert reruns == [1]
 
 
-def test_a_file_fetched_without_a_click_is_still_audited(demo: Path) -> None:
+def test_a_file_fetched_without_a_click_is_still_audited(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Files are built only when fetched, and the fetch is logged with the identity and
-    role captured when the page ran (a fetch of the file URL needs no click)."""
-    import streamlit as st
-
+    role captured when the page ran, once the session that was offered it is found
+    still open with that identity and role (a fetch of the file needs no click)."""
+    import ui.exports
     from ui import cache
-    from ui.exports import served_audit
+    from ui.exports import DownloadTicket
 
     store = cache.get_store(cache.get_config())
     before = len(store.audit_log(100_000))
-    st.session_state["user_id"] = "u-test"
-    st.session_state["role"] = "analyst"
-    serve = served_audit(store, "incident layer", 12)
-    payload = serve("csv", lambda: b"cell,label\n")
+    ticket = DownloadTicket(
+        what="incident layer", fmt="csv", file_name="x.csv", rows=12, roles=("analyst",),
+        who="u-test", role="analyst", grounds="analyst", session_id="s-1", page="Overview",
+        filters={}, purpose=None,
+    )  # fmt: skip
+    live = {"user_id": "u-test", "role": "analyst", "roles": ("analyst",)}
+    monkeypatch.setattr(ui.exports, "_live_session", lambda sid: live if sid == "s-1" else None)
+    payload = ui.exports._serve(store, ticket, lambda: b"cell,label\n")
     assert payload == b"cell,label\n"
     log = store.audit_log(100_000)
     assert len(log) == before + 1
@@ -441,7 +447,7 @@ def test_a_file_fetched_without_a_click_is_still_audited(demo: Path) -> None:
     assert newest["event"] == "export_served" and newest["page"] == "incident layer"
     detail = json.loads(newest["detail"])
     assert detail["format"] == "csv" and detail["bytes"] == len(payload)
-    assert store.verify_audit_chain() is None
+    assert store.verify_audit_chain().ok
 
 
 def test_partnership_without_a_whole_quarter_sees_no_data_page(
