@@ -42,6 +42,7 @@ from geo.disclosure import (
     check_resolution,
     disclose_levels,
     protect_hierarchy,
+    publish_counts,
     small_counts,
 )
 from geo.hotspots import InsufficientDataError, gi_star
@@ -81,6 +82,7 @@ EPISODE_COLUMNS: Final[tuple[str, ...]] = (
     "cell_9",
     "cell_10",
     *MISSING_COLUMNS[4:],
+    "record_key",
 )
 _TIME_COLUMNS: Final = ("reported_at", "returned_at", "rhi_completed_at")
 _CELL_COLUMNS: Final = ("cell_7", "cell_8", "cell_9", "cell_10")
@@ -108,7 +110,8 @@ def episodes(store: Store, filters: Filters) -> pd.DataFrame:
         ``datetime64[ns]`` (UK local); ``cell_7`` .. ``cell_10`` are H3 hex strings
         of the found / last-seen location ("" when unknown); ``school_urn``,
         ``rhi_themes`` and ``home_area`` are strings ("" when blank);
-        ``looked_after`` is bool (unknown as False).
+        ``looked_after`` is bool (unknown as False); ``record_key`` is the episode's
+        perturbation key (:mod:`geo.disclosure.perturbation`).
     """
     start, end = filters.bounds()
     cells = ", ".join(f"coalesce(lower(hex({c})), '') AS {c}" for c in _CELL_COLUMNS)
@@ -117,7 +120,8 @@ def episodes(store: Store, filters: Filters) -> pd.DataFrame:
         f"{cells}, coalesce(home_area, '') AS home_area, "
         "coalesce(school_urn, '') AS school_urn, coalesce(looked_after, false) AS looked_after, "
         "age_band, sex, ethnicity, rhi_status, rhi_completed_at, "
-        "coalesce(rhi_themes, '') AS rhi_themes, risk_level "
+        "coalesce(rhi_themes, '') AS rhi_themes, risk_level, "
+        "coalesce(record_key, 0)::BIGINT AS record_key "
         "FROM missing_episodes WHERE reported_at >= ? AND reported_at < ? "
         "ORDER BY reported_at, child_key, episode_id",
         [start, end],
@@ -270,6 +274,31 @@ def measures(
 
 def _share(part: int, whole: int) -> float:
     return float(part) / float(whole) if whole else np.nan
+
+
+def child_key_sums(frame: pd.DataFrame, by: str) -> pd.Series:
+    """Perturbation key sums for counts of distinct children per ``by``: each child
+    counts with the key of their episode with the smallest id (as
+    :func:`geo.overview.kpi_key_sums` does, so the same children publish the same
+    figure everywhere)."""
+    first = frame.sort_values("episode_id", kind="stable").drop_duplicates([by, "child_key"])
+    return first.groupby(by, sort=True)["record_key"].sum()
+
+
+def children_key_sum(frame: pd.DataFrame) -> int:
+    """The perturbation key sum of the distinct children in ``frame`` (see
+    :func:`child_key_sums`)."""
+    first = frame.sort_values("episode_id", kind="stable").drop_duplicates("child_key")
+    return int(first["record_key"].sum())
+
+
+def measure_key_sums(frame: pd.DataFrame) -> dict[str, int]:
+    """Perturbation key sums of the headline counts that other pages also show:
+    ``episodes`` and ``children`` (the KPI tiles' missing episodes and children)."""
+    return {
+        "episodes": int(frame["record_key"].sum()),
+        "children": children_key_sum(frame),
+    }
 
 
 def measures_with_change(store: Store, filters: Filters) -> pd.DataFrame:
@@ -742,10 +771,11 @@ def found_cells_for_partnership(
 ) -> DisclosedLevels:
     """Episodes per found / last-seen cell at res 7 and 8, disclosure-controlled.
 
-    Cells with 1 to ``min_count - 1`` episodes or distinct children, and cells
-    holding a sensitive premise, are withheld, with secondary suppression across
-    the levels and the total (:func:`geo.disclosure.disclose_levels`). Each level
-    frame also gets ``children`` (NaN where withheld) and ``cell`` as H3 strings.
+    Cells with 1 to ``min_count - 1`` episodes or distinct children are withheld,
+    with secondary suppression across the levels and the total
+    (:func:`geo.disclosure.disclose_levels`); shown counts are perturbed with the
+    episodes' keys, exactly as on the map. Each level frame also gets ``children``
+    (NaN where withheld, perturbed otherwise) and ``cell`` as H3 strings.
 
     Raises
     ------
@@ -754,6 +784,7 @@ def found_cells_for_partnership(
     """
     counts: dict[int, pd.DataFrame] = {}
     children: dict[int, pd.Series] = {}
+    child_keys: dict[int, pd.Series] = {}
     extra: dict[int, np.ndarray] = {}
     for res in resolutions:  # one pass per resolution, not per row
         check_resolution(Role.PARTNERSHIP, res, config)
@@ -762,16 +793,31 @@ def found_cells_for_partnership(
         grouped = located.groupby(col, sort=True)
         kids = grouped["child_key"].nunique()
         cells = hexes.str_to_cells(kids.index)
-        counts[res] = pd.DataFrame({"cell": cells, "count": grouped.size().to_numpy()})
+        counts[res] = pd.DataFrame(
+            {
+                "cell": cells,
+                "count": grouped.size().to_numpy(),
+                "key_sum": grouped["record_key"].sum().to_numpy(dtype=np.int64),
+            }
+        )
         children[res] = kids
+        child_keys[res] = child_key_sums(located, col)
         k = kids.to_numpy(dtype=float)
         extra[res] = small_counts(k, config.disclosure.min_count)
-    disclosed = disclose_levels(counts, float(len(frame)), Role.PARTNERSHIP, config, extra)
+    disclosed = disclose_levels(
+        counts,
+        float(len(frame)),
+        Role.PARTNERSHIP,
+        config,
+        extra,
+        total_key=int(frame["record_key"].sum()),
+    )
     levels = {}
     for res, level in disclosed.levels.items():
         level = level.copy()
         k = children[res].to_numpy(dtype=float)
-        level["children"] = np.where(level["withheld"].to_numpy(dtype=bool), np.nan, k)
+        k = np.where(level["withheld"].to_numpy(dtype=bool), np.nan, k)
+        level["children"] = publish_counts(k, child_keys[res].to_numpy(dtype=np.int64), config)
         level["cell"] = hexes.cells_to_str(level["cell"].to_numpy(dtype=np.uint64))
         levels[res] = level
     return DisclosedLevels(disclosed.total, levels)

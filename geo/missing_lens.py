@@ -32,7 +32,14 @@ import pandas as pd
 from geo import hexes
 from geo.area import StudyArea
 from geo.config import Config
-from geo.disclosure import WITHHELD, check_resolution, disclose_levels, small_counts, store_for
+from geo.disclosure import (
+    WITHHELD,
+    check_resolution,
+    disclose_levels,
+    publish_counts,
+    small_counts,
+    store_for,
+)
 from geo.missing import (
     THEMES,
     AreaKey,
@@ -43,6 +50,7 @@ from geo.missing import (
     found_cells_for_partnership,
     found_location_overlap,
     home_areas_for_partnership,
+    measure_key_sums,
     measures,
     repeat_children,
     repeat_children_in_period,
@@ -188,11 +196,21 @@ def disclose_measures(m: pd.Series, min_count: int) -> pd.Series:
     return out
 
 
+def publish_measures(m: pd.Series, frame: pd.DataFrame, config: Config) -> pd.Series:
+    """Disclosed headline measures with the counts other pages also show (episodes,
+    children) perturbed by their records' keys, so they equal the KPI tiles."""
+    out = disclose_measures(m, config.disclosure.min_count)
+    keys = measure_key_sums(frame)
+    for name, key in keys.items():
+        out[name] = publish_counts(np.array([out[name]]), np.array([key]), config)[0]
+    return out
+
+
 def measures_table(
     current: pd.DataFrame,
     previous: pd.DataFrame,
     role: str,
-    min_count: int,
+    config: Config,
     repeat: tuple[pd.Index, pd.Index] | None = None,
 ) -> pd.DataFrame:
     """Headline measures of two periods and the change, for ``role``.
@@ -203,7 +221,10 @@ def measures_table(
     r_now, r_before = repeat if repeat is not None else (None, None)
     now, before = measures(current, repeat=r_now), measures(previous, repeat=r_before)
     if role == Role.PARTNERSHIP:
-        now, before = disclose_measures(now, min_count), disclose_measures(before, min_count)
+        now, before = (
+            publish_measures(now, current, config),
+            publish_measures(before, previous, config),
+        )
     table = pd.DataFrame({"current": now, "previous": before})
     table["change"] = table["current"] - table["previous"]  # NaN when either is withheld
     table = table.loc[list(MEASURE_LABELS)].rename(index=MEASURE_LABELS)
@@ -547,7 +568,7 @@ def missing_view(
     repeat_before = repeat_children_in_period(store, filters.previous())
     places, overlap, n_quarters = found_places(store, area, filters, current, role, res, config)
     return MissingView(
-        measures=measures_table(current, previous, role, min_count, (repeat, repeat_before)),
+        measures=measures_table(current, previous, role, config, (repeat, repeat_before)),
         themes=themes_table(current, previous, role, min_count, repeat),
         themes_monthly=themes_by_month(current) if role != Role.PARTNERSHIP else None,
         theme_areas=theme_area_counts(current, area_key, role, config, False, repeat),

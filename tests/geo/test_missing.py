@@ -60,6 +60,7 @@ def frame(rows: list[tuple[str, pd.Timestamp]], **extra: list[Any]) -> pd.DataFr
         "rhi_completed_at": pd.to_datetime([pd.NaT] * n),
         "rhi_themes": [""] * n,
         "risk_level": ["low"] * n,
+        "record_key": [(17 * i) % 256 for i in range(n)],
     }
     base.update(extra)
     return pd.DataFrame(base)[list(EPISODE_COLUMNS)]
