@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from geo.config import ConfigError
 from geo.roles import Role
 from ui import audit, auth, cache, playback, state, widgets
 
@@ -38,7 +39,11 @@ if identity.denied_reason:
 # URL is overwritten here on every run.
 st.session_state["roles"] = identity.roles
 st.session_state["user_id"] = identity.user_id
-store = cache.get_store(config)
+try:
+    store = cache.get_store(config)
+except ConfigError as exc:  # e.g. no audit key for a real store: say so, no traceback
+    st.error(f"PlaceSafe cannot start: {exc}.")
+    st.stop()
 problem = auth.store_problem(config, store)  # demo mode: only the generator's marked store
 if problem:
     st.error(f"PlaceSafe cannot start: {problem}.")

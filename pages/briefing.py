@@ -63,7 +63,7 @@ if st.session_state.get("pack_ready") == (quarter, audience):
             mime="application/pdf" if fmt == "pdf" else "text/html",
             what=f"{label.lower()} {quarter} {audience}",
             fmt=fmt,
-            roles=("analyst",) if audience == "analyst" else ("analyst", "partnership"),
+            roles=(Role.ANALYST,) if audience == Role.ANALYST else (Role.ANALYST, Role.PARTNERSHIP),
             key=key,
             detail={"quarter": str(quarter), "audience": str(audience)},
             container=col,

@@ -195,6 +195,7 @@ def test_local_mode_on_real_data_is_served_as_real_data_and_takes_files(
 ) -> None:
     toml = write_config(demo, tmp_path, real_store, "demo = false\nallow_local_real_data = true")
     monkeypatch.setenv("PLACESAFE_CONFIG", str(toml))
+    monkeypatch.setenv("PLACESAFE_AUDIT_KEY", "k" * 40)  # a real store needs its own key
     at = new_app()
     at.run()
     assert not at.exception, [e.value for e in at.exception]

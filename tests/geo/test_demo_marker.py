@@ -133,7 +133,7 @@ def test_a_marked_store_refuses_every_partner_file(
         else:
             assert len(log) == events + len(KINDS) and len(refused) == len(KINDS)
             assert all(DEMO_STORE_REFUSAL in d for d in refused["detail"])
-        assert store.verify_audit_chain() is None
+        assert store.verify_audit_chain().ok
 
 
 def test_an_unmarked_store_still_takes_partner_files(demo: DemoBuild, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ study area and its 250 m buffer), never from the code under test.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -568,9 +569,11 @@ def test_study_area_from_a_toml_file(
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PLACESAFE_AUDIT_KEY": "k" * 40}  # a real store needs its own key
     return subprocess.run(
         [sys.executable, "-m", "geo", *args],
         cwd=REPO,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
