@@ -329,16 +329,23 @@ def _area_column(res: AreaKey) -> str:
 def theme_rows(
     frame: pd.DataFrame, key: pd.Series, repeat: pd.Index, located_only: bool = True
 ) -> pd.DataFrame:
-    """One row per (episode, theme code): ``key``, ``theme``, ``repeat`` (bool).
+    """One row per (episode, theme code): ``key``, ``theme``, ``repeat`` (bool) and the
+    episode's ``record_key`` (0 when the frame has none).
 
     A code listed twice in one interview counts once; with ``located_only`` the
     episodes whose ``key`` is blank are left out.
     """
+    record_key = (
+        frame["record_key"].to_numpy(dtype=np.int64)
+        if "record_key" in frame.columns
+        else np.zeros(len(frame), dtype=np.int64)
+    )
     rows = pd.DataFrame(
         {
             "key": key.to_numpy(dtype=object),
             "theme": frame["rhi_themes"].fillna("").astype(str).str.split(";").to_numpy(),
             "repeat": frame["child_key"].isin(repeat).to_numpy(dtype=bool),
+            "record_key": record_key,
         }
     ).explode("theme")
     rows["theme"] = rows["theme"].astype(str).str.strip()
@@ -420,6 +427,17 @@ def theme_counts(
     out["previous"] = prior
     out["change"] = out["count"] - out["previous"]
     return out
+
+
+def theme_key_sums(frame: pd.DataFrame, repeat: pd.Index | None = None) -> pd.DataFrame:
+    """Per theme code of :data:`THEMES`: the perturbation key sums of the interviews
+    listing it (``key_sum``) and of those of repeat children (``repeat_key_sum``)."""
+    repeat = repeat_children(frame) if repeat is None else repeat
+    rows = theme_rows(frame, pd.Series("all", index=frame.index), repeat, located_only=False)
+    every = rows.groupby("theme")["record_key"].sum()
+    repeated = rows[rows["repeat"]].groupby("theme")["record_key"].sum()
+    out = pd.DataFrame({"key_sum": every, "repeat_key_sum": repeated})
+    return out.reindex(list(THEMES)).fillna(0).astype(np.int64)
 
 
 def theme_area_table(

@@ -56,6 +56,7 @@ from geo.missing import (
     repeat_children_in_period,
     schools_for_partnership,
     theme_counts,
+    theme_key_sums,
     theme_rows,
 )
 from geo.overview import Filters
@@ -239,7 +240,7 @@ def themes_table(
     current: pd.DataFrame,
     previous: pd.DataFrame,
     role: str,
-    min_count: int,
+    config: Config,
     repeat: pd.Index | None = None,
 ) -> pd.DataFrame:
     """Interviews listing each theme this period and last, and those of repeat children."""
@@ -253,11 +254,23 @@ def themes_table(
         }
     )
     if role == Role.PARTNERSHIP:
+        min_count = config.disclosure.min_count
         others = table["count"] - table["repeat_children_count"]
         for col in table.columns:
             table.loc[small_counts(table[col], min_count), col] = np.nan
         # all minus repeat children's interviews would give the others'
         table.loc[small_counts(others, min_count), "repeat_children_count"] = np.nan
+        # shown counts are perturbed with the interviews' keys
+        keys_now = theme_key_sums(current, repeat).reindex(table.index)
+        keys_before = theme_key_sums(previous).reindex(table.index)
+        for col, keys in (
+            ("count", keys_now["key_sum"]),
+            ("previous", keys_before["key_sum"]),
+            ("repeat_children_count", keys_now["repeat_key_sum"]),
+        ):
+            table[col] = publish_counts(
+                table[col].to_numpy(dtype=float), keys.to_numpy(dtype=np.int64), config
+            )
     table["change"] = table["count"] - table["previous"]
     table = table[["count", "previous", "change", "repeat_children_count"]]
     return table.rename(index=THEME_LABELS).rename_axis("theme")
@@ -561,7 +574,6 @@ def missing_view(
         ``urn`` and ``name`` of the schools on the list.
     """
     store = store_for(store, role, config)
-    min_count = config.disclosure.min_count
     current = episodes(store, filters)
     previous = episodes(store, filters.previous())
     repeat = repeat_children_in_period(store, filters)
@@ -569,7 +581,7 @@ def missing_view(
     places, overlap, n_quarters = found_places(store, area, filters, current, role, res, config)
     return MissingView(
         measures=measures_table(current, previous, role, config, (repeat, repeat_before)),
-        themes=themes_table(current, previous, role, min_count, repeat),
+        themes=themes_table(current, previous, role, config, repeat),
         themes_monthly=themes_by_month(current) if role != Role.PARTNERSHIP else None,
         theme_areas=theme_area_counts(current, area_key, role, config, False, repeat),
         theme_areas_repeat=theme_area_counts(current, area_key, role, config, True, repeat),

@@ -17,9 +17,10 @@ import pytest
 from geo import hexes, layers, overview
 from geo.area import load_study_area
 from geo.demo import build_demo
-from geo.disclosure import Role
+from geo.disclosure import Role, store_for
 from geo.disclosure.windows import partnership_quarters
-from geo.missing_lens import missing_view
+from geo.missing import episodes, repeat_children_in_period
+from geo.missing_lens import missing_view, themes_table
 from geo.store import Store
 
 PARTNERSHIP = Role.PARTNERSHIP
@@ -69,3 +70,26 @@ def test_missing_page_agrees_with_the_overview(demo: Any) -> None:
                 perturbed += int((shown != truth.reindex(shown.index)).sum())
     assert compared > 200
     assert perturbed > 0, "the places table is perturbed like the map"
+
+
+def test_missing_page_theme_counts_are_perturbed(demo: Any) -> None:
+    """RHI theme counts for the partnership move by at most the noise from the exact counts
+    of the publishable dataset, some do move, and none lands in 1 to 5."""
+    config = demo.config
+    moved = shown = 0
+    with Store(config.store_path, read_only=True) as exact_store:
+        store = store_for(exact_store, PARTNERSHIP, config)
+        for q in partnership_quarters(overview.available_months(store)):
+            current, previous = episodes(store, q), episodes(store, q.previous())
+            repeat = repeat_children_in_period(store, q)
+            exact = themes_table(current, previous, Role.ANALYST, config, repeat)
+            published = themes_table(current, previous, PARTNERSHIP, config, repeat)
+            for col in ("count", "previous", "repeat_children_count"):
+                a = published[col].to_numpy(dtype=float)
+                e = exact[col].to_numpy(dtype=float)
+                ok = np.isfinite(a)
+                assert not ((a[ok] >= 1) & (a[ok] < 6)).any(), (q, col)
+                assert (np.abs(a[ok] - e[ok]) <= 2).all(), (q, col)
+                shown += int(ok.sum())
+                moved += int((a[ok] != e[ok]).sum())
+    assert shown > 100 and moved > shown / 10
