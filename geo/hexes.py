@@ -206,6 +206,11 @@ def grid_disk(cells: Sequence[int] | CellArray, k: int) -> tuple[npt.NDArray[np.
     return origin, flat
 
 
+def average_edge_length_m(res: int) -> float:
+    """Average edge length of a cell at ``res`` in metres."""
+    return float(h3.average_hexagon_edge_length(int(res), unit="m"))
+
+
 def average_cell_area_km2(res: int) -> float:
     """Average area of a cell at ``res`` in square kilometres."""
     return float(h3.average_hexagon_area(int(res), unit="km^2"))

@@ -274,7 +274,7 @@ def disclosed_kpis(store: Store, role: str, filters: Filters, config: Config) ->
     withheld knife-crime figure to 1. Withheld figures are NaN.
     """
     store = store_for(store, role, config)
-    exact = overview.kpis(store, filters)
+    exact, key_sums = overview.kpis_with_keys(store, filters)
     if role != Role.PARTNERSHIP:
         return exact
     d = config.disclosure
@@ -304,7 +304,7 @@ def disclosed_kpis(store: Store, role: str, filters: Filters, config: Config) ->
             bool(np.isnan(float(out[column]["incidents"]))),
             d.min_count,
         )
-        keys = overview.kpi_key_sums(store, f)
+        keys = key_sums[column]
         for key, h in zip(("knife_crime", "harmful_sexual_behaviour"), held[0][:2], strict=True):
             value = np.nan if h else float(col[key])
             shown = publish_counts(np.array([value]), np.array([keys[key]]), config)

@@ -279,7 +279,7 @@ def _share(part: int, whole: int) -> float:
 def child_key_sums(frame: pd.DataFrame, by: str) -> pd.Series:
     """Perturbation key sums for counts of distinct children per ``by``: each child
     counts with the key of their episode with the smallest id (as
-    :func:`geo.overview.kpi_key_sums` does, so the same children publish the same
+    :func:`geo.overview.kpis_with_keys` does, so the same children publish the same
     figure everywhere)."""
     first = frame.sort_values("episode_id", kind="stable").drop_duplicates([by, "child_key"])
     return first.groupby(by, sort=True)["record_key"].sum()

@@ -167,19 +167,33 @@ def kpis(store: Store, filters: Filters) -> pd.DataFrame:
     DataFrame
         Index: measure names; columns ``current``, ``previous``.
     """
-    rows = {}
+    return kpis_with_keys(store, filters)[0]
+
+
+def kpis_with_keys(
+    store: Store, filters: Filters
+) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+    """:func:`kpis` and, from the same queries, the sums of the perturbation record keys
+    behind its counts (per period: knife crime, harmful sexual behaviour and distinct
+    children missing, a child counting with the key of their first episode)."""
+    rows, keys = {}, {}
     for label, f in (("current", filters), ("previous", filters.previous())):
         start, end = f.bounds()
         cat_sql, cat_params = category_sql(f.categories)
         inc = store.query(
             "SELECT count(*) AS incidents, count(*) FILTER (category = 'knife_crime') AS knife, "
-            "count(*) FILTER (category = 'harmful_sexual_behaviour') AS hsb "
+            "count(*) FILTER (category = 'harmful_sexual_behaviour') AS hsb, "
+            "coalesce(sum(record_key) FILTER (category = 'knife_crime'), 0)::BIGINT AS knife_k, "
+            "coalesce(sum(record_key) FILTER (category = 'harmful_sexual_behaviour'), 0)"
+            "::BIGINT AS hsb_k "
             f"FROM incidents WHERE occurred_at >= ? AND occurred_at < ?{cat_sql}",
             [start, end, *cat_params],
         ).iloc[0]
         mis = store.query(
-            "SELECT count(*) AS episodes, count(DISTINCT child_key) AS children "
-            "FROM missing_episodes WHERE reported_at >= ? AND reported_at < ?",
+            "SELECT coalesce(sum(n), 0)::BIGINT AS episodes, count(*) AS children, "
+            "coalesce(sum(k), 0)::BIGINT AS children_k FROM ("
+            "SELECT count(*) AS n, arg_min(record_key, episode_id) AS k FROM missing_episodes "
+            "WHERE reported_at >= ? AND reported_at < ? GROUP BY child_key)",
             [start, end],
         ).iloc[0]
         yw = store.query(
@@ -195,31 +209,12 @@ def kpis(store: Store, filters: Filters) -> pd.DataFrame:
             "children_missing": int(mis["children"]),
             "youth_work_hours": float(yw["hours"]),
         }
-    return pd.DataFrame(rows)
-
-
-def kpi_key_sums(store: Store, filters: Filters) -> dict[str, int]:
-    """Sums of the perturbation record keys behind the headline counts of
-    :func:`kpis` (current period only): knife crime, harmful sexual behaviour and
-    distinct children missing (a child's key is that of their first episode)."""
-    start, end = filters.bounds()
-    cat_sql, cat_params = category_sql(filters.categories)
-    inc = store.query(
-        "SELECT coalesce(sum(record_key) FILTER (category = 'knife_crime'), 0)::BIGINT AS knife, "
-        "coalesce(sum(record_key) FILTER (category = 'harmful_sexual_behaviour'), 0)::BIGINT "
-        f"AS hsb FROM incidents WHERE occurred_at >= ? AND occurred_at < ?{cat_sql}",
-        [start, end, *cat_params],
-    ).iloc[0]
-    children = store.scalar(
-        "SELECT coalesce(sum(k), 0)::BIGINT FROM (SELECT arg_min(record_key, episode_id) AS k "
-        "FROM missing_episodes WHERE reported_at >= ? AND reported_at < ? GROUP BY child_key)",
-        [start, end],
-    )
-    return {
-        "knife_crime": int(inc["knife"]),
-        "harmful_sexual_behaviour": int(inc["hsb"]),
-        "children_missing": int(children),
-    }
+        keys[label] = {
+            "knife_crime": int(inc["knife_k"]),
+            "harmful_sexual_behaviour": int(inc["hsb_k"]),
+            "children_missing": int(mis["children_k"]),
+        }
+    return pd.DataFrame(rows), keys
 
 
 def quarter_menu(months: list[str]) -> list[Filters]:

@@ -30,16 +30,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from geo import hexes
+from geo.area import to_bng
 from geo.config import Config
 from geo.store import Store
 
 #: Tables whose records carry a location (the storage cell ``cell``) and are removed
 #: when located at a premise.
 LOCATED_TABLES: tuple[str, ...] = ("incidents", "missing_episodes", "stop_search")
-
-#: Mean edge length of an H3 cell at resolutions 10..15, metres (h3 documentation).
-_EDGE_M = {10: 75.86, 11: 28.66, 12: 10.83, 13: 4.09, 14: 1.55, 15: 0.58}
-
 
 @functools.lru_cache(maxsize=8)
 def _premise_points(path: Path | None, mtime: float) -> tuple[tuple[float, float], ...]:
@@ -80,27 +77,16 @@ def protected_cells(config: Config) -> npt.NDArray[np.uint64]:
         return np.zeros(0, dtype=np.uint64)
     res = config.storage_resolution
     own = hexes.points_to_cells(points[:, 0], points[:, 1], res)
-    edge = _EDGE_M.get(res, 28.66)
+    edge = hexes.average_edge_length_m(res)
     reach = config.disclosure.premise_radius_m + edge
     # grid_disk(k) reaches at least k * 1.5 edges from the centre cell
     k = max(1, math.ceil(reach / (1.5 * edge)) + 1)
     origin, ring = hexes.grid_disk(own, k)
     lat, lng = hexes.cell_centres(ring)
-    dist = _haversine_m(points[origin, 0], points[origin, 1], lat, lng)
-    near = ring[dist <= reach]
+    px, py = to_bng(points[origin, 1], points[origin, 0])
+    rx, ry = to_bng(lng, lat)
+    near = ring[np.hypot(rx - px, ry - py) <= reach]  # EPSG:27700 metres
     return np.unique(np.concatenate([own, near]).astype(np.uint64))
-
-
-def _haversine_m(
-    lat1: npt.NDArray[np.float64],
-    lng1: npt.NDArray[np.float64],
-    lat2: npt.NDArray[np.float64],
-    lng2: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lng2 - lng1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * 6_371_008.8 * np.arcsin(np.sqrt(a)), dtype=float)
 
 
 def _exclusion_sql(cells: npt.NDArray[np.uint64]) -> str:
