@@ -319,7 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_knox)
 
     p = sub.add_parser("briefing", help="quarterly review pack (PDF + HTML) and 7-minute briefing")
-    p.add_argument("--period", required=True, help="quarter, e.g. 2025Q1")
+    p.add_argument(
+        "--period", default="latest", help="quarter, e.g. 2025Q1, or latest (the default)"
+    )
     p.add_argument("--audience", default=Role.PARTNERSHIP, choices=[Role.PARTNERSHIP, Role.ANALYST])
     p.add_argument("--out", required=True, help="PDF path; the HTML and briefing go beside it")
     p.add_argument("--who", default="cli", help="pseudonymous id recorded in the audit log")

@@ -575,7 +575,7 @@ def build_pack(
     audience: str,
     now: datetime | None = None,
 ) -> ReviewPack:
-    """Build the review pack for ``quarter`` (``"2025Q1"``) and ``audience``.
+    """Build the review pack for ``quarter`` (``"2025Q1"``, or ``"latest"``) and ``audience``.
 
     Raises
     ------
@@ -584,6 +584,13 @@ def build_pack(
     """
     if audience not in AUDIENCES:
         raise PackError(f"audience must be one of {', '.join(AUDIENCES)}")
+    if quarter.strip().lower() == "latest":
+        quarters = available_quarters(store)
+        if not quarters:
+            raise PackError(
+                "not enough data for a quarterly pack: no feed holds a whole quarter yet"
+            )
+        quarter = quarters[-1]
     q = parse_quarter(quarter)
     label = quarter_label(q)
     if label.replace(" ", "") not in available_quarters(store):
