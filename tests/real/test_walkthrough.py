@@ -397,3 +397,24 @@ def test_every_place_shown_has_a_name(app_pages: dict) -> None:
             for col in first.columns:
                 ids = first[col].str.fullmatch(CELL_ID.pattern)
                 assert not ids.any(), (role, page, col, first[col][ids].head().tolist())
+
+
+def test_no_school_is_listed_twice(borough: Borough, app_pages: dict) -> None:
+    """Both school files name the same schools; each school appears once (URN, then name)."""
+    if "schools" not in borough.downloads:
+        return
+    checked = 0
+    for (role, page), shown in app_pages.items():
+        if page != "schools.py":
+            continue
+        for frame in shown["frames"]:
+            if frame is None or frame.empty:
+                continue
+            cols = [c for c in frame.columns if str(c).lower() in ("school", "school name", "name")]
+            if not cols:
+                continue
+            names = frame[cols[0]].astype(str).str.casefold().str.strip()
+            dup = names[names.duplicated()]
+            assert dup.empty, (role, cols[0], dup.head().tolist())
+            checked += 1
+    assert checked, "the Schools page shows no table of schools"
