@@ -7,9 +7,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from geo.area import load_study_area
+import pandas as pd
+
+from geo.area import BoundaryError, load_study_area
 from geo.config import DEMO_CONFIG_PATH, ConfigError, load_config
+from geo.hotspots import InsufficientDataError
 from geo.ingest import DEMO_STORE_REFUSAL, KINDS, ingest_file
 from geo.overview import Filters
 from geo.roles import Role
@@ -123,11 +127,38 @@ def _hotspots(args: argparse.Namespace) -> int:
     elif args.json:
         print(text)
     else:
-        for row in report.hot_list().itertuples():
-            print(f"{row.cell}  {row.category:<24} {row.finding}")
-        for message in payload["messages"]:
-            print(f"note: {message}")
+        _print_hotspots(payload, report)
     return 0
+
+
+def _print_hotspots(payload: dict[str, Any], report: Any) -> None:
+    """The text form of ``hotspots --json``: the window, Gi* and trend tallies, the hot list."""
+    cells = pd.DataFrame(payload["cells"])
+    events = int(cells["events"].sum()) if len(cells) else 0
+    print(
+        f"{payload['layer']} at resolution {payload['resolution']}, {payload['from']} to "
+        f"{payload['to']} ({payload['periods']} {payload['period']}s): {len(cells):,} cells, "
+        f"{events:,} events"
+    )
+    if "gi_bin" in cells:
+        hot, cold = int((cells["gi_bin"] > 0).sum()), int((cells["gi_bin"] < 0).sum())
+        fdr = "with" if payload["fdr"] else "without"
+        print(f"Gi* over the window ({fdr} FDR): {hot:,} hot-spot cells, {cold:,} cold-spot cells")
+    if "category" in cells:
+        tally = cells.loc[cells["code"] != 0, "category"].value_counts()
+        print(
+            "Emerging hot spot categories: "
+            + (", ".join(f"{name} {n:,}" for name, n in tally.items()) or "no pattern in any cell")
+        )
+    if "hot_periods" in cells:
+        recurring = cells.loc[cells["hot_periods"] > 0].sort_values("hot_periods", ascending=False)
+        print(f"Cells hot in at least one {payload['period']}: {len(recurring):,}")
+        for row in recurring.head(10).itertuples():
+            print(f"  {row.cell}  hot in {row.hot_periods} of {payload['periods']}")
+    for row in report.hot_list().itertuples():
+        print(f"  {row.cell}  {row.category:<24} {row.finding}")
+    for message in payload["messages"]:
+        print(f"note: {message}")
 
 
 def _window(store: Store, args: argparse.Namespace) -> Filters | None:
@@ -164,7 +195,7 @@ def _recurring(args: argparse.Namespace) -> int:
 
 def _knox(args: argparse.Namespace) -> int:
     from geo.nearrepeat import knox, verdict
-    from geo.recurring import incident_events_bng
+    from geo.recurring import incident_events_bng, month_precision_note, untimed_in_window
 
     config = load_config(args.config)
     with Store(config.store_path, read_only=True, audit=config.audit_settings()) as store:
@@ -173,6 +204,12 @@ def _knox(args: argparse.Namespace) -> int:
             print("error: the store has no dated data", file=sys.stderr)
             return 2
         events = incident_events_bng(store, filters)
+        note = month_precision_note(untimed_in_window(store, filters))
+    if len(events) < 3:
+        raise InsufficientDataError(
+            f"{len(events):,} incidents dated to the day in {filters.month_from} to "
+            f"{filters.month_to}; the Knox test needs at least 3. {note}".strip()
+        )
     result = knox(
         events["x"].to_numpy(),
         events["y"].to_numpy(),
@@ -192,10 +229,16 @@ def _knox(args: argparse.Namespace) -> int:
             "expected": result.expected.round(3).to_dict(),
             "ratio": result.ratio.round(3).to_dict(),
             "p": result.p.round(4).to_dict(),
+            "from": filters.month_from,
+            "to": filters.month_to,
+            "note": note,
         }
         print(json.dumps(payload, indent=2, default=str))
     else:
+        print(f"{result.n_events:,} dated incidents, {filters.month_from} to {filters.month_to}")
         print(verdict(result))
+        if note:
+            print(f"note: {note}")
         print("\nKnox ratios (observed / expected):")
         print(result.ratio.round(2).to_string())
         print("\nMonte Carlo p-values:")
@@ -223,8 +266,9 @@ def _briefing(args: argparse.Namespace) -> int:
         try:
             pack = build_pack(store, area, config, args.period, args.audience)
         except PackError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+            if str(exc).startswith("not enough data"):
+                return _fail(args, "not_enough_data", str(exc), 3)
+            return _fail(args, "error", str(exc), 2)
         out.parent.mkdir(parents=True, exist_ok=True)
         outputs["review pack (PDF)"].write_bytes(pack_pdf(pack))
         outputs["review pack (HTML)"].write_text(pack_html(pack), encoding="utf-8")
@@ -237,8 +281,12 @@ def _briefing(args: argparse.Namespace) -> int:
                 page="briefing (command line)",
                 detail={"what": what, "quarter": pack.quarter},
             )
-    for what, path in outputs.items():
-        print(f"{what}: {path}")
+    if args.json:
+        payload = {"quarter": pack.quarter, "audience": args.audience}
+        print(json.dumps({**payload, "files": {k: str(v) for k, v in outputs.items()}}))
+    else:
+        for what, path in outputs.items():
+            print(f"{what}: {path}")
     return 0
 
 
@@ -325,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--audience", default=Role.PARTNERSHIP, choices=[Role.PARTNERSHIP, Role.ANALYST])
     p.add_argument("--out", required=True, help="PDF path; the HTML and briefing go beside it")
     p.add_argument("--who", default="cli", help="pseudonymous id recorded in the audit log")
+    p.add_argument("--json", action="store_true", help="what was written, as JSON")
     p.set_defaults(func=_briefing)
 
     p = sub.add_parser("verify-audit", help="check the audit log's MAC chain and head file")
@@ -335,9 +384,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result: int = args.func(args)
         return result
-    except (ConfigError, StoreError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except InsufficientDataError as exc:
+        return _fail(args, "not_enough_data", f"not enough data: {exc}", 3)
+    except (ConfigError, StoreError, BoundaryError) as exc:
+        return _fail(args, "error", str(exc), 2)
+
+
+def _fail(args: argparse.Namespace, reason: str, message: str, code: int) -> int:
+    """Say why a command stopped: one line on stderr, and with ``--json`` an object on stdout
+    (``{"error": ..., "reason": ...}``) so that a script always reads JSON."""
+    print(f"error: {message}" if reason == "error" else message, file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"error": message, "reason": reason}))
+    return code
 
 
 if __name__ == "__main__":

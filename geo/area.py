@@ -74,8 +74,12 @@ class StudyArea:
         )
 
     def grid(self, res: int) -> hexes.CellArray:
-        """Every cell at ``res`` whose centre lies inside the boundary (zeros included)."""
-        return _grid(self.boundary.wkb, res)
+        """Every cell at ``res`` that overlaps the area plus its buffer (zeros included).
+
+        Ingest accepts a record anywhere inside the buffered area, so every accepted
+        record's cell is on this grid at every resolution.
+        """
+        return _grid(self.buffered.wkb, res)
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -92,7 +96,7 @@ class StudyArea:
 
 @functools.lru_cache(maxsize=16)
 def _grid(wkb: bytes, res: int) -> hexes.CellArray:
-    cells = hexes.polygon_to_cells(shapely.from_wkb(wkb), res)
+    cells = hexes.polygon_to_cells(shapely.from_wkb(wkb), res, contain="overlap")
     cells.setflags(write=False)
     return cells
 

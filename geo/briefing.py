@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from geo import (
+    catalogue,
     coverage,
     coverage_view,
     disproportionality,
@@ -208,14 +209,21 @@ def _headline_section(
     store: Store, quarter: overview.Filters, role: str, config: Config
 ) -> tuple[PackSection, list[str]]:
     kpis = layers.disclosed_kpis(store, role, quarter, config)
+    held = catalogue.kpi_coverage(catalogue.feed_catalogue(store), quarter)
     rows, sentences = [], []
     for key, label in KPI_LABELS.items():
         if key not in kpis.index:
             continue
+        if not held.loc[key, "current"]:
+            rows.append((label, "not loaded", "", ""))
+            continue
         values = kpis.loc[key, ["current", "previous"]].to_numpy(dtype=float)
         now, before = float(values[0]), float(values[1])
-        change = _pct_change(now, before)
-        rows.append((label, _count(now), _count(before), change))
+        if not held.loc[key, "previous"]:
+            before = float("nan")
+        change = _pct_change(now, before) if held.loc[key, "previous"] else "no data before"
+        rows.append((label, _count(now), _count(before) if np.isfinite(before) else "no data",
+                     change))  # fmt: skip
         if key in ("incidents", "missing_episodes", "children_missing") and np.isfinite(now):
             sentences.append(f"{label}: {_count(now)} this quarter ({change} on the last).")
     table = PackTable(
@@ -594,9 +602,9 @@ def build_pack(
     q = parse_quarter(quarter)
     label = quarter_label(q)
     if label.replace(" ", "") not in available_quarters(store):
+        held = ", ".join(available_quarters(store)) or "none"
         raise PackError(
-            f"no whole quarter of data for {label}; available: "
-            + ", ".join(available_quarters(store))
+            f"not enough data for {label}: no feed holds the whole quarter; quarters held: {held}"
         )
     role = as_role(audience)
     store = store_for(store, role, config)

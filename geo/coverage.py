@@ -128,7 +128,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial import cKDTree
 
-from geo import hexes
+from geo import hexes, schema
 from geo.area import StudyArea, to_bng
 from geo.disclosure import small_counts
 from geo.export import to_csv_bytes
@@ -652,7 +652,11 @@ def need_from_events(
     inc = incidents.loc[incidents["cell"].notna()]
     cat = inc["category"].astype(str)
     is_hsb = cat.eq(HSB).to_numpy()
-    is_syv = cat.isin(syv_cats).to_numpy()
+    is_syv = (
+        schema.is_syv(cat, inc["source"], syv_cats)
+        if "source" in inc.columns
+        else cat.isin(syv_cats).to_numpy()
+    )
     relevant = is_hsb | is_syv
     precise = inc["time_precision"].eq("minute").to_numpy() & inc["occurred_at"].notna().to_numpy()
     b_inc = block_index(inc["occurred_at"], blocks)
@@ -717,7 +721,7 @@ def need(
     col = f"cell_{res}"
     start, end = filters.bounds()
     incidents = store.query(
-        f"SELECT {col} AS cell, category, occurred_at, time_precision FROM incidents "
+        f"SELECT {col} AS cell, category, source, occurred_at, time_precision FROM incidents "
         f"WHERE occurred_at >= ? AND occurred_at < ? AND {col} IS NOT NULL",
         [start, end],
     )

@@ -68,7 +68,7 @@ from geo import hexes
 from geo.disclosure import ROLES, WITHHELD, protect_hierarchy, small_counts
 from geo.overview import Filters
 from geo.roles import Role
-from geo.schema import SYV_CATEGORIES
+from geo.schema import SYV_CATEGORIES, syv_sql
 from geo.sources.base import AdapterContext
 from geo.sources.police_uk import parse_stop_search
 from geo.store import Store
@@ -908,6 +908,8 @@ def incident_counts(
         sql, p = _in_list(column, values)
         where += sql
         params += p
+    if tuple(categories) == SYV_CATEGORIES:
+        where += f" AND {syv_sql()}"  # all-ages feeds (police.uk) are never youth violence
     cell = ", cell_10" if lsoas else ""
     frame = store.query(
         f"SELECT occurred_at, age_band, sex, ethnicity{cell} FROM incidents {where}", params

@@ -11,6 +11,7 @@ bit operations on the H3 index layout, so neither loops over points in Python.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 import h3
 import h3.api.basic_int as h3i
@@ -176,13 +177,30 @@ def cell_rings(cells: npt.ArrayLike, decimals: int = 6) -> list[list[list[float]
     return [part.tolist() for part in np.split(coords, splits)]
 
 
-def polygon_to_cells(geometry: shapely.Geometry, res: int) -> CellArray:
-    """All cells whose centres fall inside a (multi)polygon in EPSG:4326.
+def polygon_to_cells(
+    geometry: shapely.Geometry, res: int, *, contain: Literal["center", "overlap"] = "center"
+) -> CellArray:
+    """The cells of a (multi)polygon in EPSG:4326, sorted.
 
-    This is the study-area grid: every cell, including those with no events.
+    Parameters
+    ----------
+    geometry : shapely (Multi)Polygon
+        Longitude/latitude degrees (EPSG:4326).
+    res : int
+        H3 resolution.
+    contain : {"center", "overlap"}
+        ``"center"``: cells whose centre lies inside (h3's polyfill). ``"overlap"``: every
+        cell that touches the polygon at all, so that no point inside it lies on a cell
+        left out (the study-area grid, h3's experimental overlap containment).
     """
     _check_res(res)
-    cells = h3i.geo_to_cells(geometry, int(res))
+    if contain == "center":
+        cells = h3i.geo_to_cells(geometry, int(res))
+    elif contain == "overlap":
+        shape = h3i.geo_to_h3shape(geometry)
+        cells = h3i.h3shape_to_cells_experimental(shape, int(res), contain="overlap")
+    else:
+        raise ValueError(f"contain must be 'center' or 'overlap', not {contain!r}")
     return np.sort(np.asarray(list(cells), dtype=np.uint64))
 
 

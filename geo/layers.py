@@ -127,10 +127,7 @@ def disclosed_counts(
     d = config.disclosure
     check_resolution(role, res, config)
     if role == Role.PARTNERSHIP:
-        resolutions = sorted(
-            set(allowed_resolutions(role, config))
-            | {res}
-        )
+        resolutions = sorted(set(allowed_resolutions(role, config)) | {res})
     else:
         resolutions = [res]
     if layer == "incidents":

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from geo import hexes
+from geo import hexes, schema
 from geo.area import StudyArea, from_bng, to_bng
 from geo.cube import build_cube
 from geo.hotspots import CATEGORY_NAMES, InsufficientDataError, emerging_hotspots
@@ -104,7 +104,7 @@ def _layer_flags(store: Store, res: int, filters: Filters, grid: np.ndarray) -> 
     start, end = filters.bounds()
     col = f"cell_{res}"
     inc = store.query(
-        f"SELECT {col} AS cell, category, occurred_at, time_precision FROM incidents "
+        f"SELECT {col} AS cell, category, source, occurred_at, time_precision FROM incidents "
         "WHERE occurred_at >= ? AND occurred_at < ?",
         [start, end],
     )
@@ -118,7 +118,8 @@ def _layer_flags(store: Store, res: int, filters: Filters, grid: np.ndarray) -> 
     hsb = (inc["category"] == "harmful_sexual_behaviour").to_numpy()
     precise = (inc["time_precision"] == "minute").to_numpy()
     journey = precise & journey_window(inc["occurred_at"])
-    for name, mask in (("syv", ~hsb), ("hsb", hsb), ("school_journey", journey)):
+    syv = schema.is_syv(inc["category"], inc["source"]) & ~hsb
+    for name, mask in (("syv", syv), ("hsb", hsb), ("school_journey", journey)):
         counts = pd.Series(cells[mask]).value_counts()
         flags.loc[flags.index.intersection(counts.index), name] = counts
     m = mis.set_index(mis["cell"].to_numpy(dtype=np.uint64))["n"]
@@ -200,8 +201,10 @@ def rank_recurring_locations(
     """
     cube = build_cube(store, area, "incidents", settings.res, filters)
     if cube.shape[1] < 10:
+        held = cube.shape[1]
         raise InsufficientDataError(
-            "the ranking needs at least 10 months to read emerging hot spot categories"
+            "the ranking needs at least 10 months to read emerging hot spot trends; "
+            f"{filters.month_from} to {filters.month_to} holds {held} month{'s' * (held != 1)}"
         )
     em = emerging_hotspots(cube)
     grid = hexes.str_to_cells(cube.index)
@@ -243,7 +246,10 @@ def rank_recurring_locations(
     frame = frame.sort_values(["score", "recent_events"], ascending=False, kind="stable")
     frame = _fold_neighbours(frame)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
-    frame["reasons"] = [_reasons(row, recent, settings) for row in frame.to_dict("records")]
+    youth_work = bool(store.scalar("SELECT count(*) > 0 FROM youth_sessions"))
+    frame["reasons"] = [
+        _reasons(row, recent, settings, youth_work=youth_work) for row in frame.to_dict("records")
+    ]
     ranked: pd.DataFrame = frame.reset_index(drop=True)
     return ranked
 
@@ -276,8 +282,11 @@ def _fold_neighbours(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _reasons(row: Mapping[Any, Any], recent: int, settings: RankingSettings) -> str:
-    """One or two sentences from the strongest evidence for a place."""
+def _reasons(
+    row: Mapping[Any, Any], recent: int, settings: RankingSettings, *, youth_work: bool = True
+) -> str:
+    """One or two sentences from the strongest evidence for a place (``youth_work``: whether
+    a youth-work feed is loaded; without one, its absence near a place is no reason)."""
     candidates: list[tuple[float, str]] = []
     hot = int(row["hot_periods"])
     if hot:
@@ -310,10 +319,13 @@ def _reasons(row: Mapping[Any, Any], recent: int, settings: RankingSettings) -> 
                 else "part of near-repeat chains",
             )
         )
-    if int(row["sessions_nearby"]) == 0:
+    if youth_work and int(row["sessions_nearby"]) == 0:
         candidates.append((1.0, f"no youth-work session within {settings.reach_m:.0f} m"))
     if not candidates:
-        return "Some activity in this period."
+        events = int(row["recent_events"])
+        if settings.exact_counts and events:
+            return f"{events:,} incidents in the last {recent} months; no trend or pattern yet."
+        return "Some activity in this period; no trend or pattern yet."
     best = sorted(candidates, key=lambda c: -c[0])[:2]
     text = "; ".join(t for _, t in best)
     return text[0].upper() + text[1:] + "."
@@ -332,6 +344,28 @@ def incident_events_bng(store: Store, filters: Filters) -> pd.DataFrame:
     x, y = to_bng(lng, lat)
     day = (pd.to_datetime(events["occurred_at"]) - pd.Timestamp("1970-01-01")).dt.days
     return pd.DataFrame({"cell": events["cell"], "x": x, "y": y, "day": day.to_numpy()})
+
+
+def untimed_in_window(store: Store, filters: Filters) -> int:
+    """Incidents in the window known only to the month (police.uk street crime), which
+    time-of-day, near-repeat and journey-window analyses leave out."""
+    start, end = filters.bounds()
+    n = store.scalar(
+        "SELECT count(*) FROM incidents WHERE occurred_at >= ? AND occurred_at < ? "
+        "AND time_precision = 'month'",
+        [start, end],
+    )
+    return int(n or 0)
+
+
+def month_precision_note(n: int) -> str:
+    """The sentence that says how many records a timed analysis left out, and why."""
+    if n <= 0:
+        return ""
+    return (
+        f"{n:,} incidents known only to the month (police.uk publishes street crime by month) "
+        "are left out: near-repeat, time-of-day and journey-window analyses need the day or time."
+    )
 
 
 def knox_for_window(

@@ -6,12 +6,17 @@ Every partner feed is translated into these vocabularies by its adapter in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
+
+import numpy as np
+import pandas as pd
 
 #: Canonical incident categories.
 INCIDENT_CATEGORIES: Final[tuple[str, ...]] = (
     "violence_with_injury",
     "violence_without_injury",
+    "violence_and_sexual_offences",
     "robbery",
     "weapons_possession",
     "knife_crime",
@@ -28,6 +33,7 @@ INCIDENT_CATEGORIES: Final[tuple[str, ...]] = (
 INCIDENT_CATEGORY_LABELS: Final[dict[str, str]] = {
     "violence_with_injury": "Violence with injury",
     "violence_without_injury": "Violence without injury",
+    "violence_and_sexual_offences": "Violence and sexual offences (all ages)",
     "robbery": "Robbery",
     "weapons_possession": "Possession of weapons",
     "knife_crime": "Knife crime",
@@ -37,10 +43,12 @@ INCIDENT_CATEGORY_LABELS: Final[dict[str, str]] = {
     "public_order": "Public order",
     "asb": "Anti-social behaviour",
     "exploitation_concern": "Exploitation concern",
-    "other": "Other",
+    "other": "Other crime (theft, burglary, damage and the like)",
 }
 
-#: Categories that make up serious youth violence (SYV) for the default view.
+#: Categories that make up serious youth violence (SYV) when a partner's SYV extract
+#: records them (victims under 25, its own definition). A source that covers all ages
+#: (police.uk) never contributes SYV, whatever its category: see :data:`INCIDENT_SOURCES`.
 SYV_CATEGORIES: Final[tuple[str, ...]] = (
     "violence_with_injury",
     "violence_without_injury",
@@ -52,15 +60,96 @@ SYV_CATEGORIES: Final[tuple[str, ...]] = (
     "exploitation_concern",
 )
 
+
+@dataclass(frozen=True)
+class IncidentSource:
+    """What an incident feed can and cannot tell.
+
+    Attributes
+    ----------
+    label : str
+        The feed as people call it.
+    ages : str
+        Whose incidents it holds (``"all ages"`` or ``"under 25"``).
+    precision : str
+        The finest time it records (one of :data:`TIME_PRECISIONS`).
+    weapon_flag : bool
+        Whether it says if a knife or other weapon was involved.
+    youth_definition : bool
+        Whether its records are serious youth violence by the partner's definition.
+    """
+
+    label: str
+    ages: str
+    precision: str
+    weapon_flag: bool
+    youth_definition: bool
+
+    def cannot_tell(self) -> list[str]:
+        """Plain sentences of what this feed cannot tell (for captions and the data page)."""
+        out = []
+        if self.ages == "all ages":
+            out.append("it covers victims of all ages, so it is not youth violence")
+        if self.precision == "month":
+            out.append("it gives the month only, so no day or time of day")
+        if not self.weapon_flag:
+            out.append("it has no weapon flag, so no knife crime")
+        return out
+
+
+#: Incident feeds by ``source``. police.uk street crime is public, all ages, by month and
+#: with no weapon flag; any other incident source is a partner's serious youth violence
+#: extract loaded through a mapping profile (:data:`PARTNER_SYV_SOURCE`).
+INCIDENT_SOURCES: Final[dict[str, IncidentSource]] = {
+    "police_uk_street": IncidentSource(
+        "police.uk street crime", "all ages", "month", weapon_flag=False, youth_definition=False
+    ),
+}
+PARTNER_SYV_SOURCE: Final[IncidentSource] = IncidentSource(
+    "partner serious youth violence extract",
+    "under 25",
+    "minute",
+    weapon_flag=True,
+    youth_definition=True,
+)
+#: Sources whose records never count as serious youth violence.
+ALL_AGES_SOURCES: Final[tuple[str, ...]] = tuple(
+    k for k, v in INCIDENT_SOURCES.items() if not v.youth_definition
+)
+
+
+def incident_source(source: str) -> IncidentSource:
+    """What the incident feed ``source`` can tell."""
+    return INCIDENT_SOURCES.get(source, PARTNER_SYV_SOURCE)
+
+
+def syv_sql(categories: tuple[str, ...] | list[str] = SYV_CATEGORIES) -> str:
+    """SQL predicate on ``incidents``: serious youth violence in ``categories``.
+
+    Only records from a partner's SYV extract count; categories are fixed vocabulary, so
+    they are safe to inline.
+    """
+    cats = ", ".join(f"'{c}'" for c in categories if c in INCIDENT_CATEGORIES) or "NULL"
+    srcs = ", ".join(f"'{s}'" for s in ALL_AGES_SOURCES)
+    return f"(category IN ({cats}) AND source NOT IN ({srcs}))"
+
+
+def is_syv(
+    category: pd.Series, source: pd.Series, categories: tuple[str, ...] | list[str] = SYV_CATEGORIES
+) -> np.ndarray:
+    """Vectorised :func:`syv_sql`: which records are serious youth violence."""
+    return np.asarray(category.isin(list(categories)) & ~source.isin(list(ALL_AGES_SOURCES)))
+
+
 #: data.police.uk "Crime type" -> canonical category.
-#: police.uk publishes "Violence and sexual offences" as one type; it cannot be split
-#: into injury / no injury / sexual, so it maps to ``violence_without_injury``, the
-#: largest Home Office sub-group within it. Types outside PlaceSafe's scope
-#: (burglary, theft, vehicle crime, criminal damage, shoplifting, bicycle theft,
-#: other crime) map to ``other`` so that every row is accounted for.
+#: police.uk publishes "Violence and sexual offences" as one type for victims of all ages;
+#: it cannot be split into injury / no injury / sexual nor read as youth violence, so it
+#: keeps its own category. Types outside PlaceSafe's scope (burglary, theft, vehicle crime,
+#: criminal damage, shoplifting, bicycle theft, other crime) map to ``other`` so that every
+#: row is accounted for.
 POLICE_UK_CRIME_TYPES: Final[dict[str, str]] = {
     "Anti-social behaviour": "asb",
-    "Violence and sexual offences": "violence_without_injury",
+    "Violence and sexual offences": "violence_and_sexual_offences",
     "Robbery": "robbery",
     "Possession of weapons": "weapons_possession",
     "Drugs": "drugs",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo import catalogue
 from geo.ingest import KINDS
 from ui import auth, cache, ingest_panel
 
@@ -31,6 +32,17 @@ else:
     )
     if upload is not None:
         ingest_panel.check_and_confirm(store, config, kind, upload.name, upload.getvalue())
+
+st.subheader("What is loaded")
+st.caption(
+    "One row per feed: the months it covers, the finest time it records, whose records it "
+    "holds and what it cannot tell. Pages say \"not loaded\" for anything no feed can tell."
+)
+feeds = catalogue.feed_catalogue(store)
+if feeds:
+    st.dataframe(catalogue.catalogue_frame(feeds), hide_index=True, width="stretch")
+else:
+    st.info("Nothing is loaded yet.")
 
 st.subheader("Batches")
 ingest_panel.batch_history(store)

@@ -26,7 +26,10 @@ area = cache.get_area(config)
 
 st.title(f"Overview — {escape_markdown(area.name)}")
 st.caption(f"{filters.month_from} to {filters.month_to} · resolution {res} · viewing as {role}")
-widgets.kpi_tiles(cache.kpis(config.fingerprint, version, role, filters))
+widgets.kpi_tiles(
+    cache.kpis(config.fingerprint, version, role, filters),
+    cache.kpi_coverage(config.fingerprint, version, role, filters),
+)
 protected = cache.protected_note(config.fingerprint, version, filters)
 if role == Role.PARTNERSHIP and protected:
     st.caption(protected)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo import briefing, hexes, layers, missing, missing_lens, overview, school_outcomes
+from geo import briefing, catalogue, hexes, layers, missing, missing_lens, overview, school_outcomes
 from geo import schools as schools_lens
 from geo.area import StudyArea, load_study_area
 from geo.audit import AuditSettings
@@ -87,6 +87,18 @@ def kpis(fingerprint: str, version: str, role: str, filters: Filters) -> pd.Data
     """Headline figures for the period and the previous one, disclosure-controlled for ``role``."""
     config = get_config()
     return layers.disclosed_kpis(store_as(config, role), role, filters, config)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def kpi_coverage(fingerprint: str, version: str, role: str, filters: Filters) -> pd.DataFrame:
+    """Which headline figures a loaded feed can tell, per period (False = not loaded)."""
+    return catalogue.kpi_coverage(feeds(fingerprint, version, role), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def feeds(fingerprint: str, version: str, role: str) -> list[catalogue.Feed]:
+    """The catalogue of loaded feeds (as ``role``'s store holds them)."""
+    return catalogue.feed_catalogue(store_as(get_config(), role))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -361,9 +373,7 @@ def cell_hotspot_history(
     """A cell's emerging hot spot category sentence and its per-month significance bins
     (from the incidents cube at the cell's resolution), or None when not available."""
     res = int(hexes.cell_resolution(hexes.str_to_cells([cell]))[0])
-    report = hotspot_report(
-        fingerprint, version, role, "incidents", res, filters, "month", 1, True
-    )
+    report = hotspot_report(fingerprint, version, role, "incidents", res, filters, "month", 1, True)
     if report.emerging is None or cell not in report.emerging.cells.index:
         return None
     row = report.emerging.cells.loc[cell]

@@ -103,21 +103,43 @@ def _partnership_period(months: list[str]) -> None:
     st.caption("All incident categories (fixed in the partnership view).")
 
 
-def kpi_tiles(kpis: pd.DataFrame) -> None:
+def kpi_tiles(kpis: pd.DataFrame, coverage: pd.DataFrame | None = None) -> None:
     """Headline figures (already disclosure-controlled; NaN = withheld) with change
-    against the previous equal period."""
+    against the previous equal period.
+
+    ``coverage`` (:func:`geo.catalogue.kpi_coverage`) says where no feed that can tell a
+    measure is loaded: such a figure reads "Not loaded", and a change is shown only when
+    both periods hold data.
+    """
     st.caption("Headline figures · change against the previous period of equal length")
     cols = st.columns(len(KPI_LABELS))
     for col, (key, label) in zip(cols, KPI_LABELS.items(), strict=True):
         cur, prev = float(kpis.loc[key, "current"]), float(kpis.loc[key, "previous"])
+        now_held = coverage is None or bool(coverage.loc[key, "current"])
+        before_held = coverage is None or bool(coverage.loc[key, "previous"])
+        if not now_held:
+            col.metric(label, "Not loaded", help=NOT_LOADED_HELP.get(key, NOT_LOADED_HELP["*"]))
+            continue
         shown = "withheld" if np.isnan(cur) else f"{cur:,.0f}"
-        delta = None if np.isnan(cur) or np.isnan(prev) else f"{cur - prev:+,.0f}"
+        delta = (
+            None if np.isnan(cur) or np.isnan(prev) or not before_held else f"{cur - prev:+,.0f}"
+        )
         col.metric(
             label,
             shown,
             delta=delta,
             delta_color="inverse" if key != "youth_work_hours" else "normal",
+            help=None if before_held else "No data for the previous period, so no change.",
         )
+
+
+#: Why a headline figure reads "Not loaded".
+NOT_LOADED_HELP = {
+    "knife_crime": "Needs a partner's serious youth violence extract with a weapon flag; "
+    "police.uk street crime has no weapon flag.",
+    "harmful_sexual_behaviour": "Needs a partner's extract; police.uk does not record it.",
+    "*": "No feed covering this period is loaded.",
+}
 
 
 #: Presentation mode (projectors): larger type, full-width content, no sidebar (the page

@@ -38,6 +38,7 @@ from geo.store import Store
 #: when located at a premise.
 LOCATED_TABLES: tuple[str, ...] = ("incidents", "missing_episodes", "stop_search")
 
+
 @functools.lru_cache(maxsize=8)
 def _premise_points(path: Path | None, mtime: float) -> tuple[tuple[float, float], ...]:
     if path is None or not path.exists():
@@ -48,9 +49,7 @@ def _premise_points(path: Path | None, mtime: float) -> tuple[tuple[float, float
     lat = pd.to_numeric(frame["latitude"], errors="coerce")
     lng = pd.to_numeric(frame["longitude"], errors="coerce")
     ok = lat.notna() & lng.notna()
-    return tuple(
-        zip(lat[ok].to_numpy(dtype=float), lng[ok].to_numpy(dtype=float), strict=True)
-    )
+    return tuple(zip(lat[ok].to_numpy(dtype=float), lng[ok].to_numpy(dtype=float), strict=True))
 
 
 def premise_points(config: Config) -> npt.NDArray[np.float64]:

@@ -52,9 +52,7 @@ def check_resolution(role: str | Role, res: int, config: Config) -> None:
     disclosure_policy(config).check_resolution(role, res)
 
 
-def publish_counts(
-    counts: np.ndarray, key_sums: np.ndarray | None, config: Config
-) -> np.ndarray:
+def publish_counts(counts: np.ndarray, key_sums: np.ndarray | None, config: Config) -> np.ndarray:
     """Perturbed counts (NaN kept) for publication; without key sums, the counts.
 
     Parameters
