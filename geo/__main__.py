@@ -182,13 +182,24 @@ def _recurring(args: argparse.Namespace) -> int:
             return 2
         ranking = rank_recurring_locations(store, area, filters, RankingSettings(res=args.res))
     top = ranking.head(args.top)
+    records = top[["rank", "place", "cell", "score", "category", "escalate", "reasons"]]
     if args.json:
-        records = top[["rank", "cell", "score", "category", "escalate", "reasons"]]
-        print(json.dumps(records.to_dict(orient="records"), indent=2, default=str))
+        payload = {
+            "resolution": args.res,
+            "from": filters.month_from,
+            "to": filters.month_to,
+            "places": records.rename(columns={"place": "name"}).to_dict(orient="records"),
+        }
+        print(json.dumps(payload, indent=2, default=str))
     else:
-        for row in top.itertuples(index=False):
+        print(
+            f"Recurring locations at resolution {args.res}, {filters.month_from} to "
+            f"{filters.month_to} (top {len(records)} of {len(ranking)})"
+        )
+        for row in records.itertuples(index=False):
             flag = " [ESCALATE]" if row.escalate else ""
-            print(f"{row.rank:>3}. {row.cell}  {row.score:5.2f}  {row.category}{flag}")
+            print(f"{row.rank:>3}. {row.place}  ({row.cell})")
+            print(f"     score {row.score:.2f} · {row.category}{flag}")
             print(f"     {row.reasons}")
     return 0
 

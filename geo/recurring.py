@@ -46,6 +46,7 @@ from geo.cube import build_cube
 from geo.hotspots import CATEGORY_NAMES, InsufficientDataError, emerging_hotspots
 from geo.nearrepeat import KnoxResult, chain_summary, knox, near_repeat_chains
 from geo.overview import Filters
+from geo.place_names import place_names
 from geo.store import Store
 from geo.terms import journey_window
 
@@ -72,12 +73,39 @@ ESCALATE: Final[frozenset[int]] = frozenset({1, 2, 3})
 #: Columns of the ranking that carry no counts (all the partnership may see).
 PUBLIC_COLUMNS: Final[tuple[str, ...]] = (
     "rank",
+    "place",
     "cell",
     "score",
     "category",
     "escalate",
     "reasons",
 )
+#: Human headers for the ranking's columns (tables on pages and in exports).
+RANKING_HEADERS: Final[dict[str, str]] = {
+    "rank": "Rank",
+    "place": "Place",
+    "cell": "Cell id",
+    "score": "Score",
+    "category": "Trend (emerging hot spot category)",
+    "escalate": "Escalate",
+    "reasons": "Why it is ranked",
+    "category_strength": "Trend strength",
+    "hot_share": "Share of recent months hot",
+    "active_share": "Share of recent months active",
+    "volume": "Recent volume (relative)",
+    "near_repeat": "Near-repeat share",
+    "convergence": "Layers converging",
+    "code": "Trend code",
+    "hot_periods": "Months hot",
+    "chain_events": "Incidents in near-repeat chains",
+    "n_syv": "Serious youth violence",
+    "n_missing": "Missing found / last seen",
+    "n_hsb": "Harmful sexual behaviour",
+    "n_school_journey": "On the school journey",
+    "sessions_nearby": "Youth-work sessions nearby",
+    "recent_events": "Recent incidents",
+    "part_of": "Also covers cells",
+}
 LAYERS: Final[tuple[str, ...]] = ("syv", "missing", "hsb", "school_journey")
 LAYER_WORDS: Final[dict[str, str]] = {
     "syv": "serious youth violence",
@@ -195,7 +223,8 @@ def rank_recurring_locations(
     Returns
     -------
     DataFrame
-        One row per ranked cell (score > 0), best first: ``rank``, ``cell`` (H3 string),
+        One row per ranked cell (score > 0), best first: ``rank``, ``place`` (its name,
+        :func:`geo.place_names.place_names`), ``cell`` (H3 string),
         ``score``, the five components, ``category``, ``escalate``, ``sessions_nearby``
         and ``reasons`` (one or two plain-English sentences).
     """
@@ -246,6 +275,7 @@ def rank_recurring_locations(
     frame = frame.sort_values(["score", "recent_events"], ascending=False, kind="stable")
     frame = _fold_neighbours(frame)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    frame.insert(1, "place", place_names(store, frame["cell"].to_numpy(), settings.res).to_numpy())
     youth_work = bool(store.scalar("SELECT count(*) > 0 FROM youth_sessions"))
     frame["reasons"] = [
         _reasons(row, recent, settings, youth_work=youth_work) for row in frame.to_dict("records")

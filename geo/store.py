@@ -157,6 +157,9 @@ MIGRATIONS = (
     "ALTER TABLE missing_episodes ADD COLUMN IF NOT EXISTS record_key USMALLINT",
     # events with no scheme are legacy (unkeyed SHA-256 chain); see geo/audit.py
     "ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS scheme VARCHAR",
+    # police.uk's public map-point name ("On or near Market Place"); partner free text is
+    # never stored (geo.place_names)
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS location_name VARCHAR",
 )
 
 #: Tables whose records get a record key for cell-key perturbation

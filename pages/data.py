@@ -36,7 +36,7 @@ else:
 st.subheader("What is loaded")
 st.caption(
     "One row per feed: the months it covers, the finest time it records, whose records it "
-    "holds and what it cannot tell. Pages say \"not loaded\" for anything no feed can tell."
+    'holds and what it cannot tell. Pages say "not loaded" for anything no feed can tell.'
 )
 feeds = catalogue.feed_catalogue(store)
 if feeds:

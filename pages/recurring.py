@@ -5,7 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.maps import build_map
-from geo.recurring import LAYER_WORDS, PUBLIC_COLUMNS, WEIGHTS, filter_ranking
+from geo.recurring import (
+    LAYER_WORDS,
+    PUBLIC_COLUMNS,
+    RANKING_HEADERS,
+    WEIGHTS,
+    filter_ranking,
+)
 from geo.roles import Role
 from ui import auth, cache, state
 from ui.exports import export_buttons
@@ -66,10 +72,18 @@ with st.container(horizontal=True):
         export_buttons(store, "cluster layer", layer=shown_layers[1], key="clusters_download")
 
 columns = list(PUBLIC_COLUMNS) if role == Role.PARTNERSHIP else list(shown.columns)
+columns = [c for c in columns if c != "cell"] + ["cell"]  # the id last, one look away
 table = shown[columns]
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(table.rename(columns=RANKING_HEADERS), hide_index=True, width="stretch")
 export_buttons(store, "recurring locations", table=table, key="recurring_download")
-pick = st.selectbox("Open a place's profile", table["cell"].tolist(), index=None, key="rec_profile")
+names = dict(zip(table["cell"], table["place"], strict=True))
+pick = st.selectbox(
+    "Open a place's profile",
+    table["cell"].tolist(),
+    index=None,
+    key="rec_profile",
+    format_func=lambda c: names.get(c, c),
+)
 if pick:
     st.session_state[state.KEY_CELL] = pick
     st.switch_page(state.PROFILE_PAGE)

@@ -122,6 +122,8 @@ def parse_street(
             "weapon": None,
             "location_type": None,
             "outcome": frame["Last outcome category"].str.strip().replace("", None),
+            # the public, anonymised map-point name: places are named after it
+            "location_name": frame["Location"].str.strip().str.slice(0, 120).replace("", None),
             "lat": parse_numbers(frame["Latitude"]),
             "lng": parse_numbers(frame["Longitude"]),
         }

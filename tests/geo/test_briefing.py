@@ -176,7 +176,7 @@ def test_command_line_writes_three_files_and_audits(demo: Any, tmp_path: Path) -
     assert len(exports) == 3
     assert {json.loads(d)["quarter"] for d in exports["detail"]} == {"2024 Q3"}
     assert main(["--config", str(demo.config.path), "briefing", "--period", "2031Q1",
-                 "--out", str(out)]) == 2  # fmt: skip
+                 "--out", str(out)]) == 3  # fmt: skip
 
 
 def _section(pack: Any, title: str) -> Any:

@@ -35,11 +35,14 @@ def cell(point: tuple[float, float], res: int) -> str:
 
 
 def buffer_point(area: StudyArea) -> tuple[float, float]:
-    """A point in the edge buffer whose cells at every analysis resolution are off the grid."""
+    """A point in the edge buffer whose cells at every analysis resolution have their centre
+    outside the boundary (the cells a centre-in-polygon grid would leave out)."""
     bx, by = to_bng(*np.asarray(area.boundary.exterior.coords).T)
     outline = shapely.Polygon(np.column_stack([bx, by]))
     ring = outline.buffer(180).exterior
-    grids = {r: set(hexes.cells_to_str(area.grid(r))) for r in (7, 8, 9, 10)}
+    grids = {
+        r: set(hexes.cells_to_str(hexes.polygon_to_cells(area.boundary, r))) for r in (7, 8, 9, 10)
+    }
     for d in np.linspace(0, ring.length, 400, endpoint=False):
         p = ring.interpolate(d)
         lng, lat = from_bng([p.x], [p.y])
@@ -74,7 +77,7 @@ def incident_rows(edge: tuple[float, float]) -> list[dict[str, str]]:
         ("31/03/2024 23:59", "drugs", B, 1),
         ("31/12/2023 23:59", "robbery", C, 1),  # before Q1 (in 2023Q4)
         ("01/04/2024 00:00", "robbery", C, 1),  # after Q1 (in 2024Q2)
-        ("15/02/2024 12:00", "robbery", edge, 2),  # in the buffer, off the grid
+        ("15/02/2024 12:00", "robbery", edge, 2),  # in the edge buffer
         ("15/02/2024 12:00", "knife_crime", edge, 1),
     ]
     rows = []
@@ -111,7 +114,7 @@ def missing_rows(edge: tuple[float, float]) -> list[dict[str, str]]:
         episode(2, "04/01/2024 21:00", C),
         episode(3, "20/03/2024 21:00", A),
         episode(4, "21/03/2024 21:00", None),  # no found location: no cell
-        episode(5, "22/03/2024 21:00", edge),  # off the grid
+        episode(5, "22/03/2024 21:00", edge),  # in the edge buffer
     ]
 
 
@@ -185,9 +188,12 @@ def test_cube_index_is_the_whole_grid(store: Store, area: StudyArea, res: int) -
 
 
 @pytest.mark.parametrize("res", [9, 10])
-def test_cube_counts_land_in_cell_and_month(store: Store, area: StudyArea, res: int) -> None:
+def test_cube_counts_land_in_cell_and_month(
+    store: Store, area: StudyArea, edge: tuple[float, float], res: int
+) -> None:
     cube = build_cube(store, area, "incidents", res, Q1)
     assert nonzero(cube) == {
+        (cell(edge, res), "2024-02"): 3.0,  # the edge buffer is on the grid
         (cell(A, res), "2024-01"): 2.0,
         (cell(A, res), "2024-02"): 3.0,
         (cell(B, res), "2024-02"): 1.0,
@@ -195,23 +201,26 @@ def test_cube_counts_land_in_cell_and_month(store: Store, area: StudyArea, res: 
     }
 
 
-def test_cube_drops_events_off_the_grid(
+def test_cube_keeps_events_in_the_edge_buffer(
     store: Store, area: StudyArea, edge: tuple[float, float]
 ) -> None:
+    """Ingest accepts the buffer, so the grid covers it: no accepted record is dropped."""
     for res in (7, 8, 9, 10):
-        assert cell(edge, res) not in set(hexes.cells_to_str(area.grid(res)))
+        assert cell(edge, res) in set(hexes.cells_to_str(area.grid(res)))
         cube = build_cube(store, area, "incidents", res, Q1)
-        assert cell(edge, res) not in cube.index
-        # 7 incidents in Q1 on the grid; the 3 in the buffer are left out
-        assert cube.to_numpy().sum() == 7.0
+        assert cube.loc[cell(edge, res)].sum() >= 3.0
+        # 7 incidents in Q1 inside the boundary and 3 in the buffer, all counted
+        assert cube.to_numpy().sum() == 10.0
     stored = store.query(
         "SELECT count(*) AS n FROM incidents WHERE occurred_at >= ? AND occurred_at < ?",
         [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-04-01")],
     )
-    assert int(stored["n"].iloc[0]) == 10, "the buffer events are in the store"
+    assert int(stored["n"].iloc[0]) == 10
 
 
-def test_cube_quarters(store: Store, area: StudyArea) -> None:
+def test_cube_quarters(
+    store: Store, area: StudyArea, edge: tuple[float, float]
+) -> None:
     # Dec 2023 .. Feb 2024 covers the whole of 2023Q4 and 2024Q1
     cube = build_cube(store, area, "incidents", 9, Filters("2023-12", "2024-02"), "quarter")
     assert list(cube.columns) == ["2023Q4", "2024Q1"]
@@ -219,44 +228,58 @@ def test_cube_quarters(store: Store, area: StudyArea) -> None:
         (cell(C, 9), "2023Q4"): 1.0,
         (cell(A, 9), "2024Q1"): 5.0,
         (cell(B, 9), "2024Q1"): 2.0,  # includes 31 March 23:59, a whole quarter
+        (cell(edge, 9), "2024Q1"): 3.0,
     }
 
 
-def test_cube_period_edges(store: Store, area: StudyArea) -> None:
+def test_cube_period_edges(
+    store: Store, area: StudyArea, edge: tuple[float, float]
+) -> None:
     cube = build_cube(store, area, "incidents", 9, Filters("2023-12", "2024-04"))
     assert cube.loc[cell(C, 9), "2023-12"] == 1.0  # 31 Dec 23:59
     assert cube.loc[cell(C, 9), "2024-04"] == 1.0  # 1 Apr 00:00
     assert cube.loc[cell(B, 9), "2024-02"] == 1.0  # 1 Feb 00:00
     assert cube.loc[cell(B, 9), "2024-03"] == 1.0  # 31 Mar 23:59
-    assert cube.to_numpy().sum() == 9.0
+    assert cube.to_numpy().sum() == 12.0  # 3 of them in the edge buffer
 
 
-def test_cube_category_filter(store: Store, area: StudyArea) -> None:
+def test_cube_category_filter(
+    store: Store, area: StudyArea, edge: tuple[float, float]
+) -> None:
     knife = build_cube(store, area, "incidents", 9, Filters("2024-01", "2024-03", ("knife_crime",)))
-    assert nonzero(knife) == {(cell(A, 9), "2024-02"): 3.0}
+    assert nonzero(knife) == {(cell(A, 9), "2024-02"): 3.0, (cell(edge, 9), "2024-02"): 1.0}
     two = Filters("2024-01", "2024-03", ("robbery", "drugs"))
     assert nonzero(build_cube(store, area, "incidents", 9, two)) == {
         (cell(A, 9), "2024-01"): 2.0,
         (cell(B, 9), "2024-02"): 1.0,
         (cell(B, 9), "2024-03"): 1.0,
+        (cell(edge, 9), "2024-02"): 2.0,
     }
     none = build_cube(store, area, "incidents", 9, Filters("2024-01", "2024-03", ("arson",)))
     assert none.shape == knife.shape
     assert (none.to_numpy() == 0).all()
 
 
-def test_cube_knife_crime_layer(store: Store, area: StudyArea) -> None:
+def test_cube_knife_crime_layer(
+    store: Store, area: StudyArea, edge: tuple[float, float]
+) -> None:
     knife = build_cube(store, area, "knife_crime", 9, Q1)
-    assert nonzero(knife) == {(cell(A, 9), "2024-02"): 3.0}
+    assert nonzero(knife) == {(cell(A, 9), "2024-02"): 3.0, (cell(edge, 9), "2024-02"): 1.0}
     # the layer and a conflicting category filter leave nothing
     robbery = build_cube(store, area, "knife_crime", 9, Filters("2024-01", "2024-03", ("robbery",)))
     assert (robbery.to_numpy() == 0).all()
 
 
-def test_cube_missing_layer(store: Store, area: StudyArea) -> None:
+def test_cube_missing_layer(
+    store: Store, area: StudyArea, edge: tuple[float, float]
+) -> None:
     cube = build_cube(store, area, "missing", 9, Q1)
-    expected = {(cell(C, 9), "2024-01"): 2.0, (cell(A, 9), "2024-03"): 1.0}
-    assert nonzero(cube) == expected  # no found location, or off the grid: left out
+    expected = {
+        (cell(C, 9), "2024-01"): 2.0,
+        (cell(A, 9), "2024-03"): 1.0,
+        (cell(edge, 9), "2024-03"): 1.0,  # the edge buffer is on the grid
+    }
+    assert nonzero(cube) == expected  # no found location: left out
     # incident categories do not apply to missing episodes
     filtered = build_cube(store, area, "missing", 9, Filters("2024-01", "2024-03", ("robbery",)))
     assert nonzero(filtered) == expected

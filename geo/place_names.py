@@ -1,0 +1,174 @@
+"""Names people use for cells: "On or near Market Place — St Edward's".
+
+A cell shown to a person is named, in order of preference, after
+
+1. its most frequent police.uk map point (the public, anonymised ``Location`` text of
+   police.uk street crime, e.g. "On or near Market Place"), else
+2. the nearest school within reach (open data), else
+3. nothing but its area,
+
+followed by the name of the ward (else LSOA) its centre lies in, from the loaded
+boundaries. Every source is public, so the same names serve the analyst and the
+partnership; partner free text is never stored or used.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from geo import hexes
+from geo.area import to_bng
+from geo.store import Store
+
+#: How far (metres) a school may lie from a cell's centre to name it.
+SCHOOL_REACH_M: Final[float] = 400.0
+#: Area kinds whose names suffix a place, most local first (ONS boundary code prefixes).
+AREA_KINDS: Final[tuple[str, ...]] = ("wd", "cmwd", "lsoa")
+#: police.uk map points that name no place.
+_NO_PLACE: Final[frozenset[str]] = frozenset({"no location", "on or near", "location"})
+#: police.uk's generic map points (a kind of place, not a place): a street name in the same
+#: cell is preferred, then a road number, then these.
+GENERIC_MAP_POINTS: Final[frozenset[str]] = frozenset(
+    s.lower()
+    for s in (
+        "Shopping Area", "Parking Area", "Supermarket", "Petrol Station", "Nightclub",
+        "Theatre/Concert Hall", "Conference/Exhibition Centre", "Sports/Recreation Area",
+        "Park/Open Space", "Further/Higher Educational Building", "Hospital", "Police Station",
+        "Bus/Coach Station", "Ferry Terminal", "Airport/Airfield", "Pedestrian Subway", "Prison",
+        "Hotel", "Church", "Mosque", "Cinema", "Theatre", "Supermarket Car Park",
+    )
+)  # fmt: skip
+
+
+def _has_location_names(store: Store) -> bool:
+    return bool(
+        store.scalar(
+            "SELECT count(*) FROM information_schema.columns "
+            "WHERE table_name = 'incidents' AND column_name = 'location_name'"
+        )
+    )
+
+
+def _map_point_names(store: Store, cells: npt.NDArray[np.uint64], res: int) -> pd.Series:
+    """Most frequent police.uk map-point name per cell: street names before road numbers
+    before generic points ("Shopping Area"); ties alphabetical."""
+    if not _has_location_names(store) or cells.size == 0:
+        return pd.Series(dtype=object)
+    col = f"cell_{int(res)}" if int(res) in (7, 8, 9, 10) else "cell"
+    counts = store.query(
+        f"SELECT {col} AS cell, location_name AS name, count(*) AS n FROM incidents "
+        f"WHERE location_name IS NOT NULL AND {col} IS NOT NULL GROUP BY 1, 2"
+    )
+    if counts.empty:
+        return pd.Series(dtype=object)
+    counts = counts.loc[~counts["name"].str.strip().str.lower().isin(_NO_PLACE)]
+    counts = counts.loc[np.isin(counts["cell"].to_numpy(dtype=np.uint64), cells)]
+    place = counts["name"].str.strip().str.lower().str.removeprefix("on or near ")
+    counts = counts.assign(
+        kind=np.select(
+            [place.isin(GENERIC_MAP_POINTS), place.str.fullmatch(r"[ab]\d+")], [0, 1], default=2
+        )
+    )
+    best = counts.sort_values(["cell", "kind", "n", "name"], ascending=[True, False, False, True])
+    best = best.drop_duplicates("cell")
+    return pd.Series(best["name"].to_numpy(), index=best["cell"].to_numpy(dtype=np.uint64))
+
+
+def _nearest_school(
+    store: Store, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+) -> npt.NDArray[np.object_]:
+    """Name of the school nearest each point within :data:`SCHOOL_REACH_M` (else None)."""
+    out = np.full(x.size, None, dtype=object)
+    schools = store.query(
+        "SELECT DISTINCT ON (lower(name)) name, cell FROM schools WHERE cell IS NOT NULL "
+        "ORDER BY lower(name)"
+    )
+    if schools.empty or x.size == 0:
+        return out
+    lat, lng = hexes.cell_centres(schools["cell"].to_numpy(dtype=np.uint64))
+    sx, sy = to_bng(lng, lat)
+    dist, idx = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([x, y]))
+    near = dist <= SCHOOL_REACH_M
+    out[near] = "near " + schools["name"].to_numpy(dtype=object)[idx[near]]
+    return out
+
+
+def _area_names(
+    store: Store, lat: npt.NDArray[np.float64], lng: npt.NDArray[np.float64]
+) -> npt.NDArray[np.object_]:
+    """Name of the most local loaded area (ward, else LSOA) holding each point."""
+    out = np.full(lat.size, None, dtype=object)
+    areas = store.query(
+        "SELECT area_kind, name, geometry_wkb FROM areas WHERE name IS NOT NULL AND name <> ''"
+    )
+    if areas.empty or lat.size == 0:
+        return out
+    points = np.asarray(shapely.points(lng, lat), dtype=object)
+    kinds = [k for k in AREA_KINDS if k in set(areas["area_kind"])]
+    kinds += sorted(set(areas["area_kind"]) - set(kinds))
+    for kind in kinds:
+        todo = np.flatnonzero(pd.isna(out))
+        if todo.size == 0:
+            break
+        part = areas.loc[areas["area_kind"] == kind]
+        tree = shapely.STRtree(shapely.from_wkb([bytes(b) for b in part["geometry_wkb"]]))
+        pt_idx, area_idx = tree.query(points[todo], predicate="within")
+        first = pd.Series(area_idx).groupby(pt_idx).first()
+        names = part["name"].to_numpy(dtype=object)
+        out[todo[first.index.to_numpy()]] = names[first.to_numpy()]
+    return out
+
+
+def place_names(store: Store, cells: npt.ArrayLike, res: int) -> pd.Series:
+    """A name for each cell, as people would say it.
+
+    Parameters
+    ----------
+    store : Store
+        The store the page reads (the partnership's publishable store is fine: every
+        source used is public).
+    cells : array-like of H3 cells (int or str)
+        Cells at ``res``.
+    res : int
+        Their resolution.
+
+    Returns
+    -------
+    Series
+        Indexed by the cells as given, values ``"On or near Market Place — Romford"``,
+        ``"near Abbs Cross Academy — Hacton"``, ``"Hacton, unnamed spot"`` or
+        ``"Unnamed place"``; names that would repeat get `` (2)``, `` (3)``.
+    """
+    given = pd.Index(np.asarray(cells))
+    if len(given) == 0:
+        return pd.Series([], index=given, dtype=object)
+    raw = np.asarray(cells)
+    ids = hexes.str_to_cells(raw.astype(str)) if raw.dtype.kind in "OUS" else raw.astype(np.uint64)
+    lat, lng = hexes.cell_centres(ids)
+    x, y = to_bng(lng, lat)
+    street = _map_point_names(store, np.unique(ids), res).reindex(ids).to_numpy(dtype=object)
+    school = _nearest_school(store, x, y)
+    area = _area_names(store, lat, lng)
+    base = np.where(pd.isna(street), school, street)
+    names = []
+    for b, a in zip(base, area, strict=True):  # one per shown cell, not per record
+        if isinstance(b, str) and isinstance(a, str):
+            names.append(f"{b} — {a}")
+        elif isinstance(b, str):
+            names.append(b)
+        elif isinstance(a, str):
+            names.append(f"{a}, unnamed spot")
+        else:
+            names.append("Unnamed place")
+    out = pd.Series(names, index=given, dtype=object)
+    # two cells named alike read "… (2)", "… (3)" in the order given
+    nth = out.groupby(out).cumcount().to_numpy()
+    if (nth > 0).any():
+        out = out.where(nth == 0, out + " (" + (nth + 1).astype(str) + ")")
+    return out
