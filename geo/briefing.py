@@ -46,6 +46,7 @@ from geo import (
     coverage,
     coverage_view,
     disproportionality,
+    hexes,
     layers,
     missing_lens,
     overview,
@@ -56,6 +57,7 @@ from geo.disclosure import WITHHELD_EXPLAINED, as_role, check_resolution, store_
 from geo.disclosure.windows import partnership_pattern_window
 from geo.hotspot_report import run_hotspots
 from geo.hotspots import CATEGORY_NAMES
+from geo.place_names import place_names
 from geo.recurring import RankingSettings, rank_recurring_locations
 from geo.roles import Role
 from geo.schools import schools_view
@@ -251,8 +253,8 @@ def _hotspot_section(
     cells = cells.loc[cells.index.isin(shown) & (cells["code"] > 0)]
     by_category = []
     for code in sorted(cells["code"].unique()):
-        members = sorted(cells.index[cells["code"] == code])
-        by_category.append((CATEGORY_NAMES[int(code)], ", ".join(members[:8])
+        members = sorted(_named(store, cells.index[cells["code"] == code]))
+        by_category.append((CATEGORY_NAMES[int(code)], "; ".join(members[:8])
                             + (" and others" if len(members) > 8 else "")))  # fmt: skip
     table = PackTable("Hot spot categories and the places in each", ("Category", "Places"),
                       tuple(by_category))  # fmt: skip
@@ -286,7 +288,8 @@ def _recurring_section(
     frame = pd.DataFrame(
         {
             "Rank": [f"#{r}" for r in top["rank"]],
-            "Place": top["cell"],
+            "Place": top["place"],
+            "Cell": top["cell"],
             "Also covers": [_folded(cells, role, res, config) for cells in top["part_of"]],
             "Category": top["category"],
             "Escalate": np.where(top["escalate"], "escalate", ""),
@@ -302,11 +305,13 @@ def _recurring_section(
     sentences = []
     if len(top):
         first = top.iloc[0]
-        sentences.append(f"The top recurring location is {first['cell']} ({first['category']}).")
+        sentences.append(
+            f"The top recurring location is {first['place']} ({first['category'].lower()})."
+        )
     if escalated:
         sentences.append(
             "Places flagged for escalation among the top ten: "
-            + ", ".join(top.loc[top["escalate"], "cell"].head(3))
+            + "; ".join(top.loc[top["escalate"], "place"].head(3))
             + "."
         )
     table = _table("The top recurring locations", frame)
@@ -315,6 +320,15 @@ def _recurring_section(
         sentences,
         top,
     )
+
+
+def _named(store: Store, cells: Sequence[str] | pd.Series) -> list[str]:
+    """The names people use for ``cells`` (:func:`geo.place_names.place_names`)."""
+    ids = [str(c) for c in cells]
+    if not ids:
+        return []
+    res = int(hexes.cell_resolution(hexes.str_to_cells(ids[:1]))[0])
+    return [str(n) for n in place_names(store, ids, res)]
 
 
 def _folded(cells: Sequence[str], role: str, res: int, config: Config) -> str:
@@ -350,10 +364,11 @@ def _missing_schools_section(
         columns={"count": "This quarter", "previous": "Previous quarter"}
     )
     themes_table = _table("Return-home interview themes", themes.reset_index())
-    overlap = (
-        view.overlap[["cell", "reason"]]
-        .head(TOP)
-        .rename(columns={"cell": "Place", "reason": "Why"})
+    overlap = pd.DataFrame(
+        {
+            "Place": _named(store, view.overlap["cell"].head(TOP)),
+            "Why": view.overlap["reason"].head(TOP).to_numpy(),
+        }
     )
     # the pupils' figures of the Missing page (same period, same suppression)
     children = view.schools if role == Role.PARTNERSHIP else None
@@ -385,7 +400,7 @@ def _missing_schools_section(
             "youth violence."
             if role != Role.PARTNERSHIP
             else "Some places are hot spots of both missing children and serious youth violence: "
-            + ", ".join(view.overlap["cell"].head(3))
+            + "; ".join(_named(store, view.overlap["cell"].head(3)))
             + "."
         )
     if len(schools):
@@ -431,7 +446,8 @@ def _youth_work_section(
     gap_frame = pd.DataFrame(
         {
             "Rank": [f"#{r}" for r in gaps["rank"]],
-            "Place": gaps["cell"],
+            "Place": _named(store, gaps["cell"]),
+            "Cell": gaps["cell"],
             "When": gaps["block_label"],
             "Why": gaps["reason"],
         }
@@ -440,7 +456,8 @@ def _youth_work_section(
     plan_frame = pd.DataFrame(
         {
             "Step": [f"#{s}" for s in steps["step"]],
-            "Place": steps["cell"],
+            "Place": _named(store, steps["cell"]),
+            "Cell": steps["cell"],
             "When": steps["block_label"],
             "Share of unmet need covered so far": [f"{v:.0%}" for v in steps["share_unmet"]],
         }
@@ -456,7 +473,8 @@ def _youth_work_section(
     if len(gaps):
         g = gaps.iloc[0]
         when = str(g["block_label"])
-        sentences.append(f"Largest youth-work gap: {g['cell']} on {when[:1].lower()}{when[1:]}.")
+        name = _named(store, [str(g["cell"])])[0]
+        sentences.append(f"Largest youth-work gap: {name} on {when[:1].lower()}{when[1:]}.")
     return (
         PackSection(
             "Youth-work gaps and a deployment plan",

@@ -4,6 +4,7 @@ plain-English findings — used by the Hotspots page and ``python -m geo hotspot
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -75,6 +76,15 @@ class HotspotReport:
                 "trend_p": hot["trend_p"].round(3).to_numpy(),
             }
         )
+
+
+#: Human headers of :meth:`HotspotReport.hot_list` on pages and in exports.
+HOT_LIST_HEADERS: Final[dict[str, str]] = {
+    "category": "Category",
+    "finding": "Finding",
+    "hot_bins": "Periods hot",
+    "trend_p": "Trend p-value",
+}
 
 
 def recurrence(cube: pd.DataFrame, k: int = 1, fdr: bool = True) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from geo.school_register import open_schools
 from geo.store import Store
 
 ANALYSIS_RESOLUTIONS = (7, 8, 9, 10)
@@ -132,10 +133,7 @@ def layer_total_and_key(store: Store, layer: str, filters: Filters) -> tuple[int
 
 def schools(store: Store) -> pd.DataFrame:
     """Open schools: ``school_id``, ``urn``, ``name``, ``phase``, ``kind``, ``cell``."""
-    return store.query(
-        "SELECT school_id, urn, name, phase, kind, cell FROM schools "
-        "WHERE coalesce(status, 'open') NOT LIKE 'closed%' ORDER BY name"
-    )
+    return open_schools(store)[["school_id", "urn", "name", "phase", "kind", "cell"]]
 
 
 def youth_work_cells(store: Store, res: int, filters: Filters) -> pd.DataFrame:

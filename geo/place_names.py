@@ -5,7 +5,7 @@ A cell shown to a person is named, in order of preference, after
 1. its most frequent police.uk map point (the public, anonymised ``Location`` text of
    police.uk street crime, e.g. "On or near Market Place"), else
 2. the nearest school within reach (open data), else
-3. nothing but its area,
+3. the side of its area it lies on ("Hacton, north side"),
 
 followed by the name of the ward (else LSOA) its centre lies in, from the loaded
 boundaries. Every source is public, so the same names serve the analyst and the
@@ -101,14 +101,16 @@ def _nearest_school(
 
 def _area_names(
     store: Store, lat: npt.NDArray[np.float64], lng: npt.NDArray[np.float64]
-) -> npt.NDArray[np.object_]:
-    """Name of the most local loaded area (ward, else LSOA) holding each point."""
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Name of the most local loaded area (ward, else LSOA) holding each point, and the
+    longitude and latitude of that area's centroid (NaN where no area holds it)."""
     out = np.full(lat.size, None, dtype=object)
+    cx, cy = np.full(lat.size, np.nan), np.full(lat.size, np.nan)
     areas = store.query(
         "SELECT area_kind, name, geometry_wkb FROM areas WHERE name IS NOT NULL AND name <> ''"
     )
     if areas.empty or lat.size == 0:
-        return out
+        return out, cx, cy
     points = np.asarray(shapely.points(lng, lat), dtype=object)
     kinds = [k for k in AREA_KINDS if k in set(areas["area_kind"])]
     kinds += sorted(set(areas["area_kind"]) - set(kinds))
@@ -117,15 +119,37 @@ def _area_names(
         if todo.size == 0:
             break
         part = areas.loc[areas["area_kind"] == kind]
-        tree = shapely.STRtree(shapely.from_wkb([bytes(b) for b in part["geometry_wkb"]]))
+        geoms = shapely.from_wkb([bytes(b) for b in part["geometry_wkb"]])
+        tree = shapely.STRtree(geoms)
         pt_idx, area_idx = tree.query(points[todo], predicate="within")
         first = pd.Series(area_idx).groupby(pt_idx).first()
         names = part["name"].to_numpy(dtype=object)
-        out[todo[first.index.to_numpy()]] = names[first.to_numpy()]
-    return out
+        hit = todo[first.index.to_numpy()]
+        out[hit] = names[first.to_numpy()]
+        centres = shapely.centroid(geoms[first.to_numpy()])
+        cx[hit], cy[hit] = shapely.get_x(centres), shapely.get_y(centres)
+    return out, cx, cy
 
 
-def place_names(store: Store, cells: npt.ArrayLike, res: int) -> pd.Series:
+_COMPASS: Final[tuple[str, ...]] = (
+    "east", "north-east", "north", "north-west", "west", "south-west", "south", "south-east",
+)  # fmt: skip
+
+
+def _side(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    cx: npt.NDArray[np.float64],
+    cy: npt.NDArray[np.float64],
+) -> npt.NDArray[np.object_]:
+    """ "north side", "centre", … of each point (EPSG:27700 metres) from its area's centre."""
+    dx, dy = x - cx, y - cy
+    sector = np.round(np.degrees(np.arctan2(dy, dx)) / 45.0).astype(int) % 8
+    side = np.array([f"{c} side" for c in _COMPASS], dtype=object)[sector]
+    return np.where(np.hypot(dx, dy) < 200.0, "centre", side)
+
+
+def place_names(store: Store, cells: npt.ArrayLike, res: int | None = None) -> pd.Series:
     """A name for each cell, as people would say it.
 
     Parameters
@@ -135,40 +159,76 @@ def place_names(store: Store, cells: npt.ArrayLike, res: int) -> pd.Series:
         source used is public).
     cells : array-like of H3 cells (int or str)
         Cells at ``res``.
-    res : int
-        Their resolution.
+    res : int, optional
+        Their resolution (read from the first cell when not given).
 
     Returns
     -------
     Series
         Indexed by the cells as given, values ``"On or near Market Place — Romford"``,
-        ``"near Abbs Cross Academy — Hacton"``, ``"Hacton, unnamed spot"`` or
-        ``"Unnamed place"``; names that would repeat get `` (2)``, `` (3)``.
+        ``"near Abbs Cross Academy — Hacton"``, ``"Hacton, north side"`` (no map point or
+        school: the side of its ward or LSOA) or ``"Unnamed place"``; names that would
+        repeat get `` (b)``, `` (c)``.
     """
     given = pd.Index(np.asarray(cells))
     if len(given) == 0:
         return pd.Series([], index=given, dtype=object)
     raw = np.asarray(cells)
     ids = hexes.str_to_cells(raw.astype(str)) if raw.dtype.kind in "OUS" else raw.astype(np.uint64)
+    if res is None:
+        res = int(hexes.cell_resolution(ids[:1])[0])
     lat, lng = hexes.cell_centres(ids)
     x, y = to_bng(lng, lat)
     street = _map_point_names(store, np.unique(ids), res).reindex(ids).to_numpy(dtype=object)
     school = _nearest_school(store, x, y)
-    area = _area_names(store, lat, lng)
+    area, alng, alat = _area_names(store, lat, lng)
+    ax, ay = to_bng(np.nan_to_num(alng), np.nan_to_num(alat))
+    side = _side(x, y, ax, ay)
     base = np.where(pd.isna(street), school, street)
     names = []
-    for b, a in zip(base, area, strict=True):  # one per shown cell, not per record
+    for b, a, sd in zip(base, area, side, strict=True):  # one per shown cell, not per record
         if isinstance(b, str) and isinstance(a, str):
             names.append(f"{b} — {a}")
         elif isinstance(b, str):
             names.append(b)
         elif isinstance(a, str):
-            names.append(f"{a}, unnamed spot")
+            names.append(f"{a}, {sd}")
         else:
             names.append("Unnamed place")
     out = pd.Series(names, index=given, dtype=object)
-    # two cells named alike read "… (2)", "… (3)" in the order given
+    # names that would repeat read "… (b)", "… (c)" in the order given: letters, because a
+    # number beside a place reads as a count
     nth = out.groupby(out).cumcount().to_numpy()
     if (nth > 0).any():
-        out = out.where(nth == 0, out + " (" + (nth + 1).astype(str) + ")")
+        letters = pd.Series([f" ({_letters(int(i))})" for i in nth], index=given, dtype=object)
+        out = out.where(nth == 0, out + letters)
     return out
+
+
+def _letters(i: int) -> str:
+    """0 -> "a", 1 -> "b", …, 25 -> "z", 26 -> "aa"."""
+    text = ""
+    i += 1
+    while i > 0:
+        i, r = divmod(i - 1, 26)
+        text = chr(97 + r) + text
+    return text
+
+
+def with_place_names(store: Store, frame: pd.DataFrame, *, column: str = "cell") -> pd.DataFrame:
+    """``frame`` with a ``Place`` column first and its H3 ``column`` last (as ``Cell id``).
+
+    ``column`` may also be the index's name. Cells may be at any one resolution.
+    """
+    out = (
+        frame.reset_index() if column not in frame.columns and frame.index.name == column else frame
+    )
+    if column not in out.columns or out.empty:
+        return out
+    cells = out[column].astype(str).to_numpy()
+    names = place_names(store, cells).to_numpy()
+    rest = [c for c in out.columns if c != column]
+    named = out[rest].copy()
+    named.insert(0, "Place", names)
+    named["Cell id"] = cells
+    return named

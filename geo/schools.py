@@ -54,6 +54,7 @@ from geo.missing import (
 from geo.overview import Filters
 from geo.recurring import RankingSettings, rank_recurring_locations
 from geo.roles import Role
+from geo.school_register import open_schools
 from geo.store import Store
 from geo.terms import DEFAULT_TERMS, TermDates, journey_window, to_stamps
 
@@ -194,10 +195,7 @@ def cells_bng(cells: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
 
 # --------------------------------------------------------------------------- the table
 def _schools(store: Store) -> pd.DataFrame:
-    return store.query(
-        "SELECT school_id, urn, name, phase, kind, status, la_code, cell FROM schools "
-        "WHERE coalesce(status, 'open') NOT LIKE 'closed%' ORDER BY name, school_id"
-    )
+    return open_schools(store)
 
 
 def missing_by_school(episodes: pd.DataFrame, repeat: pd.Index | None = None) -> pd.DataFrame:
@@ -409,8 +407,9 @@ def rank_schools(
     Returns
     -------
     DataFrame
-        Filtered schools best first: ``rank``, the school columns, ``score``, the
-        six components and their counts, and ``reasons``.
+        Filtered schools best first: ``rank`` (null for a school with nothing to rank:
+        a score of zero), the school columns, ``score``, the six components and their
+        counts, and ``reasons``.
     """
     counts = {
         "journey": table[_col("incidents", distance_m, JOURNEY)],
@@ -439,7 +438,10 @@ def rank_schools(
         ascending=[False, False, True],
         kind="stable",
     )
-    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    # only schools with something to rank are ranked; zeros are not sorted into an order
+    ranked = (frame["score"] > 0).to_numpy()
+    rank = pd.Series(np.cumsum(ranked), index=frame.index, dtype="Int64")
+    frame.insert(0, "rank", rank.where(ranked))
     frame["reasons"] = [
         _school_reasons(row, distance_m, hsb_distance_m, exact_counts, min_count)
         for row in frame.to_dict("records")
@@ -513,6 +515,13 @@ def _school_reasons(
             )
         )
     if not candidates:
+        unknown = int(row.get(_col("incidents", distance_m, UNKNOWN), 0) or 0)
+        if unknown:
+            return (
+                f"No timed incidents: {n_text(unknown, 'incident')} within {d} m in the period "
+                "are known only to the month, so whether they were on the school journey "
+                "cannot be told."
+            )
         return "Nothing recorded nearby or among its pupils in the period."
     best = sorted(candidates, key=lambda c: -c[0])[:2]
     text = "; ".join(t for _, t in best)
@@ -586,6 +595,27 @@ def disclose_schools(
 
 
 # --------------------------------------------------------------------------- the page
+def school_headers(d: str) -> dict[str, str]:
+    """Human headers for the schools table at buffer ``d`` (e.g. ``"400m"``)."""
+    metres = d.removesuffix("m") + " m"
+    return {
+        "rank": "Rank",
+        "name": "School",
+        "phase": "Phase",
+        "kind": "Kind",
+        "flag": "Marked",
+        f"incidents_{d}_journey": f"Incidents within {metres}, school journey",
+        f"incidents_{d}_other": f"Incidents within {metres}, other times",
+        f"incidents_{d}_time_unknown": f"Incidents within {metres}, time unknown",
+        f"hsb_{d}": f"Harmful sexual behaviour within {metres}",
+        "missing_children": "Pupils missing",
+        "missing_repeat_children": "Pupils missing 3+ times in 90 days",
+        "recurring_nearby": "Recurring locations within 800 m",
+        "recurring_categories": "Their trends",
+        "reasons": "Why",
+    }
+
+
 def filter_schools(
     ranking: pd.DataFrame, phases: Sequence[str] = (), kinds: Sequence[str] = ()
 ) -> pd.DataFrame:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.cube import LAYER_LABELS
+from geo.hotspot_report import HOT_LIST_HEADERS
 from geo.layers import cell_series, hot_cells_table
 from geo.maps import build_map
 from geo.overview import Filters
+from geo.place_names import place_names, with_place_names
 from geo.roles import Role
 from ui import auth, cache, state
 from ui.exports import export_buttons
@@ -58,6 +60,7 @@ report = cache.hotspot_report(
 gi_layer, em_layer = cache.hotspot_layers(
     config.fingerprint, version, role, layer, res, filters, period, k, fdr
 )
+named_from = cache.store_as(config, role)  # names come from public sources only
 tab_em, tab_gi = st.tabs(["Emerging hot spots", "Gi* over the whole window"])
 with tab_em:
     if em_layer is None:
@@ -66,7 +69,14 @@ with tab_em:
             recurrence = report.recurrence.query("hot_periods > 0").sort_values(
                 "hot_periods", ascending=False
             )
-            st.dataframe(recurrence, width="stretch")
+            recurrence.index.name = "cell"
+            recurrence = with_place_names(named_from, recurrence).rename(
+                columns={
+                    "hot_periods": f"{period.title()}s hot",
+                    "cold_periods": f"{period.title()}s cold",
+                }
+            )
+            st.dataframe(recurrence, hide_index=True, width="stretch")
             export_buttons(store, "hot periods", table=recurrence, key="recurrence_download")
     else:
         m = build_map(area.centre, area.bounds, area.boundary, [em_layer], tiles=config.app.tiles)
@@ -77,6 +87,7 @@ with tab_em:
         export_buttons(store, "emerging hot spot layer", layer=em_layer, key="ehsa_download")
         st.subheader("Hot cells")
         table = hot_cells_table(report.hot_list(), role, res, config)
+        table = with_place_names(named_from, table).rename(columns=HOT_LIST_HEADERS)
         if table.empty:
             st.info("No cell is an emerging, persistent or other hot spot in this window.")
         else:
@@ -92,7 +103,8 @@ with tab_gi:
 
 cell = st.session_state.get(state.KEY_CELL)
 if cell:
-    st.subheader(f"Selected cell {cell}")
+    st.subheader(f"Selected: {place_names(named_from, [cell], res).iloc[0]}")
+    st.caption(f"Cell id {cell}")
     z = report.emerging.z if report.emerging is not None else None
     bins = report.emerging.bins if report.emerging is not None else None
     series = cell_series(report.cube, z, bins, cell, role, res, config)

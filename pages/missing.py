@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from geo import catalogue
 from geo.maps import build_map
 from geo.missing_lens import withheld_note
+from geo.place_names import with_place_names
 from geo.roles import Role
 from ui import auth, cache, state
 from ui.exports import export_buttons
@@ -29,6 +31,12 @@ def download(table: pd.DataFrame, what: str, key: str) -> None:
 
 
 st.title("Missing from home")
+if not catalogue.loaded(cache.feeds(config.fingerprint, version, role), "missing_episodes"):
+    st.info(
+        "No missing-from-home feed is loaded, so this page has nothing to show. An admin "
+        "loads missing episodes on the Data page (kind: missing)."
+    )
+    st.stop()
 previous = filters.previous()
 st.caption(
     f"Episodes reported {filters.month_from} to {filters.month_to}, compared with "
@@ -92,11 +100,19 @@ with places_tab:
     if view.overlap.empty:
         st.caption("No place is a hot spot of both in this period.")
     else:
-        st.dataframe(view.overlap, hide_index=True, width="stretch")
+        st.dataframe(
+            with_place_names(cache.store_as(config, role), view.overlap),
+            hide_index=True,
+            width="stretch",
+        )
         download(view.overlap, "places hot for both", "overlap")
     st.subheader("Found and last-seen places")
     st.caption(f"Resolution {view.res}; quarters active counts the last {view.quarters} quarters.")
-    st.dataframe(view.places, hide_index=True, width="stretch")
+    st.dataframe(
+        with_place_names(cache.store_as(config, role), view.places),
+        hide_index=True,
+        width="stretch",
+    )
     download(view.places, "found places", "places")
 with themes_tab:
     st.subheader("Return-home interview themes")

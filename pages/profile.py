@@ -7,6 +7,7 @@ import streamlit as st
 from geo.escape import escape_markdown
 from geo.layers import neighbourhood_layer
 from geo.maps import build_map
+from geo.place_names import place_names
 from geo.profiles import ASSESSMENT_HEADINGS, BLOCK_LABELS
 from geo.roles import Role
 from ui import auth, cache, state
@@ -31,11 +32,13 @@ if cell is None:
     )
     ranking = cache.recurring(config.fingerprint, version, role, res, filters)
     if len(ranking):
+        names = dict(zip(ranking["cell"], ranking["place"], strict=True))
         pick = st.selectbox(
             "Top recurring locations",
             ranking["cell"].head(20).tolist(),
             index=None,
             key="profile_pick",
+            format_func=lambda c: names.get(c, c),
         )
         if pick:
             st.session_state[state.KEY_CELL] = pick
@@ -43,7 +46,10 @@ if cell is None:
     st.stop()
 
 profile = cache.profile(config.fingerprint, version, role, cell, filters)
-st.caption(f"Cell {cell} (resolution {profile.res}) · {filters.month_from} to {filters.month_to}")
+st.subheader(place_names(cache.store_as(config, role), [cell], profile.res).iloc[0])
+st.caption(
+    f"Cell id {cell} (resolution {profile.res}) · {filters.month_from} to {filters.month_to}"
+)
 left, right = st.columns([2, 3])
 with left:
     ring = neighbourhood_layer(cell, profile.neighbours)

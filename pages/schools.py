@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo import catalogue
 from geo.escape import escape_markdown
 from geo.maps import build_map, polygon_layer
 from geo.missing_lens import withheld_note
 from geo.roles import Role
 from geo.school_outcomes import MEASURE_LABELS
-from geo.schools import filter_schools, school_buffers
+from geo.schools import filter_schools, school_buffers, school_headers
 from ui import auth, cache, state
 from ui.exports import export_buttons
 from ui.map import show_map
@@ -63,8 +64,17 @@ columns = [
     "recurring_categories",
     "reasons",
 ]
-st.dataframe(shown[columns], hide_index=True, width="stretch")
-export_buttons(store, "schools ranking", table=shown[columns], key="schools_download")
+feeds = cache.feeds(config.fingerprint, version, role)
+if not catalogue.loaded(feeds, "missing_episodes"):  # no zeros for a feed never loaded
+    columns = [c for c in columns if not c.startswith("missing_")]
+if not shown["rank"].notna().any():
+    st.info(
+        "No timed incidents, harmful sexual behaviour or missing pupils near any school in "
+        "this period, so the schools are listed by name, not ranked."
+    )
+table = shown[columns].rename(columns=school_headers(d))
+st.dataframe(table, hide_index=True, width="stretch")
+export_buttons(store, "schools ranking", table=table, key="schools_download")
 
 totals, by_school, by_group, by_period = cache.school_outcome_tables(
     config.fingerprint, version, role, filters

@@ -10,6 +10,7 @@ import streamlit as st
 from geo import coverage_view as cview
 from geo.coverage import DEFAULT_BLOCKS, period_text
 from geo.maps import build_map
+from geo.place_names import place_names, with_place_names
 from geo.roles import Role
 from ui import auth, cache, state
 from ui.exports import audited_download, export_buttons
@@ -89,10 +90,17 @@ else:
 if shown.empty:
     st.info("No recurring location or hot spot has unmet need in the chosen time blocks.")
 gap_table = cview.gap_table(shown, role)
-st.dataframe(gap_table.head(50), hide_index=True, width="stretch")
+named_from = cache.store_as(config, role)  # names come from public sources only
+st.dataframe(with_place_names(named_from, gap_table.head(50)), hide_index=True, width="stretch")
 export_buttons(store, "youth-work gaps", table=gap_table, key="yw_gaps_download")
+gap_cells = list(dict.fromkeys(shown["cell"]))
+gap_names = dict(zip(gap_cells, place_names(named_from, gap_cells), strict=True))
 pick = st.selectbox(
-    "Open a place's profile", list(dict.fromkeys(shown["cell"])), index=None, key="yw_profile"
+    "Open a place's profile",
+    gap_cells,
+    index=None,
+    key="yw_profile",
+    format_func=lambda c: gap_names.get(c, c),
 )
 if pick:
     st.session_state[state.KEY_CELL] = pick
@@ -118,7 +126,7 @@ plan_table = cview.plan_table(plan, role)
 if plan_table.empty:
     st.info("Nothing left to cover in the chosen time blocks.")
 else:
-    st.dataframe(plan_table, hide_index=True, width="stretch")
+    st.dataframe(with_place_names(named_from, plan_table), hide_index=True, width="stretch")
     export_buttons(store, "youth-work plan table", table=plan_table, key="yw_plan_table")
     st.caption("Share of the unmet need each step adds, and the running total (greedy order).")
     st.line_chart(cview.gain_chart(plan), x_label="step", y_label="% of unmet need")

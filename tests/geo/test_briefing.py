@@ -101,7 +101,7 @@ def test_the_planted_recurring_locations_are_in_the_pack(demo: Any, packs: dict[
             assert place in html, (audience, cell)
     # the analyst pack ranks them in its top five
     rec = next(s for s in packs["analyst"]["pack"].sections if s.title == "Recurring locations")
-    top5 = [row[1] for row in rec.tables[0].rows[:5]]
+    top5 = [row[2] for row in rec.tables[0].rows[:5]]  # Rank, Place, Cell, ...
     assert set(planted) <= set(top5)
 
 
@@ -217,9 +217,9 @@ def test_partnership_pack_youth_work_matches_the_page(demo: Any) -> None:
         page_gaps = coverage_view.role_gaps(
             result.gaps, coverage_view.health_sites(store), "partnership", 8, config
         ).head(5)
-        assert [r[1] for r in gap_rows] == list(page_gaps["cell"])
+        assert [r[2] for r in gap_rows] == list(page_gaps["cell"])  # Rank, Place, Cell
         allowed = [b.name for b in settings.blocks]
         page_plan = plan_greedy(
             coverage_view.plan_problem(result, "partnership", config, allowed), 5
         )
-        assert [r[1] for r in plan_rows] == list(page_plan.steps["cell"])
+        assert [r[2] for r in plan_rows] == list(page_plan.steps["cell"])

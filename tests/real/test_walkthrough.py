@@ -293,12 +293,17 @@ def test_category_counts_equal_the_published_mapping(borough: Borough) -> None:
             "SELECT category, count(*) AS n FROM incidents WHERE source LIKE 'police_uk%' "
             "GROUP BY 1"
         )
+        # the published definition: SYV only from a partner's extract (schema.syv_sql)
         syv = store.scalar(
-            "SELECT count(*) FROM incidents WHERE source LIKE 'police_uk%' AND category IN "
-            f"({', '.join(repr(c) for c in schema.SYV_CATEGORIES)})"
+            f"SELECT count(*) FROM incidents WHERE source LIKE 'police_uk%' AND {schema.syv_sql()}"
+        )
+        vso = store.scalar(
+            "SELECT count(*) FROM incidents WHERE category = 'violence_and_sexual_offences'"
         )
     assert dict(zip(got["category"], got["n"].astype(int), strict=True)) == expected
     assert syv == 0, "police.uk records are never serious youth violence"
+    assert vso == (rows["Crime type"] == "Violence and sexual offences").sum()
+    assert "violence_and_sexual_offences" not in schema.SYV_CATEGORIES
 
 
 def test_every_accepted_record_lies_on_the_analysis_grid(borough: Borough) -> None:
