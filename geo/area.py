@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,7 @@ class StudyArea:
     """
 
     name: str
-    code: str | None
+    code: str | tuple[str, ...] | None
     boundary: BaseGeometry
     buffered: BaseGeometry
     buffer_m: float
@@ -101,27 +102,53 @@ def _grid(wkb: bytes, res: int) -> hexes.CellArray:
     return cells
 
 
-def select_feature(frame: gpd.GeoDataFrame, code: str | None) -> gpd.GeoDataFrame:
-    """Pick the feature whose ``*CD`` column equals ``code`` (all features when None)."""
+def select_feature(frame: gpd.GeoDataFrame, code: str | Sequence[str] | None) -> gpd.GeoDataFrame:
+    """Pick the features whose ``*CD`` column equals ``code`` or one of several codes
+    (a police BCU or a partnership of boroughs); all features when None.
+
+    Raises
+    ------
+    BoundaryError
+        Naming each code that matches no feature and listing the codes the file holds.
+    """
     if code is None:
         return frame
+    codes = [code] if isinstance(code, str) else list(code)
     code_cols = [c for c in frame.columns if str(c).upper().endswith("CD")]
     if not code_cols:
         raise BoundaryError("the boundary file has no *CD column to match the configured code")
     mask = np.zeros(len(frame), dtype=bool)
-    for col in code_cols:
-        mask |= frame[col].astype(str).to_numpy() == code
-    if not mask.any():
-        raise BoundaryError("no feature in the boundary file has the configured code")
+    missing = []
+    for one in codes:
+        hit = np.zeros(len(frame), dtype=bool)
+        for col in code_cols:
+            hit |= frame[col].astype(str).to_numpy() == one
+        if not hit.any():
+            missing.append(one)
+        mask |= hit
+    if missing:
+        col = code_cols[0]
+        names = [c for c in frame.columns if str(c).upper() == str(col).upper()[:-2] + "NM"]
+        listed = frame[col].astype(str)
+        if names:
+            listed = listed + " " + frame[names[0]].astype(str)
+        shown = sorted(listed.tolist())
+        more = f" and {len(shown) - 40} more" if len(shown) > 40 else ""
+        raise BoundaryError(
+            f"study_area.code {', '.join(repr(m) for m in missing)} is not in the boundary "
+            f"file; its codes ({col}) are: {'; '.join(shown[:40])}{more}"
+        )
     return frame.loc[mask]
 
 
-def read_boundary(path: Path, code: str | None = None) -> gpd.GeoDataFrame:
-    """Read a boundary GeoJSON as EPSG:4326 polygons, optionally one feature by code."""
+def read_boundary(path: Path, code: str | Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """Read a boundary GeoJSON as EPSG:4326 polygons, optionally the features of ``code``."""
+    if not Path(path).is_file():
+        raise BoundaryError(f"boundary file not found: {path}")
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise BoundaryError("the boundary file cannot be read as GeoJSON") from exc
+        raise BoundaryError(f"the boundary file cannot be read as GeoJSON: {path}") from exc
     if frame.empty:
         raise BoundaryError("the boundary file has no features")
     if frame.crs is None:
@@ -141,7 +168,9 @@ def load_study_area(cfg: StudyAreaConfig) -> StudyArea:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_study_area(path: Path, code: str | None, buffer_m: float, name: str | None) -> StudyArea:
+def _load_study_area(
+    path: Path, code: str | tuple[str, ...] | None, buffer_m: float, name: str | None
+) -> StudyArea:
     frame = read_boundary(path, code)
     boundary = shapely.union_all(frame.geometry.to_numpy())
     bng = frame.to_crs(BNG)
@@ -149,7 +178,14 @@ def _load_study_area(path: Path, code: str | None, buffer_m: float, name: str | 
     buffered = gpd.GeoSeries([buffered_bng], crs=BNG).to_crs(WGS84).iloc[0]
     if name is None:
         name_cols = [c for c in frame.columns if str(c).upper().endswith("NM")]
-        name = str(frame[name_cols[0]].iloc[0]) if name_cols and len(frame) == 1 else path.stem
+        names = [str(n) for n in frame[name_cols[0]]] if name_cols and len(frame) <= 5 else []
+        name = (
+            ", ".join(names[:-1]) + " and " + names[-1]
+            if len(names) > 1
+            else names[0]
+            if names
+            else path.stem
+        )
     shapely.prepare(buffered)
     return StudyArea(
         name=name, code=code, boundary=boundary, buffered=buffered, buffer_m=float(buffer_m)

@@ -83,8 +83,9 @@ class StudyAreaConfig:
     ----------
     boundary : Path
         GeoJSON file of one or more polygons in EPSG:4326.
-    code : str or None
-        Feature code (matched on any column ending in ``CD``) to pick one feature.
+    code : str, tuple of str or None
+        Feature code (matched on any column ending in ``CD``) to pick one feature, or
+        several codes whose features together are the area (a police BCU); None: all.
     buffer_m : float
         Edge buffer in metres (EPSG:27700) within which points are still accepted.
     name : str or None
@@ -92,7 +93,7 @@ class StudyAreaConfig:
     """
 
     boundary: Path
-    code: str | None = None
+    code: str | tuple[str, ...] | None = None
     buffer_m: float = 250.0
     name: str | None = None
 
@@ -415,8 +416,13 @@ def load_config(path: str | Path | None = None) -> Config:
     if not isinstance(buffer_m, int | float) or not 0 <= buffer_m <= 5000:
         raise ConfigError("study_area.buffer_m must be a number of metres from 0 to 5000")
     code = area.get("code")
-    if code is not None and not isinstance(code, str):
-        raise ConfigError("study_area.code must be a string")
+    if isinstance(code, list) and code and all(isinstance(c, str) and c for c in code):
+        code = tuple(code)  # several areas: a police BCU, a partnership of boroughs
+    elif code is not None and not isinstance(code, str):
+        raise ConfigError(
+            'study_area.code must be a code ("E09000016") or a list of codes '
+            '(["E09000002", "E09000016"])'
+        )
     study_area = StudyAreaConfig(
         boundary=_path(base, area["boundary"], "study_area.boundary"),
         code=code,

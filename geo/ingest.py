@@ -282,7 +282,7 @@ def ingest_bytes(
     if kind not in KINDS:
         report.error = f"unknown kind '{kind}'; expected one of {', '.join(KINDS)}"
         return report
-    existing = store.live_batch_with_hash(sha)
+    existing = store.live_batch_with_hash(sha, kind)
     if existing is not None:
         report.status = "already_ingested"
         report.batch_id = existing
@@ -337,6 +337,20 @@ def ingest_bytes(
     if in_file_dups:
         report.duplicate_reasons[REPEATED_IN_FILE] = in_file_dups
 
+    if frame.empty:  # nothing usable: never an empty live batch, and a retry stays open
+        report.error = _nothing_usable(report, area)
+        if not dry_run:
+            store.record_failed_batch(
+                kind=kind,
+                source=parsed.source,
+                file_name=report.file_name,
+                sha256=sha,
+                who=who,
+                report=report.to_dict(),
+            )
+            store.audit(who, None, "ingest_refused", detail={"kind": kind, "error": report.error})
+        return report
+
     if dry_run:
         report.status = "checked"
         report.accepted = len(frame)
@@ -375,6 +389,21 @@ def ingest_bytes(
         },
     )
     return report
+
+
+def _nothing_usable(report: IngestReport, area: StudyArea) -> str:
+    """Why a file with no usable row is refused, naming the study area and the main rule."""
+    if report.read == 0:
+        return "the file has no data rows"
+    if report.reasons:
+        rule, n = max(report.reasons.items(), key=lambda kv: kv[1])
+        where = f" ({area.name})" if "study area" in rule else ""
+        return (
+            f"nothing to store: none of the {report.read:,} rows can be used ({n:,} "
+            f"{'is' if n == 1 else 'are'} {rule}{where}); check that this file is for "
+            f"{area.name}"
+        )
+    return f"nothing to store: all {report.read:,} rows repeat other rows of the file"
 
 
 def ingest_file(

@@ -431,10 +431,13 @@ class Store:
             )
         )
 
-    def live_batch_with_hash(self, sha256: str) -> int | None:
-        """The live batch that ingested bytes with this sha256, if any."""
+    def live_batch_with_hash(self, sha256: str, kind: str | None = None) -> int | None:
+        """The live batch that stored rows from bytes with this sha256 (as ``kind``, when
+        given), if any. A batch that stored no row never counts, so it never blocks a retry."""
         value = self.scalar(
-            "SELECT batch_id FROM batches WHERE sha256 = ? AND status = 'live' LIMIT 1", [sha256]
+            "SELECT batch_id FROM batches WHERE sha256 = ? AND status = 'live' "
+            "AND coalesce(rows_accepted, 0) > 0 AND (? IS NULL OR kind = ?) LIMIT 1",
+            [sha256, kind, kind],
         )
         return None if value is None else int(value)
 

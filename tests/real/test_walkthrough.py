@@ -355,6 +355,11 @@ def app_pages(borough: Borough) -> dict[tuple[str, str], object]:
         for role in ("analyst", "partnership"):
             at = AppTest.from_file(str(ENTRY), default_timeout=120)
             at.run()
+            # a real store asks why police data are viewed, once per session
+            assert [t.value for t in at.title] == ["Before you view police data"]
+            at.radio(key="purpose_choice").set_value(at.radio(key="purpose_choice").options[0])
+            at.button[0].click().run()
+            assert "_purpose" in at.session_state
             if role == "partnership":
                 at.radio(key="view_as").set_value("partnership").run()
             for page in PAGE_FILES:
