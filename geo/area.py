@@ -60,6 +60,9 @@ class StudyArea:
         The area grown by ``buffer_m`` metres (computed in EPSG:27700).
     buffer_m : float
         Edge buffer in metres.
+    feature_codes, feature_names : tuple of str
+        The ``*CD`` codes and ``*NM`` names of the boundary features that make up the
+        area (empty when the file has none): area tables are checked against them.
     """
 
     name: str
@@ -67,6 +70,8 @@ class StudyArea:
     boundary: BaseGeometry
     buffered: BaseGeometry
     buffer_m: float
+    feature_codes: tuple[str, ...] = ()
+    feature_names: tuple[str, ...] = ()
 
     def contains(self, lat: npt.ArrayLike, lng: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         """Whether each point lies inside the area plus its buffer (vectorised)."""
@@ -187,6 +192,14 @@ def _load_study_area(
             else path.stem
         )
     shapely.prepare(buffered)
+    code_cols = [c for c in frame.columns if str(c).upper().endswith("CD")]
+    nm_cols = [c for c in frame.columns if str(c).upper().endswith("NM")]
     return StudyArea(
-        name=name, code=code, boundary=boundary, buffered=buffered, buffer_m=float(buffer_m)
+        name=name,
+        code=code,
+        boundary=boundary,
+        buffered=buffered,
+        buffer_m=float(buffer_m),
+        feature_codes=tuple(str(c) for c in frame[code_cols[0]]) if code_cols else (),
+        feature_names=tuple(str(n) for n in frame[nm_cols[0]]) if nm_cols else (),
     )

@@ -155,7 +155,9 @@ def _parse(
     if kind == "schools":
         return schools.parse_schools(frame, rows, issues, ctx)
     if kind == "area_stats":
-        return area_stats.parse_area_stats(frame, rows, issues, ctx.allowed_headers)
+        return area_stats.parse_area_stats(
+            frame, rows, issues, ctx.allowed_headers, area.feature_codes, area.feature_names
+        )
     if kind in mapped.DEFAULT_PROFILES:
         return mapped.parse_mapped(kind, frame, rows, issues, ctx)
     raise FileRefusedError(f"unknown kind '{kind}'")
@@ -321,6 +323,8 @@ def ingest_bytes(
             store.audit(who, None, "ingest_refused", detail={"kind": kind, "error": report.error})
         return report
 
+    if parsed.table == "area_stats":
+        parsed = _area_rows_in_study_area(store, parsed, issues, area)
     found = issues.frame()
     report.issues = found.head(MAX_ISSUES_SHOWN).reset_index(drop=True)
     report.rejected = len(found)
@@ -389,6 +393,37 @@ def ingest_bytes(
         },
     )
     return report
+
+
+def _area_rows_in_study_area(
+    store: Store, parsed: Parsed, issues: RowIssues, area: StudyArea
+) -> Parsed:
+    """Drop area-table rows of areas whose loaded boundary lies outside the study area
+    (its representative point outside the boundary): their figures are counted in the
+    report as outside, never stored, so no denominator sums another borough's areas."""
+    codes = parsed.frame["area_code"].astype(str)
+    known = store.query(
+        "SELECT area_code, any_value(geometry_wkb) AS wkb FROM areas GROUP BY area_code"
+    )
+    held = known.loc[known["area_code"].isin(set(codes))]
+    unchecked = codes.loc[~codes.isin(set(held["area_code"]))].nunique()
+    if unchecked:
+        issues.warnings.append(
+            f"{unchecked:,} area code(s) have no loaded boundary, so they could not be checked "
+            "against the study area: load the LSOA boundaries (ingest --kind boundary) first"
+        )
+    if held.empty:
+        return parsed
+    points = shapely.point_on_surface(shapely.from_wkb([bytes(b) for b in held["wkb"]]))
+    inside = shapely.contains_xy(area.boundary, shapely.get_x(points), shapely.get_y(points))
+    outside_codes = set(held.loc[~np.asarray(inside), "area_code"].astype(str))
+    drop = codes.isin(outside_codes).to_numpy()
+    if not drop.any():
+        return parsed
+    issues.add(np.unique(parsed.rows[drop]), "area code", area_stats.OUTSIDE_AREA)
+    parsed.frame = parsed.frame.loc[~drop].reset_index(drop=True)
+    parsed.rows = parsed.rows[~drop]
+    return parsed
 
 
 def _nothing_usable(report: IngestReport, area: StudyArea) -> str:

@@ -30,7 +30,11 @@ if cell is None:
         "Click a hexagon on any map, or pick a place from the recurring locations, "
         "to open its profile."
     )
-    ranking = cache.recurring(config.fingerprint, version, role, res, filters)
+    try:
+        ranking = cache.recurring(config.fingerprint, version, role, res, filters)
+    except ValueError as exc:  # too few months for the ranking: say so, offer the map
+        st.caption(f"No ranked places to pick from: {exc}.")
+        st.stop()
     if len(ranking):
         names = dict(zip(ranking["cell"], ranking["place"], strict=True))
         pick = st.selectbox(

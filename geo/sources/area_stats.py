@@ -31,6 +31,8 @@ from geo.validate import (
 )
 
 _CODE_VALUE = re.compile(r"^[EWSN]\d{8}$")
+#: The rule for area rows outside the study area (as for located records).
+OUTSIDE_AREA = "area outside the study area"
 _VALUE_NAMES = ("n", "value", "count", "observation")
 
 
@@ -42,16 +44,56 @@ def _code_column(frame: pd.DataFrame) -> str:
     raise FileRefusedError("no column of ONS area codes (for example 'LSOA code (2011)')")
 
 
+#: Header of a local-authority code column ("Local Authority District code (2019)", LAD22CD).
+_LAD_HEADER = re.compile(r"(local authority district code|^lad\d*cd$|^ltla\d*cd$)", re.I)
+#: An ONS small-area name: the local authority's name and a 3-digit-and-letter suffix.
+_SMALL_AREA_NAME = re.compile(r"^(?P<la>.+) \d{3}[A-Z]$")
+
+
+def outside_study_area(
+    frame: pd.DataFrame, code_col: str, area_codes: tuple[str, ...], area_names: tuple[str, ...]
+) -> np.ndarray:
+    """Rows of an area table that the file itself places outside the study area: a local
+    authority code column naming another authority, or an LSOA/MSOA name ("Havering 001A")
+    of another authority. Rows the file cannot place are not flagged."""
+    out = np.zeros(len(frame), dtype=bool)
+    for col in frame.columns:
+        if col == code_col:
+            continue
+        values = frame[col].fillna("").str.strip()
+        if area_codes and _LAD_HEADER.search(str(col)):
+            out |= (values != "").to_numpy() & ~values.isin(area_codes).to_numpy()
+        elif area_names and re.search(r"name|nm$", str(col), re.I):
+            la = values.str.extract(_SMALL_AREA_NAME)["la"]
+            if la.notna().mean() > 0.9:
+                out |= la.notna().to_numpy() & ~la.isin(area_names).to_numpy()
+    return out
+
+
 def parse_area_stats(
     frame: pd.DataFrame,
     rows: np.ndarray,
     issues: RowIssues,
     allowed_headers: tuple[str, ...] = (),
+    area_codes: tuple[str, ...] = (),
+    area_names: tuple[str, ...] = (),
 ) -> Parsed:
     """Parse a wide or long table of area statistics (``allowed_headers``: extra
-    headers that are not personal data)."""
+    headers that are not personal data). Rows the file places in another local
+    authority than ``area_codes`` / ``area_names`` (the study area's features) are
+    rejected as outside the study area, counted, never stored."""
     refuse_personal_data_columns([str(c) for c in frame.columns], allowed_headers)
     code_col = _code_column(frame)
+    outside = outside_study_area(frame, code_col, area_codes, area_names)
+    if outside.any():
+        issues.add(rows[outside], code_col, OUTSIDE_AREA)
+        frame, rows = frame.loc[~outside].reset_index(drop=True), rows[~outside]
+        if frame.empty:
+            raise FileRefusedError(
+                f"none of the {int(outside.sum()):,} areas in this file lies in the study area "
+                f"({', '.join(area_names) or ', '.join(area_codes)}); check that this file is "
+                "for the study area"
+            )
     codes = frame[code_col].str.strip()
     numeric = {c: parse_numbers(frame[c]) for c in frame.columns if c != code_col}
     numeric_cols = [
