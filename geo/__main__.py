@@ -14,10 +14,13 @@ import pandas as pd
 from geo.area import BoundaryError, load_study_area
 from geo.config import DEMO_CONFIG_PATH, ConfigError, load_config
 from geo.hotspots import InsufficientDataError
-from geo.ingest import DEMO_STORE_REFUSAL, KINDS, ingest_file
+from geo.ingest import DEMO_STORE_REFUSAL, KINDS, ingest_archive, ingest_file
 from geo.overview import Filters
 from geo.roles import Role
 from geo.store import Store, StoreError
+
+#: ``--kind`` of a data.police.uk archive zip (street crime and stop and search inside).
+ARCHIVE = "police_uk_archive"
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -46,6 +49,29 @@ def _ingest(args: argparse.Namespace) -> int:
             path = Path(name)
             if not path.is_file():
                 print(f"{path}: no such file", file=sys.stderr)
+                refused = True
+                continue
+            if args.kind == ARCHIVE or (args.kind is None and path.suffix.lower() == ".zip"):
+                archive = ingest_archive(store, config, area, path, who=args.who,
+                                         dry_run=args.check)  # fmt: skip
+                refused |= not archive.ok
+                if args.json:
+                    results.append(
+                        {
+                            "file_name": archive.file_name,
+                            "error": archive.error,
+                            "members": [r.to_dict() for r in archive.reports],
+                            "outside_study_area": archive.outside,
+                            "ignored": archive.ignored,
+                        }
+                    )
+                else:
+                    print(archive.summary())
+                    for r in archive.reports:
+                        print(f"  {r.summary()}")
+                continue
+            if args.kind is None or args.kind == ARCHIVE:
+                print(f"{path}: --kind is needed for a file that is not a zip", file=sys.stderr)
                 refused = True
                 continue
             report = ingest_file(
@@ -328,7 +354,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("ingest", help="validate and store partner files")
-    p.add_argument("--kind", required=True, choices=KINDS)
+    p.add_argument(
+        "--kind",
+        choices=(*KINDS, ARCHIVE),
+        help=f"kind of file; a .zip is read as a data.police.uk archive ({ARCHIVE})",
+    )
     p.add_argument("--profile", help="column-mapping profile TOML for mapped kinds")
     p.add_argument("--json", action="store_true", help="machine-readable report")
     p.add_argument("--check", action="store_true", help="validate only, store nothing")
