@@ -44,7 +44,8 @@ def build_archive(path: Path, seed: int = 0) -> int:
             for col in ("Latitude", "Longitude"):
                 located = rows[col] != ""
                 jitter = rng.uniform(-0.0003, 0.0003, int(located.sum()))
-                rows.loc[located, col] = (rows.loc[located, col].astype(float) + jitter).round(6).astype(str)
+                moved = (rows.loc[located, col].astype(float) + jitter).round(6)
+                rows.loc[located, col] = moved.astype(str)
             total += len(rows)
             zf.writestr(f"{month}/{month}-metropolitan-street.csv", rows.to_csv(index=False))
             ss = searches.copy()

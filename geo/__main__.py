@@ -100,6 +100,34 @@ def _ingest(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
+def _fetch(args: argparse.Namespace) -> int:
+    """Fetch public police data for the study area from the data.police.uk API."""
+    from geo.fetch import API, FetchError, fetch_police_uk, months_between
+
+    config = load_config(args.config)
+    area = load_study_area(config.study_area)
+    out = Path(args.out) if args.out else config.path.parent / "downloads" / "police-uk"
+    try:
+        months = months_between(args.months)
+        report = fetch_police_uk(
+            area,
+            months,
+            out,
+            base_url=args.base_url or API,
+            progress=None if args.json else (lambda line: print(line, flush=True)),
+        )
+    except FetchError as exc:
+        return _fail(args, "error", str(exc), 2)
+    if args.json:
+        print(json.dumps({"files": [str(f) for f in report.files], "requests": report.requests,
+                          "cached": report.cached, "rows": report.rows}))  # fmt: skip
+    else:
+        print(report.summary())
+        print(f"next: python -m geo --config {config.path} ingest --kind police_street "
+              f"{out}/*/*-street.csv")  # fmt: skip
+    return 0
+
+
 def _batches(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     with Store(config.store_path, audit=config.audit_settings()) as store:
@@ -365,6 +393,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--who", default="cli", help="pseudonymous id recorded on the batch")
     p.add_argument("files", nargs="+")
     p.set_defaults(func=_ingest)
+
+    p = sub.add_parser("fetch", help="fetch public police data for the study area")
+    p.add_argument("source", choices=["police-uk"], help="police-uk: data.police.uk's API")
+    p.add_argument("--months", required=True, help="YYYY-MM:YYYY-MM (or one month)")
+    p.add_argument("--out", help="folder for the CSV files (default: downloads/police-uk)")
+    p.add_argument("--base-url", help="API root (default https://data.police.uk/api)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_fetch)
 
     p = sub.add_parser("batches", help="list ingest batches")
     p.add_argument("--json", action="store_true")
