@@ -15,7 +15,7 @@ never in a sensitive-premises cell.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -150,14 +150,18 @@ def fixed_site_options(gaps: pd.DataFrame, top: int = 50) -> list[str]:
 
 
 def fixed_site_labels(
-    gaps: pd.DataFrame, blocks: Sequence[cv.TimeBlock] = cv.DEFAULT_BLOCKS, top: int = 50
+    gaps: pd.DataFrame,
+    blocks: Sequence[cv.TimeBlock] = cv.DEFAULT_BLOCKS,
+    top: int = 50,
+    places: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """:func:`fixed_site_options` with their labels ("#1 89195da49b7ffff · Weekend
-    evenings (Fri-Sun 19:00-23:00)")."""
+    """:func:`fixed_site_options` with their labels ("#1 On or near Market Place · Weekend
+    evenings (Fri-Sun 19:00-23:00)"; the cell id where ``places`` has no name for it)."""
     names = {b.name: b.label for b in blocks}
     head = gaps.head(top)
+    places = places or {}
     return {
-        f"{c}|{b}": f"#{int(r)} {c} · {names.get(str(b), str(b))}"
+        f"{c}|{b}": f"#{int(r)} {places.get(str(c), str(c))} · {names.get(str(b), str(b))}"
         for c, b, r in zip(head["cell"], head["block"], head["rank"], strict=True)
     }
 

@@ -60,7 +60,10 @@ analysis = cache.coverage_analysis(fp, version, role, filters, settings)
 gaps = cache.coverage_gaps(fp, version, role, filters, settings)
 shown = cview.gaps_in_blocks(gaps, allowed_key)
 
-labels = cview.fixed_site_labels(shown, DEFAULT_BLOCKS)
+named_from = cache.store_as(config, role)  # names come from public sources only
+gap_cells = list(dict.fromkeys(shown["cell"]))
+gap_names = dict(zip(gap_cells, place_names(named_from, gap_cells), strict=True))
+labels = cview.fixed_site_labels(shown, DEFAULT_BLOCKS, places=gap_names)
 if "yw_fixed" in st.session_state:  # keep only choices that still exist
     st.session_state["yw_fixed"] = [v for v in st.session_state["yw_fixed"] if v in labels]
 fixed_pick = st.multiselect(
@@ -90,11 +93,8 @@ else:
 if shown.empty:
     st.info("No recurring location or hot spot has unmet need in the chosen time blocks.")
 gap_table = cview.gap_table(shown, role)
-named_from = cache.store_as(config, role)  # names come from public sources only
 st.dataframe(with_place_names(named_from, gap_table.head(50)), hide_index=True, width="stretch")
 export_buttons(store, "youth-work gaps", table=gap_table, key="yw_gaps_download")
-gap_cells = list(dict.fromkeys(shown["cell"]))
-gap_names = dict(zip(gap_cells, place_names(named_from, gap_cells), strict=True))
 pick = st.selectbox(
     "Open a place's profile",
     gap_cells,

@@ -54,7 +54,7 @@ def test_missing_page_for_analysts(demo: Path) -> None:
     assert repeat.label.startswith("Children missing 3 or more")
     assert int(repeat.value) == truth["repeat_missing_children"]
     overlap = at.dataframe[1].value  # after the measures table
-    assert truth["missing_found_hotspot"]["cell"] in set(overlap["cell"])
+    assert truth["missing_found_hotspot"]["cell"] in set(overlap["Cell id"])
     downloads = {d.key for d in at.get("download_button")}
     for table in ("measures", "overlap", "places", "theme_counts", "themes", "schools", "homes"):
         assert f"missing_download_{table}" in downloads  # CSV
@@ -75,7 +75,7 @@ def test_schools_page_for_analysts(demo: Path) -> None:
     at = open_page("schools.py", **{"from": "2023-01", "to": "2024-12"})
     assert [t.value for t in at.title] == ["Schools"]
     ranking = at.dataframe[0].value
-    journey = ranking.set_index("name")["incidents_400m_journey"]
+    journey = ranking.set_index("School")["Incidents within 400 m, school journey"]
     urn = truth["school_journey_hotspot"]["school_urn"]
     from ui import cache
 
@@ -96,7 +96,7 @@ def test_schools_page_for_analysts(demo: Path) -> None:
     assert any(s.value == name for s in at.subheader)
     at.radio(key="sch_distance").set_value(800.0).run()
     ok(at)
-    assert "incidents_800m_journey" in at.dataframe[0].value.columns
+    assert "Incidents within 800 m, school journey" in at.dataframe[0].value.columns
     at.multiselect(key="sch_kind").set_value(["alternative_provision"]).run()
     ok(at)
-    assert at.dataframe[0].value["kind"].eq("alternative_provision").all()
+    assert at.dataframe[0].value["Kind"].eq("alternative_provision").all()

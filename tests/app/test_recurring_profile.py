@@ -40,8 +40,8 @@ def test_recurring_page_lists_the_planted_places_with_reasons(truth: dict) -> No
     at = open_page("recurring.py", res="9", **WINDOW)
     table = at.dataframe[0].value
     planted = {h["cell"] for h in truth["recurring_hotspots"]}
-    assert planted <= set(table["cell"].head(10))
-    assert table["reasons"].str.len().gt(10).all()
+    assert planted <= set(table["Cell id"].head(10))
+    assert table["Why it is ranked"].str.len().gt(10).all()
     assert any("escalation" in e.value for e in at.error)  # the escalation banner
     assert any("Near-repeat pattern" in m.value or "near-repeat" in m.value.lower()
                for m in at.markdown)
@@ -52,8 +52,11 @@ def test_partnership_ranking_shows_no_counts(truth: dict) -> None:
     at.radio(key="view_as").set_value("partnership").run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table.columns) == ["rank", "cell", "score", "category", "escalate", "reasons"]
-    assert all(int(c[1], 16) <= 8 for c in table["cell"])
+    assert list(table.columns) == [
+        "Rank", "Place", "Score", "Trend (emerging hot spot category)", "Escalate",
+        "Why it is ranked", "Cell id",
+    ]  # fmt: skip
+    assert all(int(c[1], 16) <= 8 for c in table["Cell id"])
 
 
 def test_profile_notes_are_kept_with_history_escaped_and_audited(truth: dict) -> None:

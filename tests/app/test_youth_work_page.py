@@ -19,8 +19,8 @@ PAGE = Path(__file__).resolve().parents[2] / "pages" / "youth_work.py"
 WINDOW = {"from": "2023-01", "to": "2024-12"}
 MIN_COUNT = 6
 PARTNERSHIP_GAP_COLUMNS = [
-    "rank", "cell", "time_block", "incidents", "missing", "hours_per_week", "why", "reason",
-    "nearest_health_site", "site_name", "site_distance_m",
+    "Place", "rank", "time_block", "incidents", "missing", "hours_per_week", "why", "reason",
+    "nearest_health_site", "site_name", "site_distance_m", "Cell id",
 ]  # fmt: skip
 
 
@@ -81,7 +81,7 @@ def test_analyst_sees_the_planted_gap_a_plan_and_the_exact_check(truth: dict) ->
     top = gaps.head(5)
     label = "Weekend evenings (Fri-Sun 19:00-23:00)"
     assert planted["block"] == "weekend_evening"
-    assert ((top["cell"] == planted["cell"]) & (top["time_block"] == label)).any()
+    assert ((top["Cell id"] == planted["cell"]) & (top["time_block"] == label)).any()
     assert gaps["reason"].str.contains(r"within 400 m .*at those times").all()
     assert {"need", "unmet", "syv", "hsb"} <= set(gaps.columns)
     # the nearest health site (the demo's sites, some outside the borough)
@@ -118,7 +118,7 @@ def test_widgets_change_the_plan(truth: dict) -> None:
     # a fixed site at the top gap takes its need out before planning
     gaps, plan = tables(at)
     option = at.multiselect(key="yw_fixed").options[0]
-    assert option.startswith(f"#1 {gaps['cell'].iloc[0]} · Weekend evenings")
+    assert option.startswith(f"#1 {gaps['Place'].iloc[0]} · Weekend evenings")
     at.multiselect(key="yw_fixed").select(option).run()
     ok(at)
     assert not tables(at)[1].equals(plan)
@@ -142,7 +142,7 @@ def test_partnership_sees_coarse_disclosed_gaps_and_shares_only(truth: dict) -> 
     assert list(gaps.columns) == PARTNERSHIP_GAP_COLUMNS
     assert not gaps.empty and list(gaps["rank"]) == list(range(1, len(gaps) + 1))
     for frame in (gaps, plan):
-        assert all(h3.get_resolution(c) <= 8 for c in frame["cell"])
+        assert all(h3.get_resolution(c) <= 8 for c in frame["Cell id"])
     assert not _small(gaps["incidents"]) and not _small(gaps["missing"])
     small_quote = re.compile(r"\b[1-5] (?:incident|missing child)")
     assert not gaps["reason"].str.contains(small_quote).any()
