@@ -51,7 +51,7 @@ top = c3.select_slider("Show the top", [10, 20, 50, 100], value=20, key="rec_top
 shown = filter_ranking(ranking, chosen, active).head(int(top))
 escalated = int(shown["escalate"].sum())
 if escalated:
-    st.error(f"{escalated} place(s) flagged for escalation: new or intensifying hot spots.")
+    st.warning(f"{escalated} place(s) flagged for escalation: new or intensifying hot spots.")
 
 map_layer = cache.ranking_layer(config.fingerprint, version, role, res, filters, int(top))
 shown_layers = [map_layer]

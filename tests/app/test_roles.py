@@ -41,6 +41,11 @@ PARTNERSHIP_PAGES = (
 NOT_COUNTS = {
     "change",
     "rank",
+    "Rank",
+    "Score",
+    # Gi* significance bins of a selected place (1 = 90 %, 2 = 95 %, 3 = 99 %), not counts
+    "hot (+) / cold (-) spot confidence, 1-3",
+    "hot (+) / cold (-) confidence, 1-3",
     "hot_bins",
     "cold_bins",
     "score",
@@ -50,6 +55,7 @@ NOT_COUNTS = {
     "p",
     "quarters_active",
     "recurring_nearby",
+    "Recurring locations within 800 m",  # places, not people (as recurring_nearby)
     # youth work: plan steps, cells a deployment reaches, weekly hours of youth work,
     # metres to a health site and shares of unmet need (percent)
     "step",
@@ -284,7 +290,7 @@ def test_partnership_selected_cell_chart_has_no_counts(demo: Path) -> None:
     at = partnership_app(cell=cell)
     at.switch_page(str(PAGES / "hotspots.py")).run()
     ok(at)
-    assert any(cell in s.value for s in at.subheader)
+    assert any(cell in c.value for c in at.caption)  # the id under the place's name
     charts = chart_frames(at)
     assert charts, "the selected cell's chart is not shown"
     for spec, frame in charts:
@@ -311,7 +317,7 @@ def test_partnership_learns_nothing_about_a_fine_cell_named_in_the_url(demo: Pat
         texts = [*at.markdown, *at.caption, *at.subheader, *at.text, *at.code]
         assert not any(fine in str(x.value) for x in texts), page
         if page == "profile.py":
-            assert any(f"Cell {parent} (resolution 8)" in c.value for c in at.caption)
+            assert any(f"Cell id {parent} (resolution 8)" in c.value for c in at.caption)
 
 
 # --- roles cannot be forged ------------------------------------------------------------
