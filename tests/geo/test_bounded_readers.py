@@ -159,7 +159,7 @@ def test_police_cells_have_a_shorter_cap(make_env) -> None:
     report = env.ingest(
         street_csv({}).replace(b"On or near High Street", b"L" * 501), kind="police_street"
     )
-    assert report.status == "live"
+    assert report.status == "refused"  # nothing usable: never an empty live batch
     assert (report.accepted, report.rejected) == (0, 1)
     assert issue_rows(report) == {2: ("Location", "longer than 500 characters")}
 

@@ -171,7 +171,7 @@ def test_buffer_out_of_range(tmp_path: Path, buffer: str) -> None:
 
 def test_code_must_be_string(tmp_path: Path) -> None:
     text = '[study_area]\nboundary = "b.geojson"\ncode = 9\n'
-    with pytest.raises(ConfigError, match="code must be a string"):
+    with pytest.raises(ConfigError, match="code must be a code"):
         load_config(write(tmp_path, text))
 
 

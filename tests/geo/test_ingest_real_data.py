@@ -334,7 +334,7 @@ def test_havering_syv_subset_is_all_accepted(havering, shared_data: Path) -> Non
         "SELECT category, count(*) AS n FROM incidents GROUP BY category"
     )
     assert dict(zip(counts["category"], counts["n"], strict=True)) == {
-        "violence_without_injury": 477,
+        "violence_and_sexual_offences": 477,
         "asb": 366,
         "public_order": 110,
         "drugs": 74,
