@@ -59,7 +59,7 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 # --- GIS exports: GeoJSON and GeoPackage ------------------------------------------------
 
 #: Columns whose H3 cells locate a table's rows (the first one holding valid cells wins).
-CELL_COLUMNS: tuple[str, ...] = ("cell", "area", "home_area")
+CELL_COLUMNS: tuple[str, ...] = ("cell", "Cell id", "area", "home_area")
 #: Coordinates of exported geometries (the map's: WGS 84 longitude/latitude).
 EXPORT_CRS = "EPSG:4326"
 

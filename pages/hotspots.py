@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.cube import LAYER_LABELS
+from geo.escape import escape_markdown
 from geo.hotspot_report import HOT_LIST_HEADERS
 from geo.layers import cell_series, hot_cells_table
 from geo.maps import build_map
@@ -103,7 +104,7 @@ with tab_gi:
 
 cell = st.session_state.get(state.KEY_CELL)
 if cell:
-    st.subheader(f"Selected: {place_names(named_from, [cell], res).iloc[0]}")
+    st.subheader(f"Selected: {escape_markdown(place_names(named_from, [cell], res).iloc[0])}")
     st.caption(f"Cell id {cell}")
     z = report.emerging.z if report.emerging is not None else None
     bins = report.emerging.bins if report.emerging is not None else None

@@ -100,20 +100,14 @@ with places_tab:
     if view.overlap.empty:
         st.caption("No place is a hot spot of both in this period.")
     else:
-        st.dataframe(
-            with_place_names(cache.store_as(config, role), view.overlap),
-            hide_index=True,
-            width="stretch",
-        )
-        download(view.overlap, "places hot for both", "overlap")
+        overlap = with_place_names(cache.store_as(config, role), view.overlap)
+        st.dataframe(overlap, hide_index=True, width="stretch")
+        download(overlap, "places hot for both", "overlap")
     st.subheader("Found and last-seen places")
     st.caption(f"Resolution {view.res}; quarters active counts the last {view.quarters} quarters.")
-    st.dataframe(
-        with_place_names(cache.store_as(config, role), view.places),
-        hide_index=True,
-        width="stretch",
-    )
-    download(view.places, "found places", "places")
+    places = with_place_names(cache.store_as(config, role), view.places)
+    st.dataframe(places, hide_index=True, width="stretch")
+    download(places, "found places", "places")
 with themes_tab:
     st.subheader("Return-home interview themes")
     st.dataframe(view.themes, width="stretch")

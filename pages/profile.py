@@ -50,7 +50,9 @@ if cell is None:
     st.stop()
 
 profile = cache.profile(config.fingerprint, version, role, cell, filters)
-st.subheader(place_names(cache.store_as(config, role), [cell], profile.res).iloc[0])
+st.subheader(
+    escape_markdown(place_names(cache.store_as(config, role), [cell], profile.res).iloc[0])
+)
 st.caption(
     f"Cell id {cell} (resolution {profile.res}) · {filters.month_from} to {filters.month_to}"
 )

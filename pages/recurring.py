@@ -74,8 +74,9 @@ with st.container(horizontal=True):
 columns = list(PUBLIC_COLUMNS) if role == Role.PARTNERSHIP else list(shown.columns)
 columns = [c for c in columns if c != "cell"] + ["cell"]  # the id last, one look away
 table = shown[columns]
-st.dataframe(table.rename(columns=RANKING_HEADERS), hide_index=True, width="stretch")
-export_buttons(store, "recurring locations", table=table, key="recurring_download")
+displayed = table.rename(columns=RANKING_HEADERS)  # what is shown is what is exported
+st.dataframe(displayed, hide_index=True, width="stretch")
+export_buttons(store, "recurring locations", table=displayed, key="recurring_download")
 names = dict(zip(table["cell"], table["place"], strict=True))
 pick = st.selectbox(
     "Open a place's profile",

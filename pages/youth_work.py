@@ -93,8 +93,9 @@ else:
 if shown.empty:
     st.info("No recurring location or hot spot has unmet need in the chosen time blocks.")
 gap_table = cview.gap_table(shown, role)
-st.dataframe(with_place_names(named_from, gap_table.head(50)), hide_index=True, width="stretch")
-export_buttons(store, "youth-work gaps", table=gap_table, key="yw_gaps_download")
+named_gaps = with_place_names(named_from, gap_table)  # shown is what is exported
+st.dataframe(named_gaps.head(50), hide_index=True, width="stretch")
+export_buttons(store, "youth-work gaps", table=named_gaps, key="yw_gaps_download")
 pick = st.selectbox(
     "Open a place's profile",
     gap_cells,
@@ -126,8 +127,9 @@ plan_table = cview.plan_table(plan, role)
 if plan_table.empty:
     st.info("Nothing left to cover in the chosen time blocks.")
 else:
-    st.dataframe(with_place_names(named_from, plan_table), hide_index=True, width="stretch")
-    export_buttons(store, "youth-work plan table", table=plan_table, key="yw_plan_table")
+    named_plan = with_place_names(named_from, plan_table)
+    st.dataframe(named_plan, hide_index=True, width="stretch")
+    export_buttons(store, "youth-work plan table", table=named_plan, key="yw_plan_table")
     st.caption("Share of the unmet need each step adds, and the running total (greedy order).")
     st.line_chart(cview.gain_chart(plan), x_label="step", y_label="% of unmet need")
 summary = cview.summary(plan, shown, exact, role, period_text(filters))

@@ -42,7 +42,7 @@ def test_recurring_page_lists_the_planted_places_with_reasons(truth: dict) -> No
     planted = {h["cell"] for h in truth["recurring_hotspots"]}
     assert planted <= set(table["Cell id"].head(10))
     assert table["Why it is ranked"].str.len().gt(10).all()
-    assert any("escalation" in e.value for e in at.error)  # the escalation banner
+    assert any("escalation" in w.value for w in at.warning)  # the escalation banner
     assert any("Near-repeat pattern" in m.value or "near-repeat" in m.value.lower()
                for m in at.markdown)
 
