@@ -6,6 +6,7 @@ import streamlit as st
 
 from geo import disproportionality as dp
 from geo.escape import escape_markdown
+from geo.overview import Filters
 from geo.roles import Role
 from ui import auth, cache, state
 from ui.exports import export_buttons
@@ -38,6 +39,26 @@ reference = c2.selectbox(
 )
 spec = dp.MEASURES.get(measure)
 is_search = measure.startswith("stop_search")
+if is_search:  # stop and search is viewable over its own months
+    feeds = cache.feeds(config.fingerprint, version, role)
+    searches = [f for f in feeds if f.table == "stop_search"]
+    if not searches:
+        st.info("No stop-and-search feed is loaded (an admin loads it on the Data page).")
+        st.stop()
+    if not any(f.covers(filters) for f in searches):
+        first = min(str(f.first_month) for f in searches)
+        last = max(str(f.last_month) for f in searches)
+        if partnership:
+            st.info(
+                f"The stop-and-search feed covers {first} to {last}, outside the chosen "
+                "quarter: choose a quarter it covers."
+            )
+            st.stop()
+        filters = Filters(first, last)
+        st.caption(
+            f"Stop and search is loaded for {first} to {last} only, so it is shown over those "
+            "months rather than the period chosen in the sidebar."
+        )
 selection = dp.SearchSelection()
 lsoas: tuple[str, ...] = ()
 if partnership:
