@@ -32,6 +32,9 @@ area = cache.get_area(config)
 st.title("Hot spots")
 st.caption(f"{filters.month_from} to {filters.month_to} · resolution {res}")
 st.caption(
+    cache.feeds_used(config.fingerprint, version, role, ("incidents", "missing_episodes"), filters)
+)
+st.caption(
     "Statistically significant clusters, not just busy places: Getis-Ord Gi* compares each "
     "cell and its neighbours with the whole area (Esri's Hot Spot Analysis); emerging hot "
     "spots add the trend over time (Esri's Emerging Hot Spot Analysis)."

@@ -28,6 +28,15 @@ area = cache.get_area(config)
 
 st.title("Recurring locations")
 st.caption(
+    cache.feeds_used(
+        config.fingerprint,
+        version,
+        role,
+        ("incidents", "missing_episodes", "youth_sessions"),
+        filters,
+    )
+)
+st.caption(
     f"{filters.month_from} to {filters.month_to} · resolution {res} · score = "
     + " + ".join(f"{w:g}×{k.replace('_', ' ')}" for k, w in WEIGHTS.items())
     + " (each part 0 to 1; see the README for the definitions)"
@@ -93,6 +102,9 @@ st.subheader("Near repeats")
 knox = cache.knox(config.fingerprint, version, role, filters)
 if knox is None:
     st.caption("Too few incidents with a time of day for a near-repeat test.")
+untimed = cache.untimed_note(config.fingerprint, version, role, filters)
+if untimed:
+    st.caption(untimed)
 else:
     st.write(cache.knox_verdict(config.fingerprint, version, role, filters))
     st.dataframe(knox.ratio.round(2), width="stretch")

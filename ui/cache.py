@@ -347,6 +347,23 @@ def knox(fingerprint: str, version: str, role: str, filters: Filters) -> KnoxRes
     return knox_for_window(store_as(get_config(), role), filters)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def untimed_note(fingerprint: str, version: str, role: str, filters: Filters) -> str:
+    """How many incidents in the window are known only to the month, and why they are left
+    out of timed analyses ("" when none)."""
+    from geo.recurring import month_precision_note, untimed_in_window
+
+    return month_precision_note(untimed_in_window(store_as(get_config(), role), filters))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def feeds_used(
+    fingerprint: str, version: str, role: str, tables: tuple[str, ...], filters: Filters
+) -> str:
+    """The sentence naming the feeds and months an analysis used."""
+    return catalogue.feeds_used(feeds(fingerprint, version, role), tables, filters)
+
+
 def knox_verdict(fingerprint: str, version: str, role: str, filters: Filters) -> str:
     """The plain-English verdict of :func:`knox`."""
     result = knox(fingerprint, version, role, filters)
