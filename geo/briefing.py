@@ -377,12 +377,13 @@ def _missing_schools_section(
         distances_m=config.schools.distances_m, terms=config.schools.terms,
         recurring_window=window,
     )  # fmt: skip
+    ranked = ranked.loc[ranked["rank"].notna()].head(5)  # a school with nothing is not ranked
     schools = pd.DataFrame(
         {
-            "Rank": [f"#{r}" for r in ranked["rank"].head(5)],
-            "School": ranked["name"].head(5),
-            "Marked": ranked["flag"].head(5),
-            "Why": ranked["reasons"].head(5),
+            "Rank": [f"#{r}" for r in ranked["rank"]],
+            "School": ranked["name"],
+            "Marked": ranked["flag"],
+            "Why": ranked["reasons"],
         }
     )
     sentences = []
