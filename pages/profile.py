@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo import catalogue
 from geo.escape import escape_markdown
 from geo.layers import neighbourhood_layer
 from geo.maps import build_map
@@ -92,10 +93,17 @@ with c2:
         st.text(history[0])
         st.bar_chart(history[1])
 
+feeds = cache.feeds(config.fingerprint, version, role)
 tabs = st.tabs(["When", "Schools nearby", "Youth work", "Missing episodes", "Assessment"])
 with tabs[0]:
     if profile.time_of_week is None:
         st.caption("Time-of-week detail is available to analysts.")
+    elif not profile.time_of_week.to_numpy().any():  # no timed incident: no grid of zeros
+        st.info(
+            "No incident here in this window is timed to the hour: "
+            f"{profile.time_of_week_left_out:,} known only to the month (police.uk publishes "
+            "street crime by month) are left out, so there is no time-of-week pattern to show."
+        )
     else:
         st.dataframe(profile.time_of_week, width="stretch")
         export_buttons(store, "time of week", table=profile.time_of_week, key="profile_when_dl")
@@ -108,11 +116,16 @@ with tabs[1]:
     export_buttons(store, "schools nearby", table=profile.schools, key="profile_schools_dl")
 with tabs[2]:
     table = profile.youth_work.rename(index=BLOCK_LABELS)
-    st.dataframe(table, width="stretch")
-    st.caption(f"Youth-work sessions within {profile.reach_m:.0f} m, by time of week.")
-    export_buttons(store, "youth work nearby", table=table, key="profile_youth_dl")
+    if not catalogue.loaded(feeds, "youth_sessions"):
+        st.info("No youth-work feed is loaded, so youth-work coverage cannot be shown.")
+    else:
+        st.dataframe(table, width="stretch")
+        st.caption(f"Youth-work sessions within {profile.reach_m:.0f} m, by time of week.")
+        export_buttons(store, "youth work nearby", table=table, key="profile_youth_dl")
 with tabs[3]:
-    if profile.missing_themes is None:
+    if not catalogue.loaded(feeds, "missing_episodes"):
+        st.info("No missing-from-home feed is loaded.")
+    elif profile.missing_themes is None:
         st.caption(
             "Missing-episode detail is available to analysts; the chart shows the "
             "quarterly counts the partnership may see."
