@@ -150,6 +150,7 @@ def _rollback(args: argparse.Namespace) -> int:
 def _hotspots(args: argparse.Namespace) -> int:
     from geo.hotspot_report import report_records, run_hotspots
     from geo.overview import Filters, available_months
+    from geo.place_names import place_names
 
     config = load_config(args.config)
     area = load_study_area(config.study_area)
@@ -162,6 +163,10 @@ def _hotspots(args: argparse.Namespace) -> int:
         report = run_hotspots(
             store, area, args.layer, args.res, filters, args.period, args.k, not args.no_fdr
         )
+        records = report_records(report)
+        names = place_names(store, [str(r["cell"]) for r in records], args.res)
+    for record, name in zip(records, names, strict=True):
+        record["name"] = name
     payload = {
         "layer": args.layer,
         "resolution": args.res,
@@ -171,8 +176,10 @@ def _hotspots(args: argparse.Namespace) -> int:
         "k": args.k,
         "fdr": not args.no_fdr,
         "periods": report.periods,
-        "messages": [m for m in (report.gi_message, report.emerging_message) if m],
-        "cells": report_records(report),
+        "messages": [
+            m for m in (report.grid_warning, report.gi_message, report.emerging_message) if m
+        ],
+        "cells": records,
     }
     text = json.dumps(payload, indent=None if args.json else 2, default=str)
     if args.out:
@@ -204,13 +211,14 @@ def _print_hotspots(payload: dict[str, Any], report: Any) -> None:
             "Emerging hot spot categories: "
             + (", ".join(f"{name} {n:,}" for name, n in tally.items()) or "no pattern in any cell")
         )
+    named = dict(zip(cells["cell"], cells["name"], strict=True)) if len(cells) else {}
     if "hot_periods" in cells:
         recurring = cells.loc[cells["hot_periods"] > 0].sort_values("hot_periods", ascending=False)
         print(f"Cells hot in at least one {payload['period']}: {len(recurring):,}")
         for row in recurring.head(10).itertuples():
-            print(f"  {row.cell}  hot in {row.hot_periods} of {payload['periods']}")
+            print(f"  {row.name} ({row.cell}): hot in {row.hot_periods} of {payload['periods']}")
     for row in report.hot_list().itertuples():
-        print(f"  {row.cell}  {row.category:<24} {row.finding}")
+        print(f"  {named.get(row.cell, row.cell)} ({row.cell}): {row.category}. {row.finding}")
     for message in payload["messages"]:
         print(f"note: {message}")
 

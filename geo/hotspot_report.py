@@ -26,6 +26,10 @@ from geo.store import Store
 MIN_EVENTS = 30
 
 
+#: Fewer grid cells than this and a Gi* hot spot means little (the whole area is a few cells).
+MIN_GRID_CELLS: Final[int] = 30
+
+
 @dataclass(frozen=True)
 class HotspotReport:
     """Everything one analysis produced.
@@ -50,6 +54,18 @@ class HotspotReport:
     gi_message: str | None
     emerging_message: str | None
     period: str
+
+    @property
+    def grid_warning(self) -> str | None:
+        """A warning when the grid is too small for Gi* to mean much (None otherwise)."""
+        n = len(self.cube.index)
+        if n >= MIN_GRID_CELLS:
+            return None
+        return (
+            f"The study area has only {n} cells at this resolution. Gi* compares each cell and "
+            f"its neighbours with the whole area, so with fewer than {MIN_GRID_CELLS} cells a "
+            "hot spot means little: choose a finer resolution."
+        )
 
     @property
     def periods(self) -> int:

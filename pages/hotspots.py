@@ -64,6 +64,8 @@ report = cache.hotspot_report(
 gi_layer, em_layer = cache.hotspot_layers(
     config.fingerprint, version, role, layer, res, filters, period, k, fdr
 )
+if report.grid_warning:
+    st.warning(report.grid_warning)
 named_from = cache.store_as(config, role)  # names come from public sources only
 tab_em, tab_gi = st.tabs(["Emerging hot spots", "Gi* over the whole window"])
 with tab_em:
