@@ -367,12 +367,16 @@ def cluster_layer(result: ClusterResult, role: str, res: int, config: Config) ->
 
 
 def ranking_layer_from(ranking: pd.DataFrame, top: int) -> HexLayer:
-    """The top of a recurring-location ranking as a map layer (score as colour; rank,
-    category and reason as label). The ranking is already what the role may see."""
+    """The top of a recurring-location ranking as a map layer (score as colour; rank, the
+    place's name, category and reason as label; the label is escaped where the map is
+    drawn). The ranking is already what the role may see."""
     head = ranking.head(top)
+    places = head["place"] if "place" in head.columns else head["cell"]
     labels = [
-        f"#{r} · {c}: {reason}"
-        for r, c, reason in zip(head["rank"], head["category"], head["reasons"], strict=True)
+        f"#{r} {place} · {c}: {reason}"
+        for r, place, c, reason in zip(
+            head["rank"], places, head["category"], head["reasons"], strict=True
+        )
     ]
     return count_layer(
         "Recurring locations",

@@ -228,3 +228,49 @@ def test_escape_text_property_on_hostile_fragments(text: str) -> None:
     for ch in DANGEROUS:
         assert ch not in out
     assert html.unescape(out) == text
+
+
+def _street_csv() -> bytes:
+    """police.uk street crime whose map-point names are the payloads."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
+                     "Location", "LSOA code", "LSOA name", "Crime type",
+                     "Last outcome category", "Context"])  # fmt: skip
+    for i, name in enumerate(PAYLOADS):
+        lat, lng = PLACES[i % len(PLACES)]
+        writer.writerow([f"{i:064x}", "2024-02", "", "", lng + 0.002 * i, lat, name, "", "",
+                         "Robbery", "", ""])  # fmt: skip
+    return buf.getvalue().encode("utf-8")
+
+
+def test_place_names_from_hostile_map_points_never_run(
+    store: Store, config: Config, tmp_path: Path
+) -> None:
+    """Place names come from police.uk's Location text: a hostile file's names reach map
+    labels (the ranking layer) only escaped."""
+    from geo.place_names import place_names
+
+    area = load_study_area(config.study_area)
+    report = ingest_bytes(store, config, area, "police_street", _street_csv(), "street.csv",
+                          who="test", now=NOW)  # fmt: skip
+    assert report.status == "live", report.summary()
+    cells = store.query("SELECT DISTINCT cell_9 AS c FROM incidents WHERE location_name IS "
+                        "NOT NULL")["c"].astype("uint64").to_numpy()  # fmt: skip
+    names = place_names(store, cells, 9)
+    assert any("<img" in n or "${" in n for n in names), "the payloads became names"
+    ranking = pd.DataFrame(
+        {
+            "rank": range(1, len(cells) + 1),
+            "place": names.to_numpy(),
+            "cell": [f"{int(c):x}" for c in cells],
+            "score": 1.0,
+            "category": "New Hot Spot",
+            "reasons": "Hot in 1 of the last 1 months.",
+        }
+    )
+    layer = layers.ranking_layer_from(ranking, 10)
+    html_text = build_map(area.centre, area.bounds, area.boundary, [layer], tiles="none")
+    rendered = html_text.get_root().render()
+    for fragment in FORBIDDEN:
+        assert fragment not in rendered, fragment
