@@ -72,12 +72,17 @@ def feed_catalogue(store: Store) -> list[Feed]:
     """Every feed loaded in ``store`` (live batches only), dated tables first."""
     feeds: list[Feed] = []
     for table, (column, finest, words) in DATED_TABLES.items():
-        precision = "time_precision" if table == "incidents" else f"'{finest}'"
+        precision = (
+            "CASE min(CASE time_precision WHEN 'minute' THEN 0 WHEN 'day' THEN 1 ELSE 2 END) "
+            "WHEN 0 THEN 'minute' WHEN 1 THEN 'day' ELSE 'month' END"
+            if table == "incidents"
+            else f"'{finest}'"
+        )
         frame = store.query(
             f"SELECT source, strftime(min({column}), '%Y-%m') AS first, "
             f"strftime(max({column}), '%Y-%m') AS last, "
             f"count(DISTINCT date_trunc('month', {column})) AS months, count(*) AS rows, "
-            f"min({precision}) AS precision FROM {table} GROUP BY source ORDER BY source"
+            f"{precision} AS precision FROM {table} GROUP BY source ORDER BY source"
         )
         for row in frame.to_dict("records"):  # one row per feed, not per record
             source = str(row["source"])

@@ -270,6 +270,11 @@ class Store:
         self.path = str(path)
         self._audit_settings = audit or default_settings(self.path)
         if self.path != ":memory:":
+            if read_only and not Path(self.path).is_file():
+                raise StoreError(
+                    f"there is no store at {self.path} yet: ingest a file first "
+                    "(python -m geo ingest)"
+                )
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self._con = duckdb.connect(self.path, read_only=read_only)

@@ -7,6 +7,7 @@ from functools import partial
 
 import streamlit as st
 
+from geo import catalogue
 from geo import coverage_view as cview
 from geo.coverage import DEFAULT_BLOCKS, period_text
 from geo.maps import build_map
@@ -32,6 +33,21 @@ st.caption(
     f"{period_text(filters)} · resolution {res} · detached youth-work coverage by time of "
     "week, the gaps it leaves at recurring locations and hot spots, and a deployment planner"
 )
+feeds = cache.feeds(fp, version, role)
+if not catalogue.loaded(feeds, "youth_sessions"):
+    st.info(
+        "No youth-work feed is loaded, so coverage and its gaps cannot be shown: every place "
+        "would read as uncovered. An admin loads detached youth-work sessions on the Data page "
+        "(kind: youth sessions)."
+    )
+    st.stop()
+if not catalogue.loaded(feeds, "incidents", filters) or not any(
+    f.table in ("incidents", "missing_episodes") and f.precision == "minute" for f in feeds
+):
+    st.info(
+        "Need by time of week uses incidents and missing episodes timed to the minute; none "
+        "is loaded for this period (police.uk street crime gives the month only)."
+    )
 c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
 reach = c1.select_slider("Reach (m)", [200, 300, 400, 500, 600, 800], value=400, key="yw_reach")
 min_hours = c2.select_slider(

@@ -184,3 +184,18 @@ def test_places_are_named_after_map_points_and_wards(havering, shared_data: Path
     table = with_place_names(store, pd.DataFrame({"cell": ids, "n": [1, 2, 3]}))
     assert list(table.columns) == ["Place", "n", "Cell id"]
     assert table["Place"].tolist() == names.iloc[:3].tolist()
+
+
+def test_a_command_before_any_ingest_says_there_is_no_store_yet(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    path = config_file(tmp_path, shared_data / BOROUGHS, '"E09000016"')
+    proc = subprocess.run(
+        [sys.executable, "-m", "geo", "--config", str(path), "knox"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "PLACESAFE_AUDIT_KEY": "k" * 64},
+    )
+    assert proc.returncode == 2
+    assert "there is no store at" in proc.stderr and "locked" not in proc.stderr
