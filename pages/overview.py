@@ -25,6 +25,15 @@ filters = state.current_filters()
 area = cache.get_area(config)
 
 st.title(f"Overview — {escape_markdown(area.name)}")
+st.caption(
+    cache.feeds_used(
+        config.fingerprint,
+        version,
+        role,
+        ("incidents", "missing_episodes", "youth_sessions"),
+        filters,
+    )
+)
 st.caption(f"{filters.month_from} to {filters.month_to} · resolution {res} · viewing as {role}")
 widgets.kpi_tiles(
     cache.kpis(config.fingerprint, version, role, filters),

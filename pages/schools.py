@@ -34,6 +34,15 @@ KIND_NAMES = {
 
 st.title("Schools")
 st.caption(
+    cache.feeds_used(
+        config.fingerprint,
+        version,
+        role,
+        ("incidents", "missing_episodes", "school_outcomes"),
+        filters,
+    )
+)
+st.caption(
     f"{filters.month_from} to {filters.month_to}. School journey: weekdays 07:30-09:00 and "
     f"15:00-17:30 in term time ({config.schools.terms.describe()}). Distances are straight lines "
     "between places, so 400 m is about a five-minute walk or less."
