@@ -494,7 +494,8 @@ def _disproportionality_section(
     findings: list[str] = []
     caveats: set[str] = set()
     feeds: list[tuple[dp.GroupCounts, str, str]] = []
-    if int(store.scalar("SELECT count(*) FROM stop_search")):
+    held = catalogue.feed_catalogue(store)
+    if catalogue.loaded(held, "stop_search", window):  # a feed of other months says nothing
         feeds.append(
             (
                 dp.stop_search_counts(store, "self", filters=window),
@@ -520,6 +521,14 @@ def _disproportionality_section(
     text: tuple[str, ...]
     if not feeds:
         text = ("No stop-and-search or school exclusions data are loaded for this period.",)
+        if catalogue.loaded(held, "stop_search"):
+            text += ("Stop and search is loaded for other months only.",)
+    elif denominators.areas == 0:  # no rates without residents: say so, not "no difference"
+        text = (
+            "No Census 2021 population by ethnic group is loaded for the study area, so no "
+            "rates or relative rate indices can be given.",
+        )
+        caveats.clear()
     elif not findings:
         text = ("No group's rate differs significantly from the reference group's.",)
     else:
