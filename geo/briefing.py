@@ -487,10 +487,10 @@ def _youth_work_section(
 
 
 def _disproportionality_section(
-    store: Store, window: overview.Filters, role: str, config: Config
+    store: Store, area: StudyArea, window: overview.Filters, role: str, config: Config
 ) -> tuple[PackSection, list[str]]:
     dp = disproportionality
-    denominators = dp.census_denominators(store)
+    denominators = dp.census_denominators(store, area=area)
     findings: list[str] = []
     caveats: set[str] = set()
     feeds: list[tuple[dp.GroupCounts, str, str]] = []
@@ -525,8 +525,10 @@ def _disproportionality_section(
             text += ("Stop and search is loaded for other months only.",)
     elif denominators.areas == 0:  # no rates without residents: say so, not "no difference"
         text = (
-            "No Census 2021 population by ethnic group is loaded for the study area, so no "
-            "rates or relative rate indices can be given.",
+            denominators.caveat
+            if dp.census_areas(store)
+            else "No Census 2021 population by ethnic group is loaded for the study area, so "
+            "no rates or relative rate indices can be given.",
         )
         caveats.clear()
     elif not findings:
@@ -643,7 +645,7 @@ def build_pack(
     recurring, s2, _ = _recurring_section(store, area, window, role, res, config)
     schools, s3 = _missing_schools_section(store, area, q, window, role, res, config)
     youth, s4 = _youth_work_section(store, area, window, role, res, config)
-    dispro, s5 = _disproportionality_section(store, window, role, config)
+    dispro, s5 = _disproportionality_section(store, area, window, role, config)
     sources = _sources_section(store, config, role, res, window)
     name = area.name or "the study area"
     return ReviewPack(

@@ -42,6 +42,7 @@ DEMO_FILES: tuple[tuple[str, str], ...] = (
     ("boundary", "lsoa_boundaries.geojson"),
     ("area_stats", "census_ethnic_group_lsoa.csv"),
     ("area_stats", "census_ethnic_group_by_age_lsoa.csv"),
+    ("area_stats", "population_single_year_of_age_lsoa.csv"),
     ("stop_search", "stop_and_search.csv"),
     ("health_sites", "health_sites.csv"),
 )

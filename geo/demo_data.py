@@ -74,6 +74,7 @@ GENERATED_FILES: Final[tuple[str, ...]] = (
     "lsoa_boundaries.geojson",
     "census_ethnic_group_lsoa.csv",
     "census_ethnic_group_by_age_lsoa.csv",
+    "population_single_year_of_age_lsoa.csv",
     "stop_and_search.csv",
     "truth.json",
 )
@@ -323,7 +324,7 @@ _N_CHILDREN: Final = 350
 _N_REPEAT_CHILDREN: Final = 25
 _MIN_PLANT_SPACING_M: Final = 1000.0
 #: Bumped whenever the generator's output changes, so a stale default demo store is rebuilt.
-GENERATOR_VERSION: Final = 5  # 5: the store carries the synthetic-demo marker
+GENERATOR_VERSION: Final = 6  # 6: population by single year of age (5: demo marker)
 _SCHOOL_JOURNEY_CLEARANCE_M: Final = 500.0  # other schools keep this far from that cell
 _GAP_CLEARANCE_M: Final = 1200.0  # Fri/Sat/Sun sessions past 17:00 keep this far from the gap
 _HOME_RADIUS_M: Final = 30.0
@@ -1862,6 +1863,28 @@ def _census_by_age(areas: _Areas) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+#: Single years of age (ONS mid-year estimate columns) making up each age band.
+_BAND_YEARS: Final[tuple[tuple[str, ...], ...]] = (
+    tuple(str(a) for a in range(0, 10)),
+    tuple(str(a) for a in range(10, 18)),
+    tuple(str(a) for a in range(18, 25)),
+    tuple(str(a) for a in range(25, 35)),
+    (*(str(a) for a in range(35, 90)), "90+"),
+)
+
+
+def _population_by_single_year(areas: _Areas) -> pd.DataFrame:
+    """Residents by single year of age (the ONS mid-year LSOA estimates' layout): each
+    band's residents spread evenly over its years, so band totals are exact."""
+    cols: dict[str, Any] = {"LSOA21CD": list(areas.codes), "LSOA21NM": list(areas.names)}
+    by_band = areas.residents.sum(axis=2)  # areas x bands
+    for bi, years in enumerate(_BAND_YEARS):
+        base, extra = np.divmod(by_band[:, bi], len(years))
+        for yi, year in enumerate(years):
+            cols[year] = base + (yi < extra)
+    return pd.DataFrame(cols)
+
+
 def _planted_rri(null: bool) -> dict[str, dict[str, float]]:
     """The planted relative rates (all 1 when nothing is planted)."""
     if null:
@@ -2091,6 +2114,12 @@ def generate_demo_files(out_dir: Path, seed: int = 0, null: bool = False) -> dic
     )
     _census_by_age(areas).to_csv(
         out / "census_ethnic_group_by_age_lsoa.csv",
+        index=False,
+        lineterminator="\n",
+        encoding="utf-8",
+    )
+    _population_by_single_year(areas).to_csv(
+        out / "population_single_year_of_age_lsoa.csv",
         index=False,
         lineterminator="\n",
         encoding="utf-8",

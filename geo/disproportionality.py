@@ -65,6 +65,8 @@ import pandas as pd
 import shapely
 
 from geo import hexes
+from geo.area import StudyArea
+from geo.area_tables import table_coverage
 from geo.disclosure import ROLES, WITHHELD, protect_hierarchy, small_counts
 from geo.overview import Filters
 from geo.roles import Role
@@ -1101,7 +1103,11 @@ def census_areas(store: Store) -> list[str]:
 
 
 def census_denominators(
-    store: Store, lsoas: Sequence[str] | None = None, age_band: str | None = None
+    store: Store,
+    lsoas: Sequence[str] | None = None,
+    age_band: str | None = None,
+    *,
+    area: StudyArea | None = None,
 ) -> Denominators:
     """Sum Census 2021 ethnic-group populations over LSOAs.
 
@@ -1115,6 +1121,10 @@ def census_denominators(
     age_band : str, optional
         Population age band wanted (e.g. ``"10-17"``); when the store has no
         ethnicity-by-age measures for it, all ages are used and the caveat says so.
+    area : StudyArea, optional
+        The study area: for the whole area (``lsoas`` None) the census areas' loaded
+        boundaries must cover it (:func:`geo.area_tables.table_coverage`), or no
+        population is returned and the caveat says how much they cover.
     """
     names = list(CENSUS_TO_GROUP)
     measures = names if age_band is None else [f"{m}{AGE_SEPARATOR}{age_band}" for m in names]
@@ -1151,6 +1161,20 @@ def census_denominators(
     found = set(frame["area_code"].astype(str))
     missing = tuple(sorted(set(lsoas) - found)) if lsoas is not None else ()
     n_areas = len(found)
+    coverage = None
+    if lsoas is None and area is not None and n_areas:
+        coverage = table_coverage(store, area, sorted(found), "Census 2021 ethnic-group table")
+        if coverage.share is not None and not coverage.covers:
+            empty = pd.Series(0.0, index=list(GROUPS), dtype=float)
+            return Denominators(
+                empty,
+                0,
+                (),
+                used_band,
+                coverage.sentence()
+                + f" No rate is given: the population would not match counts from all of "
+                f"{area.name}.",
+            )
     if n_areas == 0:
         caveat = "No Census 2021 ethnic-group population is loaded for this area: no rates."
     else:
@@ -1160,6 +1184,8 @@ def census_denominators(
         ).strip()
         if missing:
             caveat += f" {len(missing):,} chosen LSOAs have no census rows and are left out."
+        if coverage is not None:
+            caveat += " " + coverage.sentence()
     return Denominators(population, n_areas, missing, used_band, caveat)
 
 
@@ -1984,7 +2010,11 @@ def measure_counts(
 
 
 def _measure_denominators(
-    store: Store, measure: str, lsoas: Sequence[str], age_band: str | None
+    store: Store,
+    measure: str,
+    lsoas: Sequence[str],
+    age_band: str | None,
+    area: StudyArea | None = None,
 ) -> tuple[Denominators, list[str]]:
     spec = MEASURES[measure]
     notes: list[str] = []
@@ -1992,7 +2022,7 @@ def _measure_denominators(
     if areas is not None and not spec.locatable:
         areas = None
         notes.append(SUBAREA_IGNORED)
-    return census_denominators(store, areas, age_band), notes
+    return census_denominators(store, areas, age_band, area=area), notes
 
 
 def run_audit(
@@ -2006,6 +2036,7 @@ def run_audit(
     selection: SearchSelection | None = None,
     lsoas: Sequence[str] = (),
     age_band: str | None = None,
+    area: StudyArea | None = None,
 ) -> Audit:
     """The audit of one stored measure: counts, census denominators for the same
     (sub-)area and age band, disclosure for ``role``, caveats and findings.
@@ -2017,7 +2048,7 @@ def run_audit(
     if spec is None:
         raise ValueError(f"measure must be one of {', '.join(MEASURES)}")
     counts = measure_counts(store, measure, filters, selection, lsoas)
-    den, notes = _measure_denominators(store, measure, lsoas, age_band)
+    den, notes = _measure_denominators(store, measure, lsoas, age_band, area)
     result = audit(
         counts, den, reference, role, min_count=min_count, verb=spec.verb, subject=spec.subject
     )
@@ -2037,13 +2068,14 @@ def run_trend(
     selection: SearchSelection | None = None,
     lsoas: Sequence[str] = (),
     age_band: str | None = None,
+    area: StudyArea | None = None,
     by: PeriodBy = "quarter",
 ) -> pd.DataFrame:
     """RRIs per period (school terms for school outcomes), disclosed for ``role``."""
     counts = measure_counts(store, measure, filters, selection, lsoas, by=by)
     if "period" not in counts.counts.columns:
         return pd.DataFrame(columns=["period", *RRI_COLUMNS, "withheld"])
-    den, _ = _measure_denominators(store, measure, lsoas, age_band)
+    den, _ = _measure_denominators(store, measure, lsoas, age_band, area)
     return disclose(trend(counts, den, reference), role, min_count, reference).table
 
 
@@ -2150,11 +2182,12 @@ def run_list_audit(
     min_count: int,
     lsoas: Sequence[str] = (),
     age_band: str | None = None,
+    area: StudyArea | None = None,
 ) -> Audit:
     """The audit of an uploaded list-type feed against the census population of the
     chosen (sub-)area (the list is taken to be for that area)."""
     counts, _ = list_feed_counts(data, file_name)
-    den = census_denominators(store, tuple(lsoas) if lsoas else None, age_band)
+    den = census_denominators(store, tuple(lsoas) if lsoas else None, age_band, area=area)
     return audit(counts, den, reference, role, min_count=min_count, verb="were listed")
 
 

@@ -102,3 +102,26 @@ playback.playback(
     draw_step,
     unit="quarter" if role == Role.PARTNERSHIP else "month",
 )
+
+st.subheader("Neighbourhoods: harm per 1,000 residents")
+if role == Role.PARTNERSHIP:
+    st.caption(
+        "Neighbourhood rates are shown to analysts only: counts by LSOA beside counts by "
+        "hexagon could be differenced to single out a record."
+    )
+else:
+    rates = cache.neighbourhood_rates(config.fingerprint, version, filters)
+    if isinstance(rates, str):
+        st.info(f"No neighbourhood rates: {escape_markdown(rates)}.")
+    else:
+        st.caption(
+            f"{filters.month_from} to {filters.month_to} · highest rate first · "
+            "a rate on a few hundred residents moves a lot with a few records: read the "
+            "“Higher than the area” column, which allows for that."
+        )
+        table = rates.display()
+        st.dataframe(table, hide_index=True, width="stretch")
+        export_buttons(store, "neighbourhood rates", table=table, key="overview_neighbourhoods")
+        for note in rates.notes:
+            st.caption(escape_markdown(note))
+

@@ -12,7 +12,17 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo import briefing, catalogue, hexes, layers, missing, missing_lens, overview, school_outcomes
+from geo import (
+    area_tables,
+    briefing,
+    catalogue,
+    hexes,
+    layers,
+    missing,
+    missing_lens,
+    overview,
+    school_outcomes,
+)
 from geo import schools as schools_lens
 from geo.area import StudyArea, load_study_area
 from geo.audit import AuditSettings
@@ -22,7 +32,7 @@ from geo.demo import ensure_demo_store
 from geo.disclosure import as_role, protected_records_note, store_for
 from geo.disclosure.windows import partnership_pattern_window
 from geo.hotspot_report import HotspotReport, run_hotspots
-from geo.hotspots import describe_category
+from geo.hotspots import InsufficientDataError, describe_category
 from geo.maps import HexLayer, outline_layer
 from geo.nearrepeat import KnoxResult, verdict
 from geo.overview import Filters
@@ -93,6 +103,19 @@ def kpis(fingerprint: str, version: str, role: str, filters: Filters) -> pd.Data
 def kpi_coverage(fingerprint: str, version: str, role: str, filters: Filters) -> pd.DataFrame:
     """Which headline figures a loaded feed can tell, per period (False = not loaded)."""
     return catalogue.kpi_coverage(feeds(fingerprint, version, role), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def neighbourhood_rates(
+    fingerprint: str, version: str, filters: Filters
+) -> area_tables.NeighbourhoodRates | str:
+    """Harm per 1,000 residents by neighbourhood with IMD (analysts only: the page
+    never calls this for the partnership), or why it cannot be given."""
+    config = get_config()
+    try:
+        return area_tables.neighbourhood_rates(get_store(config), get_area(config), filters)
+    except InsufficientDataError as exc:
+        return str(exc)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -458,6 +481,7 @@ def disproportionality_audit(
         selection=selection,
         lsoas=lsoas,
         age_band=age_band,
+        area=get_area(config),
     )
 
 
@@ -485,6 +509,7 @@ def disproportionality_trend(
         selection=selection,
         lsoas=lsoas,
         age_band=age_band,
+        area=get_area(config),
     )
 
 
@@ -533,6 +558,7 @@ def disproportionality_list_audit(
         min_count=config.disclosure.min_count,
         lsoas=lsoas,
         age_band=age_band,
+        area=get_area(config),
     )
 
 

@@ -287,3 +287,28 @@ def test_partnership_layers_carry_no_small_counts(demo_dir: Path) -> None:
             fine = overview.incident_counts(store, res, filters)
             with pytest.raises(DisclosureError):
                 layers.incident_layer(fine, "partnership", res, config)
+
+
+def test_analyst_sees_harm_per_1000_residents_by_neighbourhood(demo_dir: Path) -> None:
+    at = run_app()
+    tables = [d.value for d in at.dataframe if "SYV per 1,000 aged 10–24" in d.value.columns]
+    assert len(tables) == 1
+    table = tables[0]
+    assert list(table.columns[:3]) == [
+        "Neighbourhood",
+        "SYV per 1,000 aged 10–24",
+        "Higher than the area",
+    ]
+    assert (table["Higher than the area"] == "Yes").sum() >= 3
+    assert table["Neighbourhood"].str.contains(r"\d{3}[A-Z]$").all()  # LSOA names, not codes
+    notes = caption_text(at)
+    assert "28 LSOA 2021 areas covering 100% of Demo borough" in notes
+    assert "Benjamini" in notes and "No IMD is loaded" in notes
+
+
+def test_partnership_sees_no_neighbourhood_counts(demo_dir: Path) -> None:
+    at = run_app()
+    at.radio(key="view_as").set_value("partnership").run()
+    assert_no_exception(at)
+    assert not any("SYV per 1,000 aged 10–24" in d.value.columns for d in at.dataframe)
+    assert "Neighbourhood rates are shown to analysts only" in caption_text(at)
