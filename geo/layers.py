@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +21,7 @@ from geo.disclosure import (
     small_counts,
     store_for,
 )
+from geo.escape import escape_text
 from geo.hotspots import CATEGORY_NAMES, describe_category
 from geo.maps import (
     COUNT_PALETTE,
@@ -33,6 +36,7 @@ from geo.maps import (
     polygon_layer,
 )
 from geo.overview import Filters
+from geo.place_names import place_names
 from geo.roles import Role
 from geo.store import Store
 
@@ -385,3 +389,26 @@ def ranking_layer_from(ranking: pd.DataFrame, top: int) -> HexLayer:
         labels,
         unit="score",
     )
+
+
+def named_layer(layer: HexLayer, store: Store) -> HexLayer:
+    """``layer`` with each hexagon's tooltip led by the place's name ("On or near Market
+    Place — Romford Town · 12 incidents"); names come from public sources only
+    (:func:`geo.place_names.place_names`), so ``store`` may be the partnership's. The
+    name is escaped here, as every label is where a layer is built."""
+    features = layer.geojson["features"]
+    if not features:
+        return layer
+    cells = [f["properties"]["cell"] for f in features]
+    names = place_names(store, cells)
+    named = [
+        {
+            **f,
+            "properties": {
+                **f["properties"],
+                "label": f"{escape_text(str(name))} · {f['properties']['label']}",
+            },
+        }
+        for f, name in zip(features, names.to_numpy(), strict=True)
+    ]
+    return replace(layer, geojson={**layer.geojson, "features": named})

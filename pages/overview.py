@@ -52,7 +52,7 @@ def with_shown(layers: tuple[HexLayer, ...]) -> list[HexLayer]:
     return [replace(x, show=k in shown) for k, x in zip(LAYER_KEYS, layers, strict=True)]
 
 
-layers = with_shown(cache.overview_layers(config.fingerprint, version, role, res, filters))
+layers = with_shown(cache.overview_map_layers(config.fingerprint, version, role, res, filters))
 markers = cache.school_markers(config.fingerprint, version) if "schools" in shown else ()
 m = build_map(area.centre, area.bounds, area.boundary, layers, markers, tiles=config.app.tiles)
 event = show_map(m, key=f"overview-map-{res}")
@@ -124,4 +124,3 @@ else:
         export_buttons(store, "neighbourhood rates", table=table, key="overview_neighbourhoods")
         for note in rates.notes:
             st.caption(escape_markdown(note))
-

@@ -36,6 +36,7 @@ from geo.hotspots import InsufficientDataError, describe_category
 from geo.maps import HexLayer, outline_layer
 from geo.nearrepeat import KnoxResult, verdict
 from geo.overview import Filters
+from geo.place_names import place_names
 from geo.profiles import LocationProfile, build_profile
 from geo.recurring import (
     RankingSettings,
@@ -148,6 +149,18 @@ def overview_layers(
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def overview_map_layers(
+    fingerprint: str, version: str, role: str, res: int, filters: Filters
+) -> tuple[HexLayer, ...]:
+    """The Overview's layers for the map: each hexagon's tooltip led by its place name."""
+    store = store_as(get_config(), role)
+    return tuple(
+        layers.named_layer(x, store)
+        for x in overview_layers(fingerprint, version, role, res, filters)
+    )
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def school_markers(fingerprint: str, version: str) -> tuple[tuple[float, float, str, bool], ...]:
     """School markers ``(lat, lng, name, is_alternative_provision)``."""
@@ -158,8 +171,12 @@ def school_markers(fingerprint: str, version: str) -> tuple[tuple[float, float, 
 def cell_summary(
     fingerprint: str, version: str, role: str, res: int, filters: Filters, cell: str
 ) -> str:
-    """Plain-English summary of one cell from the disclosure-controlled layers."""
-    return layers.cell_summary(overview_layers(fingerprint, version, role, res, filters), cell)
+    """Plain-English summary of one cell from the disclosure-controlled layers, led by
+    the place's name."""
+    config = get_config()
+    name = str(place_names(store_as(config, role), [cell]).iloc[0])
+    summary = layers.cell_summary(overview_layers(fingerprint, version, role, res, filters), cell)
+    return f"{name} · {summary}"
 
 
 @st.cache_data(show_spinner="Running hot spot analysis…", max_entries=32)
@@ -205,13 +222,17 @@ def hotspot_layers(
     """The Gi* and emerging hot spot map layers after disclosure control for ``role``."""
     report = hotspot_report(fingerprint, version, role, layer, res, filters, period, k, fdr)
     config = get_config()
+    store = store_as(config, role)  # names come from public sources only
     gi = layers.gi_layer(report.gi, role, res, config) if report.gi is not None else None
     em = None
     if report.emerging is not None:
         em = layers.emerging_layer(
             report.emerging.cells, report.periods, report.period, role, res, config
         )
-    return gi, em
+    return (
+        None if gi is None else layers.named_layer(gi, store),
+        None if em is None else layers.named_layer(em, store),
+    )
 
 
 def analysis_window(fingerprint: str, version: str, role: str, filters: Filters) -> Filters:

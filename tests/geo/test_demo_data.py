@@ -166,6 +166,7 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path: Path) 
             "lsoa_boundaries.geojson",
             "census_ethnic_group_lsoa.csv",
             "census_ethnic_group_by_age_lsoa.csv",
+            "population_single_year_of_age_lsoa.csv",
             "stop_and_search.csv",
             "truth.json",
         ]
