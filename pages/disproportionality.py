@@ -39,25 +39,29 @@ reference = c2.selectbox(
 )
 spec = dp.MEASURES.get(measure)
 is_search = measure.startswith("stop_search")
-if is_search:  # stop and search is viewable over its own months
-    feeds = cache.feeds(config.fingerprint, version, role)
-    searches = [f for f in feeds if f.table == "stop_search"]
-    if not searches:
-        st.info("No stop-and-search feed is loaded (an admin loads it on the Data page).")
+own_months = {"stop_search": "stop and search", "school_outcomes": "school outcomes"}
+feed_table = (
+    "stop_search" if is_search else "school_outcomes" if measure in dp.SCHOOL_MEASURES else None
+)
+if feed_table is not None:  # feeds of their own months are viewable over those months
+    what = own_months[feed_table]
+    held = [f for f in cache.feeds(config.fingerprint, version, role) if f.table == feed_table]
+    if not held:
+        st.info(f"No {what} feed is loaded (an admin loads it on the Data page).")
         st.stop()
-    if not any(f.covers(filters) for f in searches):
-        first = min(str(f.first_month) for f in searches)
-        last = max(str(f.last_month) for f in searches)
+    if not any(f.covers(filters) for f in held):
+        first = min(str(f.first_month) for f in held)
+        last = max(str(f.last_month) for f in held)
         if partnership:
             st.info(
-                f"The stop-and-search feed covers {first} to {last}, outside the chosen "
+                f"The {what} feed covers {first} to {last}, outside the chosen "
                 "quarter: choose a quarter it covers."
             )
             st.stop()
         filters = Filters(first, last)
         st.caption(
-            f"Stop and search is loaded for {first} to {last} only, so it is shown over those "
-            "months rather than the period chosen in the sidebar."
+            f"{what.capitalize()} is loaded for {first} to {last} only, so it is shown over "
+            "those months rather than the period chosen in the sidebar."
         )
 selection = dp.SearchSelection()
 lsoas: tuple[str, ...] = ()

@@ -110,3 +110,30 @@ def test_partnership_sees_fixed_disclosed_tables(demo: Path) -> None:
                 if col in values:
                     shown = values[col].dropna()
                     assert not ((shown >= 1) & (shown < 6)).any(), (measure, col)
+
+
+def test_school_outcomes_are_shown_over_their_own_terms(demo: Path) -> None:
+    """The demo's last term starts in September 2024: a 2024 Q4 window shows the
+    exclusions over the months the feed covers, saying so, instead of counting nothing."""
+    at = open_page()
+    at.select_slider(key="months_slider").set_value(("2024-10", "2024-12")).run()
+    ok(at)
+    at.selectbox(key="dp_measure").set_value("fixed_term_exclusion").run()
+    ok(at)
+    shown = text(at)
+    assert "School outcomes is loaded for 2023-01 to 2024-09 only" in shown
+    table = at.dataframe[0].value
+    assert table["Count"].dropna().astype(int).sum() > 0
+
+
+def test_partnership_is_told_to_choose_a_quarter_school_outcomes_cover(demo: Path) -> None:
+    at = open_page(partnership=True)
+    quarter = at.selectbox(key="quarter_select")
+    assert quarter.value == "2024 Q4"  # the newest quarter by default
+    at.selectbox(key="dp_measure").set_value("fixed_term_exclusion").run()
+    ok(at)
+    infos = " ".join(str(i.value) for i in at.info)
+    assert "The school outcomes feed covers 2023-01 to 2024-09" in infos
+    quarter.set_value("2024 Q3").run()
+    ok(at)
+    assert not any("school outcomes feed covers" in str(i.value) for i in at.info)

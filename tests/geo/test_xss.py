@@ -133,15 +133,18 @@ def store(config: Config):
 def _overview_map(
     store: Store, config: Config, role: str, res: int, benign: bool = False
 ) -> folium.Map:
-    """The Overview map as pages/overview.py builds it (ui.cache.overview_layers); with
+    """The Overview map as pages/overview.py builds it (ui.cache.overview_map_layers); with
     ``benign``, the same map with every school renamed ``School n``."""
     area = load_study_area(config.study_area)
     incidents = layers.disclosed_counts(store, "incidents", role, res, Q1, config)
     missing = layers.disclosed_counts(store, "missing", role, res, Q1, config)
-    hex_layers = (
-        layers.incident_layer_from(incidents, res, config),
-        layers.missing_layer_from(missing, res, config),
-        layers.youth_work_layer(overview.youth_work_cells(store, res, Q1)),
+    hex_layers = tuple(  # named after places, as ui.cache.overview_map_layers does
+        layers.named_layer(x, store)
+        for x in (
+            layers.incident_layer_from(incidents, res, config),
+            layers.missing_layer_from(missing, res, config),
+            layers.youth_work_layer(overview.youth_work_cells(store, res, Q1)),
+        )
     )
     markers = layers.school_markers(overview.schools(store))
     if benign:
@@ -274,3 +277,14 @@ def test_place_names_from_hostile_map_points_never_run(
     rendered = html_text.get_root().render()
     for fragment in FORBIDDEN:
         assert fragment not in rendered, fragment
+
+
+def test_place_names_in_map_tooltips_are_escaped(store: Store, config: Config) -> None:
+    """Cells named after a hostile school carry the name escaped, never raw."""
+    incidents = layers.disclosed_counts(store, "incidents", "analyst", 10, Q1, config)
+    named = layers.named_layer(layers.incident_layer_from(incidents, 10, config), store)
+    labels = [f["properties"]["label"] for f in named.geojson["features"]]
+    escaped = {escape_text(n) for n in PAYLOADS}
+    assert any(any(e in label for e in escaped) for label in labels)
+    for label in labels:
+        assert not any(raw in label for raw in PAYLOADS if raw != escape_text(raw))
