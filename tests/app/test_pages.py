@@ -223,6 +223,7 @@ def test_data_page_for_admin(demo_dir: Path) -> None:
             "boundary",
             "area_stats",
             "area_stats",
+            "area_stats",
             "stop_search",
             "health_sites",
         ]
