@@ -12,12 +12,12 @@ from typing import Any
 import pandas as pd
 
 from geo.area import BoundaryError, load_study_area
-from geo.config import DEMO_CONFIG_PATH, ConfigError, load_config
+from geo.config import DEMO_CONFIG_PATH, Config, ConfigError, load_config
 from geo.hotspots import InsufficientDataError
 from geo.ingest import DEMO_STORE_REFUSAL, KINDS, ingest_archive, ingest_file
 from geo.overview import Filters
 from geo.roles import Role
-from geo.store import Store, StoreError
+from geo.store import Store, StoreError, StoreLockedError, snapshot_path
 
 #: ``--kind`` of a data.police.uk archive zip (street crime and stop and search inside).
 ARCHIVE = "police_uk_archive"
@@ -128,9 +128,27 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reading_store(config: Config) -> Store:
+    """The store opened read-only; while the app holds it, the snapshot the app
+    publishes after every load (said once on stderr, so ``--json`` output stays JSON)."""
+    try:
+        return Store(config.store_path, read_only=True, audit=config.audit_settings())
+    except StoreLockedError:
+        snapshot = snapshot_path(config.store_path)
+        if not snapshot.is_file():
+            raise
+        when = pd.Timestamp(snapshot.stat().st_mtime, unit="s", tz="UTC").tz_convert(None)
+        print(
+            f"note: the app holds the store, so this reads the snapshot it published at "
+            f"{when:%Y-%m-%d %H:%M} UTC (the data as of its last load)",
+            file=sys.stderr,
+        )
+        return Store(snapshot, read_only=True, audit=config.audit_settings())
+
+
 def _batches(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    with Store(config.store_path, audit=config.audit_settings()) as store:
+    with _reading_store(config) as store:
         frame = store.batches()
     if args.json:
         print(frame.to_json(orient="records", date_format="iso"))
@@ -154,7 +172,7 @@ def _hotspots(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     area = load_study_area(config.study_area)
-    with Store(config.store_path, read_only=True, audit=config.audit_settings()) as store:
+    with _reading_store(config) as store:
         months = available_months(store)
         if not months:
             print("error: the store has no dated data", file=sys.stderr)
@@ -237,7 +255,7 @@ def _recurring(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     area = load_study_area(config.study_area)
-    with Store(config.store_path, read_only=True, audit=config.audit_settings()) as store:
+    with _reading_store(config) as store:
         filters = _window(store, args)
         if filters is None:
             print("error: the store has no dated data", file=sys.stderr)
@@ -271,7 +289,7 @@ def _knox(args: argparse.Namespace) -> int:
     from geo.recurring import incident_events_bng, month_precision_note, untimed_in_window
 
     config = load_config(args.config)
-    with Store(config.store_path, read_only=True, audit=config.audit_settings()) as store:
+    with _reading_store(config) as store:
         filters = _window(store, args)
         if filters is None:
             print("error: the store has no dated data", file=sys.stderr)

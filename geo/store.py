@@ -11,7 +11,9 @@ together or not at all.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import stat
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -209,6 +211,19 @@ class StoreError(RuntimeError):
     """The store cannot do what was asked (locked file, unknown batch...)."""
 
 
+class StoreLockedError(StoreError):
+    """Another process (the app) holds the store for writing."""
+
+
+#: Suffix of the read-only copy the app publishes beside its store (:meth:`Store.publish_snapshot`).
+SNAPSHOT_SUFFIX = ".snapshot"
+
+
+def snapshot_path(store_path: Path | str) -> Path:
+    """Where the read-only snapshot of the store at ``store_path`` is published."""
+    return Path(str(store_path) + SNAPSHOT_SUFFIX)
+
+
 @dataclass(frozen=True)
 class Batch:
     """One ingest batch as recorded in ``batches``."""
@@ -262,10 +277,21 @@ class Store:
         The audit chain's key and head file (:meth:`geo.config.Config.audit_settings`).
         Default: ``$PLACESAFE_AUDIT_KEY`` or the public demo key, and a head file
         beside the store (:func:`geo.audit.default_settings`).
+    snapshots : bool
+        Keep a read-only copy of the data beside the store (:func:`snapshot_path`),
+        published when the store opens and after every load or rollback, so that
+        read-only commands work while this process holds the store (the app).
     """
 
+    _snapshots: bool = False
+
     def __init__(
-        self, path: Path | str, read_only: bool = False, audit: AuditSettings | None = None
+        self,
+        path: Path | str,
+        read_only: bool = False,
+        audit: AuditSettings | None = None,
+        *,
+        snapshots: bool = False,
     ) -> None:
         self.path = str(path)
         self._audit_settings = audit or default_settings(self.path)
@@ -279,7 +305,7 @@ class Store:
         try:
             self._con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.IOException as exc:
-            raise StoreError(
+            raise StoreLockedError(
                 "the store is locked by another process (is the app running?)"
             ) from exc
         self._lock = threading.RLock()
@@ -293,6 +319,49 @@ class Store:
             self._recover_interrupted_batches()
             self._assign_record_keys()
             self._seal_legacy_audit()
+            if snapshots and self.path != ":memory:":
+                self._snapshots = True
+                self.publish_snapshot(only_if_stale=True)
+
+    def publish_snapshot(self, *, only_if_stale: bool = False) -> Path:
+        """Publish a read-only copy of the store beside it (:func:`snapshot_path`).
+
+        The copy is written to a temporary file with DuckDB's ``COPY FROM DATABASE``,
+        given the store's file permissions and moved into place atomically, so a reader
+        sees the old copy or the new one, never half of one.
+
+        Parameters
+        ----------
+        only_if_stale : bool
+            Skip the copy when the published one holds the current data version.
+        """
+        target = snapshot_path(self.path)
+        stamp = Path(str(target) + ".version")
+        version = self.data_version()
+        if (
+            only_if_stale
+            and target.is_file()
+            and stamp.is_file()
+            and stamp.read_text(encoding="utf-8") == version
+        ):
+            return target
+        tmp = Path(str(target) + ".tmp")
+        for leftover in (tmp, Path(str(tmp) + ".wal")):
+            leftover.unlink(missing_ok=True)
+        quoted = str(tmp).replace("'", "''")
+        with self._lock, self.cursor() as cur:
+            source = str(_one(cur, "SELECT current_database()"))
+            _run(cur, f"ATTACH '{quoted}' AS placesafe_snapshot")
+            try:
+                _run(cur, f'COPY FROM DATABASE "{source}" TO placesafe_snapshot')
+            finally:
+                _run(cur, "DETACH placesafe_snapshot")
+        os.chmod(tmp, stat.S_IMODE(os.stat(self.path).st_mode))
+        os.replace(tmp, target)
+        stamp_tmp = Path(str(stamp) + ".tmp")
+        stamp_tmp.write_text(version, encoding="utf-8")
+        os.replace(stamp_tmp, stamp)
+        return target
 
     def _recover_interrupted_batches(self) -> None:
         """Mark batches left ``ingesting`` by a process that died mid-ingest as ``failed``.
@@ -588,6 +657,8 @@ class Store:
                     [datetime.now().replace(microsecond=0), batch_id],
                 )
                 raise
+        if self._snapshots:
+            self.publish_snapshot()
         return batch_id, accepted, duplicates
 
     def record_failed_batch(
@@ -659,6 +730,8 @@ class Store:
         self.audit(
             who or "system", None, "rollback", detail={"batch_id": batch_id, "rows": removed}
         )
+        if self._snapshots:
+            self.publish_snapshot()
         return removed
 
     # --- audit --------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def get_config() -> Config:
 
 @st.cache_resource(show_spinner=False)
 def _store(path: str, fingerprint: str, _audit: AuditSettings) -> Store:
-    return Store(Path(path), audit=_audit)
+    return Store(Path(path), audit=_audit, snapshots=True)
 
 
 def get_store(config: Config) -> Store:
