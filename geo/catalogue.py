@@ -110,7 +110,10 @@ def feed_catalogue(store: Store) -> list[Feed]:
         ("areas", "boundaries"),
         ("area_stats", "area statistics"),
         ("health_sites", "health sites"),
+        ("stations", "stations"),
     ):
+        if not store.has_table(table):  # a store last written by an older version
+            continue
         frame = store.query(f"SELECT source, count(*) AS rows FROM {table} GROUP BY source")
         for row in frame.to_dict("records"):
             feeds.append(

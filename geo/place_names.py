@@ -4,7 +4,7 @@ A cell shown to a person is named, in order of preference, after
 
 1. its most frequent police.uk map point (the public, anonymised ``Location`` text of
    police.uk street crime, e.g. "On or near Market Place"), else
-2. the nearest school within reach (open data), else
+2. the nearest school or station within reach (open data), else
 3. the side of its area it lies on ("Hacton, north side"),
 
 followed by the name of the ward (else LSOA) its centre lies in, from the loaded
@@ -26,7 +26,7 @@ from geo import hexes
 from geo.area import to_bng
 from geo.store import Store
 
-#: How far (metres) a school may lie from a cell's centre to name it.
+#: How far (metres) a school or station may lie from a cell's centre to name it.
 SCHOOL_REACH_M: Final[float] = 400.0
 #: Area kinds whose names suffix a place, most local first (ONS boundary code prefixes).
 AREA_KINDS: Final[tuple[str, ...]] = ("wd", "cmwd", "lsoa")
@@ -80,22 +80,39 @@ def _map_point_names(store: Store, cells: npt.NDArray[np.uint64], res: int) -> p
     return pd.Series(best["name"].to_numpy(), index=best["cell"].to_numpy(dtype=np.uint64))
 
 
-def _nearest_school(
-    store: Store, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
-) -> npt.NDArray[np.object_]:
-    """Name of the school nearest each point within :data:`SCHOOL_REACH_M` (else None)."""
-    out = np.full(x.size, None, dtype=object)
+def _landmarks(store: Store) -> pd.DataFrame:
+    """Named public places a cell may be named after: schools ("near Abbs Cross
+    Academy") and stations ("near Romford station"), one row per distinct name."""
     schools = store.query(
         "SELECT DISTINCT ON (lower(name)) name, cell FROM schools WHERE cell IS NOT NULL "
         "ORDER BY lower(name)"
     )
-    if schools.empty or x.size == 0:
+    if not store.has_table("stations"):  # a store last written before stations existed
+        return schools
+    stations = store.query(
+        "SELECT DISTINCT ON (lower(name)) name, cell FROM stations WHERE cell IS NOT NULL "
+        "ORDER BY lower(name)"
+    )
+    named = stations["name"].astype(str)
+    plain = ~named.str.contains(r"\bstation\b", case=False, regex=True)
+    stations["name"] = named.where(~plain, named + " station")
+    return pd.concat([schools, stations], ignore_index=True)
+
+
+def _nearest_landmark(
+    store: Store, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+) -> npt.NDArray[np.object_]:
+    """"near" the school or station nearest each point within :data:`SCHOOL_REACH_M`
+    (else None)."""
+    out = np.full(x.size, None, dtype=object)
+    places = _landmarks(store)
+    if places.empty or x.size == 0:
         return out
-    lat, lng = hexes.cell_centres(schools["cell"].to_numpy(dtype=np.uint64))
+    lat, lng = hexes.cell_centres(places["cell"].to_numpy(dtype=np.uint64))
     sx, sy = to_bng(lng, lat)
     dist, idx = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([x, y]))
     near = dist <= SCHOOL_REACH_M
-    out[near] = "near " + schools["name"].to_numpy(dtype=object)[idx[near]]
+    out[near] = "near " + places["name"].to_numpy(dtype=object)[idx[near]]
     return out
 
 
@@ -180,7 +197,7 @@ def place_names(store: Store, cells: npt.ArrayLike, res: int | None = None) -> p
     lat, lng = hexes.cell_centres(ids)
     x, y = to_bng(lng, lat)
     street = _map_point_names(store, np.unique(ids), res).reindex(ids).to_numpy(dtype=object)
-    school = _nearest_school(store, x, y)
+    school = _nearest_landmark(store, x, y)
     area, alng, alat = _area_names(store, lat, lng)
     ax, ay = to_bng(np.nan_to_num(alng), np.nan_to_num(alat))
     side = _side(x, y, ax, ay)

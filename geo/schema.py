@@ -302,6 +302,7 @@ KIND_TABLES: Final[dict[str, str]] = {
     "area_stats": "area_stats",
     "school_outcomes": "school_outcomes",
     "health_sites": "health_sites",
+    "stations": "stations",
 }
 
 #: Record-id column of each table (unique within ``source``).
@@ -315,4 +316,5 @@ TABLE_ID_COLUMNS: Final[dict[str, str]] = {
     "area_stats": "stat_id",
     "school_outcomes": "record_id",
     "health_sites": "site_id",
+    "stations": "station_id",
 }

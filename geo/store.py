@@ -119,6 +119,10 @@ CREATE TABLE IF NOT EXISTS health_sites (
     batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, site_id VARCHAR NOT NULL,
     name VARCHAR NOT NULL, kind VARCHAR NOT NULL, {_CELLS_DDL}
 );
+CREATE TABLE IF NOT EXISTS stations (
+    batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, station_id VARCHAR NOT NULL,
+    name VARCHAR NOT NULL, {_CELLS_DDL}
+);
 CREATE TABLE IF NOT EXISTS area_stats (
     batch_id INTEGER NOT NULL, source VARCHAR NOT NULL, stat_id VARCHAR NOT NULL,
     area_code VARCHAR NOT NULL, measure VARCHAR NOT NULL, value DOUBLE NOT NULL
@@ -184,6 +188,7 @@ DATA_TABLES: tuple[str, ...] = (
     "area_stats",
     "school_outcomes",
     "health_sites",
+    "stations",
 )
 
 
@@ -431,6 +436,15 @@ class Store:
             return _one(cur, sql, params)
 
     # --- versions and batches ---------------------------------------------------------
+
+    def has_table(self, table: str) -> bool:
+        """Whether the store has ``table`` (a store opened read-only keeps the tables of
+        the version that last wrote it)."""
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+            )
+        )
 
     def data_version(self) -> str:
         """A string that changes whenever live data change (for cache keys)."""

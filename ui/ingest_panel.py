@@ -23,6 +23,7 @@ KIND_LABELS = {
     "area_stats": "Area statistics: IMD, population, census (CSV by ONS code)",
     "school_outcomes": "School exclusions and managed moves (mapped CSV/XLSX, counts)",
     "health_sites": "Health sites: A&E, GP surgeries, sexual-health clinics (mapped CSV/XLSX)",
+    "stations": "Stations: rail, Underground and bus stations, to name places (mapped CSV)",
 }
 
 

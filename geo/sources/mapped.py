@@ -66,6 +66,7 @@ DEFAULT_PROFILES = {
     "incidents": TEMPLATES / "incidents.toml",
     "school_outcomes": TEMPLATES / "school_outcomes.toml",
     "health_sites": TEMPLATES / "health_sites.toml",
+    "stations": TEMPLATES / "stations.toml",
 }
 
 #: Canonical fields each kind requires in its profile and file.
@@ -75,6 +76,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "incidents": ("incident_id", "occurred_at", "category", "latitude", "longitude"),
     "school_outcomes": ("urn", "period", "period_start", "measure", "count"),
     "health_sites": ("site_id", "name", "kind", "latitude", "longitude"),
+    "stations": ("name", "latitude", "longitude"),
 }
 #: Fields a profile may map to, per kind.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -130,6 +132,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "count",
     ),
     "health_sites": ("site_id", "name", "kind", "latitude", "longitude"),
+    "stations": ("station_id", "name", "latitude", "longitude"),
 }
 #: Longest area polygon (WKT) a youth-session row may carry; other cells use the
 #: configured ``[ingest] max_cell_chars``.
@@ -299,6 +302,8 @@ def parse_mapped(
         return _school_outcomes(r, columns, source, ctx, fmt)
     if kind == "health_sites":
         return _health_sites(r, columns, source)
+    if kind == "stations":
+        return _stations(r, columns, source)
     return _incidents(r, columns, source, ctx, fmt)
 
 
@@ -630,6 +635,34 @@ def _health_sites(r: _Rows, columns: dict[str, str], source: str) -> Parsed:
     )
     return Parsed(
         "health_sites",
+        source,
+        out,
+        r.rows,
+        locate="nearby",
+        coordinate_columns=_coordinate_columns(columns),
+    )
+
+
+def _stations(r: _Rows, columns: dict[str, str], source: str) -> Parsed:
+    """Rail, Underground, Overground and bus stations (public open data such as DfT's
+    NaPTAN), used to name places ("near Romford station"). Like health sites they may
+    lie just outside the study area, so rows are located ``nearby``; the id defaults to
+    the name when the file has none."""
+    too_long = r.out["name"].str.len().gt(HEALTH_SITE_NAME_MAX).to_numpy()
+    r.reject(too_long, columns["name"], f"name longer than {HEALTH_SITE_NAME_MAX} characters")
+    o = r.out
+    ids = o["station_id"].where(o["station_id"] != "", o["name"])
+    out = pd.DataFrame(
+        {
+            "source": source,
+            "station_id": ids,
+            "name": o["name"],
+            "lat": o["lat"],
+            "lng": o["lng"],
+        }
+    )
+    return Parsed(
+        "stations",
         source,
         out,
         r.rows,

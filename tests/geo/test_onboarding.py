@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import catalogue, schema
+from geo import catalogue, hexes, schema
 from geo.area import BoundaryError, load_study_area
 from geo.config import ConfigError, load_config
 from geo.ingest import ingest_file
@@ -199,3 +199,28 @@ def test_a_command_before_any_ingest_says_there_is_no_store_yet(
     )
     assert proc.returncode == 2
     assert "there is no store at" in proc.stderr and "locked" not in proc.stderr
+
+
+STATIONS = "context/havering_stations_doogal.csv"
+
+
+def test_stations_name_places_that_have_no_map_point(shared_data: Path, tmp_path: Path) -> None:
+    config = load_config(config_file(tmp_path, shared_data / BOROUGHS, '"E09000016"'))
+    area = load_study_area(config.study_area)
+    published = pd.read_csv(shared_data / STATIONS, dtype=str)
+    with Store(config.store_path) as store:
+        assert ingest_file(store, config, area, "boundary", shared_data / WARDS).ok
+        # the file as published carries postcodes, which refuse any file: drop them first
+        refused = ingest_file(store, config, area, "stations", shared_data / STATIONS)
+        assert refused.status == "refused" and "Postcode" in str(refused.error)
+        plain = tmp_path / "stations.csv"
+        published.drop(columns=["Postcode"]).to_csv(plain, index=False)
+        report = ingest_file(store, config, area, "stations", plain)
+        assert report.status == "live" and report.accepted == len(published) == 9
+        lat = published["Latitude"].astype(float).to_numpy()
+        lng = published["Longitude"].astype(float).to_numpy()
+        cells = hexes.points_to_cells(lat, lng, 9)
+        names = place_names(store, cells, 9)
+        assert any(f.table == "stations" for f in catalogue.feed_catalogue(store))
+    expected = [f"near {s} station — " for s in published["Station"]]
+    assert [n[: len(e)] for n, e in zip(names, expected, strict=True)] == expected
