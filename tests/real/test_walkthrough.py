@@ -428,3 +428,23 @@ def test_no_school_is_listed_twice(borough: Borough, app_pages: dict) -> None:
             assert dup.empty, (role, cols[0], dup.head().tolist())
             checked += 1
     assert checked, "the Schools page shows no table of schools"
+
+
+def test_rates_per_resident_only_where_the_population_covers_the_area(
+    borough: Borough, app_pages: dict
+) -> None:
+    """Havering's mid-2020 population covers the borough: one row per LSOA 2011, with
+    IMD; the City loaded no population, so the Overview says so and shows no rate."""
+    analyst = app_pages[("analyst", "overview.py")]
+    partnership = app_pages[("partnership", "overview.py")]
+    tables = [f for f in analyst["frames"] if "Violence per 1,000 residents" in f.columns]
+    assert not any("Violence per 1,000 residents" in f.columns for f in partnership["frames"]), (
+        "LSOA counts are for analysts only"
+    )
+    if "area_stats" not in borough.downloads:
+        assert not tables
+        assert "No neighbourhood rates: no population by single year of age" in analyst["text"]
+        return
+    assert len(tables) == 1 and len(tables[0]) == 150
+    assert tables[0]["IMD 2019 decile (1 = most deprived)"].notna().all()
+    assert "150 LSOA 2011 areas covering 100% of Havering" in analyst["text"].replace("\\", "")
