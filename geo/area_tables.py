@@ -76,7 +76,7 @@ NEIGHBOURHOOD_HEADERS: Final[dict[str, str]] = {
     "higher": "Higher than the area",
     "rate_ratio": "Rate ratio to the area",
     "syv": "Serious youth violence",
-    "violence": "Violence and sexual offences (all ages, police.uk)",
+    "violence": "Violence, all ages (police.uk)",
     "imd_decile": "IMD 2019 decile (1 = most deprived)",
     "young": "Residents aged 10–24",
     "residents": "Residents (all ages)",
