@@ -274,7 +274,8 @@ def missing_map_layers(
         ["Hot spot of missing episodes and of SYV incidents"] * len(view.overlap),
         "#e7298a",
     )
-    return found, overlap
+    named_from = store_as(config, role)  # names come from public sources only
+    return layers.named_layer(found, named_from), layers.named_layer(overlap, named_from)
 
 
 @st.cache_data(show_spinner="Ranking schools…", max_entries=16)
@@ -628,8 +629,9 @@ def coverage_map_layers(
     analysis = coverage_analysis(fingerprint, version, role, filters, settings)
     gaps = coverage_gaps(fingerprint, version, role, filters, settings)
     shown = cview.gaps_in_blocks(gaps, allowed)
+    named_from = store_as(get_config(), role)  # names come from public sources only
     return (
-        cview.gap_layer(shown, settings.blocks),
+        layers.named_layer(cview.gap_layer(shown, settings.blocks), named_from),
         cview.coverage_layer(analysis.hours, analysis.weeks, allowed, settings.reach_m),
         cview.sites_layer(health_sites(fingerprint, version), settings.res),
     )
