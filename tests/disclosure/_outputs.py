@@ -112,6 +112,20 @@ def _outputs(
                             exact, layer, PARTNERSHIP, res, q, config
                         ),
                     )
+                # the map as drawn: tooltips led by place names (ui.cache.overview_map_layers)
+                yield out(
+                    f"overview map {res} {q}",
+                    lambda q=q, res=res: layers.named_layer(
+                        layers.incident_layer_from(
+                            layers.disclosed_counts(
+                                exact, "incidents", PARTNERSHIP, res, q, config
+                            ),
+                            res,
+                            config,
+                        ),
+                        store,
+                    ),
+                )
     if "hotspots" in pages:
         for window in years:
             for layer in ("incidents", "missing", "knife_crime"):
