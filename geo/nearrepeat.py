@@ -66,6 +66,10 @@ __all__ = [
 
 #: Pairs closer than this many metres are at the "same location" (row 0).
 SAME_LOCATION_M: Final = 1.0
+#: Smallest pooled Knox ratio called a near-repeat (or repeat) pattern: below it an excess
+#: may be statistically detectable in a large sample but is too small to plan patrols or
+#: outreach around (practitioners' near-repeat calculators flag ratios from 1.2).
+MIN_PATTERN_RATIO: Final = 1.2
 #: Column names of :func:`chain_summary`.
 CHAIN_SUMMARY_COLUMNS: Final = (
     "chain",
@@ -562,7 +566,9 @@ class _Claim:
     tried: int
 
 
-def _claims(result: KnoxResult, rows: list[int], alpha: float) -> _Claim | None:
+def _claims(
+    result: KnoxResult, rows: list[int], alpha: float, min_ratio: float = 1.0
+) -> _Claim | None:
     """The largest supported significant block of rows[:S] × temporal bands 1..T.
 
     ``rows`` are the candidate row positions in order (1..n_spatial for near repeats,
@@ -572,7 +578,8 @@ def _claims(result: KnoxResult, rows: list[int], alpha: float) -> _Claim | None:
     row and outer column also exceed theirs with (unadjusted) p <= alpha on their own,
     so that the extent stated is one the data support rather than one carried by a
     strong core. Among qualifying blocks the one with most cells wins (then smaller
-    p, then larger ratio).
+    p, then larger ratio). With ``min_ratio`` above 1 a block must also reach that pooled
+    ratio.
     """
     n_t = result.n_temporal
     obs_table = result.observed.to_numpy()[rows][:, :n_t]
@@ -586,7 +593,7 @@ def _claims(result: KnoxResult, rows: list[int], alpha: float) -> _Claim | None:
             top_s, top_t = s_idx + 1, t_idx + 1
             block = pool(result, rows[:top_s], range(top_t))
             adj = float(adjusted[s_idx * n_t + t_idx])
-            if not (block.ratio > 1.0 and adj <= alpha):
+            if not (block.ratio > 1.0 and block.ratio >= min_ratio and adj <= alpha):
                 continue
             if top_s > 1 and not _significant(pool(result, [rows[s_idx]], range(top_t)), alpha):
                 continue
@@ -622,7 +629,9 @@ def verdict(result: KnoxResult, alpha: float = 0.05) -> str:
     pooled count against the pooled simulated counts; the p-values of these
     ``n_spatial·n_temporal`` tests are adjusted together (Westfall-Young single-step
     min-p over the same permutations), so that on data without space-time interaction
-    a near-repeat pattern is claimed in at most about ``alpha`` of cases. The verdict
+    a near-repeat pattern is claimed in at most about ``alpha`` of cases. A pattern is
+    only claimed when it is also large enough to matter: a pooled ratio of at least
+    :data:`MIN_PATTERN_RATIO` (a smaller significant excess is reported as such). The verdict
     names the largest rectangle (most cells; then smaller p, then larger ratio) whose
     pooled ratio is above 1 with adjusted ``p <= alpha`` and whose outer spatial row
     and outer temporal column also have ratio above 1 and ``p <= alpha`` on their own,
@@ -658,8 +667,20 @@ def verdict(result: KnoxResult, alpha: float = 0.05) -> str:
     if not 0.0 < alpha < 1.0:
         raise ValueError("alpha must be between 0 and 1")
     sentences = []
-    near = _claims(result, list(range(1, result.n_spatial + 1)), alpha)
-    if near is not None:
+    rows = list(range(1, result.n_spatial + 1))
+    near = _claims(result, rows, alpha, MIN_PATTERN_RATIO)
+    small = None if near is not None else _claims(result, rows, alpha)
+    if small is not None:
+        dist = _num(small.top_s * result.spatial_band_m)
+        days = _days(small.top_t * result.temporal_band_days)
+        sentences.append(
+            f"No near-repeat pattern worth acting on: within {dist} m and {days} of an "
+            f"incident, another incident is {small.block.ratio:.2f} times as likely as chance "
+            "would give "
+            f"({_p(small.adjusted_p)}, allowing for the {small.tried} combinations tried) — "
+            f"detectable, but under the {MIN_PATTERN_RATIO:g} times this tool calls a pattern."
+        )
+    elif near is not None:
         dist = _num(near.top_s * result.spatial_band_m)
         days = _days(near.top_t * result.temporal_band_days)
         sentences.append(
@@ -686,7 +707,7 @@ def verdict(result: KnoxResult, alpha: float = 0.05) -> str:
             f"than {_num(result.spatial_band_m)} m and {_days(result.temporal_band_days)} "
             f"apart: {ratio}, {_p(first.p)})."
         )
-    same = _claims(result, [0], alpha)
+    same = _claims(result, [0], alpha, MIN_PATTERN_RATIO)
     if same is not None:
         days = _days(same.top_t * result.temporal_band_days)
         sentences.append(

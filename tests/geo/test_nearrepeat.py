@@ -667,3 +667,18 @@ def test_demo_near_repeats_are_detected(tmp_path: Path) -> None:
     text = verdict(result)
     assert text.startswith(("Near-repeat pattern: within ", "No near-repeat pattern"))
     assert "200 m and " in text
+
+
+def test_a_significant_but_small_excess_is_not_called_a_pattern() -> None:
+    """Simulations spread by one pair around 50: 52 observed pairs (1.04 times) beat every
+    simulation, so p is as small as 99 runs allow, but the effect is too small to act on."""
+    obs, sims = _tables(np.array([[52, 52], [52, 52]]))
+    result = fake_result(obs, sims)
+    assert pool(result, range(1, 3), range(2)).p <= 0.05
+    text = verdict(result)
+    assert text.startswith("No near-repeat pattern worth acting on: within 200 m and 14 days")
+    assert "1.04 times as likely" in text
+    assert "under the 1.2 times this tool calls a pattern" in text
+    # the same excess at 1.2 times or more is a pattern
+    obs, sims = _tables(np.array([[62, 62], [62, 62]]))
+    assert verdict(fake_result(obs, sims)).startswith("Near-repeat pattern: within 200 m")
