@@ -302,6 +302,22 @@ def _legend_html(layers: Sequence[HexLayer], extra: Sequence[tuple[str, str]]) -
     return "".join(parts)
 
 
+class MetricScale(branca.element.MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (folium's shows feet and miles too)."""
+
+    _template = branca.element.Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
 def build_map(
     centre: tuple[float, float],
     bounds: tuple[float, float, float, float],
@@ -332,7 +348,8 @@ def build_map(
         default assets (jQuery, Bootstrap, Font Awesome) are not needed and not loaded,
         so the map needs no network but for its tiles.
     """
-    m = folium.Map(location=list(centre), tiles=None, prefer_canvas=True, control_scale=True)
+    m = folium.Map(location=list(centre), tiles=None, prefer_canvas=True, control_scale=False)
+    MetricScale().add_to(m)
     m.default_js = [("leaflet", f"{leaflet_base}/leaflet.js")]
     m.default_css = [("leaflet_css", f"{leaflet_base}/leaflet.css")]
     if tiles.lower() == "openstreetmap":

@@ -289,3 +289,11 @@ def test_build_map_hidden_layer_not_in_legend() -> None:
     assert "Incidents" in legend
     assert "Missing layer" not in legend
     assert "Alternative provision" not in legend  # no schools, no school legend
+
+
+def test_the_scale_bar_is_metric_only() -> None:
+    """km and m only: one scale control, with Leaflet's imperial (feet, miles) line off."""
+    _, html = _render("Incidents")
+    controls = [line.strip() for line in html.splitlines() if "L.control.scale(" in line]
+    assert len(controls) == 1
+    assert "imperial: false" in controls[0] and "metric: true" in controls[0]
