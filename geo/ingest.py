@@ -93,6 +93,11 @@ class IngestReport:
             "issues": self.issues.head(MAX_ISSUES_SHOWN).to_dict(orient="records"),
         }
 
+    def grouped_issues(self) -> pd.DataFrame:
+        """The rejected rows shown, one line per rule and column with the row numbers as
+        ranges ("2–40, 42, 45–675"), so a thousand identical findings read as one."""
+        return group_row_issues(self.issues)
+
     def summary(self) -> str:
         """One plain-English paragraph."""
         if self.status == "refused":
@@ -110,6 +115,40 @@ class IngestReport:
         if self.batch_id is not None:
             text += f" (batch {self.batch_id})"
         return text + "."
+
+
+def _row_ranges(rows: np.ndarray, most: int = 12) -> str:
+    """Sorted row numbers as ranges: ``2–40, 42, 45–675`` (at most ``most`` ranges)."""
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    starts = rows[np.r_[0, breaks]]
+    ends = rows[np.r_[breaks - 1, rows.size - 1]]
+    parts = [f"{a}" if a == b else f"{a}–{b}" for a, b in zip(starts, ends, strict=True)]
+    if len(parts) > most:
+        return ", ".join(parts[:most]) + f" and {len(parts) - most:,} more ranges"
+    return ", ".join(parts)
+
+
+def group_row_issues(issues: pd.DataFrame) -> pd.DataFrame:
+    """Row findings (``row``, ``column``, ``rule``) grouped by rule and column.
+
+    Returns
+    -------
+    DataFrame
+        ``Rule``, ``Column``, ``Rows`` (how many) and ``Row numbers`` (ranges; header =
+        row 1), most frequent first. Values are never shown, as in every report.
+    """
+    if issues.empty:
+        return pd.DataFrame(columns=["Rule", "Column", "Rows", "Row numbers"])
+    ordered = issues.sort_values(["rule", "column", "row"])
+    groups = ordered.groupby(["rule", "column"], sort=False)["row"]
+    out = pd.DataFrame(
+        [
+            (rule, column, len(rows), _row_ranges(np.unique(rows.to_numpy(dtype=np.int64))))
+            for (rule, column), rows in groups
+        ],
+        columns=["Rule", "Column", "Rows", "Row numbers"],
+    )
+    return out.sort_values("Rows", ascending=False, kind="stable").reset_index(drop=True)
 
 
 #: Kinds with a published column list (known formats): shorter cells, strict headers.

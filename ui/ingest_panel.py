@@ -68,8 +68,9 @@ def show_report(report: IngestReport) -> None:
     for warning in report.warnings:
         st.caption(escape_markdown(f"Note: {warning}"))
     if len(report.issues):
-        with st.expander(f"Rejected rows ({len(report.issues):,} shown)"):
-            st.dataframe(report.issues, hide_index=True, width="stretch")
+        shown = "" if len(report.issues) == report.rejected else f", first {len(report.issues):,}"
+        with st.expander(f"Rejected rows by rule ({report.rejected:,} rows{shown})"):
+            st.dataframe(report.grouped_issues(), hide_index=True, width="stretch")
 
 
 def check_and_confirm(store: Store, config: Config, kind: str, name: str, data: bytes) -> None:

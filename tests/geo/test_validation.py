@@ -751,3 +751,26 @@ def test_planted_name_and_date_of_birth_never_leave_the_validator(
     for text in texts:
         assert PLANTED_NAME not in text and PLANTED_NAME[:4] + " " not in text
         assert PLANTED_DOB not in text
+
+
+def test_row_findings_are_grouped_by_rule_with_row_ranges() -> None:
+    from geo.ingest import group_row_issues
+
+    rows = [*range(2, 676), *range(700, 703), 710]
+    issues = pd.DataFrame(
+        {
+            "row": rows + [5, 9],
+            "column": ["Latitude/Longitude"] * len(rows) + ["Month", "Month"],
+            "rule": ["outside the study area"] * len(rows) + ["not a month", "not a month"],
+        }
+    )
+    grouped = group_row_issues(issues.sample(frac=1.0, random_state=1))
+    assert list(grouped.columns) == ["Rule", "Column", "Rows", "Row numbers"]
+    assert grouped.to_dict("records") == [
+        {"Rule": "outside the study area", "Column": "Latitude/Longitude", "Rows": 678,
+         "Row numbers": "2–675, 700–702, 710"},
+        {"Rule": "not a month", "Column": "Month", "Rows": 2, "Row numbers": "5, 9"},
+    ]  # fmt: skip
+    many = pd.DataFrame({"row": range(2, 60, 2), "column": "c", "rule": "r"})
+    assert group_row_issues(many)["Row numbers"].iloc[0].endswith("and 17 more ranges")
+    assert group_row_issues(many.iloc[:0]).empty
