@@ -2196,7 +2196,7 @@ DISPLAY_COLUMNS: Final[Mapping[str, str]] = {
     "period": "Period",
     "group": "Ethnic group",
     "count": "Count",
-    "share": "Share of all counted",
+    "share": "Share of all counted (%)",
     "population": "Residents",
     "rate_per_1000": "Rate per 1,000",
     "rri": "RRI",
@@ -2205,24 +2205,25 @@ DISPLAY_COLUMNS: Final[Mapping[str, str]] = {
     "significant": "Interval excludes 1",
     "searches": "Searches",
     "hits": "Hits",
-    "hit_rate": "Hit rate",
+    "hit_rate": "Hit rate (%)",
     "note": "Note",
 }
 
 
 def display_table(table: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
     """An RRI, trend or hit-rate table for display and download: group labels, rounded
-    figures, plain headings, and the reference group's RRI left blank (it is 1 by
-    definition and its note says so)."""
+    figures, shares and hit rates as percentages, plain headings, and the reference
+    group's RRI left blank (it is 1 by definition and its note says so)."""
     out = table.drop(columns=[c for c in ("withheld",) if c in table.columns]).copy()
     if reference is not None and "rri" in out.columns:
         out.loc[out["group"] == reference, "rri"] = np.nan
-    for col, digits in (("share", 3), ("rate_per_1000", 2), ("rri", 2), ("hit_rate", 3)):
+    percent = "hit_rate" in out.columns  # a hit rate's interval is a share too
+    for col in ("share", "hit_rate", *(("ci_low", "ci_high") if percent else ())):
         if col in out.columns:
-            out[col] = out[col].astype(float).round(digits)
-    for col in ("ci_low", "ci_high"):
+            out[col] = (100 * out[col].astype(float)).round(1)
+    for col in ("rate_per_1000", "rri", *(() if percent else ("ci_low", "ci_high"))):
         if col in out.columns:
-            out[col] = out[col].astype(float).round(3 if "hit_rate" in out.columns else 2)
+            out[col] = out[col].astype(float).round(2)
     out["group"] = out["group"].map(GROUP_LABELS).fillna(out["group"])
     return out.rename(columns=dict(DISPLAY_COLUMNS))
 

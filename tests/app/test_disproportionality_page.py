@@ -137,3 +137,15 @@ def test_partnership_is_told_to_choose_a_quarter_school_outcomes_cover(demo: Pat
     quarter.set_value("2024 Q3").run()
     ok(at)
     assert not any("school outcomes feed covers" in str(i.value) for i in at.info)
+
+
+def test_shares_and_hit_rates_read_as_percentages(demo: Path) -> None:
+    at = open_page()
+    table = at.dataframe[0].value
+    shares = table["Share of all counted (%)"].dropna()
+    assert shares.between(0, 100).all() and shares.max() > 1  # 18.5, not 0.185
+    assert abs(shares.sum() - 100) < 0.5
+    hits = next(f.value for f in at.dataframe if "Hit rate (%)" in f.value.columns)
+    rates = hits["Hit rate (%)"].dropna()
+    assert rates.between(0, 100).all() and rates.max() > 1
+    assert (hits["95 % CI low"].dropna() <= rates.loc[hits["95 % CI low"].notna()] + 1e-9).all()
