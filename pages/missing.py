@@ -10,7 +10,7 @@ from geo.maps import build_map
 from geo.missing_lens import withheld_note
 from geo.place_names import with_place_names
 from geo.roles import Role
-from ui import auth, cache, state
+from ui import auth, cache, state, widgets
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
@@ -100,22 +100,29 @@ with places_tab:
     if view.overlap.empty:
         st.caption("No place is a hot spot of both in this period.")
     else:
-        overlap = with_place_names(cache.store_as(config, role), view.overlap)
+        overlap = widgets.withheld_cells(
+            with_place_names(cache.store_as(config, role), view.overlap), role
+        )
         st.dataframe(overlap, hide_index=True, width="stretch")
         download(overlap, "places hot for both", "overlap")
     st.subheader("Found and last-seen places")
     st.caption(f"Resolution {view.res}; quarters active counts the last {view.quarters} quarters.")
-    places = with_place_names(cache.store_as(config, role), view.places)
+    places = widgets.withheld_cells(
+        with_place_names(cache.store_as(config, role), view.places), role
+    )
     st.dataframe(places, hide_index=True, width="stretch")
     download(places, "found places", "places")
 with themes_tab:
     st.subheader("Return-home interview themes")
-    st.dataframe(view.themes, width="stretch")
-    download(view.themes, "interview themes", "theme_counts")
+    themes = widgets.withheld_cells(view.themes, role)
+    st.dataframe(themes, width="stretch")
+    download(themes, "interview themes", "theme_counts")
     if view.themes_monthly is not None and len(view.themes_monthly):
         st.line_chart(view.themes_monthly)
     repeat_only = st.toggle("Repeat missing children only", key="missing_repeat_only")
-    table = view.theme_areas_repeat if repeat_only else view.theme_areas
+    table = widgets.withheld_cells(
+        view.theme_areas_repeat if repeat_only else view.theme_areas, role
+    )
     st.dataframe(table, hide_index=True, width="stretch")
     download(table, "themes by area", "themes")
 with schools_tab:
@@ -123,9 +130,11 @@ with schools_tab:
         "Episodes and children by the school the child attends; a child on roll at two "
         "schools (dual registration) counts once at each."
     )
-    st.dataframe(view.schools, hide_index=True, width="stretch")
-    download(view.schools, "schools", "schools")
+    school_rows = widgets.withheld_cells(view.schools, role)
+    st.dataframe(school_rows, hide_index=True, width="stretch")
+    download(school_rows, "schools", "schools")
 with homes_tab:
     st.caption("Home areas are never shown finer than resolution 7 (about 5 km²) or LSOA.")
-    st.dataframe(view.home_areas, hide_index=True, width="stretch")
-    download(view.home_areas, "home areas", "homes")
+    homes = widgets.withheld_cells(view.home_areas, role)
+    st.dataframe(homes, hide_index=True, width="stretch")
+    download(homes, "home areas", "homes")

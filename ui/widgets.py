@@ -228,3 +228,21 @@ def map_layer_select() -> tuple[str, ...]:
     )
     _layers_changed()
     return tuple(st.session_state[state.KEY_LAYERS])
+
+
+#: What a withheld cell reads in a partnership table (its caption says why).
+WITHHELD_CELL = "withheld"
+
+
+def withheld_cells(frame: pd.DataFrame, role: str) -> pd.DataFrame:
+    """A partnership table with its blank (withheld) cells reading "withheld", never
+    "None"; other roles' tables are returned as they are (a blank there means none or
+    not calculable, as the page says)."""
+    if role != Role.PARTNERSHIP:
+        return frame
+    out = frame.copy()
+    for col in out.columns:
+        blank = out[col].isna()
+        if blank.any():
+            out[col] = out[col].astype(object).where(~blank, WITHHELD_CELL)
+    return out

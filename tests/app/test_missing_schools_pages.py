@@ -100,3 +100,21 @@ def test_schools_page_for_analysts(demo: Path) -> None:
     at.multiselect(key="sch_kind").set_value(["alternative_provision"]).run()
     ok(at)
     assert at.dataframe[0].value["Kind"].eq("alternative_provision").all()
+
+
+def test_partnership_tables_say_withheld_never_none(demo: Path) -> None:
+    at = open_page("missing.py", **{"from": "2024-10", "to": "2024-12"})
+    at.radio(key="view_as").set_value("partnership").run()
+    ok(at)
+    at.switch_page(str(PAGES / "missing.py")).run()
+    ok(at)
+    captions = " ".join(str(c.value) for c in at.caption)
+    assert "Cells reading “withheld” are withheld" in captions
+    tables = [d.value for d in at.dataframe][1:]  # after the measures table
+    assert tables
+    withheld = 0
+    for table in tables:
+        text = table.astype(str)
+        assert not text.isin(["None", "nan", "<NA>"]).any().any(), table.head()
+        withheld += int((text == "withheld").sum().sum())
+    assert withheld > 0, "the demo's quarter has small counts to withhold"
