@@ -67,8 +67,11 @@ gi_layer, em_layer = cache.hotspot_layers(
 if report.grid_warning:
     st.warning(report.grid_warning)
 named_from = cache.store_as(config, role)  # names come from public sources only
-tab_em, tab_gi = st.tabs(["Emerging hot spots", "Gi* over the whole window"])
-with tab_em:
+# One view at a time, not tabs: a Leaflet map drawn in a hidden tab has no size and
+# opens zoomed out to the whole world when its tab is chosen.
+VIEWS = ("Emerging hot spots", "Gi* over the whole window")
+view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="hs_view") or VIEWS[0]
+if view == VIEWS[0]:
     if em_layer is None:
         st.warning(report.emerging_message or "No result.")
         if report.recurrence is not None:
@@ -99,7 +102,7 @@ with tab_em:
         else:
             st.dataframe(table, hide_index=True, width="stretch")
             export_buttons(store, "hot cells", table=table, key="hot_download")
-with tab_gi:
+else:
     if gi_layer is None:
         st.warning(report.gi_message or "No result.")
     else:

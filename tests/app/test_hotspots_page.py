@@ -70,3 +70,16 @@ def test_selected_cell_shows_its_time_series(demo: dict) -> None:
     at = open_page(res="9", cell=cell, **{"from": "2023-01", "to": "2024-12"})
     assert any(cell in c.value for c in at.caption)  # the id under the place name
     assert len(at.get("arrow_vega_lite_chart")) >= 1 or len(at.get("vega_lite_chart")) >= 1
+
+
+def test_the_gi_view_is_its_own_map_not_a_hidden_tab(demo: dict) -> None:
+    """Tabs drew the Gi* map while hidden (Leaflet sized it 0 x 0 and opened on the world);
+    one view at a time draws each map visible."""
+    at = open_page(res="9", **{"from": "2023-01", "to": "2024-12"})
+    assert not at.tabs
+    assert at.button_group(key="hs_view").value == "Emerging hot spots"
+    at.button_group(key="hs_view").set_value("Gi* over the whole window").run()
+    assert not at.exception, [e.value for e in at.exception]
+    keys = {d.key for d in at.get("download_button")}
+    assert any(k.startswith("gi_download") for k in keys)
+    assert not any(k.startswith("ehsa_download") for k in keys)
