@@ -451,7 +451,10 @@ def neighbourhood_rates(store: Store, area: StudyArea, filters: Filters) -> Neig
                 f"{YOUNG_AGES[0]}–{YOUNG_AGES[1]}."
             )
         else:
-            notes.append(f"No partner serious youth violence extract is loaded for {window}.")
+            notes.append(
+                f"No located serious youth violence from a partner extract in {window}, so "
+                "no rate per young resident."
+            )
         if have_violence:
             table["violence"] = violence
             table["violence_rate"] = np.where(residents > 0, 1000 * violence / residents, np.nan)
