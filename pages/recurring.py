@@ -100,17 +100,42 @@ if pick:
 
 st.subheader("Near repeats")
 knox = cache.knox(config.fingerprint, version, role, filters)
-if knox is None:
-    st.caption("Too few incidents with a time of day for a near-repeat test.")
 untimed = cache.untimed_note(config.fingerprint, version, role, filters)
 if untimed:
     st.caption(untimed)
+if knox is None:
+    if not untimed:
+        st.caption("Too few incidents with a time of day for a near-repeat test.")
 else:
     st.write(cache.knox_verdict(config.fingerprint, version, role, filters))
+    st.markdown("**How much more often than chance incidents follow one another**")
+    st.caption(
+        "Knox ratio by distance (rows) and time (columns) between pairs of incidents: "
+        "1 is what chance gives; 2 means twice as many pairs as chance."
+    )
     st.dataframe(knox.ratio.round(2), width="stretch")
     export_buttons(store, "Knox ratios", table=knox.ratio.round(2), key="knox_ratio_download")
-    st.dataframe(knox.p.round(3), width="stretch")
-    export_buttons(store, "Knox p-values", table=knox.p.round(3), key="knox_p_download")
+    with st.expander("How this is worked out"):
+        st.caption(
+            "Each ratio is the observed number of pairs over the number expected when times are "
+            f"shuffled among places ({knox.permutations:,} shuffles); the p-value is the share "
+            "of shuffles with at least as many pairs. A pattern is named only when the ratio "
+            "is 1.2 or more and significant once the combinations tried are allowed for."
+        )
+        st.markdown("**p-value of each ratio**")
+        st.dataframe(knox.p.round(3), width="stretch")
+        export_buttons(store, "Knox p-values", table=knox.p.round(3), key="knox_p_download")
+        if role != Role.PARTNERSHIP:
+            st.markdown("**Observed pairs**")
+            st.dataframe(knox.observed, width="stretch")
+            export_buttons(
+                store, "Knox observed pairs", table=knox.observed, key="knox_obs_download"
+            )
+            st.markdown("**Expected pairs (mean of the shuffles)**")
+            st.dataframe(knox.expected.round(1), width="stretch")
+            export_buttons(
+                store, "Knox expected pairs", table=knox.expected.round(1), key="knox_exp_download"
+            )
     if role != Role.PARTNERSHIP:
         with st.expander("Near-repeat chains (incidents within 100 m and 7 days of another)"):
             chain_table = cache.chains(config.fingerprint, version, res, filters)
@@ -118,13 +143,4 @@ else:
             st.caption(f"{len(chain_table):,} chains; the largest 50 shown.")
             export_buttons(
                 store, "near-repeat chains", table=chain_table.head(50), key="chains_download"
-            )
-        with st.expander("Observed and expected pairs"):
-            st.dataframe(knox.observed, width="stretch")
-            export_buttons(
-                store, "Knox observed pairs", table=knox.observed, key="knox_obs_download"
-            )
-            st.dataframe(knox.expected.round(1), width="stretch")
-            export_buttons(
-                store, "Knox expected pairs", table=knox.expected.round(1), key="knox_exp_download"
             )

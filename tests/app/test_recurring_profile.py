@@ -107,3 +107,13 @@ def test_view_as_partnership_survives_opening_a_profile(truth: dict) -> None:
     captions = " ".join(c.value for c in at.caption)
     assert "(resolution 8)" in captions and "Quarterly figures" in captions
     assert "Time-of-week detail is available to analysts." in captions
+
+
+def test_near_repeat_tables_have_titles_and_the_method_sits_in_an_expander(truth: dict) -> None:
+    at = open_page("recurring.py", res="9", **WINDOW)
+    shown = [str(m.value) for m in at.markdown]
+    assert "**How much more often than chance incidents follow one another**" in shown
+    method = next(e for e in at.expander if e.label == "How this is worked out")
+    titles = [str(m.value) for m in method.markdown]
+    assert "**p-value of each ratio**" in titles
+    assert any("shuffles" in str(c.value) for c in method.caption)
