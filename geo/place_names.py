@@ -102,8 +102,8 @@ def _landmarks(store: Store) -> pd.DataFrame:
 def _nearest_landmark(
     store: Store, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.object_]:
-    """"near" the school or station nearest each point within :data:`SCHOOL_REACH_M`
-    (else None)."""
+    """The school or station nearest each point within :data:`SCHOOL_REACH_M`, as
+    "near …" (else None)."""
     out = np.full(x.size, None, dtype=object)
     places = _landmarks(store)
     if places.empty or x.size == 0:
