@@ -535,6 +535,13 @@ def _disproportionality_section(
         text = ("No group's rate differs significantly from the reference group's.",)
     else:
         text = tuple(findings)
+    if feeds and denominators.areas:
+        covers = []
+        if any(verb == "were stopped and searched" for _, verb, _ in feeds):
+            covers.append(f"stop and search over {window.month_from} to {window.month_to}")
+        if any(subject == "pupils" for _, _, subject in feeds):
+            covers.append("fixed-term exclusions over every school term loaded")
+        text = (f"Figures cover {' and '.join(covers)}.", *text)
     return PackSection("Disproportionality", text + tuple(sorted(caveats))), findings[:2]
 
 

@@ -223,3 +223,12 @@ def test_partnership_pack_youth_work_matches_the_page(demo: Any) -> None:
             coverage_view.plan_problem(result, "partnership", config, allowed), 5
         )
         assert [r[2] for r in plan_rows] == list(page_plan.steps["cell"])
+
+
+def test_the_disproportionality_section_says_which_period_it_covers(packs: dict[str, Any]) -> None:
+    for built in packs.values():
+        section = next(s for s in built["pack"].sections if s.title == "Disproportionality")
+        assert re.match(
+            r"Figures cover stop and search over \d{4}-\d\d to 2024-12 ", section.paragraphs[0]
+        )
+        assert "fixed-term exclusions over every school term loaded" in section.paragraphs[0]
