@@ -183,13 +183,21 @@ def _kind_of(bounds: gpd.GeoDataFrame, codes: list[str]) -> str | None:
     return str(sorted(best)[-1])
 
 
-def table_coverage(store: Store, area: StudyArea, codes: list[str], what: str) -> TableCoverage:
+def table_coverage(
+    store: Store,
+    area: StudyArea,
+    codes: list[str],
+    what: str,
+    *,
+    bounds: gpd.GeoDataFrame | None = None,
+) -> TableCoverage:
     """How much of ``area`` the areas ``codes`` (their loaded boundaries) cover.
 
     The share is measured on the surface in EPSG:27700: the union of the codes'
-    boundaries intersected with the study area, over the study area.
+    boundaries intersected with the study area, over the study area. ``bounds`` are the
+    store's :func:`area_boundaries` when the caller has them already.
     """
-    bounds = area_boundaries(store)
+    bounds = area_boundaries(store) if bounds is None else bounds
     kind = _kind_of(bounds, codes)
     if kind is None:
         return TableCoverage(what, len(set(codes)), 0, None, None, area.name)
@@ -210,8 +218,13 @@ def vintage_crosswalk(store: Store, from_kind: str, to_kind: str) -> pd.DataFram
         ``to``) and ``share_of_to`` (part of the ``to`` area inside ``from``); pairs that
         overlap by less than 1 % of either are slivers of generalised boundaries and left out.
     """
-    left = area_boundaries(store, (from_kind,))
-    right = area_boundaries(store, (to_kind,))
+    return _crosswalk(area_boundaries(store), from_kind, to_kind)
+
+
+def _crosswalk(bounds: gpd.GeoDataFrame, from_kind: str, to_kind: str) -> pd.DataFrame:
+    """:func:`vintage_crosswalk` on boundaries already loaded."""
+    left = bounds.loc[bounds["area_kind"] == from_kind]
+    right = bounds.loc[bounds["area_kind"] == to_kind]
     if left.empty or right.empty:
         return pd.DataFrame(columns=["from_code", "to_code", "share_of_from", "share_of_to"])
     tree = shapely.STRtree(right.geometry.to_numpy())
@@ -277,13 +290,15 @@ def imd_deciles(store: Store) -> pd.Series:
     return frame.groupby("area_code")["value"].last().astype(int)
 
 
-def _deciles_for(store: Store, unit_kind: str, units: list[str]) -> tuple[pd.Series, str]:
+def _deciles_for(
+    store: Store, bounds: gpd.GeoDataFrame, unit_kind: str, units: list[str]
+) -> tuple[pd.Series, str]:
     """IMD deciles on the units' vintage: by code when IMD is on that vintage, otherwise
     the decile of the IMD area covering most of each unit (vintages joined spatially)."""
     deciles = imd_deciles(store)
     if deciles.empty:
         return pd.Series(dtype="Int64"), "No IMD is loaded."
-    imd_kind = _kind_of(area_boundaries(store), list(deciles.index))
+    imd_kind = _kind_of(bounds, list(deciles.index))
     if imd_kind is None:
         return pd.Series(pd.NA, index=units, dtype="Int64"), (
             "IMD is loaded for areas with no loaded boundary, so it cannot be joined."
@@ -292,7 +307,7 @@ def _deciles_for(store: Store, unit_kind: str, units: list[str]) -> tuple[pd.Ser
         return deciles.reindex(units).astype("Int64"), (
             f"IMD 2019 deciles by {vintage_label(imd_kind)} code."
         )
-    walk = vintage_crosswalk(store, unit_kind, imd_kind)
+    walk = _crosswalk(bounds, unit_kind, imd_kind)
     walk = walk.loc[walk["to_code"].isin(set(deciles.index))]
     best = walk.sort_values("share_of_from").groupby("from_code").last()
     joined = deciles.reindex(best["to_code"]).to_numpy()
@@ -400,14 +415,18 @@ def neighbourhood_rates(store: Store, area: StudyArea, filters: Filters) -> Neig
             "no population by single year of age is loaded (ONS mid-year LSOA estimates, "
             "ingest --kind area_stats), so no rate per 1,000 residents can be given"
         )
-    coverage = table_coverage(store, area, list(population["area_code"]), "population table")
+    bounds = area_boundaries(store)  # read once: coverage, neighbourhoods and the IMD join
+    coverage = table_coverage(
+        store, area, list(population["area_code"]), "population table", bounds=bounds
+    )
     if not coverage.covers:
         raise InsufficientDataError(
             coverage.sentence() + " No rate is given for an area its denominator does not cover."
         )
     unit_kind = str(coverage.kind)
-    units = area_boundaries(store, (unit_kind,))
-    units = units.loc[units["area_code"].isin(set(population["area_code"]))]
+    units = bounds.loc[
+        (bounds["area_kind"] == unit_kind) & bounds["area_code"].isin(set(population["area_code"]))
+    ]
     study = _study_area_bng(area)
     inside = shapely.area(shapely.intersection(units.geometry.to_numpy(), study))
     units = units.loc[inside / shapely.area(units.geometry.to_numpy()) >= 0.5]
@@ -473,7 +492,7 @@ def neighbourhood_rates(store: Store, area: StudyArea, filters: Filters) -> Neig
         f"{'serious youth violence' if have_syv else 'violence'} against {area.name}'s rate, "
         f"Benjamini-Hochberg FDR {FDR:.0%}, and at least {MIN_RATE_RATIO:g} times the area rate."
     )
-    deciles, imd_note = _deciles_for(store, unit_kind, list(table["area_code"]))
+    deciles, imd_note = _deciles_for(store, bounds, unit_kind, list(table["area_code"]))
     if not deciles.empty:
         table["imd_decile"] = deciles.to_numpy()
     notes.append(imd_note)

@@ -494,6 +494,7 @@ def _disproportionality_section(
     findings: list[str] = []
     caveats: set[str] = set()
     feeds: list[tuple[dp.GroupCounts, str, str]] = []
+    covers: list[str] = []  # what period each feed's figures cover, in words
     held = catalogue.feed_catalogue(store)
     if catalogue.loaded(held, "stop_search", window):  # a feed of other months says nothing
         feeds.append(
@@ -503,6 +504,7 @@ def _disproportionality_section(
                 "people",
             )  # fmt: skip
         )
+        covers.append(f"stop and search over {window.month_from} to {window.month_to}")
     if int(store.scalar("SELECT count(*) FROM school_outcomes")):
         feeds.append(
             (
@@ -511,6 +513,7 @@ def _disproportionality_section(
                 "pupils",
             )  # fmt: skip
         )
+        covers.append("fixed-term exclusions over every school term loaded")
     for counts, verb, subject in feeds:
         result = dp.audit(
             counts, denominators, role=role, min_count=config.disclosure.min_count, verb=verb,
@@ -535,12 +538,7 @@ def _disproportionality_section(
         text = ("No group's rate differs significantly from the reference group's.",)
     else:
         text = tuple(findings)
-    if feeds and denominators.areas:
-        covers = []
-        if any(verb == "were stopped and searched" for _, verb, _ in feeds):
-            covers.append(f"stop and search over {window.month_from} to {window.month_to}")
-        if any(subject == "pupils" for _, _, subject in feeds):
-            covers.append("fixed-term exclusions over every school term loaded")
+    if covers and denominators.areas:
         text = (f"Figures cover {' and '.join(covers)}.", *text)
     return PackSection("Disproportionality", text + tuple(sorted(caveats))), findings[:2]
 

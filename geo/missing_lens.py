@@ -598,7 +598,6 @@ def withheld_note(min_count: int) -> str:
     """The caption under partnership tables (cells reading "withheld")."""
     return (
         f"Cells reading “withheld” are {WITHHELD}: counts from 1 to {min_count - 1}, places "
-        "that could "
-        "identify a children's home or refuge, and figures that would let a withheld one be "
-        "worked out."
+        "that could identify a children's home or refuge, and figures that would let a "
+        "withheld one be worked out."
     )

@@ -606,6 +606,14 @@ def _claims(
     return None if best is None else best[1]
 
 
+def _extent(claim: _Claim, result: KnoxResult) -> tuple[str, str]:
+    """The claimed block's outer distance (metres) and time ("14 days") as words."""
+    return (
+        _num(claim.top_s * result.spatial_band_m),
+        _days(claim.top_t * result.temporal_band_days),
+    )
+
+
 def _ratio(ratio: float) -> str:
     """A ratio to 1 decimal, or 2 when near 1 (so an excess never reads as "1.0")."""
     return f"{ratio:.2f}" if abs(ratio - 1.0) < 0.095 else f"{ratio:.1f}"
@@ -671,8 +679,7 @@ def verdict(result: KnoxResult, alpha: float = 0.05) -> str:
     near = _claims(result, rows, alpha, MIN_PATTERN_RATIO)
     small = None if near is not None else _claims(result, rows, alpha)
     if small is not None:
-        dist = _num(small.top_s * result.spatial_band_m)
-        days = _days(small.top_t * result.temporal_band_days)
+        dist, days = _extent(small, result)
         sentences.append(
             f"No near-repeat pattern worth acting on: within {dist} m and {days} of an "
             f"incident, another incident is {small.block.ratio:.2f} times as likely as chance "
@@ -681,8 +688,7 @@ def verdict(result: KnoxResult, alpha: float = 0.05) -> str:
             f"detectable, but under the {MIN_PATTERN_RATIO:g} times this tool calls a pattern."
         )
     elif near is not None:
-        dist = _num(near.top_s * result.spatial_band_m)
-        days = _days(near.top_t * result.temporal_band_days)
+        dist, days = _extent(near, result)
         sentences.append(
             f"Near-repeat pattern: within {dist} m and {days} of an incident (less than "
             f"{dist} m apart, not at the same place, and less than {days} apart), another "

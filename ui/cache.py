@@ -168,6 +168,7 @@ def school_markers(fingerprint: str, version: str) -> tuple[tuple[float, float, 
     return layers.school_markers(frame)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
 def cell_summary(
     fingerprint: str, version: str, role: str, res: int, filters: Filters, cell: str
 ) -> str:

@@ -604,7 +604,13 @@ _HEALTH_KIND_SYNONYMS = {
     "gum clinic": "sexual health clinic",
 }
 #: Longest site name kept (longer values are rejected, never truncated).
-HEALTH_SITE_NAME_MAX = 200
+SITE_NAME_MAX = 200
+
+
+def _reject_long_names(r: _Rows, columns: dict[str, str]) -> None:
+    """Reject site and station names over :data:`SITE_NAME_MAX` (never truncated)."""
+    too_long = r.out["name"].str.len().gt(SITE_NAME_MAX).to_numpy()
+    r.reject(too_long, columns["name"], f"name longer than {SITE_NAME_MAX} characters")
 
 
 def _health_sites(r: _Rows, columns: dict[str, str], source: str) -> Parsed:
@@ -620,8 +626,7 @@ def _health_sites(r: _Rows, columns: dict[str, str], source: str) -> Parsed:
     kind, bad = _vocab(r.out["kind"], HEALTH_SITE_KINDS, _HEALTH_KIND_SYNONYMS)
     r.out["kind"] = kind
     r.reject(bad, columns["kind"], "value not in the allowed list")
-    too_long = r.out["name"].str.len().gt(HEALTH_SITE_NAME_MAX).to_numpy()
-    r.reject(too_long, columns["name"], f"name longer than {HEALTH_SITE_NAME_MAX} characters")
+    _reject_long_names(r, columns)
     o = r.out
     out = pd.DataFrame(
         {
@@ -648,8 +653,7 @@ def _stations(r: _Rows, columns: dict[str, str], source: str) -> Parsed:
     NaPTAN), used to name places ("near Romford station"). Like health sites they may
     lie just outside the study area, so rows are located ``nearby``; the id defaults to
     the name when the file has none."""
-    too_long = r.out["name"].str.len().gt(HEALTH_SITE_NAME_MAX).to_numpy()
-    r.reject(too_long, columns["name"], f"name longer than {HEALTH_SITE_NAME_MAX} characters")
+    _reject_long_names(r, columns)
     o = r.out
     ids = o["station_id"].where(o["station_id"] != "", o["name"])
     out = pd.DataFrame(

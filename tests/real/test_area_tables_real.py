@@ -17,6 +17,7 @@ from geo.config import Config, load_config
 from geo.ingest import ingest_file
 from geo.overview import Filters
 from geo.store import Store
+from tests.geo.test_onboarding import config_file
 
 pytestmark = pytest.mark.shared_data
 
@@ -31,14 +32,7 @@ APRIL = Filters("2024-04", "2024-04")
 
 
 def make_config(folder: Path, shared: Path) -> Config:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "placesafe.toml"
-    path.write_text(
-        f'[store]\npath = "store.duckdb"\n\n[study_area]\nboundary = "{shared / BOROUGHS}"\n'
-        'code = "E09000016"\nbuffer_m = 250\n',
-        encoding="utf-8",
-    )
-    return load_config(path)
+    return load_config(config_file(folder, shared / BOROUGHS, '"E09000016"'))
 
 
 @pytest.fixture(scope="module")
