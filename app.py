@@ -79,6 +79,7 @@ if identity.local_mode and not config.app.demo:
 pages = []
 if role:
     pages += [
+        st.Page(PAGES / "story.py", title="This quarter", icon="📰"),
         st.Page(PAGES / "overview.py", title="Overview", icon="🗺️", default=True),
         st.Page(PAGES / "hotspots.py", title="Hot spots", icon="🔥"),
         st.Page(PAGES / "recurring.py", title="Recurring locations", icon="📍"),
