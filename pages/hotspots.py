@@ -5,11 +5,18 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.cube import LAYER_LABELS
+from geo.disclosure.windows import window_label
 from geo.escape import escape_markdown
-from geo.hotspot_report import HOT_LIST_HEADERS
+from geo.hotspot_report import (
+    HOT_LIST_HEADERS,
+    TREND_MONTHS,
+    TREND_RESOLUTION,
+    no_hot_spot_message,
+    trend_text,
+    trend_window,
+)
 from geo.layers import cell_series, hot_cells_table
 from geo.maps import build_map
-from geo.overview import Filters
 from geo.place_names import place_names, with_place_names
 from geo.roles import Role
 from ui import auth, cache, state
@@ -23,53 +30,60 @@ version = store.data_version()
 role = st.session_state["role"]
 res = int(st.session_state[state.KEY_RES])
 filters = state.current_filters()
-if role == Role.PARTNERSHIP:
-    # hot spot categories carry no counts, so the partnership sees the whole window
-    months = cache.months(config.fingerprint, version)
-    filters = Filters(months[0], months[-1]) if months else filters
+months = cache.months(config.fingerprint, version)
+trend = trend_window(filters, months)
 area = cache.get_area(config)
 
 st.title("Hot spots")
-st.caption(f"{filters.month_from} to {filters.month_to} · resolution {res}")
 st.caption(
-    cache.feeds_used(config.fingerprint, version, role, ("incidents", "missing_episodes"), filters)
+    f"{window_label(filters)} · resolution {res} · emerging hot spots: "
+    f"{trend_text(trend)}, up to the chosen period"
 )
 st.caption(
-    "Statistically significant clusters, not just busy places: Getis-Ord Gi* compares each "
-    "cell and its neighbours with the whole area (Esri's Hot Spot Analysis); emerging hot "
-    "spots add the trend over time (Esri's Emerging Hot Spot Analysis)."
+    cache.feeds_used(config.fingerprint, version, role, ("incidents", "missing_episodes"), trend)
 )
-c1, c2, c3, c4 = st.columns(4)
-layer = c1.selectbox(
-    "Layer", list(LAYER_LABELS), format_func=LAYER_LABELS.__getitem__, key="hs_layer"
+layer = st.selectbox(
+    "What to look at",
+    list(LAYER_LABELS),
+    format_func=LAYER_LABELS.__getitem__,
+    key="hs_layer",
 )
-period = c2.radio("Time step", ["month", "quarter"], horizontal=True, key="hs_period")
-k = c3.radio(
-    "Neighbourhood (rings)",
-    [1, 2],
-    horizontal=True,
-    key="hs_k",
-    help="k = 2 smooths sparse data over a wider area.",
-)
-fdr = c4.toggle(
-    "False discovery rate correction",
-    value=True,
-    key="hs_fdr",
-    help="Benjamini-Hochberg over all cells (and periods), as Esri does.",
-)
+with st.expander("How this is worked out"):
+    st.markdown(
+        "**Hot spots are places where harm clusters more than chance would give**, not just "
+        "busy places. Getis-Ord Gi* compares each hexagon and its neighbours with the whole "
+        "area (Esri's Hot Spot Analysis). **Emerging hot spots** add the trend: Gi* month by "
+        f"month over the {TREND_MONTHS} months to the end of the chosen period, then a "
+        "Mann-Kendall test of each place's trend (Esri's Emerging Hot Spot Analysis). "
+        f"The trend is worked out on small hexagons (resolution {TREND_RESOLUTION}, about "
+        "0.1 km²), where a street-corner pattern is not averaged away; a larger hexagon "
+        "shows the pattern of the busiest small hexagon inside it."
+    )
+    c1, c2 = st.columns(2)
+    k = c1.radio(
+        "Neighbourhood (rings of hexagons)",
+        [1, 2],
+        horizontal=True,
+        key="hs_k",
+        help="2 rings smooth sparse data over a wider area.",
+    )
+    fdr = c2.toggle(
+        "False discovery rate correction",
+        value=True,
+        key="hs_fdr",
+        help="Benjamini-Hochberg over all hexagons (and months), as Esri does.",
+    )
 
-report = cache.hotspot_report(
-    config.fingerprint, version, role, layer, res, filters, period, k, fdr
-)
+report = cache.hotspot_report(config.fingerprint, version, role, layer, res, filters, k, fdr)
 gi_layer, em_layer = cache.hotspot_layers(
-    config.fingerprint, version, role, layer, res, filters, period, k, fdr
+    config.fingerprint, version, role, layer, res, filters, k, fdr
 )
 if report.grid_warning:
     st.warning(report.grid_warning)
 named_from = cache.store_as(config, role)  # names come from public sources only
 # One view at a time, not tabs: a Leaflet map drawn in a hidden tab has no size and
 # opens zoomed out to the whole world when its tab is chosen.
-VIEWS = ("Emerging hot spots", "Gi* over the whole window")
+VIEWS = ("Emerging hot spots", "Hot spots in the chosen period")
 view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="hs_view") or VIEWS[0]
 if view == VIEWS[0]:
     if em_layer is None:
@@ -80,32 +94,31 @@ if view == VIEWS[0]:
             )
             recurrence.index.name = "cell"
             recurrence = with_place_names(named_from, recurrence).rename(
-                columns={
-                    "hot_periods": f"{period.title()}s hot",
-                    "cold_periods": f"{period.title()}s cold",
-                }
+                columns={"hot_periods": "Months hot", "cold_periods": "Months cold"}
             )
             st.dataframe(recurrence, hide_index=True, width="stretch")
             export_buttons(store, "hot periods", table=recurrence, key="recurrence_download")
     else:
+        table = hot_cells_table(report.hot_list(), role, res, config)
+        if table.empty:
+            st.info(no_hot_spot_message(report))
         m = build_map(area.centre, area.bounds, area.boundary, [em_layer], tiles=config.app.tiles)
         clicked = selected_cell_from_event(show_map(m, key=f"ehsa-{res}"), res)
         if clicked and clicked != st.session_state.get(state.KEY_CELL):
             st.session_state[state.KEY_CELL] = clicked
             st.switch_page(state.PROFILE_PAGE)
         export_buttons(store, "emerging hot spot layer", layer=em_layer, key="ehsa_download")
-        st.subheader("Hot cells")
-        table = hot_cells_table(report.hot_list(), role, res, config)
-        table = with_place_names(named_from, table).rename(columns=HOT_LIST_HEADERS)
-        if table.empty:
-            st.info("No cell is an emerging, persistent or other hot spot in this window.")
-        else:
+        if not table.empty:
+            st.subheader(f"Hot spots: {trend_text(trend)}")
+            table = with_place_names(named_from, table.drop(columns=["trend_p"]))
+            table = table.rename(columns=HOT_LIST_HEADERS)
             st.dataframe(table, hide_index=True, width="stretch")
             export_buttons(store, "hot cells", table=table, key="hot_download")
 else:
     if gi_layer is None:
         st.warning(report.gi_message or "No result.")
     else:
+        st.caption(f"Gi* on the totals of {window_label(filters)}.")
         m = build_map(area.centre, area.bounds, area.boundary, [gi_layer], tiles=config.app.tiles)
         show_map(m, key=f"gi-{res}")
         export_buttons(store, "Gi* hot and cold spot layer", layer=gi_layer, key="gi_download")
@@ -116,7 +129,7 @@ if cell:
     st.caption(f"Cell id {cell}")
     z = report.emerging.z if report.emerging is not None else None
     bins = report.emerging.bins if report.emerging is not None else None
-    series = cell_series(report.cube, z, bins, cell, role, res, config)
+    series = cell_series(report.series, z, bins, cell, role, res, config)
     if series is None:
         st.caption("This cell is not on the grid at this resolution, or its detail is withheld.")
     else:

@@ -31,7 +31,7 @@ from geo.config import CONFIG_ENV, Config, load_config
 from geo.demo import ensure_demo_store
 from geo.disclosure import as_role, protected_records_note, store_for
 from geo.disclosure.windows import partnership_pattern_window
-from geo.hotspot_report import HotspotReport, run_hotspots
+from geo.hotspot_report import TREND_RESOLUTION, HotspotReport, run_hotspots, trend_window
 from geo.hotspots import InsufficientDataError, describe_category
 from geo.maps import HexLayer, outline_layer
 from geo.nearrepeat import KnoxResult, verdict
@@ -188,13 +188,14 @@ def hotspot_report(
     layer: str,
     res: int,
     filters: Filters,
-    period: str,
-    k: int,
-    fdr: bool,
+    k: int = 1,
+    fdr: bool = True,
 ) -> HotspotReport:
-    """Gi* and emerging hot spots for one layer, window and resolution (exact results;
-    pages pass them through the disclosure-controlled layers), on the store ``role``'s
-    analyses run on."""
+    """Gi* over the chosen period and emerging hot spots over the trend window ending with
+    it (:func:`geo.hotspot_report.trend_window`, month by month, worked out at
+    :data:`~geo.hotspot_report.TREND_RESOLUTION` and shown at ``res``): exact results on
+    the store ``role``'s analyses run on; pages pass them through the disclosure-controlled
+    layers."""
     config = get_config()
     return run_hotspots(
         store_as(config, role),
@@ -202,9 +203,11 @@ def hotspot_report(
         layer,
         res,
         filters,
-        "quarter" if period == "quarter" else "month",
+        "month",
         k,
         fdr,
+        trend=trend_window(filters, months(fingerprint, version)),
+        analysis_res=max(res, TREND_RESOLUTION),
     )
 
 
@@ -216,12 +219,11 @@ def hotspot_layers(
     layer: str,
     res: int,
     filters: Filters,
-    period: str,
-    k: int,
-    fdr: bool,
+    k: int = 1,
+    fdr: bool = True,
 ) -> tuple[HexLayer | None, HexLayer | None]:
     """The Gi* and emerging hot spot map layers after disclosure control for ``role``."""
-    report = hotspot_report(fingerprint, version, role, layer, res, filters, period, k, fdr)
+    report = hotspot_report(fingerprint, version, role, layer, res, filters, k, fdr)
     config = get_config()
     store = store_as(config, role)  # names come from public sources only
     gi = layers.gi_layer(report.gi, role, res, config) if report.gi is not None else None
@@ -436,12 +438,12 @@ def cell_hotspot_history(
     """A cell's emerging hot spot category sentence and its per-month significance bins
     (from the incidents cube at the cell's resolution), or None when not available."""
     res = int(hexes.cell_resolution(hexes.str_to_cells([cell]))[0])
-    report = hotspot_report(fingerprint, version, role, "incidents", res, filters, "month", 1, True)
+    report = hotspot_report(fingerprint, version, role, "incidents", res, filters)
     if report.emerging is None or cell not in report.emerging.cells.index:
         return None
-    row = report.emerging.cells.loc[cell]
+    row = pd.Series(report.emerging.cells.loc[cell])
     sentence = f"{row['category']}: " + describe_category(row, report.periods, "month")
-    bins = report.emerging.bins.loc[cell].rename("hot (+) / cold (-) confidence, 1-3")
+    bins = pd.Series(report.emerging.bins.loc[cell], name="hot (+) / cold (-) confidence, 1-3")
     return sentence, bins.to_frame()
 
 
@@ -683,3 +685,31 @@ def coverage_plan_exact(
     """The exact plan (scipy.optimize.milp), or status ``too_large``."""
     problem = coverage_problem(fingerprint, version, role, filters, settings, allowed, fixed)
     return cv.plan_exact(problem, k)
+
+
+# --- This quarter (the quarter's story) --------------------------------------------------------
+from geo import story as story_mod  # noqa: E402  (appended section; keeps the top untouched)
+
+#: Hot spot layers the quarter's story reads (each is one agency's data).
+STORY_LAYERS: tuple[str, ...] = ("incidents", "missing")
+
+
+@st.cache_data(show_spinner="Reading the quarter…", max_entries=16)
+def quarter_story(
+    fingerprint: str, version: str, role: str, res: int, quarter: Filters
+) -> tuple[story_mod.QuarterStory, tuple[str, ...], HexLayer]:
+    """The quarter's story for ``role`` at ``res``: the places, their names (public
+    sources only) and the map layer. Hot spot months come from the same reports as the
+    Hot spots page (:func:`hotspot_report` with ``quarter`` as the chosen period)."""
+    config = get_config()
+    store = store_as(config, role)
+    reports = {
+        layer: hotspot_report(fingerprint, version, role, layer, res, quarter)
+        for layer in STORY_LAYERS
+    }
+    exact = as_role(role).sees_exact_counts
+    min_records = 0 if exact else config.disclosure.min_count
+    told = story_mod.quarter_story(store, reports, quarter, res, exact, min_records)
+    names = tuple(str(n) for n in place_names(store, list(told.places["cell"]), res))
+    layer = story_mod.story_layer(told, names, role, res, config)
+    return told, names, layer

@@ -50,6 +50,8 @@ NOT_COUNTS = {
     "hot (+) / cold (-) confidence, 1-3",
     "hot_bins",
     "cold_bins",
+    "Months hot",  # months a place was a significant hot spot, not records
+    "Months cold",
     "score",
     "trend_p",
     "trend_z",
