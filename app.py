@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from geo.config import ConfigError
 from geo.roles import Role
@@ -12,6 +13,8 @@ from ui import audit, auth, cache, playback, state, widgets
 
 ROOT = Path(__file__).resolve().parent
 PAGES = ROOT / "pages"
+#: The navigation's sections, in the order of the top bar.
+NAV_MEETING, NAV_PLACES, NAV_LENSES, NAV_DATA = "Meeting", "Places", "Lenses", "Data"
 
 st.set_page_config(page_title="PlaceSafe", page_icon="🛡️", layout="wide")
 auth.leave_legacy_page_router()
@@ -76,22 +79,29 @@ widgets.synthetic_banner(config)
 if identity.local_mode and not config.app.demo:
     st.warning("Local mode on real data: no login; this server listens on this computer only.")
 
-pages = []
+# Pages in four groups (each a menu in the top bar), so none hides under "more" on a
+# 1280-pixel projector; the same top bar stays in presentation mode, whose CSS hides
+# the sidebar.
+pages: dict[str, list[StreamlitPage]] = {}
 if role:
-    pages += [
+    pages[NAV_MEETING] = [
         st.Page(PAGES / "story.py", title="This quarter", icon="📰"),
         st.Page(PAGES / "overview.py", title="Overview", icon="🗺️", default=True),
-        st.Page(PAGES / "hotspots.py", title="Hot spots", icon="🔥"),
-        st.Page(PAGES / "recurring.py", title="Recurring locations", icon="📍"),
-        st.Page(PAGES / "youth_work.py", title="Youth work", icon="🧭"),
-        st.Page(PAGES / "disproportionality.py", title="Disproportionality", icon="⚖️"),
-        st.Page(PAGES / "profile.py", title="Location profile", icon="🔎"),
-        st.Page(PAGES / "missing.py", title="Missing from home", icon="🧒"),
-        st.Page(PAGES / "schools.py", title="Schools", icon="🏫"),
         st.Page(PAGES / "briefing.py", title="Review pack", icon="📄"),
     ]
+    pages[NAV_PLACES] = [
+        st.Page(PAGES / "hotspots.py", title="Hot spots", icon="🔥"),
+        st.Page(PAGES / "recurring.py", title="Recurring locations", icon="📍"),
+        st.Page(PAGES / "profile.py", title="Location profile", icon="🔎"),
+    ]
+    pages[NAV_LENSES] = [
+        st.Page(PAGES / "youth_work.py", title="Youth work", icon="🧭"),
+        st.Page(PAGES / "missing.py", title="Missing from home", icon="🧒"),
+        st.Page(PAGES / "schools.py", title="Schools", icon="🏫"),
+        st.Page(PAGES / "disproportionality.py", title="Disproportionality", icon="⚖️"),
+    ]
 if "admin" in identity.roles:
-    pages += [
+    pages[NAV_DATA] = [
         st.Page(PAGES / "data.py", title="Data", icon="📥", default=not pages),
         st.Page(PAGES / "audit.py", title="Audit log", icon="📜"),
     ]

@@ -83,9 +83,20 @@ with st.container(horizontal=True):
 st.subheader("Month by month" if role != Role.PARTNERSHIP else "Quarter by quarter")
 
 
+steps = playback.playback_steps(role, filters, cache.months(config.fingerprint, version))
+
+
 def draw_step(label: str, step: Filters) -> None:
-    """One step of the playback: the same layers for that month (or quarter)."""
-    step_layers = with_shown(cache.overview_layers(config.fingerprint, version, role, res, step))
+    """One step of the playback: the same layers for that month (or quarter), on legend
+    bands shared by every step."""
+    bands = playback.playback_bands(
+        config.fingerprint, version, role, res, tuple(f for _, f in steps)
+    )
+    step_layers = with_shown(
+        playback.on_window_bands(
+            cache.overview_layers(config.fingerprint, version, role, res, step), bands
+        )
+    )
     show_map(
         build_map(area.centre, area.bounds, area.boundary, step_layers, tiles=config.app.tiles),
         key=f"overview-play-map-{res}",
@@ -98,7 +109,7 @@ def draw_step(label: str, step: Filters) -> None:
 
 
 playback.playback(
-    playback.playback_steps(role, filters, cache.months(config.fingerprint, version)),
+    steps,
     draw_step,
     unit="quarter" if role == Role.PARTNERSHIP else "month",
 )

@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import hexes
+from geo.maps import fit_to_viewport
 from ui.state import KEY_PRESENT
 
 
@@ -34,21 +35,29 @@ def selected_cell_from_event(event: dict[str, Any] | None, res: int) -> str | No
     return None
 
 
-#: How much taller maps are drawn in presentation mode (for projectors).
+#: How much taller maps may be drawn in presentation mode (for projectors): the most a
+#: map takes; :func:`geo.maps.fit_to_viewport` shortens it to what is left of the screen.
 PRESENTATION_SCALE = 1.5
 
 
 def show_map(m: folium.Map, key: str, height: int = 560) -> dict[str, Any] | None:
     """Render a map and return its click events only (no pan/zoom reruns).
 
-    In presentation mode (``st.session_state["present"]``) the map is drawn
-    ``PRESENTATION_SCALE`` times taller, full width.
+    In presentation mode (``st.session_state["present"]``) the map is full width and
+    follows the browser window: up to ``PRESENTATION_SCALE`` times taller, and no taller
+    than the room left between its top and the bottom of the window, so the map and
+    its legend (a control on the map) fit the first screen. The frame is drawn afresh
+    when presentation mode is switched (its key changes), since a map keeps the height
+    it was first drawn with.
     """
-    if st.session_state.get(KEY_PRESENT):
+    present = bool(st.session_state.get(KEY_PRESENT))
+    if present:
         height = int(height * PRESENTATION_SCALE)
+        if isinstance(m, folium.Map):
+            fit_to_viewport(m, max_height=height)
     result: dict[str, Any] | None = st_folium(
         m,
-        key=key,
+        key=f"{key}-present" if present else key,
         height=height,
         use_container_width=True,
         returned_objects=["last_object_clicked"],

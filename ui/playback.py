@@ -6,7 +6,8 @@ at the last step. Analysts step through the months of their window; the partners
 whose period menu is whole quarters, steps through that fixed menu of quarters (never
 months). Each step's layers come from the cached, disclosure-controlled
 ``ui.cache.overview_layers`` for that step's period, exactly as if it had been chosen
-in the sidebar.
+in the sidebar, except that every step is drawn on the same legend bands, computed once
+from all steps together (:func:`window_bands`), so that months can be compared.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
+import numpy.typing as npt
 import streamlit as st
 
+from geo.disclosure import WITHHELD
+from geo.maps import COUNT_PALETTE, MISSING_PALETTE, Bands, HexLayer, rebanded, shared_breaks
 from geo.overview import Filters, quarter_label, quarter_menu
 from geo.roles import Role
+from ui import cache
 
 KEY_STEP = "play_month"
 KEY_PLAYING = "_playing"
@@ -28,6 +34,53 @@ STEP_SECONDS = 2.0
 #: A rerun sooner than this after the last step (a click elsewhere on the page, coming
 #: back to the Overview) shows the same step instead of moving on.
 MIN_STEP_GAP_SECONDS = 0.9 * STEP_SECONDS
+
+
+#: The Overview layers (their place in ``ui.cache.overview_layers``) that playback draws
+#: on fixed bands, with each one's palette and unit as ``geo.layers`` draws them.
+FIXED_BAND_LAYERS: tuple[tuple[int, tuple[str, ...], str], ...] = (
+    (0, COUNT_PALETTE, "incidents"),
+    (1, MISSING_PALETTE, "missing episodes"),
+)
+
+
+def layer_values(layer: HexLayer) -> npt.NDArray[np.float64]:
+    """A count layer's displayed values (NaN where withheld)."""
+    return np.array(
+        [
+            np.nan if f["properties"]["value"] is None else float(f["properties"]["value"])
+            for f in layer.geojson["features"]
+        ],
+        dtype=float,
+    )
+
+
+def window_bands(frames: Sequence[Sequence[HexLayer]]) -> tuple[Bands, ...]:
+    """One set of legend bands per fixed-band layer, from every step's (disclosed)
+    values together."""
+    return tuple(
+        shared_breaks([layer_values(frame[i]) for frame in frames], len(palette))
+        for i, palette, _ in FIXED_BAND_LAYERS
+    )
+
+
+def on_window_bands(
+    step_layers: Sequence[HexLayer], bands: Sequence[Bands], withheld_text: str = WITHHELD
+) -> tuple[HexLayer, ...]:
+    """One step's layers with the count layers redrawn on the window's bands."""
+    out = list(step_layers)
+    for (i, palette, unit), band in zip(FIXED_BAND_LAYERS, bands, strict=True):
+        out[i] = rebanded(out[i], band, palette, unit, withheld_text)
+    return tuple(out)
+
+
+@st.cache_data(show_spinner="Setting one legend for every step…", max_entries=16)
+def playback_bands(
+    fingerprint: str, version: str, role: str, res: int, steps: tuple[Filters, ...]
+) -> tuple[Bands, ...]:
+    """The bands every step of a playback shares: each step's disclosure-controlled
+    Overview layers (``ui.cache.overview_layers``, cached) pooled."""
+    return window_bands([cache.overview_layers(fingerprint, version, role, res, f) for f in steps])
 
 
 def playback_steps(role: str, window: Filters, months: Sequence[str]) -> list[tuple[str, Filters]]:

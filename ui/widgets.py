@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final, Literal, TypedDict
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -27,11 +29,13 @@ KPI_LABELS = {
 def synthetic_banner(config: Config) -> None:
     """Label synthetic data wherever it appears."""
     if config.app.demo:
-        st.info(
-            "**Synthetic demo data** — a fictional borough at real east-London coordinates. "
-            "No real person, place of care or incident is shown.",
-            icon="🧪",
-        )
+        # in a keyed container, which presentation mode draws as one slim line
+        with st.container(key="synthetic_banner"):
+            st.info(
+                "**Synthetic demo data** — a fictional borough at real east-London "
+                "coordinates. No real person, place of care or incident is shown.",
+                icon="🧪",
+            )
 
 
 def filter_sidebar(months: list[str], role: str, config: Config) -> None:
@@ -103,32 +107,68 @@ def _partnership_period(months: list[str]) -> None:
     st.caption("All incident categories (fixed in the partnership view).")
 
 
+#: The one colour rule for changes, on every page: worse is warm (red), better is cool
+#: (blue), no change is grey; the arrow gives the direction and a word says which is
+#: which, so colour is never the only cue. (Streamlit's own "normal"/"inverse" colours
+#: are green and red, which read differently from page to page.)
+WORSE_COLOUR: Final = "red"
+BETTER_COLOUR: Final = "blue"
+SAME_COLOUR: Final = "gray"
+#: Headline measures where a rise is good news (for the others a rise is worse).
+HIGHER_IS_BETTER: frozenset[str] = frozenset({"youth_work_hours"})
+
+
+class ChangeDelta(TypedDict):
+    """``st.metric``'s keyword arguments for a change."""
+
+    delta: str | None
+    delta_color: Literal["red", "blue", "gray"]
+    delta_description: str | None
+
+
+def change_delta(change: float, higher_is_worse: bool = True) -> ChangeDelta:
+    """``st.metric`` keyword arguments for a change under the colour rule: ``delta``
+    (signed text, so the arrow follows the direction), ``delta_color`` and a word in
+    ``delta_description`` ("worse", "better" or "no change"). A NaN change gives no
+    delta at all."""
+    if change != change:  # NaN: withheld or no earlier figure
+        return {"delta": None, "delta_color": SAME_COLOUR, "delta_description": None}
+    if change == 0:
+        return {"delta": "0", "delta_color": SAME_COLOUR, "delta_description": "no change"}
+    worse = (change > 0) == higher_is_worse
+    return {
+        "delta": f"{change:+,.0f}",
+        "delta_color": WORSE_COLOUR if worse else BETTER_COLOUR,
+        "delta_description": "worse" if worse else "better",
+    }
+
+
 def kpi_tiles(kpis: pd.DataFrame, coverage: pd.DataFrame | None = None) -> None:
     """Headline figures (already disclosure-controlled; NaN = withheld) with change
-    against the previous equal period.
+    against the previous equal period, coloured by :func:`change_delta`.
 
     ``coverage`` (:func:`geo.catalogue.kpi_coverage`) says where no feed that can tell a
     measure is loaded: such a figure reads "Not loaded", and a change is shown only when
     both periods hold data.
     """
-    st.caption("Headline figures · change against the previous period of equal length")
+    st.caption(
+        "Headline figures · change against the previous period of equal length "
+        "(red ↑/↓ worse, blue better)"
+    )
     cols = st.columns(len(KPI_LABELS))
     for col, (key, label) in zip(cols, KPI_LABELS.items(), strict=True):
-        cur, prev = float(kpis.loc[key, "current"]), float(kpis.loc[key, "previous"])
+        cur, prev = (float(v) for v in kpis.loc[key, ["current", "previous"]].to_numpy())
         now_held = coverage is None or bool(coverage.loc[key, "current"])
         before_held = coverage is None or bool(coverage.loc[key, "previous"])
         if not now_held:
             col.metric(label, "Not loaded", help=NOT_LOADED_HELP.get(key, NOT_LOADED_HELP["*"]))
             continue
         shown = "withheld" if np.isnan(cur) else f"{cur:,.0f}"
-        delta = (
-            None if np.isnan(cur) or np.isnan(prev) or not before_held else f"{cur - prev:+,.0f}"
-        )
+        change = cur - prev if before_held else float("nan")
         col.metric(
             label,
             shown,
-            delta=delta,
-            delta_color="inverse" if key != "youth_work_hours" else "normal",
+            **change_delta(change, higher_is_worse=key not in HIGHER_IS_BETTER),
             help=None if before_held else "No data for the previous period, so no change.",
         )
 
@@ -142,22 +182,52 @@ NOT_LOADED_HELP = {
 }
 
 
-#: Presentation mode (projectors): larger type, full-width content, no sidebar (the page
-#: navigation at the top stays). A constant: no data is ever put into this HTML.
+#: Presentation mode (projectors, 1280×720 and up): larger type and controls, full-width
+#: content, no sidebar (the grouped page navigation at the top stays), slimmer spacing,
+#: the demo banner as one line in the top bar (on screens 1200 px wide and more) beside
+#: "Exit presentation", and the Overview's layer picker left to the map's own layer
+#: control, so that a page's title, controls and map (which ``ui.map.show_map`` fits to
+#: the window) share the first screen. Tables (a canvas Streamlit draws) are zoomed.
+#: A constant: no data is ever put into this HTML.
 PRESENTATION_CSS = """
 <style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"] {display: none !important;}
 [data-testid="stMainBlockContainer"], .block-container {
-  max-width: 100% !important; padding: 4rem 1.5rem 2rem 1.5rem !important;}
-[data-testid="stAppViewContainer"] {font-size: 1.3rem;}
+  max-width: 100% !important; padding: 3.9rem 1.5rem 2rem 1.5rem !important;}
+[data-testid="stMain"] [data-testid="stVerticalBlock"] {gap: 0.55rem !important;}
+[data-testid="stAppViewContainer"] {font-size: 1.2rem;}
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
-[data-testid="stCaptionContainer"], [data-testid="stText"], [data-testid="stWidgetLabel"] p
-  {font-size: 1.3rem !important; line-height: 1.5 !important;}
-[data-testid="stMetricValue"] p {font-size: 3rem !important; line-height: 1.2 !important;}
-[data-testid="stMetricLabel"] p {font-size: 1.2rem !important;}
-h1 {font-size: 3rem !important;} h2 {font-size: 2.3rem !important;}
-h3 {font-size: 1.9rem !important;}
+[data-testid="stText"] {font-size: 1.2rem !important; line-height: 1.4 !important;}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p
+  {font-size: 1.02rem !important; line-height: 1.35 !important;}
+[data-testid="stWidgetLabel"] p {font-size: 1.15rem !important;}
+[data-baseweb="select"] div, [data-baseweb="input"] input, [data-testid="stRadio"] label p,
+[data-testid="stCheckbox"] label p, [data-testid="stToggle"] label p,
+[data-testid="stButton"] button p, [data-testid="stBaseButton-segmented_control"] p,
+[data-testid="stBaseButton-segmented_controlActive"] p, button[data-baseweb="tab"] p
+  {font-size: 1.1rem !important;}
+[data-testid="stDataFrame"], [data-testid="stTable"] {zoom: 1.25;}
+[data-testid="stMetricValue"] p, [data-testid="stMetricValue"] div
+  {font-size: 2.2rem !important; line-height: 1.1 !important;}
+[data-testid="stMetricLabel"] p {font-size: 1.1rem !important;}
+[data-testid="stMetricDelta"] div, [data-testid="stMetricDelta"] p {font-size: 1.05rem !important;}
+h1 {font-size: 2.3rem !important; padding: 0.2rem 0 0.3rem 0 !important;}
+h2 {font-size: 1.9rem !important;} h3 {font-size: 1.6rem !important;}
+.st-key-synthetic_banner [data-testid="stAlertContainer"] {padding: 0.3rem 0.8rem !important;}
+.st-key-synthetic_banner [data-testid="stMarkdownContainer"] p
+  {font-size: 0.95rem !important; line-height: 1.3 !important;}
+@media (min-width: 1200px) {
+  .st-key-synthetic_banner {position: fixed !important; top: 0.4rem; left: 28rem;
+    right: 15rem; z-index: 999991; width: auto !important;}
+  .st-key-synthetic_banner [data-testid="stAlertContainer"] {padding: 0.15rem 0.6rem !important;}
+  .st-key-synthetic_banner [data-testid="stMarkdownContainer"] p
+    {font-size: 0.82rem !important; line-height: 1.25 !important;}
+}
+.st-key-ov_layers {display: none !important;}
+.st-key-exit_present {position: fixed !important; top: 0.6rem; right: 3.2rem;
+  z-index: 999991; width: auto !important;}
+.st-key-exit_present button {min-height: 2.2rem; padding: 0.1rem 0.7rem;}
 </style>
 """
 
