@@ -28,13 +28,15 @@ from geo.area import StudyArea
 from geo.config import Config
 from geo.disclosure import Role, store_for
 from geo.disclosure.windows import partnership_pattern_window, partnership_quarters
-from geo.hotspot_report import run_hotspots
+from geo.hotspot_report import TREND_RESOLUTION, run_hotspots, trend_window
 from geo.missing_lens import missing_view
 from geo.overview import Filters
+from geo.place_names import place_names
 from geo.profiles import build_profile
 from geo.recurring import RankingSettings, rank_recurring_locations
 from geo.schools import schools_view
 from geo.store import Store
+from geo.story import quarter_story, story_layer, story_table
 
 PARTNERSHIP = Role.PARTNERSHIP
 NOW = datetime(2025, 2, 1, 9, 0)
@@ -70,8 +72,8 @@ def partnership_outputs(
     area: StudyArea,
     config: Config,
     profile_cells: tuple[str, ...] = (),
-    pages: tuple[str, ...] = ("overview", "hotspots", "recurring", "missing", "schools",
-                              "youth_work", "disproportionality", "pack", "profile"),
+    pages: tuple[str, ...] = ("overview", "hotspots", "story", "recurring", "missing",
+                              "schools", "youth_work", "disproportionality", "pack", "profile"),
 ) -> dict[str, str]:  # fmt: skip
     """Every output a partnership user can produce on ``store`` (``{where: text}``; the
     configuration's fingerprint, quoted in packs, is replaced by a placeholder)."""
@@ -127,12 +129,18 @@ def _outputs(
                     ),
                 )
     if "hotspots" in pages:
-        for window in years:
+        # ui.cache.hotspot_report: the chosen quarter, the trend window ending with it,
+        # worked out at resolution 9 and shown at 7 or 8
+        for q in quarters:
+            trend = trend_window(q, months)
             for layer in ("incidents", "missing", "knife_crime"):
                 for res in (7, 8):
                     for k in (1, 2):
-                        where = f"hotspots {layer} {res} k{k} {window}"
-                        report = run_hotspots(store, area, layer, res, window, "month", k, True)
+                        where = f"hotspots {layer} {res} k{k} {q}"
+                        report = run_hotspots(
+                            store, area, layer, res, q, "month", k, True,
+                            trend=trend, analysis_res=TREND_RESOLUTION,
+                        )  # fmt: skip
                         yield out(where + " gi", lambda r=report, res=res: None if r.gi is None
                                   else layers.gi_layer(r.gi, PARTNERSHIP, res, config))  # fmt: skip
                         yield out(
@@ -158,7 +166,7 @@ def _outputs(
                                 yield out(
                                     where + f" cell {at}",
                                     lambda r=report, res=res, at=at: layers.cell_series(
-                                        r.cube,
+                                        r.series,
                                         None if r.emerging is None else r.emerging.z,
                                         None if r.emerging is None else r.emerging.bins,
                                         at,
@@ -167,6 +175,33 @@ def _outputs(
                                         config,
                                     ),
                                 )
+    if "story" in pages:
+        # ui.cache.quarter_story: incidents and missing, one ring, FDR on
+        for q in quarters:
+            trend = trend_window(q, months)
+            for res in (7, 8):
+                reports = {
+                    layer: run_hotspots(
+                        store,
+                        area,
+                        layer,
+                        res,
+                        q,
+                        "month",
+                        1,
+                        True,
+                        trend=trend,
+                        analysis_res=TREND_RESOLUTION,
+                    )  # fmt: skip
+                    for layer in ("incidents", "missing")
+                }
+                told = quarter_story(store, reports, q, res, False, min_count)
+                names = tuple(str(n) for n in place_names(store, list(told.places["cell"]), res))
+                yield out(f"story {res} {q}", lambda t=told, n=names: story_table(t, n, False))
+                yield out(
+                    f"story map {res} {q}",
+                    lambda t=told, n=names, res=res: story_layer(t, n, PARTNERSHIP, res, config),
+                )
     if "recurring" in pages:
         for window in years:
             for res in (7, 8):

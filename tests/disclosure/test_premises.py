@@ -125,7 +125,7 @@ def test_a_premise_anywhere_leaves_no_trace(demo: Any, tmp_path: Path, seed: int
     protected = protected_cells(config)
     assert set(picks) <= set(protected.tolist())
     cells = tuple(str(c) for c in hexes.cells_to_str(np.array(picks, dtype=np.uint64)))
-    pages = ("overview", "hotspots", "missing", "profile")
+    pages = ("overview", "hotspots", "story", "missing", "profile")
     moved = _outputs(config, cells, pages)
     without = _outputs(_without_premise_records(config, protected, tmp_path), cells, pages)
     assert not _differences(moved, without), _differences(moved, without)[:10]
