@@ -16,6 +16,7 @@ never in a sensitive-premises cell.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 import numpy as np
@@ -25,10 +26,12 @@ from geo import coverage as cv
 from geo import hexes
 from geo.config import Config
 from geo.disclosure import check_resolution
+from geo.escape import escape_markdown
 from geo.export import to_csv_bytes
 from geo.maps import HexLayer, category_layer, outline_layer
 from geo.roles import Role
 from geo.schema import HEALTH_SITE_LABELS
+from geo.schools import cells_bng, pairs_within
 from geo.store import Store
 
 #: Gap classes on the map, by the best rank of a cell's gaps.
@@ -265,14 +268,14 @@ def plan_csv(plan: cv.Plan, role: str) -> bytes:
 
 
 def gain_chart(plan: cv.Plan) -> pd.DataFrame:
-    """Marginal-gain chart data: per step, the share of the unmet need that step
-    covers and the cumulative share (percent), indexed by ``step``."""
+    """Marginal-gain chart data: per team (in plan order), the share of the unmet need
+    that team covers and the running total (percent), indexed by ``step``."""
     steps = plan.steps
     total = plan.unmet_total if plan.unmet_total > 0 else 1.0
     return pd.DataFrame(
         {
-            "This step (% of unmet need)": (steps["gain"] / total * 100).round(1).to_numpy(),
-            "Cumulative (% of unmet need)": (steps["share_unmet"] * 100).round(1).to_numpy(),
+            "This team adds (%)": (steps["gain"] / total * 100).round(1).to_numpy(),
+            "All teams so far (%)": (steps["share_unmet"] * 100).round(1).to_numpy(),
         },
         index=pd.Index(steps["step"].to_numpy(), name="step"),
     )
@@ -309,4 +312,222 @@ def summary(
         exact,
         period=period,
         show_need=role != Role.PARTNERSHIP,
+    )
+
+
+# =========================================================================== in planners' words
+#: Human headers of the gap table (the page shows and exports these).
+GAP_HEADERS: Final[dict[str, str]] = {
+    "rank": "Rank",
+    "time_block": "When",
+    "need": "Need (weighted)",
+    "unmet": "Unmet need (weighted)",
+    "incidents": "Incidents",
+    "syv": "Serious youth violence",
+    "hsb": "Harmful sexual behaviour",
+    "missing": "Missing children found here",
+    "hours_per_week": "Youth work in reach (hours a week)",
+    "sessions": "Youth-work sessions in reach",
+    "coverage": "Covered by youth work",
+    "why": "Why it is listed",
+    "reason": "In words",
+    "nearest_health_site": "Nearest health site",
+    "site_name": "Health site",
+    "site_distance_m": "Distance to the health site",
+}
+#: Colour of the recommended places on the maps.
+PLAN_COLOUR: Final = "#08519c"
+PLAN_LAYER: Final = "Recommended places"
+
+
+def percent(share: float) -> str:
+    """A share in words as a percentage: ``0.412`` -> ``"41 %"`` (``"less than 1 %"``
+    for a small positive share, never ``0.41``)."""
+    if not np.isfinite(share) or share <= 0:
+        return "0 %"
+    if share < 0.005:
+        return "less than 1 %"
+    return f"{share * 100:.0f} %"
+
+
+def gap_display(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`gap_table` (optionally with ``Place`` and ``Cell id``) with human headers:
+    shares as percentages, hours and distances in words; withheld counts stay blank
+    (the page writes "withheld" in them for the partnership)."""
+    out = table.copy()
+    if "hours_per_week" in out:
+        out["hours_per_week"] = [f"{h:.1f}" for h in out["hours_per_week"].astype(float)]
+    if "coverage" in out:
+        out["coverage"] = [percent(float(c)) for c in out["coverage"].astype(float)]
+    if "site_distance_m" in out:
+        out["site_distance_m"] = [
+            f"{d / 1000:.1f} km" if np.isfinite(d) else ""
+            for d in pd.to_numeric(out["site_distance_m"], errors="coerce").astype(float)
+        ]
+    return out.rename(columns=GAP_HEADERS)
+
+
+def _gaps_reached(plan: cv.Plan, gaps: pd.DataFrame | None) -> list[list[int]]:
+    """Per plan step, the ranks of the listed gaps in its time block whose centres lie
+    within the plan's reach (as the planner counts reach), best first."""
+    steps = plan.steps
+    if gaps is None or gaps.empty or steps.empty:
+        return [[] for _ in range(len(steps))]
+    sx, sy = cells_bng(hexes.str_to_cells(steps["cell"].astype(str)))
+    gx, gy = cells_bng(hexes.str_to_cells(gaps["cell"].astype(str)))
+    s_idx, g_idx, _ = pairs_within(sx, sy, gx, gy, plan.reach_m)
+    same = steps["block"].to_numpy(dtype=str)[s_idx] == gaps["block"].to_numpy(dtype=str)[g_idx]
+    ranks = gaps["rank"].to_numpy(dtype=np.int64)
+    out: list[list[int]] = [[] for _ in range(len(steps))]
+    for s, g in zip(s_idx[same], g_idx[same], strict=True):
+        out[int(s)].append(int(ranks[g]))
+    return [sorted(set(r)) for r in out]
+
+
+def _ranks_text(ranks: Sequence[int]) -> str:
+    shown = [f"#{r}" for r in ranks[:3]]
+    more = len(ranks) - len(shown)
+    if more:
+        return f"{', '.join(shown)} and {more} more"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def plan_places(
+    plan: cv.Plan,
+    role: str,
+    names: Mapping[str, str],
+    gaps: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The plan as planners read it, one row per team in plan order: ``#``, ``Place``,
+    ``When``, ``What it covers`` (words), ``Adds`` and ``Running total`` (percentages of
+    the harm no youth work reaches now), for analysts ``Need covered (weighted)``, and
+    ``Cell id``. ``gaps`` (the disclosed gaps the page lists) name the gaps each team
+    reaches."""
+    steps = plan.steps
+    total = plan.unmet_total if plan.unmet_total > 0 else 1.0
+    reached = _gaps_reached(plan, gaps)
+    covers = []
+    for r, ranks in zip(steps.to_dict("records"), reached, strict=True):
+        n = int(r["cells_reached"])
+        text = (
+            f"About {percent(float(r['gain']) / total)} of the harm no youth work reaches "
+            f"now, in {n} {'hexagon' if n == 1 else 'hexagons'} within {plan.reach_m:g} m"
+        )
+        if ranks:
+            text += f"; reaches {'gap' if len(ranks) == 1 else 'gaps'} {_ranks_text(ranks)}"
+        covers.append(text)
+    out = pd.DataFrame(
+        {
+            "#": [f"#{int(s)}" for s in steps["step"]],
+            "Place": [names.get(str(c), str(c)) for c in steps["cell"]],
+            "When": steps["block_label"].astype(str).to_numpy(),
+            "Adds": [percent(float(g) / total) for g in steps["gain"]],
+            "Running total": [percent(float(s)) for s in steps["share_unmet"]],
+            "What it covers": covers,
+        }
+    )
+    if role != Role.PARTNERSHIP:
+        out["Need covered (weighted)"] = steps["gain"].astype(float).round(1).to_numpy()
+    out["Cell id"] = steps["cell"].astype(str).to_numpy()
+    return out
+
+
+def plan_sentence(plan: cv.Plan, fixed: int = 0) -> str:
+    """The share of the unmet need the plan covers, in words ("These 3 weekly sessions
+    would reach about 41 % of the harm that happens where and when no youth work is
+    out."), with what youth work reaches now and would reach with the plan."""
+    n = len(plan.steps)
+    if plan.unmet_total <= 0 or n == 0:
+        return (
+            "Youth work already reaches all the harm recorded in the chosen times, so there "
+            "is nothing left for more teams to cover."
+        )
+    sessions = "This weekly session" if n == 1 else f"These {n} weekly sessions"
+    text = (
+        f"{sessions} would reach about {percent(plan.share)} of the harm that happens where "
+        "and when no youth work is out."
+    )
+    if n < plan.k:
+        text = (
+            f"Only {n} of the {plan.k} teams would add anything (nothing else is left to "
+            f"cover in the chosen times). {text}"
+        )
+    if plan.need_total > 0:
+        now = 1.0 - plan.unmet_total / plan.need_total
+        after = now + plan.covered / plan.need_total
+        already = (
+            "Youth work today and the places already covered reach"
+            if fixed
+            else "Youth work today reaches"
+        )
+        text += (
+            f" {already} about {percent(now)} of all the harm in these times; with "
+            f"these teams it would be about {percent(after)}."
+        )
+    return text
+
+
+def plan_numbers(plan: cv.Plan) -> dict[str, str]:
+    """Each recommended cell's team numbers in plan order (``"1"``, or ``"1, 4"`` when
+    two teams work the same place at different times)."""
+    out: dict[str, list[str]] = {}
+    for cell, step in zip(plan.steps["cell"], plan.steps["step"], strict=True):
+        out.setdefault(str(cell), []).append(str(int(step)))
+    return {c: ", ".join(v) for c, v in out.items()}
+
+
+def plan_layer(plan: cv.Plan, names: Mapping[str, str]) -> HexLayer:
+    """The recommended places, one hexagon each, labelled with their number(s) in plan
+    order, name and time block(s) ("#1 On or near Market Place · Weekend evenings
+    (Fri-Sun 19:00-23:00)"); names are escaped by :mod:`geo.maps`."""
+    legend = {1: PLAN_LAYER}
+    if plan.steps.empty:
+        return category_layer(PLAN_LAYER, [], [], {1: PLAN_COLOUR}, legend, [])
+    by_cell: dict[str, list[str]] = {}
+    for r in plan.steps.to_dict("records"):
+        by_cell.setdefault(str(r["cell"]), []).append(f"#{int(r['step'])} {r['block_label']}")
+    cells = list(by_cell)
+    labels = []
+    for cell in cells:
+        parts = by_cell[cell]
+        number, _, when = parts[0].partition(" ")
+        head = f"{number} {names.get(cell, cell)} · {when}"
+        labels.append(" | ".join([head, *parts[1:]]))
+    return category_layer(
+        PLAN_LAYER,
+        hexes.str_to_cells(pd.Series(cells, dtype=object)),
+        np.ones(len(cells), dtype=np.int64),
+        {1: PLAN_COLOUR},
+        legend,
+        labels,
+    )
+
+
+def how_the_plan_is_made(reach_m: float) -> str:
+    """What "How this is worked out" says about the planner (the only place the method's
+    names appear)."""
+    return (
+        f"Each possible team is a place (a hexagon) and a time block; it reaches the harm "
+        f"no youth work reaches now within {reach_m:g} m at that time. The plan is built "
+        "greedily (weighted maximum coverage): each team goes where it adds the most, given "
+        "the teams before it. A greedy plan is guaranteed at least 63 % (1 − 1/e) of the "
+        "best possible and is usually much closer; the exact optimum, a mixed-integer "
+        "programme (MILP) solved with scipy's HiGHS, can be checked below."
+    )
+
+
+def renamed(layer: HexLayer, name: str) -> HexLayer:
+    """A one-colour layer (the coverage outline) under another name, legend included."""
+    return replace(layer, name=name, legend=tuple((c, name) for c, _ in layer.legend))
+
+
+def plan_list(places: pd.DataFrame) -> str:
+    """:func:`plan_places` as a numbered Markdown list (place names escaped): "1. **On or
+    near Market Place** · Weekend evenings (Fri-Sun 19:00-23:00) · adds about 7 %"."""
+    return "\n".join(
+        f"{i}. **{escape_markdown(place)}**  \n{escape_markdown(when)} · adds about "
+        f"{escape_markdown(adds)}"
+        for i, (place, when, adds) in enumerate(
+            zip(places["Place"], places["When"], places["Adds"], strict=True), start=1
+        )
     )

@@ -1,5 +1,5 @@
 """Youth work: where detached youth work misses the places and times harm happens, and
-where the next K weekly sessions would cover the most unmet need."""
+where a few more teams a week would reach the most of it (for youth-service planners)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from geo import coverage_view as cview
 from geo.coverage import DEFAULT_BLOCKS, period_text
 from geo.maps import build_map
 from geo.place_names import place_names, with_place_names
+from geo.plan_pdf import build_plan_pdf
 from geo.roles import Role
-from ui import auth, cache, state
+from ui import auth, cache, state, widgets
 from ui.exports import audited_download, export_buttons
 from ui.map import selected_cell_from_event, show_map
 
@@ -30,8 +31,8 @@ blocks = {b.name: b for b in DEFAULT_BLOCKS}
 
 st.title("Youth work")
 st.caption(
-    f"{period_text(filters)} · resolution {res} · detached youth-work coverage by time of "
-    "week, the gaps it leaves at recurring locations and hot spots, and a deployment planner"
+    f"{period_text(filters)} · resolution {res} · where and when detached youth work is out, "
+    "the places and times harm happens without it, and where more teams would reach the most"
 )
 feeds = cache.feeds(fp, version, role)
 if not catalogue.loaded(feeds, "youth_sessions"):
@@ -48,23 +49,25 @@ if not catalogue.loaded(feeds, "incidents", filters) or not any(
         "Need by time of week uses incidents and missing episodes timed to the minute; none "
         "is loaded for this period (police.uk street crime gives the month only)."
     )
-c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
-reach = c1.select_slider("Reach (m)", [200, 300, 400, 500, 600, 800], value=400, key="yw_reach")
-min_hours = c2.select_slider(
-    "Weekly hours that count as covered",
-    [0.5, 1.0, 2.0, 3.0, 4.0],
-    value=1.0,
-    key="yw_min_hours",
-    help="Existing sessions cover a place and time in proportion to their weekly hours "
-    "within reach, up to this many.",
-)
-k = c3.slider("Teams or sessions a week (K)", 1, 30, 10, key="yw_k")
-allowed = c4.multiselect(
-    "Time blocks the teams may work",
+c1, c2, c3, c4 = st.columns([1, 2.2, 1, 1])
+teams = c1.slider("How many teams?", 1, 30, 3, key="yw_teams",
+                  help="Each team works one place for one time block every week.")  # fmt: skip
+allowed = c2.multiselect(
+    "When can the teams go out?",
     list(blocks),
     default=list(blocks),
     format_func=lambda b: blocks[b].label,
     key="yw_blocks",
+)
+reach = c3.select_slider("How far a team reaches (m)", [200, 300, 400, 500, 600, 800],
+                         value=400, key="yw_reach")  # fmt: skip
+min_hours = c4.select_slider(
+    "Weekly hours that count as covered",
+    [0.5, 1.0, 2.0, 3.0, 4.0],
+    value=1.0,
+    key="yw_min_hours",
+    help="Youth work already out covers a place and time in proportion to its weekly hours "
+    "within reach, up to this many.",
 )
 if not allowed:
     st.warning("Choose at least one time block.")
@@ -83,12 +86,12 @@ labels = cview.fixed_site_labels(shown, DEFAULT_BLOCKS, places=gap_names)
 if "yw_fixed" in st.session_state:  # keep only choices that still exist
     st.session_state["yw_fixed"] = [v for v in st.session_state["yw_fixed"] if v in labels]
 fixed_pick = st.multiselect(
-    "Places and times already covered (fixed sites)",
+    "Places and times already covered",
     list(labels),
     format_func=labels.__getitem__,
     key="yw_fixed",
-    help="Deployments already committed: the need within reach of each, in its time block, "
-    "is taken out before planning.",
+    help="Places teams already go to at those times: the harm they reach is taken out "
+    "before the plan is made.",
 )
 fixed = cview.parse_fixed(fixed_pick)
 
@@ -108,48 +111,59 @@ else:
     st.caption(analysis.need.note)
 if shown.empty:
     st.info("No recurring location or hot spot has unmet need in the chosen time blocks.")
-gap_table = cview.gap_table(shown, role)
-named_gaps = with_place_names(named_from, gap_table)  # shown is what is exported
+named_gaps = widgets.withheld_cells(
+    cview.gap_display(with_place_names(named_from, cview.gap_table(shown, role))), role
+)  # shown is what is exported
 st.dataframe(named_gaps.head(50), hide_index=True, width="stretch")
 export_buttons(store, "youth-work gaps", table=named_gaps, key="yw_gaps_download")
-pick = st.selectbox(
-    "Open a place's profile",
-    gap_cells,
-    index=None,
-    key="yw_profile",
-    format_func=lambda c: gap_names.get(c, c),
-)
+pick = st.selectbox("Open a place's profile", gap_cells, index=None, key="yw_profile",
+                    format_func=lambda c: gap_names.get(c, c))  # fmt: skip
 if pick:
     st.session_state[state.KEY_CELL] = pick
     st.switch_page(state.PROFILE_PAGE)
 
-st.subheader(f"Deployment plan: {k} weekly sessions")
-plan = cache.coverage_plan(fp, version, role, filters, settings, allowed_key, fixed, int(k))
-problem = cache.coverage_problem(fp, version, role, filters, settings, allowed_key, fixed)
-small = problem.size[2] <= cview.AUTO_EXACT_NNZ
-check = st.toggle(
-    "Check against the exact optimum (MILP)",
-    value=small,
-    key=f"yw_exact_{small}",
-    help="scipy.optimize.milp (HiGHS), up to 30 s; run by default when the problem is small.",
-)
-exact = (
-    cache.coverage_plan_exact(fp, version, role, filters, settings, allowed_key, fixed, int(k))
-    if check
-    else None
-)
-st.write(cview.comparison(plan, exact, role))
-plan_table = cview.plan_table(plan, role)
-if plan_table.empty:
-    st.info("Nothing left to cover in the chosen time blocks.")
+plan = cache.coverage_plan(fp, version, role, filters, settings, allowed_key, fixed, int(teams))
+plan_cells = list(dict.fromkeys(plan.steps["cell"]))
+names = dict(zip(plan_cells, place_names(named_from, plan_cells), strict=True))
+places = cview.plan_places(plan, role, names, shown)
+sentence = cview.plan_sentence(plan, len(fixed))
+st.subheader(f"Where to send {teams} {'team' if teams == 1 else 'teams'}")
+st.markdown(f"**{sentence}**")
+plan_layer = cview.plan_layer(plan, names)
+out_now = cview.renamed(layers[1], "Youth work out now")
+if places.empty:
+    st.info("Nothing is left to cover in the chosen times.")
 else:
-    named_plan = with_place_names(named_from, plan_table)
-    st.dataframe(named_plan, hide_index=True, width="stretch")
-    export_buttons(store, "youth-work plan table", table=named_plan, key="yw_plan_table")
-    st.caption("Share of the unmet need each step adds, and the running total (greedy order).")
-    st.line_chart(cview.gain_chart(plan), x_label="step", y_label="% of unmet need")
-summary = cview.summary(plan, shown, exact, role, period_text(filters))
+    pm = build_map(area.centre, area.bounds, area.boundary, [out_now, plan_layer],
+                   tiles=config.app.tiles)  # fmt: skip
+    clicked = selected_cell_from_event(show_map(pm, key=f"yw-plan-{res}"), res)
+    st.caption("Recommended places in blue (hover for the number, name and times); green "
+               "outlines show where youth work is out now.")  # fmt: skip
+    st.markdown(cview.plan_list(places))
+    if clicked:
+        st.session_state[state.KEY_CELL] = clicked
+        st.switch_page(state.PROFILE_PAGE)
+    st.dataframe(places, hide_index=True, width="stretch")
+    export_buttons(store, "youth-work plan table", table=places, key="yw_plan_table")
 d1, d2 = st.columns(2)
+audited_download(
+    store,
+    "Download the plan (PDF, one page)",
+    partial(build_plan_pdf, places, plan_layer, cview.plan_numbers(plan), area.boundary,
+            context=(out_now,), role=role, synthetic=config.app.demo, area=area.name,
+            period=period_text(filters), sentence=sentence, settings=settings,
+            feeds=cache.feeds_used(fp, version, role,
+                                   ("incidents", "missing_episodes", "youth_sessions"),
+                                   filters)),
+    file_name=f"placesafe-youth-work-plan-res{res}.pdf",
+    mime="application/pdf",
+    what="youth-work plan",
+    fmt="pdf",
+    rows=len(places),
+    roles=(role,),
+    key="yw_plan_pdf",
+    container=d1,
+)  # fmt: skip
 audited_download(
     store,
     "Download the plan (CSV)",
@@ -158,23 +172,28 @@ audited_download(
     mime="text/csv",
     what="youth-work plan",
     fmt="csv",
-    rows=len(plan_table),
+    rows=len(places),
     roles=(role,),
     key="yw_plan_download",
-    container=d1,
-)
-audited_download(
-    store,
-    "Download the printable summary (Markdown)",
-    partial(str.encode, summary, "utf-8"),
-    file_name=f"placesafe-youth-work-plan-res{res}.md",
-    mime="text/markdown",
-    what="youth-work plan summary",
-    fmt="md",
-    rows=len(plan_table),
-    roles=(role,),
-    key="yw_summary_download",
     container=d2,
 )
-with st.expander("Printable summary"):
-    st.markdown(summary)
+with st.expander("How this is worked out"):
+    st.markdown(cview.how_the_plan_is_made(float(reach)))
+    problem = cache.coverage_problem(fp, version, role, filters, settings, allowed_key, fixed)
+    small = problem.size[2] <= cview.AUTO_EXACT_NNZ
+    check = st.toggle(
+        "Check against the exact optimum (MILP)",
+        value=small,
+        key=f"yw_exact_{small}",
+        help="scipy.optimize.milp (HiGHS), up to 30 s; run by default when the problem is small.",
+    )
+    exact = (
+        cache.coverage_plan_exact(fp, version, role, filters, settings, allowed_key, fixed,
+                                  int(teams))
+        if check
+        else None
+    )  # fmt: skip
+    st.write(cview.comparison(plan, exact, role))
+    if not places.empty:
+        st.caption("What each team adds, in plan order (% of the harm no youth work reaches now)")
+        st.line_chart(cview.gain_chart(plan), x_label="team", y_label="%")

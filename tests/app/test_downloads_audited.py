@@ -6,6 +6,7 @@ may no longer have it."""
 from __future__ import annotations
 
 import ast
+import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -198,9 +199,15 @@ def test_youth_work_plan_downloads_are_audited(
     at = open_page("youth_work.py")
     csv = check_download(at, "yw_plan_download", "youth-work plan", "csv", deferred, monkeypatch)
     assert b"," in csv
-    md = check_download(at, "yw_summary_download", "youth-work plan summary", "md", deferred,
-                        monkeypatch)  # fmt: skip
-    assert md.decode("utf-8").strip()
+    pdf = check_download(at, "yw_plan_pdf", "youth-work plan", "pdf", deferred, monkeypatch)
+    assert pdf.startswith(b"%PDF")
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    text = " ".join(reader.pages[0].extract_text().split())
+    plan = next(d.value for d in at.dataframe if "What it covers" in d.value.columns)
+    assert all(" ".join(p.split()) in text for p in plan["Place"])  # every place, by name
 
 
 def test_the_audit_log_download_is_audited(
