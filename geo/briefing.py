@@ -3,6 +3,8 @@
 :func:`build_pack` gathers one quarter's picture for one audience from the same
 functions the pages use, with the same disclosure rules (DESIGN §4):
 
+0. the quarter's story: places new, escalated, persistent or no longer active compared
+   with the previous quarter (:mod:`geo.story`), the same as the app's "This quarter";
 1. headline figures and the change on the previous quarter;
 2. a static map of emerging hot spot categories and one of the recurring-location
    ranking (hex polygons and the study-area outline, no web tiles);
@@ -21,9 +23,12 @@ function, cells are at resolution 8, counts are written either as numbers of
 ``min_count`` or more or as "withheld", changes as percentages, ranks as "#1", and
 places holding a sensitive premise are left out.
 
-Patterns (emerging hot spots, the recurring ranking, youth-work gaps) need a longer
-run of data than one quarter: they use every month from the first available up to
-the quarter's end (at most 24 months), as the pages do for the partnership.
+Every figure covers the chosen quarter. Patterns need a longer run of data, and the
+pack says so once, on its first page: hot spot trends use the 24 months to the
+quarter's end (:func:`geo.hotspot_report.trend_window`, as the Hot spots and This
+quarter pages do); the recurring ranking, youth-work gaps and stop and search use the
+pattern window (for the partnership the calendar year of the quarter, one fixed
+hierarchy; for analysts at most 24 months to the quarter's end).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 from xml.sax.saxutils import escape as xml_escape
@@ -50,12 +55,19 @@ from geo import (
     layers,
     missing_lens,
     overview,
+    story,
 )
 from geo.area import StudyArea
 from geo.config import Config
 from geo.disclosure import WITHHELD_EXPLAINED, as_role, check_resolution, store_for
-from geo.disclosure.windows import partnership_pattern_window
-from geo.hotspot_report import run_hotspots
+from geo.disclosure.windows import partnership_pattern_window, window_label
+from geo.hotspot_report import (
+    TREND_RESOLUTION,
+    HotspotReport,
+    run_hotspots,
+    trend_text,
+    trend_window,
+)
 from geo.hotspots import CATEGORY_NAMES
 from geo.place_names import place_names
 from geo.recurring import RankingSettings, rank_recurring_locations
@@ -68,6 +80,8 @@ Audience = Role
 AUDIENCES: Final[tuple[str, ...]] = (Role.PARTNERSHIP, Role.ANALYST)
 #: Longest run of months the pattern analyses look back over from the quarter's end.
 PATTERN_MONTHS: Final = 24
+#: Hot spot layers the quarter's story reads (as ``ui.cache.STORY_LAYERS``).
+STORY_LAYERS: Final[tuple[str, ...]] = ("incidents", "missing")
 #: How many places, schools and gaps each table lists.
 TOP: Final = 10
 KPI_LABELS: Final[dict[str, str]] = {
@@ -101,6 +115,8 @@ class PackSection:
     paragraphs: tuple[str, ...] = ()
     tables: tuple[PackTable, ...] = ()
     images: tuple[tuple[str, bytes], ...] = ()
+    #: Printed from the top of a new page.
+    new_page: bool = False
 
 
 @dataclass(frozen=True)
@@ -236,18 +252,67 @@ def _headline_section(
     return PackSection("Headline figures", tables=(table,)), sentences
 
 
-def _hotspot_section(
-    store: Store, area: StudyArea, window: overview.Filters, role: str, res: int, config: Config
+def _story_section(
+    store: Store,
+    area: StudyArea,
+    quarter: overview.Filters,
+    reports: dict[str, HotspotReport],
+    window: overview.Filters,
+    role: str,
+    res: int,
+    config: Config,
 ) -> tuple[PackSection, list[str]]:
-    report = run_hotspots(store, area, "incidents", res, window)
+    """The quarter's story (:mod:`geo.story`), as the This quarter page tells it."""
+    exact = as_role(role).sees_exact_counts
+    min_records = 0 if exact else config.disclosure.min_count
+    told = story.quarter_story(store, reports, quarter, res, exact, min_records)
+    names = _named(store, told.places["cell"]) if len(told.places) else []
+    table = story.story_table(told, names, exact)
+    periods = (
+        f"Every figure in this pack covers {quarter_label(quarter)} unless it says otherwise. "
+        f"Hot spots use the {trend_text(told.trend)}; the recurring ranking, youth-work gaps "
+        f"and stop and search use {window_label(window)}, because a pattern needs more than "
+        "one quarter of data."
+    )
+    paragraphs = [told.summary(), periods, *told.notes]
+    images: tuple[tuple[str, bytes], ...] = ()
+    if len(told.places):
+        png = render_layers(
+            [story.story_layer(told, names, role, res, config)],
+            area.boundary,
+            f"The quarter's places, {quarter_label(quarter)} (resolution {res})",
+        )
+        images = (("Where they are", png),)
+    tables = (_table("The places, most urgent first", table.drop(columns=["Cell id"])),)
+    sentences = [told.summary()]
+    urgent = told.places.assign(name=names)
+    for status in ("Escalated", "New"):
+        named = urgent.loc[urgent["status"] == status, "name"].head(3).tolist()
+        if named:
+            sentences.append(f"{status}: " + "; ".join(named) + ".")
+    return (
+        PackSection(
+            f"The quarter's story: {quarter_label(quarter)}",
+            tuple(paragraphs),
+            tables,
+            images,
+        ),
+        sentences,
+    )
+
+
+def _hotspot_section(
+    store: Store, area: StudyArea, report: HotspotReport, role: str, res: int, config: Config
+) -> tuple[PackSection, list[str]]:
+    trend = report.trend
+    when = trend_text(trend) if trend is not None else "the pattern window"
     if report.emerging is None:
         text = report.emerging_message or "Emerging hot spot analysis is not available."
         return PackSection("Emerging hot spots", paragraphs=(text,)), []
     layer = layers.emerging_layer(
         report.emerging.cells, report.periods, report.period, role, res, config
     )
-    png = render_layers([layer], area.boundary, f"Emerging hot spots, {window.month_from} to "
-                        f"{window.month_to} (resolution {res})")  # fmt: skip
+    png = render_layers([layer], area.boundary, f"Emerging hot spots, {when} (resolution {res})")
     shown = {f["properties"]["cell"] for f in layer.geojson["features"]}
     cells = report.emerging.cells
     cells = cells.loc[cells.index.isin(shown) & (cells["code"] > 0)]
@@ -259,8 +324,9 @@ def _hotspot_section(
     table = PackTable("Hot spot categories and the places in each", ("Category", "Places"),
                       tuple(by_category))  # fmt: skip
     paragraph = (
-        "Emerging hot spot analysis (Getis-Ord Gi* with false-discovery-rate control and a "
-        "Mann-Kendall trend) of all incidents, month by month."
+        f"Emerging hot spots of all incidents, {when}: Getis-Ord Gi* month by month with "
+        "false-discovery-rate control and a Mann-Kendall trend, worked out on small "
+        f"hexagons (resolution {TREND_RESOLUTION}) and shown at resolution {res}."
     )
     return (
         PackSection("Emerging hot spots", (paragraph,), (table,), (("Emerging hot spots", png),)),
@@ -363,7 +429,9 @@ def _missing_schools_section(
     themes = view.themes[["count", "previous"]].rename(
         columns={"count": "This quarter", "previous": "Previous quarter"}
     )
-    themes_table = _table("Return-home interview themes", themes.reset_index())
+    themes_table = _table(
+        "Return-home interview themes", themes.rename_axis("Theme").reset_index()
+    )
     overlap = pd.DataFrame(
         {
             "Place": _named(store, view.overlap["cell"].head(TOP)),
@@ -467,8 +535,8 @@ def _youth_work_section(
         f"Need is incidents of serious youth violence and harmful sexual behaviour and missing "
         f"children's found places, by time of week, over {coverage.period_text(recent)}; "
         f"coverage is detached youth work within {settings.reach_m:g} m at those times. The "
-        "plan is a recommendation of five weekly deployments (greedy maximum coverage), not "
-        "a decision."
+        "plan recommends five weekly deployments that would reach the most unmet need; it is a "
+        "recommendation, not a decision."
     )
     sentences = []
     if len(gaps):
@@ -645,8 +713,25 @@ def build_pack(
     store = store_for(store, role, config)
     res = config.disclosure.partnership_max_resolution if role.is_published_to else 9
     window = _pattern_window(store, q, role)
+    trend = trend_window(q, overview.available_months(store))
+    reports = {
+        layer: run_hotspots(
+            store,
+            area,
+            layer,
+            res,
+            q,
+            "month",
+            1,
+            True,
+            trend=trend,
+            analysis_res=max(res, TREND_RESOLUTION),
+        )  # fmt: skip
+        for layer in STORY_LAYERS
+    }
+    told, s0 = _story_section(store, area, q, reports, window, role, res, config)
     headline, s1 = _headline_section(store, q, role, config)
-    hot, _ = _hotspot_section(store, area, window, role, res, config)
+    hot, _ = _hotspot_section(store, area, reports["incidents"], role, res, config)
     recurring, s2, _ = _recurring_section(store, area, window, role, res, config)
     schools, s3 = _missing_schools_section(store, area, q, window, role, res, config)
     youth, s4 = _youth_work_section(store, area, window, role, res, config)
@@ -660,8 +745,17 @@ def build_pack(
         audience=audience,
         synthetic=config.app.demo,
         generated_at=(now or datetime.now()).strftime("%d %B %Y %H:%M"),
-        sections=(headline, hot, recurring, schools, youth, dispro, sources),
-        headlines=tuple(s1[:2] + s2[:2] + s3[:3] + s4[:1] + s5[:1]),
+        sections=(
+            told,
+            replace(headline, new_page=True),
+            hot,
+            replace(recurring, new_page=True),
+            schools,
+            replace(youth, new_page=True),
+            dispro,
+            replace(sources, new_page=True),
+        ),
+        headlines=tuple(s0[:2] + s1[:2] + s2[:1] + s3[:2] + s4[:1] + s5[:1]),
     )
 
 
@@ -766,8 +860,8 @@ def pack_pdf(pack: ReviewPack) -> bytes:
         _p(f"Built {pack.generated_at}.", styles["small"]),
         Spacer(1, 8),
     ]
-    for i, section in enumerate(pack.sections):
-        if i in (1, 3, 6):
+    for section in pack.sections:
+        if section.new_page:
             story.append(PageBreak())
         story.append(_p(section.title, styles["h2"]))
         story += [_p(text, styles["body"]) for text in section.paragraphs]

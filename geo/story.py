@@ -130,13 +130,19 @@ class QuarterStory:
                 f"No place was an active hot spot in {quarter_words(self.quarter)} "
                 "or the quarter before."
             )
-        parts = [f"{v} {k.lower()}" for k, v in n.items() if v]
+        parts = [f"{_number(v)} {k.lower()}" for k, v in n.items() if v]
         return (
             f"{quarter_words(self.quarter)} compared with "
             f"{quarter_words(self.previous) if self.previous else 'no earlier quarter'}: "
             + ", ".join(parts)
             + (" place." if sum(n.values()) == 1 else " places.")
         )
+
+
+def _number(n: int) -> str:
+    """Whole numbers below ten in words, as house style writes them in sentences."""
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    return words[n] if 0 <= n < 10 else f"{n:,}"
 
 
 def quarter_words(quarter: Filters | None) -> str:
@@ -234,6 +240,70 @@ def _top_rhi_themes(store: Store, res: int, cells: Sequence[str], quarter: Filte
     return _top_labels(rows, RHI_THEME_LABELS)
 
 
+#: Parts of the day, by hour (0-23), for the time a place's harm most often happens.
+_DAYPARTS: Final[tuple[tuple[str, int, int], ...]] = (
+    ("late at night", 23, 7),
+    ("in the morning school run", 7, 9),
+    ("in the daytime", 9, 15),
+    ("after school", 15, 19),
+    ("in the evening", 19, 23),
+)
+
+#: What two years of emerging hot spot results say about a place, by Esri category code.
+TREND_PHRASES: Final[dict[int, str]] = {
+    1: "hot for the first time in the latest month",
+    2: "a hot spot only in the latest months",
+    3: "getting more intense over the trend window",
+    4: "a hot spot almost throughout the trend window",
+    5: "easing over the trend window, though still a hot spot",
+    6: "on and off over the trend window",
+    7: "on and off over the trend window, once a cold spot",
+    8: "a hot spot for most of the trend window but not lately",
+}
+
+
+def _peak_times(store: Store, res: int, cells: Sequence[str], quarter: Filters) -> pd.Series:
+    """Per cell, when its incidents timed to the minute most often happen ("weekend
+    evenings"), where one part of the week holds at least 40 % of them."""
+    if not cells or not store.has_table("incidents"):
+        return pd.Series(dtype=object)
+    start, end = quarter.bounds()
+    rows = store.query(
+        f"SELECT cell_{res} AS cell, isodow(occurred_at) >= 6 AS weekend, "
+        "hour(occurred_at) AS hour, count(*) AS n FROM incidents "
+        f"WHERE occurred_at >= ? AND occurred_at < ? AND time_precision = 'minute' AND "
+        f"cell_{res} IN (SELECT unnest(?::UBIGINT[])) GROUP BY 1, 2, 3",
+        [start, end, [int(c) for c in hexes.str_to_cells(cells)]],
+    )
+    if rows.empty:
+        return pd.Series(dtype=object)
+    hour = rows["hour"].to_numpy()
+    part = np.full(len(rows), "", dtype=object)
+    for name, lo, hi in _DAYPARTS:
+        inside = (hour >= lo) & (hour < hi) if lo < hi else (hour >= lo) | (hour < hi)
+        part[inside] = name
+    school = (part == "in the morning school run") | (part == "after school")
+    day = np.where(rows["weekend"].to_numpy(dtype=bool), "at weekends", "on weekdays")
+    when = np.where(school & (day == "at weekends"), "at weekends in the daytime", "")
+    when = np.where(when == "", day + " " + part, when)
+    frame = (
+        pd.DataFrame(
+            {
+                "cell": hexes.cells_to_str(rows["cell"].to_numpy(dtype=np.uint64)),
+                "when": when,
+                "n": rows["n"].to_numpy(),
+            }
+        )
+        .groupby(["cell", "when"], as_index=False)
+        .agg(n=("n", "sum"))
+    )
+    frame["share"] = frame["n"] / frame.groupby("cell")["n"].transform("sum")
+    top = frame.sort_values(["cell", "n", "when"], ascending=[True, False, True])
+    top = top.drop_duplicates("cell")
+    top = top.loc[top["share"] >= 0.4]
+    return pd.Series(top["when"].to_numpy(), index=top["cell"].to_numpy(), dtype=object)
+
+
 def _top_labels(rows: pd.DataFrame, labels: dict[str, str]) -> pd.Series:
     if rows.empty:
         return pd.Series(dtype=object)
@@ -256,9 +326,7 @@ def _top_labels(rows: pd.DataFrame, labels: dict[str, str]) -> pd.Series:
 
 
 def _months_phrase(n: int) -> str:
-    if n == 0:
-        return "no month"
-    return "all 3 months" if n == 3 else f"{n} of the 3 months" if n == 2 else "1 month"
+    return {0: "no month", 1: "one month", 2: "two of the three months"}.get(n, "all three months")
 
 
 def _sentence(
@@ -268,6 +336,9 @@ def _sentence(
     mix: pd.Series,
     previous: str,
     exact: bool,
+    peak: pd.Series | None = None,
+    trend_code: int = 0,
+    busiest: int | None = None,
 ) -> str:
     status = str(change.status[cell])
     hot_now, hot_before = int(change.hot_now[cell]), int(change.hot_before[cell])
@@ -285,6 +356,8 @@ def _sentence(
             f"{what}: a hot spot in {_months_phrase(hot_now)} of the quarter, "
             f"with at least a quarter more records than in {previous}"
         )
+    elif hot_now == hot_before == 3:
+        text = f"{what}: a hot spot in every month of this quarter and of {previous}"
     else:
         text = (
             f"{what}: a hot spot in {_months_phrase(hot_now)} of the quarter "
@@ -292,6 +365,14 @@ def _sentence(
         )
     if exact:
         text += f" ({now} records; {before} in {previous})"
+    elif status == "Persistent":
+        text += (
+            f", with about as many records as in {previous}"
+            if abs(now - before) <= 0.1 * max(now, before)
+            else f", with {'more' if now > before else 'fewer'} records than in {previous}"
+        )
+    if busiest is not None and busiest < 3:
+        text += f"; the {('', 'second ', 'third ')[busiest]}busiest of the quarter's places"
     kinds = mix.get(cell)
     if isinstance(kinds, str) and kinds:
         text += (
@@ -299,6 +380,11 @@ def _sentence(
             if layer == "incidents"
             else f"; return-home interviews most often mention {kinds}"
         )
+    when = None if peak is None else peak.get(cell)
+    if isinstance(when, str) and when:
+        text += f"; most often {when}"
+    if trend_code in TREND_PHRASES and status != "No longer active":
+        text += f"; {TREND_PHRASES[trend_code]}"
     return text + "."
 
 
@@ -350,13 +436,29 @@ def quarter_story(
             if layer == "incidents"
             else _top_rhi_themes(store, res, described, quarter)
         )
+        peak = _peak_times(store, res, described, quarter) if layer == "incidents" else None
+        codes = report.emerging.cells["code"] if report.emerging is not None else None
+        order = change.now.rank(method="first", ascending=False).astype(int) - 1
         for cell in cells:
+            code = int(codes.get(cell, 0)) if codes is not None else 0
             rows.append(
                 {
                     "cell": cell,
                     "layer": layer,
                     "status": change.status[cell],
-                    "why": _sentence(layer, change, cell, mix, prev_words, exact),
+                    "why": _sentence(
+                        layer,
+                        change,
+                        cell,
+                        mix,
+                        prev_words,
+                        exact,
+                        peak,
+                        code,
+                        busiest=int(order[cell])
+                        if change.status[cell] != "No longer active"
+                        else None,
+                    ),
                     "records_now": int(change.now[cell]),
                     "records_before": int(change.before[cell]),
                 }

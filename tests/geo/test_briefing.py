@@ -74,6 +74,7 @@ def test_packs_build_for_both_audiences_with_every_section(packs: dict[str, Any]
         assert pack.audience == audience and pack.quarter == "2024 Q4"
         titles = [s.title for s in pack.sections]
         assert titles == [
+            "The quarter's story: 2024 Q4",
             "Headline figures",
             "Emerging hot spots",
             "Recurring locations",
@@ -85,9 +86,13 @@ def test_packs_build_for_both_audiences_with_every_section(packs: dict[str, Any]
         assert built["pdf"].startswith(b"%PDF")
         assert len(PdfReader(io.BytesIO(built["pdf"])).pages) >= 4
         assert "SYNTHETIC DEMO DATA" in built["text"].replace("\n", " ")
-        # both static maps, embedded in the HTML too
-        assert sum(len(s.images) for s in pack.sections) == 2
-        assert built["html"].count("data:image/png;base64,") == 2
+        # the story's, the hot spots' and the ranking's static maps, embedded in the HTML too
+        assert sum(len(s.images) for s in pack.sections) == 3
+        assert built["html"].count("data:image/png;base64,") == 3
+        # the first page is the quarter's story, and says once which periods the pack covers
+        first = pack.sections[0]
+        assert "2024 Q4 compared with 2024 Q3" in first.paragraphs[0]
+        assert "24 months to 2024-12" in first.paragraphs[1]
 
 
 def test_the_planted_recurring_locations_are_in_the_pack(demo: Any, packs: dict[str, Any]) -> None:
