@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geo import catalogue
+from geo.headers import human_headers
 from geo.ingest import KINDS
 from ui import auth, cache, ingest_panel
 
@@ -40,7 +41,7 @@ st.caption(
 )
 feeds = catalogue.feed_catalogue(store)
 if feeds:
-    st.dataframe(catalogue.catalogue_frame(feeds), hide_index=True, width="stretch")
+    st.dataframe(human_headers(catalogue.catalogue_frame(feeds)), hide_index=True, width="stretch")
 else:
     st.info("Nothing is loaded yet.")
 

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import catalogue
+from geo.headers import human_headers
 from geo.maps import build_map
 from geo.missing_lens import withheld_note
 from geo.place_names import with_place_names
@@ -67,9 +68,32 @@ for col, (label, (value_fmt, change_fmt)) in zip(st.columns(4), TILES.items(), s
         "withheld" if pd.isna(now) else value_fmt.format(now),
         None if pd.isna(change) else change_fmt.format(change),
     )
+THEME_HEADERS = {
+    "count": "Interviews mentioning it",
+    "repeat_children_count": "Of which with repeat missing children",
+}
+
+
+def measures_table(measures: pd.DataFrame) -> pd.DataFrame:
+    """The measures in words: shares as percentages, withheld figures saying so."""
+    out = measures.round(3).astype(object)
+    for label in out.index:
+        if str(label).startswith("Share"):
+            out.loc[label] = [
+                v
+                if pd.isna(v)
+                else f"{100 * float(v):+.0f} points"
+                if col == "change"
+                else f"{100 * float(v):.0f}%"
+                for col, v in out.loc[label].items()
+            ]
+    return widgets.withheld_cells(human_headers(out), role)
+
+
 with st.expander("All measures"):
-    st.dataframe(m.round(3), width="stretch")
-    download(m.round(3), "measures", "measures")
+    measures = measures_table(m)
+    st.dataframe(measures, width="stretch")
+    download(measures, "measures", "measures")
 
 places_tab, themes_tab, schools_tab, homes_tab = st.tabs(
     ["Found and last-seen places", "Interview themes", "Schools", "Home areas"]
@@ -101,27 +125,27 @@ with places_tab:
         st.caption("No place is a hot spot of both in this period.")
     else:
         overlap = widgets.withheld_cells(
-            with_place_names(cache.store_as(config, role), view.overlap), role
+            human_headers(with_place_names(cache.store_as(config, role), view.overlap)), role
         )
         st.dataframe(overlap, hide_index=True, width="stretch")
         download(overlap, "places hot for both", "overlap")
     st.subheader("Found and last-seen places")
     st.caption(f"Resolution {view.res}; quarters active counts the last {view.quarters} quarters.")
     places = widgets.withheld_cells(
-        with_place_names(cache.store_as(config, role), view.places), role
+        human_headers(with_place_names(cache.store_as(config, role), view.places)), role
     )
     st.dataframe(places, hide_index=True, width="stretch")
     download(places, "found places", "places")
 with themes_tab:
     st.subheader("Return-home interview themes")
-    themes = widgets.withheld_cells(view.themes, role)
+    themes = widgets.withheld_cells(human_headers(view.themes, THEME_HEADERS), role)
     st.dataframe(themes, width="stretch")
     download(themes, "interview themes", "theme_counts")
     if view.themes_monthly is not None and len(view.themes_monthly):
         st.line_chart(view.themes_monthly)
     repeat_only = st.toggle("Repeat missing children only", key="missing_repeat_only")
     table = widgets.withheld_cells(
-        view.theme_areas_repeat if repeat_only else view.theme_areas, role
+        human_headers(view.theme_areas_repeat if repeat_only else view.theme_areas), role
     )
     st.dataframe(table, hide_index=True, width="stretch")
     download(table, "themes by area", "themes")
@@ -130,11 +154,11 @@ with schools_tab:
         "Episodes and children by the school the child attends; a child on roll at two "
         "schools (dual registration) counts once at each."
     )
-    school_rows = widgets.withheld_cells(view.schools, role)
+    school_rows = widgets.withheld_cells(human_headers(view.schools), role)
     st.dataframe(school_rows, hide_index=True, width="stretch")
     download(school_rows, "schools", "schools")
 with homes_tab:
     st.caption("Home areas are never shown finer than resolution 7 (about 5 km²) or LSOA.")
-    homes = widgets.withheld_cells(view.home_areas, role)
+    homes = widgets.withheld_cells(human_headers(view.home_areas), role)
     st.dataframe(homes, hide_index=True, width="stretch")
     download(homes, "home areas", "homes")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from geo import catalogue
 from geo.escape import escape_markdown
+from geo.headers import human_headers
 from geo.layers import neighbourhood_layer
 from geo.maps import build_map
 from geo.place_names import place_names
@@ -105,17 +106,19 @@ with tabs[0]:
             "street crime by month) are left out, so there is no time-of-week pattern to show."
         )
     else:
-        st.dataframe(profile.time_of_week, width="stretch")
-        export_buttons(store, "time of week", table=profile.time_of_week, key="profile_when_dl")
+        when = human_headers(profile.time_of_week)
+        st.dataframe(when, width="stretch")
+        export_buttons(store, "time of week", table=when, key="profile_when_dl")
         st.caption(
             f"Incidents by day and hour; {profile.time_of_week_left_out:,} without a "
             "time of day left out."
         )
 with tabs[1]:
-    st.dataframe(profile.schools, hide_index=True, width="stretch")
-    export_buttons(store, "schools nearby", table=profile.schools, key="profile_schools_dl")
+    schools = human_headers(profile.schools, {"name": "School"})
+    st.dataframe(schools, hide_index=True, width="stretch")
+    export_buttons(store, "schools nearby", table=schools, key="profile_schools_dl")
 with tabs[2]:
-    table = profile.youth_work.rename(index=BLOCK_LABELS)
+    table = human_headers(profile.youth_work.rename(index=BLOCK_LABELS))
     if not catalogue.loaded(feeds, "youth_sessions"):
         st.info("No youth-work feed is loaded, so youth-work coverage cannot be shown.")
     else:
@@ -133,13 +136,13 @@ with tabs[3]:
     elif profile.missing_themes.empty:
         st.caption("No missing episodes were found or last seen here in this window.")
     else:
-        st.dataframe(profile.missing_themes, width="stretch")
-        themes = profile.missing_themes
+        themes = human_headers(profile.missing_themes)
+        st.dataframe(themes, width="stretch")
         export_buttons(store, "interview themes", table=themes, key="profile_rhi_dl")
 with tabs[4]:
     notes = store.notes(cell)
     if role == Role.PARTNERSHIP:
-        current = notes.loc[notes["current"], ["heading", "created_at"]]
+        current = human_headers(notes.loc[notes["current"], ["heading", "created_at"]])
         st.caption("The assessment record is kept by analysts; headings and dates only here.")
         st.dataframe(current, hide_index=True, width="stretch")
         export_buttons(store, "assessment headings", table=current, key="profile_notes_dl")
@@ -155,9 +158,9 @@ with tabs[4]:
                 st.caption(f"{row['created_at']:%d %b %Y %H:%M} · {row['who']}")
         if len(notes):
             with st.expander(f"History ({len(notes)} notes)"):
-                history = notes.drop(columns=["current"])
-                st.dataframe(history, hide_index=True, width="stretch")
-                export_buttons(store, "assessment history", table=history, key="profile_notes_dl")
+                notes_table = human_headers(notes.drop(columns=["current"]))
+                st.dataframe(notes_table, hide_index=True, width="stretch")
+                export_buttons(store, "assessment history", table=notes_table, key="profile_notes_dl")
         with st.form("add_note", clear_on_submit=True):
             heading = st.selectbox("Heading", ASSESSMENT_HEADINGS, key="note_heading")
             body = st.text_area(

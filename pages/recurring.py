@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo.headers import human_headers
 from geo.maps import build_map
 from geo.recurring import (
     LAYER_WORDS,
     PUBLIC_COLUMNS,
-    RANKING_HEADERS,
     WEIGHTS,
     filter_ranking,
 )
@@ -83,7 +83,7 @@ with st.container(horizontal=True):
 columns = list(PUBLIC_COLUMNS) if role == Role.PARTNERSHIP else list(shown.columns)
 columns = [c for c in columns if c != "cell"] + ["cell"]  # the id last, one look away
 table = shown[columns]
-displayed = table.rename(columns=RANKING_HEADERS)  # what is shown is what is exported
+displayed = human_headers(table)  # what is shown is what is exported
 st.dataframe(displayed, hide_index=True, width="stretch")
 export_buttons(store, "recurring locations", table=displayed, key="recurring_download")
 names = dict(zip(table["cell"], table["place"], strict=True))
@@ -138,7 +138,7 @@ else:
             )
     if role != Role.PARTNERSHIP:
         with st.expander("Near-repeat chains (incidents within 100 m and 7 days of another)"):
-            chain_table = cache.chains(config.fingerprint, version, res, filters)
+            chain_table = human_headers(cache.chains(config.fingerprint, version, res, filters))
             st.dataframe(chain_table.head(50), hide_index=True, width="stretch")
             st.caption(f"{len(chain_table):,} chains; the largest 50 shown.")
             export_buttons(

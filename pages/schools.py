@@ -6,12 +6,13 @@ import streamlit as st
 
 from geo import catalogue
 from geo.escape import escape_markdown
+from geo.headers import human_headers
 from geo.maps import build_map, polygon_layer
 from geo.missing_lens import withheld_note
 from geo.roles import Role
 from geo.school_outcomes import MEASURE_LABELS
 from geo.schools import filter_schools, school_buffers, school_headers
-from ui import auth, cache, state
+from ui import auth, cache, state, widgets
 from ui.exports import export_buttons
 from ui.map import show_map
 
@@ -81,7 +82,7 @@ if not shown["rank"].notna().any():
         "No timed incidents, harmful sexual behaviour or missing pupils near any school in "
         "this period, so the schools are listed by name, not ranked."
     )
-table = shown[columns].rename(columns=school_headers(d))
+table = widgets.withheld_cells(human_headers(shown[columns], school_headers(d)), role)
 st.dataframe(table, hide_index=True, width="stretch")
 export_buttons(store, "schools ranking", table=table, key="schools_download")
 
@@ -120,12 +121,14 @@ if pick:
         outcomes = by_school.loc[by_school["urn"] == row["urn"]]
         if len(outcomes):
             st.caption("Exclusions and managed moves in the period")
-            outcomes = outcomes.drop(columns=["urn"])
+            outcomes = widgets.withheld_cells(human_headers(outcomes.drop(columns=["urn"])), role)
             st.dataframe(outcomes, hide_index=True, width="stretch")
             export_buttons(store, "school exclusions", table=outcomes, key="school_outcomes_dl")
             if not partnership:
-                groups = cache.school_outcome_groups(
-                    config.fingerprint, version, filters, str(row["urn"])
+                groups = human_headers(
+                    cache.school_outcome_groups(
+                        config.fingerprint, version, filters, str(row["urn"])
+                    )
                 )
                 st.dataframe(groups, hide_index=True, width="stretch")
                 export_buttons(store, "school exclusions by group", table=groups, key="sch_grp_dl")
@@ -141,6 +144,8 @@ else:
         value = totals[measure]
         col.metric(label, "withheld" if value != value else f"{value:,.0f}")
     st.caption("By ethnic group (the share is of each measure's total; not recorded is shown).")
+    by_group = widgets.withheld_cells(human_headers(by_group), role)
+    by_school = widgets.withheld_cells(human_headers(by_school), role)
     st.dataframe(by_group, hide_index=True, width="stretch")
     export_buttons(store, "exclusions by group", table=by_group, key="exclusions_group_download")
     if len(by_period) > 1:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
+import pandas as pd
 import streamlit as st
 
 from geo.config import Config
 from geo.escape import escape_markdown
+from geo.headers import human_headers
 from geo.ingest import DEMO_STORE_REFUSAL, IngestReport, ingest_bytes
 from geo.store import SYNTHETIC_DEMO, Store, StoreError
 from ui import cache
@@ -64,13 +66,13 @@ def show_report(report: IngestReport) -> None:
             {"outcome": "duplicate", "rule": k, "rows": v}
             for k, v in report.duplicate_reasons.items()
         ]
-        st.dataframe(reasons, hide_index=True, width="stretch")
+        st.dataframe(human_headers(pd.DataFrame(reasons)), hide_index=True, width="stretch")
     for warning in report.warnings:
         st.caption(escape_markdown(f"Note: {warning}"))
     if len(report.issues):
         shown = "" if len(report.issues) == report.rejected else f", first {len(report.issues):,}"
         with st.expander(f"Rejected rows by rule ({report.rejected:,} rows{shown})"):
-            st.dataframe(report.grouped_issues(), hide_index=True, width="stretch")
+            st.dataframe(human_headers(report.grouped_issues()), hide_index=True, width="stretch")
 
 
 def check_and_confirm(store: Store, config: Config, kind: str, name: str, data: bytes) -> None:
@@ -101,7 +103,7 @@ def batch_history(store: Store) -> None:
     if batches.empty:
         st.caption("No batches yet.")
         return
-    st.dataframe(batches, hide_index=True, width="stretch")
+    st.dataframe(human_headers(batches), hide_index=True, width="stretch")
     live = batches.loc[batches["status"] == "live", "batch_id"].tolist()
     if not live:
         return

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -108,7 +109,12 @@ def test_partnership_sees_fixed_disclosed_tables(demo: Path) -> None:
             values = frame.value
             for col in ("Count", "Searches", "Hits"):
                 if col in values:
-                    shown = values[col].dropna()
+                    # a withheld count reads "withheld", never a blank or "None"
+                    assert values[col].notna().all(), (measure, col)
+                    shown = pd.to_numeric(values[col], errors="coerce")
+                    words = values[col].loc[shown.isna()].astype(str)
+                    assert words.isin(["withheld", "–"]).all(), (measure, col)
+                    shown = shown.dropna()
                     assert not ((shown >= 1) & (shown < 6)).any(), (measure, col)
 
 
@@ -142,10 +148,11 @@ def test_partnership_is_told_to_choose_a_quarter_school_outcomes_cover(demo: Pat
 def test_shares_and_hit_rates_read_as_percentages(demo: Path) -> None:
     at = open_page()
     table = at.dataframe[0].value
-    shares = table["Share of all counted (%)"].dropna()
+    shares = pd.to_numeric(table["Share of all counted (%)"], errors="coerce").dropna()
     assert shares.between(0, 100).all() and shares.max() > 1  # 18.5, not 0.185
     assert abs(shares.sum() - 100) < 0.5
     hits = next(f.value for f in at.dataframe if "Hit rate (%)" in f.value.columns)
-    rates = hits["Hit rate (%)"].dropna()
+    rates = pd.to_numeric(hits["Hit rate (%)"], errors="coerce").dropna()
     assert rates.between(0, 100).all() and rates.max() > 1
-    assert (hits["95 % CI low"].dropna() <= rates.loc[hits["95 % CI low"].notna()] + 1e-9).all()
+    low = pd.to_numeric(hits["95 % CI low"], errors="coerce")
+    assert (low.dropna() <= rates.loc[low.notna()] + 1e-9).all()

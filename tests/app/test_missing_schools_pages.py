@@ -64,8 +64,8 @@ def test_missing_page_for_analysts(demo: Path) -> None:
             assert f"missing_download_{layer}{suffix}" in downloads
     at.radio(key="missing_area_unit").set_value("home").run()
     ok(at)
-    homes = [d.value for d in at.dataframe if "area" in d.value.columns][0]
-    assert homes["area"].str.startswith("87").all()  # home areas at resolution 7
+    homes = [d.value for d in at.dataframe if "Area" in d.value.columns][0]
+    assert homes["Area"].str.startswith("87").all()  # home areas at resolution 7
     at.toggle(key="missing_repeat_only").set_value(True).run()
     ok(at)
 
@@ -89,8 +89,8 @@ def test_schools_page_for_analysts(demo: Path) -> None:
         "Permanent exclusions",
         "Managed moves",
     ]
-    groups = [d.value for d in at.dataframe if "group" in d.value.columns][0]
-    assert "Not recorded" in set(groups["group"])
+    groups = [d.value for d in at.dataframe if "Ethnic group" in d.value.columns][0]
+    assert "Not recorded" in set(groups["Ethnic group"])
     at.selectbox(key="sch_pick").set_value(name).run()
     ok(at)
     assert any(s.value == name for s in at.subheader)

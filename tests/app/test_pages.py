@@ -211,9 +211,9 @@ def test_data_page_for_admin(demo_dir: Path) -> None:
     # the synthetic demo takes no partner files (tests/app/test_demo_mode.py)
     assert not at.file_uploader
     assert any("does not take partner files" in str(i.value) for i in at.info)
-    batches = next(d.value for d in at.dataframe if "batch_id" in d.value.columns)
-    assert {"batch_id", "kind", "status", "rows_accepted"} <= set(batches.columns)
-    assert sorted(batches["kind"]) == sorted(
+    batches = next(d.value for d in at.dataframe if "Batch" in d.value.columns)
+    assert {"Batch", "Kind", "Status", "Rows accepted"} <= set(batches.columns)
+    assert sorted(batches["Kind"]) == sorted(
         [
             "schools",
             "incidents",
@@ -228,8 +228,8 @@ def test_data_page_for_admin(demo_dir: Path) -> None:
             "health_sites",
         ]
     )
-    assert (batches["status"] == "live").all()
-    assert (batches["rows_accepted"] > 0).all()
+    assert (batches["Status"] == "live").all()
+    assert (batches["Rows accepted"] > 0).all()
 
 
 # --- access ---------------------------------------------------------------------------

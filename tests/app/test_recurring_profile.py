@@ -53,7 +53,7 @@ def test_partnership_ranking_shows_no_counts(truth: dict) -> None:
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table.columns) == [
-        "Rank", "Place", "Score", "Trend (emerging hot spot category)", "Escalate",
+        "Rank", "Place", "Score", "Emerging hot spot category (Esri)", "Escalate",
         "Why it is ranked", "Cell id",
     ]  # fmt: skip
     assert all(int(c[1], 16) <= 8 for c in table["Cell id"])

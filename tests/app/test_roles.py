@@ -42,6 +42,7 @@ PARTNERSHIP_PAGES = (
 #: p-values, ratios).
 NOT_COUNTS = {
     "change",
+    "Change",  # the change between two shown counts (as change)
     "rank",
     "Rank",
     "Score",
@@ -58,6 +59,7 @@ NOT_COUNTS = {
     "z",
     "p",
     "quarters_active",
+    "Quarters active",  # periods, not people (as quarters_active)
     "recurring_nearby",
     "Recurring locations within 800 m",  # places, not people (as recurring_nearby)
     # youth work: plan steps, cells a deployment reaches, weekly hours of youth work,
