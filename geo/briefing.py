@@ -270,9 +270,9 @@ def _story_section(
     table = story.story_table(told, names, exact)
     periods = (
         f"Every figure in this pack covers {quarter_label(quarter)} unless it says otherwise. "
-        f"Hot spots use the {trend_text(told.trend)}; the recurring ranking, youth-work gaps "
-        f"and stop and search use {window_label(window)}, because a pattern needs more than "
-        "one quarter of data."
+        f"Hot spots use the {trend_text(told.trend)}; the recurring ranking and youth-work "
+        f"gaps use {window_label(window)}, because a pattern needs more than one quarter of "
+        "data."
     )
     paragraphs = [told.summary(), periods, *told.notes]
     images: tuple[tuple[str, bytes], ...] = ()
@@ -429,9 +429,7 @@ def _missing_schools_section(
     themes = view.themes[["count", "previous"]].rename(
         columns={"count": "This quarter", "previous": "Previous quarter"}
     )
-    themes_table = _table(
-        "Return-home interview themes", themes.rename_axis("Theme").reset_index()
-    )
+    themes_table = _table("Return-home interview themes", themes.rename_axis("Theme").reset_index())
     overlap = pd.DataFrame(
         {
             "Place": _named(store, view.overlap["cell"].head(TOP)),
@@ -572,16 +570,26 @@ def _disproportionality_section(
                 "people",
             )  # fmt: skip
         )
-        covers.append(f"stop and search over {window.month_from} to {window.month_to}")
-    if int(store.scalar("SELECT count(*) FROM school_outcomes")):
+        covers.append(f"stop and search over {window_label(window)}")
+    outside: list[str] = []
+    if catalogue.loaded(held, "school_outcomes", window):  # as the page: terms starting in it
         feeds.append(
             (
-                dp.school_outcome_counts(store, "fixed_term_exclusion"),
+                dp.measure_counts(store, "fixed_term_exclusion", window),
                 "were excluded for a fixed term",
                 "pupils",
             )  # fmt: skip
         )
-        covers.append("fixed-term exclusions over every school term loaded")
+        covers.append(
+            f"fixed-term exclusions in the school terms starting in {window_label(window)}"
+        )
+    elif catalogue.loaded(held, "school_outcomes"):
+        spans = [f for f in held if f.table == "school_outcomes"]
+        outside.append(
+            f"The school outcomes feed covers {min(str(f.first_month) for f in spans)} to "
+            f"{max(str(f.last_month) for f in spans)}, outside {window_label(window)}: no "
+            "exclusion figures for this quarter."
+        )
     for counts, verb, subject in feeds:
         result = dp.audit(
             counts, denominators, role=role, min_count=config.disclosure.min_count, verb=verb,
@@ -608,7 +616,10 @@ def _disproportionality_section(
         text = tuple(findings)
     if covers and denominators.areas:
         text = (f"Figures cover {' and '.join(covers)}.", *text)
-    return PackSection("Disproportionality", text + tuple(sorted(caveats))), findings[:2]
+    return (
+        PackSection("Disproportionality", text + tuple(outside) + tuple(sorted(caveats))),
+        findings[:2],
+    )
 
 
 def _sources_section(
@@ -735,7 +746,7 @@ def build_pack(
     recurring, s2, _ = _recurring_section(store, area, window, role, res, config)
     schools, s3 = _missing_schools_section(store, area, q, window, role, res, config)
     youth, s4 = _youth_work_section(store, area, window, role, res, config)
-    dispro, s5 = _disproportionality_section(store, area, window, role, config)
+    dispro, s5 = _disproportionality_section(store, area, q, role, config)
     sources = _sources_section(store, config, role, res, window)
     name = area.name or "the study area"
     return ReviewPack(
