@@ -43,6 +43,7 @@ from scipy.spatial import cKDTree
 from geo import hexes, schema
 from geo.area import StudyArea, from_bng, to_bng
 from geo.cube import build_cube
+from geo.headers import HEADERS
 from geo.hotspots import CATEGORY_NAMES, InsufficientDataError, emerging_hotspots
 from geo.nearrepeat import KnoxResult, chain_summary, knox, near_repeat_chains
 from geo.overview import Filters
@@ -76,36 +77,25 @@ PUBLIC_COLUMNS: Final[tuple[str, ...]] = (
     "place",
     "cell",
     "score",
-    "category",
+    "pattern",
     "escalate",
     "reasons",
 )
-#: Human headers for the ranking's columns (tables on pages and in exports).
+#: Columns of the ranking the pages do not show: the Esri category name and its code are
+#: replaced by the plain ``pattern`` ("No Pattern Detected" beside "hot in 9 of the last
+#: 12 months" reads as a contradiction; the category only says the latest month was not hot).
+HIDDEN_COLUMNS: Final[tuple[str, ...]] = ("category", "code")
+#: Human headers for the ranking's columns (tables on pages and in exports): the one
+#: mapping of :data:`geo.headers.HEADERS`.
 RANKING_HEADERS: Final[dict[str, str]] = {
-    "rank": "Rank",
-    "place": "Place",
-    "cell": "Cell id",
-    "score": "Score",
-    "category": "Trend (emerging hot spot category)",
-    "escalate": "Escalate",
-    "reasons": "Why it is ranked",
-    "category_strength": "Trend strength",
-    "hot_share": "Share of recent months hot",
-    "active_share": "Share of recent months active",
-    "volume": "Recent volume (relative)",
-    "near_repeat": "Near-repeat share",
-    "convergence": "Layers converging",
-    "code": "Trend code",
-    "hot_periods": "Months hot",
-    "chain_events": "Incidents in near-repeat chains",
-    "n_syv": "Serious youth violence",
-    "n_missing": "Missing found / last seen",
-    "n_hsb": "Harmful sexual behaviour",
-    "n_school_journey": "On the school journey",
-    "sessions_nearby": "Youth-work sessions nearby",
-    "recent_events": "Recent incidents",
-    "part_of": "Also covers cells",
-}
+    k: HEADERS[k]
+    for k in (
+        "rank", "place", "cell", "score", "pattern", "category", "escalate", "reasons",
+        "category_strength", "hot_share", "active_share", "volume", "near_repeat",
+        "convergence", "code", "hot_periods", "chain_events", "n_syv", "n_missing", "n_hsb",
+        "n_school_journey", "sessions_nearby", "recent_events", "part_of",
+    )
+}  # fmt: skip
 LAYERS: Final[tuple[str, ...]] = ("syv", "missing", "hsb", "school_journey")
 LAYER_WORDS: Final[dict[str, str]] = {
     "syv": "serious youth violence",
@@ -225,8 +215,10 @@ def rank_recurring_locations(
     DataFrame
         One row per ranked cell (score > 0), best first: ``rank``, ``place`` (its name,
         :func:`geo.place_names.place_names`), ``cell`` (H3 string),
-        ``score``, the five components, ``category``, ``escalate``, ``sessions_nearby``
-        and ``reasons`` (one or two plain-English sentences).
+        ``score``, the five components, ``category`` (Esri's name), ``pattern`` (the
+        same in plain words, :func:`pattern_label`), ``escalate``, ``sessions_nearby``
+        and ``reasons`` (sentences built from what is particular to the place:
+        :func:`place_details`).
     """
     cube = build_cube(store, area, "incidents", settings.res, filters)
     if cube.shape[1] < 10:
@@ -276,9 +268,15 @@ def rank_recurring_locations(
     frame = _fold_neighbours(frame)
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     frame.insert(1, "place", place_names(store, frame["cell"].to_numpy(), settings.res).to_numpy())
+    frame["pattern"] = [
+        pattern_label(int(c), int(h), recent)
+        for c, h in zip(frame["code"], frame["hot_periods"], strict=True)
+    ]
     youth_work = bool(store.scalar("SELECT count(*) > 0 FROM youth_sessions"))
+    details = place_details(store, frame["cell"].to_numpy(), filters, settings)
     frame["reasons"] = [
-        _reasons(row, recent, settings, youth_work=youth_work) for row in frame.to_dict("records")
+        _reasons(row, recent, settings, youth_work=youth_work, detail=details.get(row["cell"]))
+        for row in frame.to_dict("records")
     ]
     ranked: pd.DataFrame = frame.reset_index(drop=True)
     return ranked
@@ -312,22 +310,176 @@ def _fold_neighbours(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def pattern_label(code: int, hot: int, recent: int) -> str:
+    """The emerging hot spot result in plain words, never contradicting the months hot.
+
+    Esri's categories all need the latest month hot, except Historical; a place hot in 9
+    of the last 12 months but not the latest is "No Pattern Detected" in Esri's terms,
+    which beside "hot in 9 of the last 12 months" reads as a contradiction. Such a place
+    is "Hot in some months, not the latest"; a place never hot is "Not a hot spot".
+    """
+    if code != 0:
+        name = CATEGORY_NAMES[int(code)]
+        words = name[0] + name[1:].lower()
+        return words + (", not the latest month" if code == 8 else "")
+    if hot > 0:
+        return f"Hot in {'most' if 2 * hot >= recent else 'some'} months, not the latest"
+    return "Not a hot spot"
+
+
+#: Parts of the day for a place's busiest time (hours from, to).
+DAY_PARTS: Final[dict[str, tuple[int, int]]] = {
+    "nights": (0, 6),
+    "mornings": (6, 12),
+    "afternoons": (12, 18),
+    "evenings": (18, 24),
+}
+DAY_NAMES: Final[tuple[str, ...]] = (
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+)  # fmt: skip
+MISSING_FEED: Final = "missing-from-home reports"
+
+
+@dataclass(frozen=True)
+class PlaceDetail:
+    """What is particular to one ranked place, for its reasons.
+
+    Attributes
+    ----------
+    categories : tuple of str
+        Its most frequent incident categories (labels, at most two), most first.
+    peak : str or None
+        Its busiest time of week ("Friday evenings") from incidents timed to the minute.
+    feeds : tuple of str
+        The feeds (agencies' data) whose records are there.
+    school : str or None
+        The nearest school's name, and ``school_m`` its straight-line distance in metres.
+    """
+
+    categories: tuple[str, ...] = ()
+    peak: str | None = None
+    feeds: tuple[str, ...] = ()
+    school: str | None = None
+    school_m: float = 0.0
+
+
+def place_details(
+    store: Store, cells: Sequence[str] | np.ndarray, filters: Filters, settings: RankingSettings
+) -> dict[str, PlaceDetail]:
+    """What sets each ranked place apart: its top categories, busiest time of week, the
+    feeds with records there and its nearest school. For the partnership
+    (``settings.exact_counts`` false) a category or a time is named only when at least
+    ``settings.min_count`` incidents make it, so a reason never points at a small number."""
+    if len(cells) == 0:
+        return {}
+    start, end = filters.bounds()
+    col = f"cell_{settings.res}"
+    grid = hexes.str_to_cells(list(cells))
+    inc = store.query(
+        f"SELECT {col} AS cell, category, source, occurred_at, time_precision FROM incidents "
+        "WHERE occurred_at >= ? AND occurred_at < ?",
+        [start, end],
+    )
+    inc = inc.loc[inc["cell"].isin(grid)]
+    mis = store.query(
+        f"SELECT DISTINCT {col} AS cell FROM missing_episodes "
+        "WHERE reported_at >= ? AND reported_at < ?",
+        [start, end],
+    )
+    with_missing = set(hexes.cells_to_str(mis["cell"].dropna().to_numpy(dtype=np.uint64)))
+    floor = 1 if settings.exact_counts else settings.min_count
+    labels = schema.INCIDENT_CATEGORY_LABELS
+    names = hexes.cells_to_str(inc["cell"].to_numpy(dtype=np.uint64))
+    inc = inc.assign(place=names)
+    timed = inc.loc[inc["time_precision"] == "minute"]
+    when = pd.to_datetime(timed["occurred_at"])
+    part = pd.cut(
+        when.dt.hour, [lo for lo, _ in DAY_PARTS.values()] + [24], right=False, labels=False
+    )
+    timed = timed.assign(day=when.dt.day_of_week.to_numpy(), part=np.asarray(part))
+    schools = store.query("SELECT name, cell FROM schools WHERE cell IS NOT NULL")
+    glat, glng = hexes.cell_centres(grid)
+    gx, gy = to_bng(glng, glat)
+    nearest: list[tuple[str | None, float]] = [(None, 0.0)] * len(grid)
+    if len(schools):
+        slat, slng = hexes.cell_centres(schools["cell"].to_numpy(dtype=np.uint64))
+        sx, sy = to_bng(slng, slat)
+        dist, idx = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([gx, gy]))
+        nearest = [
+            (str(schools["name"].iloc[int(i)]), float(d))
+            for d, i in zip(np.atleast_1d(dist), np.atleast_1d(idx), strict=True)
+        ]
+    by_place = dict(tuple(inc.groupby("place", sort=False)))
+    timed_by_place = dict(tuple(timed.groupby("place", sort=False)))
+    out: dict[str, PlaceDetail] = {}
+    for i, cell in enumerate(str(c) for c in cells):  # over ranked places, not events
+        rows = by_place.get(cell)
+        categories: tuple[str, ...] = ()
+        feeds: list[str] = []
+        if rows is not None:
+            top = rows["category"].value_counts()
+            top = top.loc[top >= floor].head(2)
+            categories = tuple(labels.get(str(c), str(c).replace("_", " ")) for c in top.index)
+            feeds = [schema.incident_source(str(s)).label for s in sorted(rows["source"].unique())]
+        if cell in with_missing:
+            feeds.append(MISSING_FEED)
+        peak = None
+        t = timed_by_place.get(cell)
+        if t is not None and len(t):
+            bins = t.groupby(["day", "part"]).size().sort_values(ascending=False, kind="stable")
+            if bins.iloc[0] >= max(floor, 2):
+                day, part_of_day = bins.index[0]
+                peak = f"{DAY_NAMES[int(day)]} {list(DAY_PARTS)[int(part_of_day)]}"
+        school, metres = nearest[i]
+        out[cell] = PlaceDetail(categories, peak, tuple(feeds), school, metres)
+    return out
+
+
+def _distance_words(metres: float) -> str:
+    """A straight-line distance in m (to 10 m) or km (to 0.1 km), never feet or miles."""
+    if metres < 1000:
+        return f"{max(10, round(metres, -1)):.0f} m"
+    return f"{metres / 1000:.1f} km"
+
+
+def _and(items: Sequence[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _reasons(
-    row: Mapping[Any, Any], recent: int, settings: RankingSettings, *, youth_work: bool = True
+    row: Mapping[Any, Any],
+    recent: int,
+    settings: RankingSettings,
+    *,
+    youth_work: bool = True,
+    detail: PlaceDetail | None = None,
 ) -> str:
-    """One or two sentences from the strongest evidence for a place (``youth_work``: whether
-    a youth-work feed is loaded; without one, its absence near a place is no reason)."""
-    candidates: list[tuple[float, str]] = []
+    """Sentences from what is particular to a place: how often it was hot, what happens
+    there and when, its strongest other evidence, whose data put it there and its nearest
+    school (``youth_work``: whether a youth-work feed is loaded; without one, its absence
+    near a place is no reason; ``detail``: :func:`place_details` for the place)."""
+    detail = detail or PlaceDetail()
     hot = int(row["hot_periods"])
+    code = int(row["code"])
     if hot:
-        text = f"hot in {hot} of the last {recent} months"
+        first = f"hot in {hot} of the last {recent} months"
         if row["escalate"]:
-            text += f" ({str(row['category']).lower()})"
-        weight = (
-            WEIGHTS["hot_share"] * row["hot_share"]
-            + WEIGHTS["category_strength"] * row["category_strength"]
-        )
-        candidates.append((weight, text))
+            first += f" ({str(row['category']).lower()})"
+        elif code in (0, 8):
+            first += ", but not in the latest"
+    else:
+        events = int(row["recent_events"])
+        first = "not a hot spot"
+        if settings.exact_counts and events:
+            first += f", but {events:,} incidents in the last {recent} months"
+    what = []
+    if detail.categories:
+        what.append("mostly " + _and([c[0].lower() + c[1:] for c in detail.categories]))
+    if detail.peak:
+        what.append(f"busiest on {detail.peak}")
+    sentences = [first + ("; " + ", ".join(what) if what else "")]
+    candidates: list[tuple[float, str]] = []
     if row["n_missing"]:
         count = _count_text(float(row["n_missing"]), settings)
         candidates.append(
@@ -351,14 +503,17 @@ def _reasons(
         )
     if youth_work and int(row["sessions_nearby"]) == 0:
         candidates.append((1.0, f"no youth-work session within {settings.reach_m:.0f} m"))
-    if not candidates:
-        events = int(row["recent_events"])
-        if settings.exact_counts and events:
-            return f"{events:,} incidents in the last {recent} months; no trend or pattern yet."
-        return "Some activity in this period; no trend or pattern yet."
     best = sorted(candidates, key=lambda c: -c[0])[:2]
-    text = "; ".join(t for _, t in best)
-    return text[0].upper() + text[1:] + "."
+    if best:
+        sentences.append("; ".join(t for _, t in best))
+    where = []
+    if detail.feeds:
+        where.append("records from " + _and(list(detail.feeds)))
+    if detail.school:
+        where.append(f"nearest school {detail.school} ({_distance_words(detail.school_m)})")
+    if where:
+        sentences.append("; ".join(where))
+    return " ".join(t[0].upper() + t[1:] + "." for t in sentences)
 
 
 def incident_events_bng(store: Store, filters: Filters) -> pd.DataFrame:
@@ -450,10 +605,91 @@ def filter_ranking(
     """The ranked places with one of ``categories`` (all when empty) and every layer in
     ``layers`` active (names of :data:`LAYERS`)."""
     keep = np.ones(len(ranking), dtype=bool)
-    if categories:
-        keep &= ranking["category"].isin(list(categories)).to_numpy()
+    if categories:  # Esri's names or the plain patterns
+        chosen = list(categories)
+        by_pattern = ranking["pattern"].isin(chosen) if "pattern" in ranking else False
+        keep &= (ranking["category"].isin(chosen) | by_pattern).to_numpy()
     for layer in layers:
         if layer not in LAYERS:
             raise ValueError(f"unknown layer {layer!r}")
         keep &= (ranking[f"n_{layer}"] > 0).to_numpy()
     return ranking.loc[keep]
+
+
+def ranking_entry(ranking: pd.DataFrame, cell: str) -> dict[str, Any] | None:
+    """The ranked place ``cell`` belongs to, in the ranking shown on the Recurring page.
+
+    The profile of a place asks the same ranking the list was read from (the page's
+    resolution and window), whatever resolution the selected cell has: a cell ranked
+    itself or folded into a ranked place (``part_of``), a finer cell inside one (a click
+    on a finer map), or a coarser cell holding one (its best-ranked place). Returns the
+    row as a dict with ``match`` ("place", "part", "inside" or "contains"), or None.
+    """
+    if ranking.empty or not hexes.is_valid_cell(cell):
+        return None
+    rows = [{str(k): v for k, v in r.items()} for r in ranking.to_dict("records")]
+    for row in rows:  # over ranked places (a few hundred), not events
+        if row["cell"] == cell:
+            return {**row, "match": "place"}
+        if cell in row.get("part_of", []):
+            return {**row, "match": "part"}
+    own = int(hexes.cell_resolution(hexes.str_to_cells([cell]))[0])
+    ranked = int(hexes.cell_resolution(hexes.str_to_cells([str(rows[0]["cell"])]))[0])
+    if own > ranked:
+        parent = str(
+            hexes.cells_to_str(hexes.cells_to_parent(hexes.str_to_cells([cell]), ranked))[0]
+        )
+        for row in rows:
+            if row["cell"] == parent or parent in row.get("part_of", []):
+                return {**row, "match": "inside"}
+    elif own < ranked:
+        for row in rows:  # best first: the best-ranked place inside the coarser cell
+            members = [str(row["cell"]), *row.get("part_of", [])]
+            parents = hexes.cells_to_str(hexes.cells_to_parent(hexes.str_to_cells(members), own))
+            if cell in set(parents):
+                return {**row, "match": "contains"}
+    return None
+
+
+#: Each part of the score in plain words (for "How this is worked out").
+PART_WORDS: Final[dict[str, str]] = {
+    "category_strength": (
+        "its emerging hot spot trend over the window: intensifying counts most, then "
+        "persistent, new and consecutive, sporadic, diminishing, oscillating and historical"
+    ),
+    "hot_share": "how many of the last 12 months it was a significant hot spot",
+    "active_share": "how many of the last 12 months had at least one incident",
+    "volume": "how many incidents it had in those months, against the busiest place",
+    "near_repeat": (
+        "incidents that followed another within 100 m and 7 days (near repeats); five or "
+        "more count in full"
+    ),
+    "convergence": (
+        "how many of four kinds of harm meet there: serious youth violence, missing "
+        "children found or last seen, harmful sexual behaviour, and incidents on the "
+        "school journey"
+    ),
+}
+
+
+def method_in_words(weights: Mapping[str, float] = WEIGHTS) -> str:
+    """How the ranking is worked out, in plain words (Markdown), from the weights used."""
+    total = sum(weights.values())
+    lines = [
+        "Each place gets a mark between 0 and 1 for each kind of evidence below; the marks "
+        f"are weighted and added up, so a place can score at most {total:g}. The weight "
+        "says how much each kind counts:",
+        "",
+    ]
+    lines += [f"- **{w:g}×** {PART_WORDS[k]};" for k, w in weights.items() if k in PART_WORDS]
+    lines += [
+        "",
+        "A hexagon next to a higher-scoring one is folded into it, so each row is a "
+        "different place. *Pattern over time* says in words how the place behaved month by "
+        "month (Esri's emerging hot spot categories); a place hot in most months but not "
+        "the latest is one Esri's method calls 'no pattern detected'. Why it is ranked "
+        "names what happens there, when it is busiest, whose data put it on the list and "
+        "the nearest school. Places to escalate are new, consecutive or intensifying "
+        "hot spots.",
+    ]
+    return "\n".join(lines)

@@ -11,6 +11,7 @@ from geo.layers import neighbourhood_layer
 from geo.maps import build_map
 from geo.place_names import place_names
 from geo.profiles import ASSESSMENT_HEADINGS, BLOCK_LABELS
+from geo.recurring import ranking_entry
 from geo.roles import Role
 from ui import auth, cache, state
 from ui.exports import export_buttons
@@ -70,16 +71,28 @@ with right:
     if role == Role.PARTNERSHIP:
         st.caption("Quarterly figures as on the Overview; small numbers withheld (gaps).")
 
-ranked = cache.cell_ranking_row(config.fingerprint, version, role, cell, filters)
+# the ranking the Recurring page lists (its resolution and window), so a place's rank
+# here is the rank shown there, whatever resolution the selected hexagon has
+try:
+    ranked = ranking_entry(cache.recurring(config.fingerprint, version, role, res, filters), cell)
+except ValueError:  # too few months for the ranking
+    ranked = None
+MATCH_WORDS = {
+    "place": "",
+    "part": " (as part of the place around {place})",
+    "inside": " (this hexagon lies in {place}, ranked at resolution {res})",
+    "contains": " (the best-ranked place in this area is {place})",
+}
 history = cache.cell_hotspot_history(config.fingerprint, version, role, cell, filters)
 c1, c2 = st.columns(2)
 with c1:
     st.subheader("As a recurring location")
     if ranked is None:
-        st.caption("Not among the ranked recurring locations in this window.")
+        st.caption(f"Not among the ranked recurring locations in this window at resolution {res}.")
     else:
-        where = "" if ranked["cell"] == cell else f" (as part of the place around {ranked['cell']})"
+        where = MATCH_WORDS[str(ranked["match"])].format(place=ranked["place"], res=res)
         st.text(f"Rank {ranked['rank']}{where}, score {ranked['score']:.2f}")
+        st.caption(f"Pattern over time: {ranked['pattern']}.")
         st.text(str(ranked["reasons"]))
         if role != Role.PARTNERSHIP:
             st.caption(
@@ -160,7 +173,9 @@ with tabs[4]:
             with st.expander(f"History ({len(notes)} notes)"):
                 notes_table = human_headers(notes.drop(columns=["current"]))
                 st.dataframe(notes_table, hide_index=True, width="stretch")
-                export_buttons(store, "assessment history", table=notes_table, key="profile_notes_dl")
+                export_buttons(
+                    store, "assessment history", table=notes_table, key="profile_notes_dl"
+                )
         with st.form("add_note", clear_on_submit=True):
             heading = st.selectbox("Heading", ASSESSMENT_HEADINGS, key="note_heading")
             body = st.text_area(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.headers import human_headers
+from geo.layers import ranking_layer_from
 from geo.maps import build_map
 from geo.recurring import (
+    HIDDEN_COLUMNS,
     LAYER_WORDS,
     PUBLIC_COLUMNS,
     WEIGHTS,
     filter_ranking,
+    method_in_words,
 )
 from geo.roles import Role
 from ui import auth, cache, state
@@ -36,20 +39,18 @@ st.caption(
         filters,
     )
 )
-st.caption(
-    f"{filters.month_from} to {filters.month_to} · resolution {res} · score = "
-    + " + ".join(f"{w:g}×{k.replace('_', ' ')}" for k, w in WEIGHTS.items())
-    + " (each part 0 to 1; see the README for the definitions)"
-)
+st.caption(f"{filters.month_from} to {filters.month_to} · resolution {res}")
+with st.expander("How this is worked out"):
+    st.markdown(method_in_words(WEIGHTS))
 try:
     ranking = cache.recurring(config.fingerprint, version, role, res, filters)
 except ValueError as exc:  # too few months for emerging hot spots
     st.warning(str(exc).capitalize() + ".")
     st.stop()
 
-categories = sorted(ranking["category"].unique())
+patterns = sorted(ranking["pattern"].unique())
 c1, c2, c3 = st.columns([2, 2, 1])
-chosen = c1.multiselect("Emerging hot spot category", categories, key="rec_categories")
+chosen = c1.multiselect("Pattern over time", patterns, key="rec_categories")
 active = c2.multiselect(
     "Layers active at the place",
     list(LAYER_WORDS),
@@ -62,7 +63,8 @@ escalated = int(shown["escalate"].sum())
 if escalated:
     st.warning(f"{escalated} place(s) flagged for escalation: new or intensifying hot spots.")
 
-map_layer = cache.ranking_layer(config.fingerprint, version, role, res, filters, int(top))
+# the map's labels say the pattern in words, as the table does
+map_layer = ranking_layer_from(ranking.assign(category=ranking["pattern"]), int(top))
 shown_layers = [map_layer]
 if st.toggle("Show clusters (HDBSCAN, matched month to month)", key="rec_clusters"):
     clusters = cache.cluster_map_layer(config.fingerprint, version, role, res, filters)
@@ -81,6 +83,7 @@ with st.container(horizontal=True):
         export_buttons(store, "cluster layer", layer=shown_layers[1], key="clusters_download")
 
 columns = list(PUBLIC_COLUMNS) if role == Role.PARTNERSHIP else list(shown.columns)
+columns = [c for c in columns if c not in HIDDEN_COLUMNS]
 columns = [c for c in columns if c != "cell"] + ["cell"]  # the id last, one look away
 table = shown[columns]
 displayed = human_headers(table)  # what is shown is what is exported

@@ -43,8 +43,9 @@ def test_recurring_page_lists_the_planted_places_with_reasons(truth: dict) -> No
     assert planted <= set(table["Cell id"].head(10))
     assert table["Why it is ranked"].str.len().gt(10).all()
     assert any("escalation" in w.value for w in at.warning)  # the escalation banner
-    assert any("Near-repeat pattern" in m.value or "near-repeat" in m.value.lower()
-               for m in at.markdown)
+    assert any(
+        "Near-repeat pattern" in m.value or "near-repeat" in m.value.lower() for m in at.markdown
+    )
 
 
 def test_partnership_ranking_shows_no_counts(truth: dict) -> None:
@@ -53,7 +54,7 @@ def test_partnership_ranking_shows_no_counts(truth: dict) -> None:
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table.columns) == [
-        "Rank", "Place", "Score", "Emerging hot spot category (Esri)", "Escalate",
+        "Rank", "Place", "Score", "Pattern over time", "Escalate",
         "Why it is ranked", "Cell id",
     ]  # fmt: skip
     assert all(int(c[1], 16) <= 8 for c in table["Cell id"])
@@ -113,7 +114,46 @@ def test_near_repeat_tables_have_titles_and_the_method_sits_in_an_expander(truth
     at = open_page("recurring.py", res="9", **WINDOW)
     shown = [str(m.value) for m in at.markdown]
     assert "**How much more often than chance incidents follow one another**" in shown
-    method = next(e for e in at.expander if e.label == "How this is worked out")
+    methods = [e for e in at.expander if e.label == "How this is worked out"]
+    assert len(methods) == 2  # the ranking's and the near-repeat test's
+    method = methods[-1]
     titles = [str(m.value) for m in method.markdown]
     assert "**p-value of each ratio**" in titles
     assert any("shuffles" in str(c.value) for c in method.caption)
+
+
+@pytest.mark.parametrize("role", ["analyst", "partnership"])
+def test_the_list_reads_plainly_and_its_ranks_match_the_profile(truth: dict, role: str) -> None:
+    """No "No Pattern Detected" beside months hot, distinct reasons, the method in words,
+    and a place ranked #2 on the list is ranked #2 on its profile (issue 15, item 3)."""
+    at = open_page("recurring.py")
+    if role == "partnership":
+        at.radio(key="view_as").set_value("partnership").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert "No Pattern Detected" not in set(table["Pattern over time"])
+    assert "Emerging hot spot category (Esri)" not in table.columns
+    assert table["Why it is ranked"].head(10).is_unique
+    captions = " ".join(str(c.value) for c in at.caption)
+    assert "README" not in captions and "×" not in captions
+    assert any(e.label == "How this is worked out" for e in at.expander)
+    second = str(table["Cell id"].iloc[1])
+    at.selectbox(key="rec_profile").set_value(second).run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = [str(t.value) for t in at.text]
+    assert any(t.startswith("Rank 2,") for t in texts), texts
+    assert not any("Not among" in str(c.value) for c in at.caption)
+
+
+def test_a_finer_hexagon_in_a_ranked_place_is_given_that_place_s_rank(truth: dict) -> None:
+    """A hexagon clicked on a finer map (resolution 9) inside the place ranked #2 at the
+    list's resolution (8) is that place's, not "not among the ranked" places."""
+    import h3
+
+    at = open_page("recurring.py", res="8")
+    second = str(at.dataframe[0].value["Cell id"].iloc[1])
+    at.session_state["cell"] = h3.cell_to_center_child(second, 9)
+    at.switch_page(str(PAGES / "profile.py")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = [str(t.value) for t in at.text]
+    assert any(t.startswith("Rank 2 (this hexagon lies in") for t in texts), texts

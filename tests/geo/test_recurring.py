@@ -90,6 +90,7 @@ def test_reasons_are_plain_english_and_counts_hidden_for_the_partnership(ranked)
     # no number other than "N of the last 12 months" / distances in partnership reasons
     stripped = partner["reasons"].str.replace(r"\d+ of the last \d+ months", "", regex=True)
     stripped = stripped.str.replace(r"within \d+ m", "", regex=True)
+    stripped = stripped.str.replace(r"\(\d+(\.\d)? k?m\)", "", regex=True)  # nearest school
     assert not stripped.str.contains(r"\d").any()
     assert set(PUBLIC_COLUMNS) <= set(partner.columns)
     assert all(int(c[1], 16) == 8 for c in partner["cell"])
