@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -37,6 +38,17 @@ OUTSIDE_AREA = "outside the study area"
 #: How far outside the study area a ``locate="nearby"`` row (a health site) may lie.
 NEARBY_M = 30_000.0
 TOO_FAR = "more than 30 km from the study area"
+#: The stages an ingest reports to its ``progress`` callback, with the share of the work
+#: done when each starts (reading and parsing is most of it).
+STAGES: Final[dict[str, float]] = {
+    "read": 0.0,
+    "map to cells": 0.5,
+    "validate": 0.7,
+    "write": 0.8,
+    "done": 1.0,
+}
+#: A progress callback: ``progress(stage, fraction)``.
+Progress = Callable[[str, float], None]
 #: How many row findings a report keeps for display (counts are always complete).
 MAX_ISSUES_SHOWN = 1000
 #: Why a store built by the demo generator refuses every partner file.
@@ -281,6 +293,7 @@ def ingest_bytes(
     profile: Path | None = None,
     dry_run: bool = False,
     now: pd.Timestamp | None = None,
+    progress: Progress | None = None,
 ) -> IngestReport:
     """Validate one partner file and, unless ``dry_run``, store it as one batch.
 
@@ -309,11 +322,16 @@ def ingest_bytes(
         Validate and report without storing (the Data page's preview).
     now : Timestamp, optional
         Reference time for future-date checks.
+    progress : callable, optional
+        Told each stage as it starts, ``progress(stage, fraction)`` with a stage of
+        :data:`STAGES` and the share of the work done before it (a progress bar for
+        large files; no UI is imported here).
 
     Returns
     -------
     IngestReport
     """
+    tell = progress or (lambda stage, fraction: None)
     sha = hashlib.sha256(data).hexdigest()
     report = IngestReport(kind=kind, file_name=Path(file_name).name, sha256=sha, status="refused")
     if store.origin() == SYNTHETIC_DEMO:  # the generator's store: its data stay synthetic
@@ -346,7 +364,9 @@ def ingest_bytes(
             allowed_headers=config.ingest.allowed_headers,
         )
         limits = read_limits(config, kind, ctx)
+        tell("read", STAGES["read"])
         parsed = _parse(kind, data, file_name, issues, ctx, area, limits)
+        tell("map to cells", STAGES["map to cells"])
         parsed = _locate(parsed, issues, area, config.storage_resolution)
     except FileRefusedError as exc:
         report.error = str(exc)
@@ -363,6 +383,7 @@ def ingest_bytes(
             store.audit(who, None, "ingest_refused", detail={"kind": kind, "error": report.error})
         return report
 
+    tell("validate", STAGES["validate"])
     if parsed.table == "area_stats":
         parsed = _area_rows_in_study_area(store, parsed, issues, area)
     found = issues.frame()
@@ -399,8 +420,10 @@ def ingest_bytes(
         report.status = "checked"
         report.accepted = len(frame)
         report.duplicates = in_file_dups
+        tell("done", STAGES["done"])
         return report
 
+    tell("write", STAGES["write"])
     tables: dict[str, pd.DataFrame] = {parsed.table: frame, **parsed.extra}
     batch_id, accepted, stored_dups = store.write_batch(
         kind=kind,
@@ -421,6 +444,7 @@ def ingest_bytes(
     report.duplicates = in_file_dups + stored_dups
     report.batch_id = batch_id
     report.status = "live"
+    tell("done", STAGES["done"])
     store.audit(
         who,
         None,
@@ -466,17 +490,33 @@ def _area_rows_in_study_area(
     return parsed
 
 
+def reasons_in_words(reasons: Mapping[str, int], read: int, area_name: str) -> str:
+    """Why rows were rejected, one phrase per rule with its count, most first, the study
+    area named: "all 1,058 points lie outside Demo borough (synthetic)" rather than a
+    thousand identical lines."""
+    parts = []
+    ordered = sorted(reasons.items(), key=lambda kv: -kv[1])
+    for rule, n in ordered:  # one phrase per rule, not per row
+        if "study area" in rule:
+            where = rule.replace("the study area", area_name)
+            verb = "lies" if n == 1 else "lie"
+            parts.append(f"{n:,} point{'s' * (n != 1)} {verb} {where}")
+        else:
+            parts.append(f"{n:,} {'is' if n == 1 else 'are'} {rule}")
+    if len(ordered) == 1 and ordered[0][1] == read and read > 1:
+        parts[0] = "all " + parts[0]
+    return "; ".join(parts)
+
+
 def _nothing_usable(report: IngestReport, area: StudyArea) -> str:
-    """Why a file with no usable row is refused, naming the study area and the main rule."""
+    """Why a file with no usable row is refused, naming the study area and the rules."""
     if report.read == 0:
         return "the file has no data rows"
     if report.reasons:
-        rule, n = max(report.reasons.items(), key=lambda kv: kv[1])
-        where = f" ({area.name})" if "study area" in rule else ""
         return (
-            f"nothing to store: none of the {report.read:,} rows can be used ({n:,} "
-            f"{'is' if n == 1 else 'are'} {rule}{where}); check that this file is for "
-            f"{area.name}"
+            f"nothing to store: none of the {report.read:,} rows can be used: "
+            f"{reasons_in_words(report.reasons, report.read, area.name)}; check that this "
+            f"file is for {area.name}"
         )
     return f"nothing to store: all {report.read:,} rows repeat other rows of the file"
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 import streamlit as st
@@ -10,7 +12,13 @@ import streamlit as st
 from geo.config import Config
 from geo.escape import escape_markdown
 from geo.headers import human_headers
-from geo.ingest import DEMO_STORE_REFUSAL, IngestReport, ingest_bytes
+from geo.ingest import (
+    DEMO_STORE_REFUSAL,
+    IngestReport,
+    Progress,
+    ingest_bytes,
+    reasons_in_words,
+)
 from geo.store import SYNTHETIC_DEMO, Store, StoreError
 from ui import cache
 
@@ -39,13 +47,22 @@ def demo_refusal(config: Config, store: Store) -> str | None:
     return None
 
 
-def show_report(report: IngestReport) -> None:
-    """Render a validation report (counts, rules and row numbers; never values)."""
+def show_report(report: IngestReport, area_name: str = "the study area") -> None:
+    """Render a validation report (counts, rules and row numbers; never values): red when
+    nothing can be accepted, amber when some rows were rejected, each reason once with
+    its count."""
     summary = escape_markdown(report.summary())  # the file name is the uploader's text
-    if report.status == "refused":
-        st.error(summary)
+    if report.status == "refused" or (report.status in ("checked", "live") and not report.accepted):
+        st.error(summary)  # nothing accepted is an error, whatever else the report says
     elif report.status == "already_ingested":
         st.info(summary)
+    elif report.rejected:  # some rows refused: accepted, but not a plain success
+        st.warning(
+            summary
+            + " Rejected: "
+            + escape_markdown(reasons_in_words(report.reasons, report.read, area_name))
+            + "."
+        )
     else:
         st.success(summary)
     cols = st.columns(4)
@@ -85,16 +102,44 @@ def check_and_confirm(store: Store, config: Config, kind: str, name: str, data: 
     digest = hashlib.sha256(data).hexdigest()
     key = f"checked-{kind}-{digest}"
     if key not in st.session_state:
-        st.session_state[key] = ingest_bytes(store, config, area, kind, data, name, dry_run=True)
+        with progress_bar(len(data), "Checking") as tell:
+            st.session_state[key] = ingest_bytes(
+                store, config, area, kind, data, name, dry_run=True, progress=tell
+            )
     report: IngestReport = st.session_state[key]
-    show_report(report)
-    if report.status == "checked" and st.button(
-        "Confirm ingest", type="primary", key=f"confirm-{digest}"
+    show_report(report, area.name)
+    if (
+        report.status == "checked"
+        and report.accepted > 0
+        and st.button("Confirm ingest", type="primary", key=f"confirm-{digest}")
     ):
         who = st.session_state.get("user_id", "local-user")
-        final = ingest_bytes(store, config, area, kind, data, name, who=who)
+        with progress_bar(len(data), "Loading") as tell:
+            final = ingest_bytes(store, config, area, kind, data, name, who=who, progress=tell)
         st.session_state[key] = final
         st.rerun()
+
+
+#: Files from this size up show a progress bar while they are checked and loaded.
+LARGE_FILE_BYTES = 1_000_000
+
+
+@contextmanager
+def progress_bar(size: int, verb: str) -> Iterator[Progress | None]:
+    """A progress bar fed by :func:`geo.ingest.ingest_bytes`'s stages for a large file
+    (None, and no bar, for a small one); removed when the ingest returns."""
+    if size < LARGE_FILE_BYTES:
+        yield None
+        return
+    bar = st.progress(0.0, text=f"{verb} the file…")
+
+    def tell(stage: str, fraction: float) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=f"{verb} the file: {stage}…")
+
+    try:
+        yield tell
+    finally:
+        bar.empty()
 
 
 def batch_history(store: Store) -> None:
