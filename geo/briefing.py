@@ -82,6 +82,8 @@ AUDIENCES: Final[tuple[str, ...]] = (Role.PARTNERSHIP, Role.ANALYST)
 PATTERN_MONTHS: Final = 24
 #: Hot spot layers the quarter's story reads (as ``ui.cache.STORY_LAYERS``).
 STORY_LAYERS: Final[tuple[str, ...]] = ("incidents", "missing")
+#: Small whole numbers in words, as sentences write them.
+_WORDS: Final = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 #: How many places, schools and gaps each table lists.
 TOP: Final = 10
 KPI_LABELS: Final[dict[str, str]] = {
@@ -509,7 +511,7 @@ def _youth_work_section(
     gaps = coverage_view.role_gaps(result.gaps, sites, role, res, config).head(5)
     allowed = [b.name for b in settings.blocks]
     problem = coverage_view.plan_problem(result, role, config, allowed)
-    plan = coverage.plan_greedy(problem, 5)
+    plan = coverage.plan_greedy(problem, coverage_view.DEFAULT_TEAMS)
     gap_frame = pd.DataFrame(
         {
             "Rank": [f"#{r}" for r in gaps["rank"]],
@@ -533,8 +535,9 @@ def _youth_work_section(
         f"Need is incidents of serious youth violence and harmful sexual behaviour and missing "
         f"children's found places, by time of week, over {coverage.period_text(recent)}; "
         f"coverage is detached youth work within {settings.reach_m:g} m at those times. The "
-        "plan recommends five weekly deployments that would reach the most unmet need; it is a "
-        "recommendation, not a decision."
+        f"plan sends {_WORDS[coverage_view.DEFAULT_TEAMS]} teams out once a week each, where and "
+        "when they would reach the most unmet need (as the Youth work page plans by default); "
+        "it is a recommendation, not a decision."
     )
     sentences = []
     if len(gaps):
@@ -1031,7 +1034,7 @@ def sentences_with_counts(text: str, min_count: int) -> Sequence[str]:
         r"\b\d+ m\b",
         r"\b\d+ km²",
         r"\bfrom 1 to \d+",
-        r"\bfive weekly",
+        r"\b(one|two|three|four|five|six|seven|eight|nine) teams",
         r"\(about [\d.]+ km²",
         r"\bfingerprint [0-9a-f]+",
         r"\b[0-9a-f]{15}\b",

@@ -52,6 +52,8 @@ SITE_LABELS: Final[dict[int, str]] = {v: HEALTH_SITE_LABELS[k] for k, v in _SITE
 #: Below this many non-zeros the exact MILP is solved with the greedy plan (well under a
 #: second on the demo at res 9); above it the page waits for a button.
 AUTO_EXACT_NNZ: Final = 20_000
+#: Teams the planner plans for unless told otherwise (the page's default and the pack's plan).
+DEFAULT_TEAMS: Final = 3
 
 _SITE_COLUMNS: Final = ["source", "site_id", "name", "kind", "cell"]
 _ANALYST_GAP_COLUMNS: Final = [

@@ -50,7 +50,7 @@ if not catalogue.loaded(feeds, "incidents", filters) or not any(
         "is loaded for this period (police.uk street crime gives the month only)."
     )
 c1, c2, c3, c4 = st.columns([1, 2.2, 1, 1])
-teams = c1.slider("How many teams?", 1, 30, 3, key="yw_teams",
+teams = c1.slider("How many teams?", 1, 30, cview.DEFAULT_TEAMS, key="yw_teams",
                   help="Each team works one place for one time block every week.")  # fmt: skip
 allowed = c2.multiselect(
     "When can the teams go out?",

@@ -304,15 +304,28 @@ def map_layer_select() -> tuple[str, ...]:
 WITHHELD_CELL = "withheld"
 
 
+def _cell_text(v: object) -> str:
+    """A table value as text: whole numbers as "134", not "134.0"; no thousands separator,
+    so a column still reads back as numbers."""
+    if isinstance(v, int | float | np.integer | np.floating) and float(v).is_integer():
+        return f"{int(v)}"
+    return str(v)
+
+
 def withheld_cells(frame: pd.DataFrame, role: str) -> pd.DataFrame:
-    """A partnership table with its blank (withheld) cells reading "withheld", never
-    "None"; other roles' tables are returned as they are (a blank there means none or
-    not calculable, as the page says)."""
-    if role != Role.PARTNERSHIP:
-        return frame
+    """A table with one type per column (Arrow cannot hold numbers and words together,
+    e.g. "47%" beside 0.12), and for the partnership its blank (withheld) cells reading
+    "withheld", never "None"; other roles' blanks stay blank (a blank there means none
+    or not calculable, as the page says)."""
     out = frame.copy()
     for col in out.columns:
-        blank = out[col].isna()
-        if blank.any():
-            out[col] = out[col].astype(object).where(~blank, WITHHELD_CELL)
+        values = out[col]
+        blank = values.isna().to_numpy()
+        withheld = role == Role.PARTNERSHIP and bool(blank.any())
+        mixed = values.dtype == object and len({type(v) for v in values.dropna()}) > 1
+        if withheld or mixed:
+            out[col] = [
+                (WITHHELD_CELL if withheld else None) if gap else _cell_text(v)
+                for v, gap in zip(values.to_numpy(dtype=object), blank, strict=True)
+            ]
     return out

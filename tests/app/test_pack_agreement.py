@@ -138,3 +138,38 @@ def test_the_disproportionality_findings_are_the_same(pack: Any, measure: str, v
     assert findings
     for sentence in findings:
         assert sentence in text, sentence
+
+
+def test_the_youth_work_plan_is_the_same(pack: Any) -> None:
+    at = open_as_partnership("youth_work.py")
+    plans = [
+        d.value for d in at.dataframe if {"Place", "When", "Running total"} <= set(d.value.columns)
+    ]
+    assert len(plans) == 1
+    shown = plans[0]
+    rows = table(pack, "Youth-work gaps", "Recommended deployments")
+    assert len(rows) == at.slider(key="yw_teams").value == 3
+    assert list(shown["Place"]) == list(rows["Place"])
+    assert list(shown["When"]) == list(rows["When"])
+
+    def pct(v: object) -> str:
+        return str(v).replace(" ", "")
+
+    assert [pct(v) for v in shown["Running total"]] == [
+        pct(v) for v in rows["Share of unmet need covered so far"]
+    ]
+
+
+def test_the_missing_from_home_measures_are_the_same(pack: Any) -> None:
+    at = open_as_partnership("missing.py")
+    rows = table(pack, "Schools and missing from home", "Missing from home")
+    frames = [d.value for d in at.dataframe]
+    measures = next(f for f in frames if "Episodes reported" in [str(i) for i in f.index])
+    for measure, now in zip(rows["Measure"], rows["This quarter"], strict=True):
+        shown = str(measures.loc[measure, "This period"])
+        if now == "withheld" or shown == "withheld":
+            assert now == shown, measure
+        elif now.endswith("%") or shown.endswith("%"):
+            assert shown.replace(" ", "") == now.replace(" ", ""), measure
+        else:
+            assert float(shown) == float(now.replace(",", "")), measure
