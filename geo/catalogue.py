@@ -86,7 +86,8 @@ def feed_catalogue(store: Store) -> list[Feed]:
         )
         for row in frame.to_dict("records"):  # one row per feed, not per record
             source = str(row["source"])
-            ages, label = "-", f"{words} ({source})"
+            named = source.replace("_", " ")  # a source id in words, once
+            ages, label = "-", words if named.lower() == words.lower() else f"{words} ({named})"
             cannot: tuple[str, ...] = ()
             if table == "incidents":
                 info = schema.incident_source(source)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -382,13 +383,25 @@ def ranking_layer_from(ranking: pd.DataFrame, top: int) -> HexLayer:
             head["rank"], places, head["category"], head["reasons"], strict=True
         )
     ]
-    return count_layer(
+    rank = head["rank"].to_numpy(dtype=float)
+    bands = np.where(rank <= 3, 0, np.where(rank <= 10, 1, 2))
+    return category_layer(
         "Recurring locations",
         hexes.str_to_cells(head["cell"]),
-        head["score"].to_numpy(),
+        bands,
+        RANK_COLOURS,
+        RANK_LABELS,
         labels,
-        unit="score",
     )
+
+
+#: Recurring locations on the map by their place in the ranking (darker is higher).
+RANK_COLOURS: Final[dict[int, str]] = {0: "#99000d", 1: "#ef3b2c", 2: "#fc9272"}
+RANK_LABELS: Final[dict[int, str]] = {
+    0: "Ranked #1 to #3",
+    1: "Ranked #4 to #10",
+    2: "Ranked lower",
+}
 
 
 def named_layer(layer: HexLayer, store: Store) -> HexLayer:

@@ -42,9 +42,19 @@ limit = st.selectbox("Show", [100, 1000, 10000], index=1, key="audit_limit")
 log = store.audit_log(limit=int(limit))
 if events:
     log = log.loc[log["event"].isin(events)]
-st.dataframe(
-    log.drop(columns=["prev_hash", "row_hash"], errors="ignore"), hide_index=True, width="stretch"
-)
+#: The log's columns in words (the CSV download keeps the stored names).
+AUDIT_HEADERS = {
+    "event_id": "Event",
+    "logged_at": "When",
+    "who": "Who",
+    "role": "Role",
+    "event": "What",
+    "page": "Page",
+    "detail": "Detail",
+    "purpose": "Purpose",
+}
+shown = log.drop(columns=["prev_hash", "row_hash"], errors="ignore").rename(columns=AUDIT_HEADERS)
+st.dataframe(shown.fillna(""), hide_index=True, width="stretch")
 audited_download(
     store,
     "Download as CSV",

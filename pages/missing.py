@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
@@ -55,19 +57,21 @@ area_key = st.radio(
 view = cache.missing_view(config.fingerprint, version, role, res, area_key, filters)
 
 m = view.measures
+#: Headline tiles: value format, change format and whether a rise is bad news.
 TILES = {
-    "Episodes reported": ("{:,.0f}", "{:+,.0f}"),
-    "Children (distinct)": ("{:,.0f}", "{:+,.0f}"),
-    "Children missing 3 or more times in 90 days": ("{:,.0f}", "{:+,.0f}"),
-    "Share of due interviews completed within 72 hours": ("{:.0%}", "{:+.0%}"),
+    "Episodes reported": ("{:,.0f}", "{:+,.0f}", True),
+    "Children (distinct)": ("{:,.0f}", "{:+,.0f}", True),
+    "Children missing 3 or more times in 90 days": ("{:,.0f}", "{:+,.0f}", True),
+    "Share of due interviews completed within 72 hours": ("{:.0%}", "{:+.0%} points", False),
 }
-for col, (label, (value_fmt, change_fmt)) in zip(st.columns(4), TILES.items(), strict=True):
+for col, (label, (value_fmt, change_fmt, rise_is_worse)) in zip(
+    st.columns(4), TILES.items(), strict=True
+):
     now, change = m.loc[label, "current"], m.loc[label, "change"]
-    col.metric(
-        label,
-        "withheld" if pd.isna(now) else value_fmt.format(now),
-        None if pd.isna(change) else change_fmt.format(change),
-    )
+    delta = widgets.change_delta(float(change), higher_is_worse=rise_is_worse)
+    if delta["delta"] is not None:
+        delta["delta"] = change_fmt.format(change).replace("% points", " points")
+    col.metric(label, "withheld" if pd.isna(now) else value_fmt.format(now), **delta)
 THEME_HEADERS = {
     "count": "Interviews mentioning it",
     "repeat_children_count": "Of which with repeat missing children",
@@ -106,7 +110,7 @@ with places_tab:
         area.centre,
         area.bounds,
         area.boundary,
-        [found_layer, overlap_layer],
+        [replace(found_layer, show=True), overlap_layer],  # the found places, drawn
         tiles=config.app.tiles,
     )
     clicked = selected_cell_from_event(show_map(fmap, key=f"missing-{res}"), res)

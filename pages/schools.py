@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo import catalogue
+from geo import catalogue, hexes
 from geo.escape import escape_markdown
 from geo.headers import human_headers
+from geo.layers import school_markers
 from geo.maps import build_map, polygon_layer
 from geo.missing_lens import withheld_note
 from geo.roles import Role
@@ -82,7 +83,34 @@ if not shown["rank"].notna().any():
         "No timed incidents, harmful sexual behaviour or missing pupils near any school in "
         "this period, so the schools are listed by name, not ranked."
     )
-table = widgets.withheld_cells(human_headers(shown[columns], school_headers(d)), role)
+located = shown.loc[shown["cell"].notna()]
+marker_names = [
+    f"#{int(r)} {n}" if r == r else str(n)  # ranked schools carry their rank
+    for r, n in zip(located["rank"], located["name"], strict=True)
+]
+markers = tuple(
+    (lat, lng, name, ap)
+    for (lat, lng, _, ap), name in zip(
+        school_markers(located.assign(cell=hexes.str_to_cells(located["cell"]))),
+        marker_names,
+        strict=True,
+    )
+)
+incidents = cache.overview_map_layers(config.fingerprint, version, role, res, filters)[0]
+st.subheader("Where the schools are")
+st.caption(
+    f"{len(markers):,} schools (red: alternative provision), over where incidents were recorded "
+    f"at resolution {res}; a school's marker gives its name and rank."
+)
+smap = build_map(area.centre, area.bounds, area.boundary, [incidents], markers,
+                 tiles=config.app.tiles)  # fmt: skip
+show_map(smap, key=f"schools-map-{res}")
+st.subheader("Schools ranked by harm nearby")
+words = shown[columns].assign(
+    kind=shown["kind"].map(KIND_NAMES).fillna(shown["kind"]),
+    phase=shown["phase"].fillna("").str.replace("_", " ").str.capitalize(),
+)
+table = widgets.withheld_cells(human_headers(words, school_headers(d)), role)
 st.dataframe(table, hide_index=True, width="stretch")
 export_buttons(store, "schools ranking", table=table, key="schools_download")
 

@@ -99,7 +99,7 @@ def test_schools_page_for_analysts(demo: Path) -> None:
     assert "Incidents within 800 m, school journey" in at.dataframe[0].value.columns
     at.multiselect(key="sch_kind").set_value(["alternative_provision"]).run()
     ok(at)
-    assert at.dataframe[0].value["Kind"].eq("alternative_provision").all()
+    assert at.dataframe[0].value["Kind"].eq("Alternative provision").all()  # in words
 
 
 def test_partnership_tables_say_withheld_never_none(demo: Path) -> None:
