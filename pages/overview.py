@@ -11,6 +11,7 @@ from geo.escape import escape_markdown
 from geo.maps import HexLayer, build_map
 from geo.overview import Filters
 from geo.roles import Role
+from geo.story import story_quarter
 from ui import auth, cache, playback, state, widgets
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
@@ -25,6 +26,14 @@ filters = state.current_filters()
 area = cache.get_area(config)
 
 st.title(f"Overview — {escape_markdown(area.name)}")
+quarter = story_quarter(filters, cache.months(config.fingerprint, version))
+if quarter is not None:  # the meeting's first page, one click away
+    told = cache.quarter_story(config.fingerprint, version, role, res, quarter)[0]
+    st.page_link(
+        str(state.STORY_PAGE),
+        label=f"**The quarter's story** — {told.summary()}",
+        icon=":material/newspaper:",
+    )
 st.caption(
     cache.feeds_used(
         config.fingerprint,

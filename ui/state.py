@@ -24,6 +24,7 @@ from geo.schema import INCIDENT_CATEGORIES
 
 #: The location profile page, opened by clicking a hexagon on any map.
 PROFILE_PAGE = Path(__file__).resolve().parents[1] / "pages" / "profile.py"
+STORY_PAGE = Path(__file__).resolve().parents[1] / "pages" / "story.py"
 
 KEY_MONTHS = "months"
 KEY_CATEGORIES = "categories"
