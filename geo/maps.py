@@ -8,6 +8,7 @@ partner supplied (school names) is escaped with :func:`geo.escape.escape_text`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
@@ -494,6 +495,8 @@ class FitViewport(branca.element.MacroElement):
               }
             }
             map.invalidateSize();
+            var bounds = {{ this.bounds_json }};
+            if (bounds) { map.fitBounds(bounds); }  // the whole area again, at the new size
             if (lib) { lib.setFrameHeight(h); }
           }
           fit();
@@ -512,6 +515,7 @@ class FitViewport(branca.element.MacroElement):
         header: int = 80,
         legend_px: int = 16,
         collapse_below: int = 480,
+        bounds: list[list[float]] | None = None,
     ) -> None:
         super().__init__()
         self._name = "FitViewport"
@@ -522,11 +526,15 @@ class FitViewport(branca.element.MacroElement):
         self.legend_px = int(legend_px)
         self.collapse_below = int(collapse_below)
         self.legend_id = LEGEND_ID
+        self.bounds_json = json.dumps(bounds) if bounds else "null"
 
 
 def fit_to_viewport(m: folium.Map, max_height: int) -> folium.Map:
-    """Let ``m`` take the browser window's remaining height (presentation mode)."""
-    FitViewport(max_height).add_to(m)
+    """Let ``m`` take the browser window's remaining height (presentation mode), fitted
+    again to the bounds it was built with once resized."""
+    fitted = [c for c in m._children.values() if isinstance(c, folium.map.FitBounds)]
+    bounds = [[float(v) for v in corner] for corner in fitted[-1].bounds] if fitted else None
+    FitViewport(max_height, bounds=bounds).add_to(m)
     return m
 
 
