@@ -166,7 +166,12 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def _hotspots(args: argparse.Namespace) -> int:
-    from geo.hotspot_report import report_records, run_hotspots
+    from geo.hotspot_report import (
+        TREND_RESOLUTION,
+        report_records,
+        run_hotspots,
+        trend_window,
+    )
     from geo.overview import Filters, available_months
     from geo.place_names import place_names
 
@@ -178,9 +183,13 @@ def _hotspots(args: argparse.Namespace) -> int:
             print("error: the store has no dated data", file=sys.stderr)
             return 2
         filters = Filters(args.month_from or months[0], args.month_to or months[-1])
+        # as the Hot spots page: Gi* over the window, the trend over the 24 months to its
+        # end, worked out at resolution 9 and shown at --res
+        trend = trend_window(filters, months)
         report = run_hotspots(
-            store, area, args.layer, args.res, filters, args.period, args.k, not args.no_fdr
-        )
+            store, area, args.layer, args.res, filters, args.period, args.k, not args.no_fdr,
+            trend=trend, analysis_res=max(args.res, TREND_RESOLUTION),
+        )  # fmt: skip
         records = report_records(report)
         names = place_names(store, [str(r["cell"]) for r in records], args.res)
     for record, name in zip(records, names, strict=True):
@@ -191,6 +200,8 @@ def _hotspots(args: argparse.Namespace) -> int:
         "period": args.period,
         "from": filters.month_from,
         "to": filters.month_to,
+        "trend_from": trend.month_from,
+        "trend_to": trend.month_to,
         "k": args.k,
         "fdr": not args.no_fdr,
         "periods": report.periods,
