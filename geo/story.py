@@ -339,6 +339,7 @@ def _sentence(
     peak: pd.Series | None = None,
     trend_code: int = 0,
     busiest: int | None = None,
+    min_records: int = 0,
 ) -> str:
     status = str(change.status[cell])
     hot_now, hot_before = int(change.hot_now[cell]), int(change.hot_before[cell])
@@ -365,7 +366,7 @@ def _sentence(
         )
     if exact:
         text += f" ({now} records; {before} in {previous})"
-    elif status == "Persistent":
+    elif status == "Persistent" and min(now, before) >= max(min_records, 1):
         text += (
             f", with about as many records as in {previous}"
             if abs(now - before) <= 0.1 * max(now, before)
@@ -458,6 +459,7 @@ def quarter_story(
                         busiest=int(order[cell])
                         if change.status[cell] != "No longer active"
                         else None,
+                        min_records=min_records,
                     ),
                     "records_now": int(change.now[cell]),
                     "records_before": int(change.before[cell]),

@@ -225,7 +225,8 @@ def test_partnership_pack_youth_work_matches_the_page(demo: Any) -> None:
         assert [r[2] for r in gap_rows] == list(page_gaps["cell"])  # Rank, Place, Cell
         allowed = [b.name for b in settings.blocks]
         page_plan = plan_greedy(
-            coverage_view.plan_problem(result, "partnership", config, allowed), 5
+            coverage_view.plan_problem(result, "partnership", config, allowed),
+            coverage_view.DEFAULT_TEAMS,  # the page's default "How many teams?"
         )
         assert [r[2] for r in plan_rows] == list(page_plan.steps["cell"])
 
