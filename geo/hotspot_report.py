@@ -123,7 +123,7 @@ def roll_up_emerging(
         out.index = index
         return out.reindex(cube.index)
 
-    rolled = take(em.cells)
+    rolled = take(cells)
     missing = rolled["code"].isna()
     if missing.any():  # a coarse grid cell with no finer cell of the grid inside it
         rolled.loc[missing, ["code", "hot_bins", "cold_bins", "final_run"]] = 0
@@ -131,8 +131,8 @@ def roll_up_emerging(
         rolled.loc[missing, "category"] = CATEGORY_NAMES[0]
     for col in ("code", "hot_bins", "cold_bins", "final_run"):
         rolled[col] = rolled[col].astype(np.int64)
-    bins = take(em.bins).fillna(0).astype(np.int64)
-    z = take(em.z).fillna(0.0)
+    bins = take(em.bins.loc[fine_cube.index]).fillna(0).astype(np.int64)
+    z = take(em.z.loc[fine_cube.index]).fillna(0.0)
     return EmergingHotspots(cells=rolled, bins=bins, z=z), cube
 
 
