@@ -82,7 +82,7 @@ def measures_table(measures: pd.DataFrame) -> pd.DataFrame:
     """The measures in words: shares as percentages, withheld figures saying so."""
     out = measures.round(3).astype(object)
     for label in out.index:
-        if str(label).startswith("Share"):
+        if "share" in str(label).lower():
             out.loc[label] = [
                 v
                 if pd.isna(v)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from geo import catalogue, hexes
@@ -85,7 +86,7 @@ if not shown["rank"].notna().any():
     )
 located = shown.loc[shown["cell"].notna()]
 marker_names = [
-    f"#{int(r)} {n}" if r == r else str(n)  # ranked schools carry their rank
+    f"#{int(r)} {n}" if pd.notna(r) else str(n)  # ranked schools carry their rank
     for r, n in zip(located["rank"], located["name"], strict=True)
 ]
 markers = tuple(

@@ -120,7 +120,7 @@ def test_audit_page_for_admin_verifies_the_chain(demo: Path) -> None:
     assert any("events verify" in s.value for s in at.success)
     assert any("public demo key" in s.value for s in at.success)  # said on the demo
     log = at.dataframe[0].value
-    assert {"who", "role", "event", "page", "purpose"} <= set(log.columns)
+    assert {"Who", "Role", "What", "Page", "Purpose", "When"} <= set(log.columns)  # in words
     assert "prev_hash" not in log.columns
 
 
