@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo.disclosure.windows import window_label
 from geo.headers import human_headers
 from geo.layers import ranking_layer_from
 from geo.maps import build_map
@@ -39,7 +40,16 @@ st.caption(
         filters,
     )
 )
-st.caption(f"{filters.month_from} to {filters.month_to} · resolution {res}")
+chosen_period = state.current_filters()
+if filters != chosen_period:  # the partnership's ranking runs over a whole calendar year
+    st.caption(
+        f"Ranked over {window_label(filters)} · resolution {res}. A ranking needs a year of "
+        f"data; for {window_label(chosen_period)} the partnership's longer analyses use whole "
+        "calendar years, so that no set of months can be worked out by comparing two of them. "
+        "What changed this quarter is on **This quarter**."
+    )
+else:
+    st.caption(f"{filters.month_from} to {filters.month_to} · resolution {res}")
 with st.expander("How this is worked out"):
     st.markdown(method_in_words(WEIGHTS))
 try:
