@@ -1,5 +1,7 @@
 """Shared harness of the real-browser tests: the chromium binary and its flags, and a
-Streamlit server on a free loopback port that is always stopped by its process group."""
+Streamlit server on a free loopback port that is always stopped by its process group;
+for the persona suite also the app on its own freshly built demo store, a route handler
+that keeps the browser offline and a "script settled" wait."""
 
 from __future__ import annotations
 
@@ -14,9 +16,14 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+if TYPE_CHECKING:
+    from geo.demo import DemoBuild
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP = REPO_ROOT / "app.py"
@@ -173,3 +180,53 @@ def chromium_browser() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers of the persona suite (test_personas.py): an app on its own demo store, offline
+# routing and "the script has finished" for pages that rerun after their maps are drawn.
+# --------------------------------------------------------------------------------------------
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+
+
+def only_local(route: Route) -> None:
+    """Route handler: let requests to this machine through, abort every other one (the tests
+    give the same result with or without internet access; map tiles simply stay grey)."""
+    if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
+        route.continue_()
+    else:
+        route.abort()
+
+
+@contextmanager
+def demo_app(out_dir: Path, log_name: str, seed: int = 0) -> Iterator[tuple[str, DemoBuild]]:
+    """Build the synthetic demo in ``out_dir`` (its own store, so it never collides with
+    another app or store on this machine) and run the app on it on a free port.
+
+    Yields the base URL (ending in ``/``) and the :class:`geo.demo.DemoBuild` (its
+    ``truth`` holds the planted ground truth).
+    """
+    from geo.demo import build_demo
+
+    build = build_demo(out_dir, seed=seed)
+    env = dict(os.environ, PLACESAFE_CONFIG=str(build.out_dir / "placesafe.toml"))
+    with running_app(log_name, env) as base:
+        yield base + "/", build
+
+
+def wait_settled(page: Page, timeout_s: float = 90, settle_s: float = 0.8) -> None:
+    """Wait until the app script has been idle for ``settle_s`` without interruption
+    (st_folium reruns the script once its map is drawn, so one idle moment is not enough)."""
+    deadline = time.monotonic() + timeout_s
+    idle_since: float | None = None
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        if page.locator(APP_IDLE).count():
+            idle_since = idle_since or now
+            if now - idle_since >= settle_s:
+                return
+        else:
+            idle_since = None
+        page.wait_for_timeout(100)
+    pytest.fail(f"the app script was still running after {timeout_s} s", pytrace=False)
