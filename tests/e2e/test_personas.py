@@ -34,6 +34,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -42,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 
 from tests.e2e._harness import (
     MAP_IFRAME,
@@ -54,11 +55,12 @@ from tests.e2e._harness import (
     wait_settled,
 )
 
-pytestmark = pytest.mark.e2e
+# The sweep (a module fixture) is set up inside the first test that uses it: about 2.5 min here.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 SCREENSHOTS = RESULTS / "screenshots"
-NORMAL = {"width": 1600, "height": 1000}
-PROJECTOR = {"width": 1280, "height": 720}
+NORMAL: ViewportSize = {"width": 1600, "height": 1000}
+PROJECTOR: ViewportSize = {"width": 1280, "height": 720}
 ROLES = ("analyst", "partnership")
 TIMEOUT_MS = 60_000
 
@@ -151,9 +153,14 @@ def exceptions_on(page: Page) -> list[str]:
     return page.locator('[data-testid="stException"]').all_inner_texts()
 
 
+#: Seconds the script must stay idle before a page counts as drawn (st_folium's rerun after
+#: its map is drawn comes well within this).
+SETTLE_S = 0.5
+
+
 def settle(page: Page) -> None:
     """The script has finished and every map on the page is drawn; no exception is shown."""
-    wait_settled(page)
+    wait_settled(page, settle_s=SETTLE_S)
     frames = page.locator(FOLIUM)
     deadline = time.monotonic() + 60
     for i in range(frames.count()):
@@ -161,7 +168,7 @@ def settle(page: Page) -> None:
         while not leaflet.count() and time.monotonic() < deadline:
             page.wait_for_timeout(100)
     if frames.count():
-        wait_settled(page)  # st_folium's rerun once the map reports its state
+        wait_settled(page, settle_s=SETTLE_S)  # st_folium's rerun once the map reports
     shown = exceptions_on(page)
     assert not shown, f"exception on {page.url}:\n" + "\n".join(shown)
 
@@ -173,7 +180,7 @@ def scroll_to_top(page: Page) -> None:
 
 
 def open_app(
-    page: Page, base: str, role: str, *, present: bool = False, size: dict[str, int] = NORMAL
+    page: Page, base: str, role: str, *, present: bool = False, size: ViewportSize = NORMAL
 ) -> None:
     """A fresh session on the landing page (Overview), viewed as ``role``.
 
@@ -260,11 +267,31 @@ class Visit:
     map_bottoms: list[float] = field(default_factory=list)
     headers: set[str] = field(default_factory=set)
     cells: set[str] = field(default_factory=set)
-    seconds: float = 0.0
+    seconds: float = 0.0  # opening the page until it has settled
+    table_seconds: float = 0.0  # reading its tables
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "page": self.page,
+            "size": self.size,
+            "screenshot": self.screenshot.name,
+            "seconds": round(self.seconds, 2),
+            "table_seconds": round(self.table_seconds, 2),
+            "inner_height": self.inner_height,
+            "map_bottoms": [round(b) for b in self.map_bottoms],
+            "headers": sorted(self.headers),
+        }
 
 
-def size_label(size: dict[str, int]) -> str:
+def size_label(size: ViewportSize) -> str:
     return f"{size['width']}x{size['height']}"
+
+
+#: Whether every shown ``st.dataframe`` has drawn its column headers.
+GRIDS_DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+    .filter(d => d.offsetParent)
+    .every(d => d.querySelector('[role="columnheader"]'))"""
 
 
 def read_tables(page: Page) -> tuple[set[str], set[str]]:
@@ -290,15 +317,29 @@ def read_tables(page: Page) -> tuple[set[str], set[str]]:
         cells.update(page.locator(f'{DATAFRAMES} [role="gridcell"]').all_inner_texts())
         cells.update(page.locator('[data-testid="stTable"] td').all_inner_texts())
 
+    def collect_until_stable() -> None:
+        """Read until every grid in view has drawn its headers and nothing new appears for
+        a few polls (grids draw a moment after they are shown or scrolled)."""
+        deadline = time.monotonic() + 4
+        seen = (-1, -1)
+        quiet = 0
+        while time.monotonic() < deadline and quiet < 3:
+            page.wait_for_timeout(150)
+            collect()
+            now = (len(headers), len(cells))
+            drawn = page.evaluate(GRIDS_DRAWN_JS)
+            quiet = quiet + 1 if now == seen and drawn else 0
+            seen = now
+
     def collect_scrolled() -> None:
-        page.wait_for_timeout(300)  # grids in just-opened sections draw their first rows
-        collect()
-        page.evaluate(
-            "() => document.querySelectorAll('.dvn-scroller').forEach("
-            "s => { s.scrollLeft = s.scrollWidth; })"
+        collect_until_stable()
+        scrolled = page.evaluate(
+            """() => [...document.querySelectorAll('.dvn-scroller')]
+                .filter(s => s.offsetParent && s.scrollWidth > s.clientWidth)
+                .map(s => { s.scrollLeft = s.scrollWidth; return 1; }).length"""
         )
-        page.wait_for_timeout(200)
-        collect()
+        if scrolled:
+            collect_until_stable()
 
     collect_scrolled()
     for i in range(tabs.count()):
@@ -336,12 +377,15 @@ def sweep_role(page: Page, base: str, role: str, present: bool) -> list[Visit]:
             pick_a_place_if_asked(page)
         scroll_to_top(page)
         shot = SCREENSHOTS / f"{role}-{nav.slug}-{size_label(size)}.png"
-        page.screenshot(path=str(shot))
         visit = Visit(role, nav.title, size_label(size), shot)
+        visit.seconds = time.monotonic() - start
+        page.screenshot(path=str(shot))
         visit.inner_height = int(page.evaluate("() => window.innerHeight"))
         visit.map_bottoms = map_bottoms(page)
-        visit.headers, visit.cells = read_tables(page)
-        visit.seconds = time.monotonic() - start
+        if not present:  # the same tables as in presentation mode, only zoomed there
+            start = time.monotonic()
+            visit.headers, visit.cells = read_tables(page)
+            visit.table_seconds = time.monotonic() - start
         visits.append(visit)
     return visits
 
@@ -353,6 +397,8 @@ def sweep(demo: Demo, page: Page) -> list[Visit]:
     for role in ROLES:
         for present in (True, False):
             visits += sweep_role(page, demo.base, role, present)
+    report = RESULTS / "e2e-personas-sweep.json"
+    report.write_text(json.dumps([v.summary() for v in visits], indent=1), encoding="utf-8")
     return visits
 
 
