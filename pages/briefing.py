@@ -27,7 +27,13 @@ if not quarters:
     st.info("No whole quarter of data yet.")
     st.stop()
 c1, c2 = st.columns(2)
-quarter = c1.selectbox("Quarter", quarters, index=len(quarters) - 1, key="pack_quarter")
+quarter = c1.selectbox(
+    "Quarter",
+    quarters,
+    index=len(quarters) - 1,
+    key="pack_quarter",
+    format_func=lambda q: str(q).replace("Q", " Q"),  # "2024 Q4", as everywhere else
+)
 audiences = [Role.PARTNERSHIP] if role == Role.PARTNERSHIP else [Role.PARTNERSHIP, Role.ANALYST]
 audience = c2.radio(
     "Audience",

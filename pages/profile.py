@@ -17,6 +17,14 @@ from ui import auth, cache, state
 from ui.exports import export_buttons
 from ui.map import show_map
 
+#: The profile's series in words (chart legend).
+SERIES_WORDS = {
+    "incidents": "Incidents",
+    "knife_crime": "Knife crime",
+    "missing_episodes": "Missing episodes",
+    "harmful_sexual_behaviour": "Harmful sexual behaviour",
+}
+
 auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
 config = cache.get_config()
 store = cache.get_store(config)
@@ -67,7 +75,7 @@ with left:
     export_buttons(store, "place outline", layer=ring, key="profile_ring_download")
 with right:
     st.subheader("Over time")
-    st.line_chart(profile.series)
+    st.line_chart(profile.series.rename(columns=SERIES_WORDS))
     if role == Role.PARTNERSHIP:
         st.caption("Quarterly figures as on the Overview; small numbers withheld (gaps).")
 

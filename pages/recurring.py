@@ -126,8 +126,9 @@ else:
         "Knox ratio by distance (rows) and time (columns) between pairs of incidents: "
         "1 is what chance gives; 2 means twice as many pairs as chance."
     )
-    st.dataframe(knox.ratio.round(2), width="stretch")
-    export_buttons(store, "Knox ratios", table=knox.ratio.round(2), key="knox_ratio_download")
+    ratios = knox.ratio.round(2).rename_axis("Distance")
+    st.dataframe(ratios, width="stretch")
+    export_buttons(store, "Knox ratios", table=ratios, key="knox_ratio_download")
     with st.expander("How this is worked out"):
         st.caption(
             "Each ratio is the observed number of pairs over the number expected when times are "
@@ -136,16 +137,16 @@ else:
             "is 1.2 or more and significant once the combinations tried are allowed for."
         )
         st.markdown("**p-value of each ratio**")
-        st.dataframe(knox.p.round(3), width="stretch")
+        st.dataframe(knox.p.round(3).rename_axis("Distance"), width="stretch")
         export_buttons(store, "Knox p-values", table=knox.p.round(3), key="knox_p_download")
         if role != Role.PARTNERSHIP:
             st.markdown("**Observed pairs**")
-            st.dataframe(knox.observed, width="stretch")
+            st.dataframe(knox.observed.rename_axis("Distance"), width="stretch")
             export_buttons(
                 store, "Knox observed pairs", table=knox.observed, key="knox_obs_download"
             )
             st.markdown("**Expected pairs (mean of the shuffles)**")
-            st.dataframe(knox.expected.round(1), width="stretch")
+            st.dataframe(knox.expected.round(1).rename_axis("Distance"), width="stretch")
             export_buttons(
                 store, "Knox expected pairs", table=knox.expected.round(1), key="knox_exp_download"
             )

@@ -34,6 +34,12 @@ st.caption(
     f"{period_text(filters)} · resolution {res} · where and when detached youth work is out, "
     "the places and times harm happens without it, and where more teams would reach the most"
 )
+if filters != state.current_filters():  # the partnership's gaps run over a calendar year
+    st.caption(
+        f"Gaps and the plan use {period_text(filters)}, the calendar year of the chosen quarter: "
+        "a gap needs more than one quarter of data, and the partnership's longer analyses use "
+        "whole calendar years so that no set of months can be worked out by comparing two."
+    )
 feeds = cache.feeds(fp, version, role)
 if not catalogue.loaded(feeds, "youth_sessions"):
     st.info(

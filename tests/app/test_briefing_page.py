@@ -45,7 +45,7 @@ def test_analyst_builds_both_packs(demo: Path) -> None:
     at = open_page("analyst")
     assert [t.value for t in at.title] == ["Review pack"]
     quarters = at.selectbox(key="pack_quarter").options
-    assert quarters[-1] == "2024Q4" and len(quarters) == 8
+    assert quarters[-1] == "2024 Q4" and len(quarters) == 8  # shown as everywhere else
     assert at.radio(key="pack_audience").options == [
         "Partnership (disclosure-controlled)",
         "Analysts (exact figures)",
