@@ -61,13 +61,7 @@ from geo.area import StudyArea
 from geo.config import Config
 from geo.disclosure import WITHHELD_EXPLAINED, as_role, check_resolution, store_for
 from geo.disclosure.windows import partnership_pattern_window, window_label
-from geo.hotspot_report import (
-    TREND_RESOLUTION,
-    HotspotReport,
-    run_hotspots,
-    trend_text,
-    trend_window,
-)
+from geo.hotspot_report import TREND_RESOLUTION, HotspotReport, run_trend_hotspots, trend_text
 from geo.hotspots import CATEGORY_NAMES
 from geo.place_names import place_names
 from geo.recurring import RankingSettings, rank_recurring_locations
@@ -80,10 +74,6 @@ Audience = Role
 AUDIENCES: Final[tuple[str, ...]] = (Role.PARTNERSHIP, Role.ANALYST)
 #: Longest run of months the pattern analyses look back over from the quarter's end.
 PATTERN_MONTHS: Final = 24
-#: Hot spot layers the quarter's story reads (as ``ui.cache.STORY_LAYERS``).
-STORY_LAYERS: Final[tuple[str, ...]] = ("incidents", "missing")
-#: Small whole numbers in words, as sentences write them.
-_WORDS: Final = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 #: How many places, schools and gaps each table lists.
 TOP: Final = 10
 KPI_LABELS: Final[dict[str, str]] = {
@@ -535,7 +525,8 @@ def _youth_work_section(
         f"Need is incidents of serious youth violence and harmful sexual behaviour and missing "
         f"children's found places, by time of week, over {coverage.period_text(recent)}; "
         f"coverage is detached youth work within {settings.reach_m:g} m at those times. The "
-        f"plan sends {_WORDS[coverage_view.DEFAULT_TEAMS]} teams out once a week each, where and "
+        f"plan sends {story.number_words(coverage_view.DEFAULT_TEAMS)} teams out once a week "
+        "each, where and "
         "when they would reach the most unmet need (as the Youth work page plans by default); "
         "it is a recommendation, not a decision."
     )
@@ -727,21 +718,10 @@ def build_pack(
     store = store_for(store, role, config)
     res = config.disclosure.partnership_max_resolution if role.is_published_to else 9
     window = _pattern_window(store, q, role)
-    trend = trend_window(q, overview.available_months(store))
+    months = overview.available_months(store)
     reports = {
-        layer: run_hotspots(
-            store,
-            area,
-            layer,
-            res,
-            q,
-            "month",
-            1,
-            True,
-            trend=trend,
-            analysis_res=max(res, TREND_RESOLUTION),
-        )  # fmt: skip
-        for layer in STORY_LAYERS
+        layer: run_trend_hotspots(store, area, layer, res, q, months)
+        for layer in story.STORY_LAYERS
     }
     told, s0 = _story_section(store, area, q, reports, window, role, res, config)
     headline, s1 = _headline_section(store, q, role, config)

@@ -331,6 +331,25 @@ def run_hotspots(
     return report()
 
 
+def run_trend_hotspots(
+    store: Store,
+    area: StudyArea,
+    layer: str,
+    res: int,
+    period: Filters,
+    months: list[str] | tuple[str, ...],
+    k: int = 1,
+    fdr: bool = True,
+) -> HotspotReport:
+    """:func:`run_hotspots` as the pages, the pack and the CLI run it: Gi* over ``period``,
+    emerging hot spots month by month over :func:`trend_window` (``months`` = months with
+    data), worked out at :data:`TREND_RESOLUTION` or finer and shown at ``res``."""
+    return run_hotspots(
+        store, area, layer, res, period, "month", k, fdr,
+        trend=trend_window(period, months), analysis_res=max(res, TREND_RESOLUTION),
+    )  # fmt: skip
+
+
 def report_records(report: HotspotReport) -> list[dict[str, object]]:
     """Per-cell results for ``--json``: categories, trend and Gi* z-scores."""
     frame = pd.DataFrame(index=report.cube.index)

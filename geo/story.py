@@ -55,6 +55,9 @@ ESCALATION_ALPHA: Final[float] = 0.05
 #: Story statuses, most urgent first (the order of the page and the pack).
 STATUSES: Final[tuple[str, ...]] = ("Escalated", "New", "Persistent", "No longer active")
 
+#: Hot spot layers the story reads (each is one agency's data).
+STORY_LAYERS: Final[tuple[str, ...]] = ("incidents", "missing")
+
 #: Which agency's data each hot spot layer comes from.
 LAYER_AGENCIES: Final[dict[str, str]] = {
     "incidents": "Police",
@@ -130,7 +133,7 @@ class QuarterStory:
                 f"No place was an active hot spot in {quarter_words(self.quarter)} "
                 "or the quarter before."
             )
-        parts = [f"{_number(v)} {k.lower()}" for k, v in n.items() if v]
+        parts = [f"{number_words(v)} {k.lower()}" for k, v in n.items() if v]
         return (
             f"{quarter_words(self.quarter)} compared with "
             f"{quarter_words(self.previous) if self.previous else 'no earlier quarter'}: "
@@ -139,7 +142,7 @@ class QuarterStory:
         )
 
 
-def _number(n: int) -> str:
+def number_words(n: int) -> str:
     """Whole numbers below ten in words, as house style writes them in sentences."""
     words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
     return words[n] if 0 <= n < 10 else f"{n:,}"

@@ -31,7 +31,7 @@ from geo.config import CONFIG_ENV, Config, load_config
 from geo.demo import ensure_demo_store
 from geo.disclosure import as_role, protected_records_note, store_for
 from geo.disclosure.windows import partnership_pattern_window
-from geo.hotspot_report import TREND_RESOLUTION, HotspotReport, run_hotspots, trend_window
+from geo.hotspot_report import HotspotReport, run_trend_hotspots
 from geo.hotspots import InsufficientDataError, describe_category
 from geo.maps import HexLayer, outline_layer
 from geo.nearrepeat import KnoxResult, verdict
@@ -197,17 +197,15 @@ def hotspot_report(
     the store ``role``'s analyses run on; pages pass them through the disclosure-controlled
     layers."""
     config = get_config()
-    return run_hotspots(
+    return run_trend_hotspots(
         store_as(config, role),
         get_area(config),
         layer,
         res,
         filters,
-        "month",
+        months(fingerprint, version),
         k,
         fdr,
-        trend=trend_window(filters, months(fingerprint, version)),
-        analysis_res=max(res, TREND_RESOLUTION),
     )
 
 
@@ -690,9 +688,6 @@ def coverage_plan_exact(
 # --- This quarter (the quarter's story) --------------------------------------------------------
 from geo import story as story_mod  # noqa: E402  (appended section; keeps the top untouched)
 
-#: Hot spot layers the quarter's story reads (each is one agency's data).
-STORY_LAYERS: tuple[str, ...] = ("incidents", "missing")
-
 
 @st.cache_data(show_spinner="Reading the quarter…", max_entries=16)
 def quarter_story(
@@ -705,7 +700,7 @@ def quarter_story(
     store = store_as(config, role)
     reports = {
         layer: hotspot_report(fingerprint, version, role, layer, res, quarter)
-        for layer in STORY_LAYERS
+        for layer in story_mod.STORY_LAYERS
     }
     exact = as_role(role).sees_exact_counts
     min_records = 0 if exact else config.disclosure.min_count

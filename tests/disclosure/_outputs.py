@@ -28,7 +28,7 @@ from geo.area import StudyArea
 from geo.config import Config
 from geo.disclosure import Role, store_for
 from geo.disclosure.windows import partnership_pattern_window, partnership_quarters
-from geo.hotspot_report import TREND_RESOLUTION, run_hotspots, trend_window
+from geo.hotspot_report import run_trend_hotspots
 from geo.missing_lens import missing_view
 from geo.overview import Filters
 from geo.place_names import place_names
@@ -36,7 +36,7 @@ from geo.profiles import build_profile
 from geo.recurring import RankingSettings, rank_recurring_locations
 from geo.schools import schools_view
 from geo.store import Store
-from geo.story import quarter_story, story_layer, story_table
+from geo.story import STORY_LAYERS, quarter_story, story_layer, story_table
 
 PARTNERSHIP = Role.PARTNERSHIP
 NOW = datetime(2025, 2, 1, 9, 0)
@@ -132,15 +132,11 @@ def _outputs(
         # ui.cache.hotspot_report: the chosen quarter, the trend window ending with it,
         # worked out at resolution 9 and shown at 7 or 8
         for q in quarters:
-            trend = trend_window(q, months)
             for layer in ("incidents", "missing", "knife_crime"):
                 for res in (7, 8):
                     for k in (1, 2):
                         where = f"hotspots {layer} {res} k{k} {q}"
-                        report = run_hotspots(
-                            store, area, layer, res, q, "month", k, True,
-                            trend=trend, analysis_res=TREND_RESOLUTION,
-                        )  # fmt: skip
+                        report = run_trend_hotspots(store, area, layer, res, q, months, k)
                         yield out(where + " gi", lambda r=report, res=res: None if r.gi is None
                                   else layers.gi_layer(r.gi, PARTNERSHIP, res, config))  # fmt: skip
                         yield out(
@@ -178,22 +174,10 @@ def _outputs(
     if "story" in pages:
         # ui.cache.quarter_story: incidents and missing, one ring, FDR on
         for q in quarters:
-            trend = trend_window(q, months)
             for res in (7, 8):
                 reports = {
-                    layer: run_hotspots(
-                        store,
-                        area,
-                        layer,
-                        res,
-                        q,
-                        "month",
-                        1,
-                        True,
-                        trend=trend,
-                        analysis_res=TREND_RESOLUTION,
-                    )  # fmt: skip
-                    for layer in ("incidents", "missing")
+                    layer: run_trend_hotspots(store, area, layer, res, q, months)
+                    for layer in STORY_LAYERS
                 }
                 told = quarter_story(store, reports, q, res, False, min_count)
                 names = tuple(str(n) for n in place_names(store, list(told.places["cell"]), res))
