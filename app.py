@@ -7,8 +7,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from geo.config import ConfigError
-from geo.roles import Role
+from geo.core.errors import ConfigError
+from geo.core.roles import Role
 from ui import audit, auth, cache, playback, state, widgets
 
 ROOT = Path(__file__).resolve().parent

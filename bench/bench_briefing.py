@@ -15,10 +15,10 @@ from _common import print_table
 
 
 def main(runs: int = 3) -> None:
-    from geo.area import load_study_area
-    from geo.briefing import build_pack, pack_html, pack_pdf, seven_minute_pdf
-    from geo.demo import build_demo
-    from geo.store import Store
+    from geo.core.area import load_study_area
+    from geo.demo.build import build_demo
+    from geo.render.briefing import build_pack, pack_html, pack_pdf, seven_minute_pdf
+    from geo.store.database import Store
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,6 +1,6 @@
-"""Benchmark: weighted HDBSCAN (geo.clusters) on 50,000 incident cells.
+"""Benchmark: weighted HDBSCAN (geo.lenses.clusters) on 50,000 incident cells.
 
-Target (brief): ``geo.clusters.cluster_points`` on 50,000 distinct storage cells with
+Target (brief): ``geo.lenses.clusters.cluster_points`` on 50,000 distinct storage cells with
 event counts, spread like a ~110 km² London borough, in under 10 s on the 2-core
 machine. The synthetic borough is a 10.5 km square of British National Grid metres
 around Charing Cross: 45 % of locations uniform, the rest around 14 "town centres and
@@ -29,11 +29,11 @@ import numpy as np
 from _common import print_table
 from sklearn.cluster import HDBSCAN
 
-from geo import clusters
-from geo.area import to_bng
-from geo.demo import build_demo
-from geo.overview import Filters
-from geo.store import Store
+from geo.core.area import to_bng
+from geo.core.filters import Filters
+from geo.demo.build import build_demo
+from geo.lenses import clusters
+from geo.store.database import Store
 
 TARGET_S = 10.0
 
@@ -131,7 +131,7 @@ def main(n: int = 50_000, repeats: int = 3) -> None:
     row("clusters_for_period, demo, 24 months + window", len(ev), int(ev["events"].sum()), s,
         f"{len(result.tracks)} tracks ({long_tracks} >= 12 months)", "")
 
-    print(f"geo.clusters weighted HDBSCAN, median of {repeats} runs "
+    print(f"geo.lenses.clusters weighted HDBSCAN, median of {repeats} runs "
           f"(check rows: 1 run); cells = distinct locations; noise = share of events")
     print_table(rows)
 

@@ -39,11 +39,11 @@ def _timed(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
 
 
 def main(runs: int = 5, seed: int = 0) -> int:
-    from geo import coverage as cv
-    from geo.area import load_study_area
-    from geo.demo import build_demo
-    from geo.overview import Filters
-    from geo.store import Store
+    from geo.core.area import load_study_area
+    from geo.core.filters import Filters
+    from geo.demo.build import build_demo
+    from geo.lenses import coverage as cv
+    from geo.store.database import Store
 
     window = Filters("2023-01", "2024-12")
     rows: list[dict[str, object]] = []
@@ -111,10 +111,10 @@ def main(runs: int = 5, seed: int = 0) -> int:
 
 def _ensure_health_sites(build: Any) -> None:
     """Ingest the demo's fictional health sites unless the demo already has them."""
-    from geo.area import load_study_area
-    from geo.demo_health import write_demo_health_sites
-    from geo.ingest import ingest_file
-    from geo.store import Store
+    from geo.core.area import load_study_area
+    from geo.demo.health import write_demo_health_sites
+    from geo.ingest.pipeline import ingest_file
+    from geo.store.database import Store
 
     with Store(build.config.store_path) as store:
         if store.scalar("SELECT count(*) FROM health_sites"):

@@ -39,10 +39,12 @@ def _median_ms(fn, runs: int) -> tuple[float, float]:  # type: ignore[no-untyped
 
 
 def main(runs: int = 20) -> None:
-    from geo import layers, overview
-    from geo.demo import build_demo
+    from geo.core.filters import Filters
+    from geo.demo.build import build_demo
     from geo.disclosure import Role, disclose_levels, store_for
-    from geo.store import Store
+    from geo.render import layers
+    from geo.store import queries as overview
+    from geo.store.database import Store
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -51,7 +53,7 @@ def main(runs: int = 20) -> None:
         os.environ["PLACESAFE_CONFIG"] = str(build.out_dir / "placesafe.toml")
         with Store(config.store_path) as store:
             months = overview.available_months(store)
-            q = overview.Filters(months[-3], months[-1])
+            q = Filters(months[-3], months[-1])
             published = store_for(store, Role.PARTNERSHIP, config)
 
             def publish_overview() -> None:

@@ -1,4 +1,4 @@
-"""Benchmark: the Disproportionality page's analysis (geo.disproportionality).
+"""Benchmark: the Disproportionality page's analysis (geo.lenses.disproportionality).
 
 Target (issue: disproportionality audit): the page reruns in under 1 s on the demo
 store and on the full June 2016 Metropolitan Police stop-and-search file (10,490
@@ -46,7 +46,7 @@ def _median(fn: Callable[[], object], runs: int) -> float:
 
 
 def _stop_search_page(source: object, den: object, role: str = "partnership") -> int:
-    from geo import disproportionality as dp
+    from geo.lenses import disproportionality as dp
 
     findings = 0
     for scheme in ("self", "officer"):
@@ -85,8 +85,8 @@ def _insert(store: object, table: str, frame: pd.DataFrame) -> None:
 
 
 def bench_met(runs: int, tmp: Path) -> list[dict[str, object]]:
-    from geo import disproportionality as dp
-    from geo.store import Store
+    from geo.lenses import disproportionality as dp
+    from geo.store.database import Store
 
     t = time.perf_counter()
     parsed = dp.read_stop_search_file(MET_SS)
@@ -137,9 +137,9 @@ def bench_met(runs: int, tmp: Path) -> list[dict[str, object]]:
 
 
 def bench_demo(runs: int, tmp: Path) -> tuple[list[dict[str, object]], list[str]]:
-    from geo import disproportionality as dp
-    from geo.demo import build_demo
-    from geo.store import Store
+    from geo.demo.build import build_demo
+    from geo.lenses import disproportionality as dp
+    from geo.store.database import Store
 
     build = build_demo(tmp / "demo", seed=0)
     notes = []

@@ -1,6 +1,6 @@
 """Benchmark: H3 indexing of 1,000,000 points (target >= 1 million points/s).
 
-Compares geo.hexes.points_to_cells (vectorised, h3ronpy) with the scalar h3-py loop
+Compares geo.core.hexes.points_to_cells (vectorised, h3ronpy) with the scalar h3-py loop
 and a pandas row-wise apply (on a 20,000-row sample, scaled), and checks they agree.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from _common import print_table
 
-from geo import hexes
+from geo.core import hexes
 
 
 def main(n: int = 1_000_000, res: int = 11) -> None:
@@ -48,7 +48,7 @@ def main(n: int = 1_000_000, res: int = 11) -> None:
                     dtype=np.uint64)
     assert (parents[9][:10_000] == ref9).all(), "parents differ from h3"
     print_table([
-        {"method": "geo.hexes.points_to_cells (h3ronpy)", "points": f"{n:,}",
+        {"method": "geo.core.hexes.points_to_cells (h3ronpy)", "points": f"{n:,}",
          "seconds": round(vec_s, 3), "M points/s": round(n / vec_s / 1e6, 2), "target": ">= 1"},
         {"method": "parents 7-10 by bit ops", "points": f"{n:,}",
          "seconds": round(parent_s, 3), "M points/s": round(n / parent_s / 1e6, 2), "target": ""},

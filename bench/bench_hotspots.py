@@ -2,15 +2,15 @@
 
 Targets (DESIGN §5):
 
-* ``geo.hotspots.gi_star`` on ~50,000 res-10 cells (k = 1) at least 10x faster than
+* ``geo.stats.hotspots.gi_star`` on ~50,000 res-10 cells (k = 1) at least 10x faster than
   ``esda.G_Local(x, W, transform="B", star=True, permutations=0)``. The target applies
   to gi_star *warm* (weights cached), the like-for-like case: esda is handed a libpysal
   W built beforehand (untimed; each run gets a fresh deep copy, also untimed). Cold
   (sparse weights built from ``grid_disk`` inside the call) is shown too, next to a
   library-only pipeline that also has to find the neighbours and build W.
-* ``geo.hotspots.emerging_hotspots`` on 10,000 cells x 36 periods under 3 s.
+* ``geo.stats.hotspots.emerging_hotspots`` on 10,000 cells x 36 periods under 3 s.
 
-The grids are the real contiguous grids ``geo.hexes.polygon_to_cells`` returns for a
+The grids are the real contiguous grids ``geo.core.hexes.polygon_to_cells`` returns for a
 box around central London; counts are Poisson(1). Every timing is the median of
 ``repeats`` runs. z-scores must agree with esda to 1e-9. ``--profile`` (or a missed
 warm target) prints a cProfile of gi_star warm and cold.
@@ -37,7 +37,8 @@ import shapely
 from _common import print_table
 from libpysal.graph import Graph
 
-from geo import hexes, hotspots
+from geo.core import hexes
+from geo.stats import hotspots
 
 LONDON = (51.5072, -0.1276)  # lat, lng of Charing Cross
 KM_PER_DEG_LAT = 111.2

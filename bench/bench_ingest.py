@@ -19,10 +19,10 @@ CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from geo.area import load_study_area
-from geo.config import load_config
-from geo.ingest import ingest_file
-from geo.store import Store
+from geo.core.area import load_study_area
+from geo.core.config import load_config
+from geo.ingest.pipeline import ingest_file
+from geo.store.database import Store
 config = load_config(sys.argv[2])
 area = load_study_area(config.study_area)
 t0 = time.perf_counter()

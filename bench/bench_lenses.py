@@ -16,7 +16,7 @@ from _common import page_timings, print_table
 
 
 def main(runs: int = 5) -> None:
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -80,7 +80,7 @@ P95_TARGET_S = 2.0
 RSS_TARGET_PCT = 20.0
 SESSIONS_TARGET = 20
 RECONNECT_WINDOW_S = 120  # streamlit.runtime.memory_session_storage default ttl
-CATEGORIES = (  # labels of geo.schema.INCIDENT_CATEGORIES, as the multiselect sends them
+CATEGORIES = (  # labels of geo.core.schema.INCIDENT_CATEGORIES, as the multiselect sends them
     "Violence with injury", "Robbery", "Drugs", "Anti-social behaviour", "Public order",
     "Knife crime", "Possession of weapons", "Violence without injury", "Sexual offence",
     "Harmful sexual behaviour", "Exploitation concern", "Other",
@@ -501,7 +501,7 @@ def main() -> int:
                         help="also measure RSS once Streamlit has dropped the closed sessions "
                         f"(after its {RECONNECT_WINDOW_S} s reconnect window; +2 minutes)")
     args = parser.parse_args()
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     with tempfile.TemporaryDirectory(prefix="placesafe-load-") as tmp:
         build = build_demo(Path(tmp) / "demo", seed=0)

@@ -17,21 +17,23 @@ from _common import page_timings, print_table
 
 
 def main(runs: int = 5) -> None:
-    from geo import layers, overview
-    from geo.demo import build_demo
-    from geo.maps import build_map
-    from geo.store import Store
+    from geo.core.filters import Filters
+    from geo.demo.build import build_demo
+    from geo.render import layers
+    from geo.render.maps import build_map
+    from geo.store import queries as overview
+    from geo.store.database import Store
 
     with tempfile.TemporaryDirectory() as tmp:
         build = build_demo(Path(tmp) / "demo", seed=0)
         config = build.config
         os.environ["PLACESAFE_CONFIG"] = str(build.out_dir / "placesafe.toml")
-        from geo.area import load_study_area
+        from geo.core.area import load_study_area
 
         area = load_study_area(config.study_area)
         with Store(config.store_path) as store:
             months = overview.available_months(store)
-            f = overview.Filters(months[-12], months[-1])
+            f = Filters(months[-12], months[-1])
             rows = []
             for res in (8, 9, 10):
                 t = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Benchmark: per-school buffers (geo.schools.buffer_counts) against a brute-force check.
+"""Benchmark: per-school buffers (geo.lenses.schools.buffer_counts) against a brute-force check.
 
 Target (issue 6): 100 schools x 100,000 incidents, 400 m and 800 m buffers split into
 three time classes, under 2 s. Synthetic points are uniform in metres over a
@@ -15,7 +15,7 @@ import time
 import numpy as np
 from _common import print_table
 
-from geo.schools import buffer_counts
+from geo.lenses.schools import buffer_counts
 
 TARGET_S = 2.0
 

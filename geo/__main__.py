@@ -11,20 +11,26 @@ from typing import Any
 
 import pandas as pd
 
-from geo.area import BoundaryError, load_study_area
-from geo.config import DEMO_CONFIG_PATH, Config, ConfigError, load_config
-from geo.hotspots import InsufficientDataError
-from geo.ingest import DEMO_STORE_REFUSAL, KINDS, ingest_archive, ingest_file
-from geo.overview import Filters
-from geo.roles import Role
-from geo.store import Store, StoreError, StoreLockedError, snapshot_path
+from geo.core.area import load_study_area
+from geo.core.config import DEMO_CONFIG_PATH, Config, load_config
+from geo.core.errors import (
+    BoundaryError,
+    ConfigError,
+    InsufficientDataError,
+    StoreError,
+    StoreLockedError,
+)
+from geo.core.filters import Filters
+from geo.core.roles import Role
+from geo.ingest.pipeline import DEMO_STORE_REFUSAL, KINDS, ingest_archive, ingest_file
+from geo.store.database import Store, snapshot_path
 
 #: ``--kind`` of a data.police.uk archive zip (street crime and stop and search inside).
 ARCHIVE = "police_uk_archive"
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from geo.demo import DEFAULT_OUT, build_demo
+    from geo.demo.build import DEFAULT_OUT, build_demo
 
     out = Path(args.out) if args.out else DEFAULT_OUT
     build = build_demo(out, seed=args.seed, null=args.null)
@@ -38,7 +44,7 @@ def _ingest(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if config.path == DEMO_CONFIG_PATH.resolve():
         # the shipped configuration names the demo generator's store; a store the
-        # generator marked refuses every file anyway (geo.ingest.ingest_bytes)
+        # generator marked refuses every file anyway (geo.ingest.pipeline.ingest_bytes)
         print(f"error: {DEMO_STORE_REFUSAL} (--config or PLACESAFE_CONFIG)", file=sys.stderr)
         return 2
     area = load_study_area(config.study_area)
@@ -102,7 +108,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _fetch(args: argparse.Namespace) -> int:
     """Fetch public police data for the study area from the data.police.uk API."""
-    from geo.fetch import API, FetchError, fetch_police_uk, months_between
+    from geo.core.errors import FetchError
+    from geo.ingest.fetch import API, fetch_police_uk, months_between
 
     config = load_config(args.config)
     area = load_study_area(config.study_area)
@@ -166,14 +173,15 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def _hotspots(args: argparse.Namespace) -> int:
-    from geo.hotspot_report import (
+    from geo.core.filters import Filters
+    from geo.lenses.hotspot_report import (
         TREND_RESOLUTION,
         report_records,
         run_hotspots,
         trend_window,
     )
-    from geo.overview import Filters, available_months
-    from geo.place_names import place_names
+    from geo.store.place_names import place_names
+    from geo.store.queries import available_months
 
     config = load_config(args.config)
     area = load_study_area(config.study_area)
@@ -253,7 +261,8 @@ def _print_hotspots(payload: dict[str, Any], report: Any) -> None:
 
 
 def _window(store: Store, args: argparse.Namespace) -> Filters | None:
-    from geo.overview import Filters, available_months
+    from geo.core.filters import Filters
+    from geo.store.queries import available_months
 
     months = available_months(store)
     if not months:
@@ -262,7 +271,7 @@ def _window(store: Store, args: argparse.Namespace) -> Filters | None:
 
 
 def _recurring(args: argparse.Namespace) -> int:
-    from geo.recurring import RankingSettings, rank_recurring_locations
+    from geo.lenses.recurring import RankingSettings, rank_recurring_locations
 
     config = load_config(args.config)
     area = load_study_area(config.study_area)
@@ -296,8 +305,8 @@ def _recurring(args: argparse.Namespace) -> int:
 
 
 def _knox(args: argparse.Namespace) -> int:
-    from geo.nearrepeat import knox, verdict
-    from geo.recurring import incident_events_bng, month_precision_note, untimed_in_window
+    from geo.lenses.recurring import incident_events_bng, month_precision_note, untimed_in_window
+    from geo.stats.nearrepeat import knox, verdict
 
     config = load_config(args.config)
     with _reading_store(config) as store:
@@ -349,8 +358,9 @@ def _knox(args: argparse.Namespace) -> int:
 
 
 def _briefing(args: argparse.Namespace) -> int:
-    from geo.briefing import PackError, build_pack, pack_html, pack_pdf, seven_minute_pdf
-    from geo.demo import ensure_demo_store
+    from geo.core.errors import PackError
+    from geo.demo.build import ensure_demo_store
+    from geo.render.briefing import build_pack, pack_html, pack_pdf, seven_minute_pdf
 
     config = load_config(args.config)
     ensure_demo_store(config)

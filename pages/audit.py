@@ -6,7 +6,7 @@ from functools import partial
 
 import streamlit as st
 
-from geo.export import to_csv_bytes
+from geo.render.export import to_csv_bytes
 from ui import auth, cache
 from ui.exports import audited_download
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.briefing import output_names
-from geo.escape import escape_markdown
-from geo.roles import Role
+from geo.core.escape import escape_markdown
+from geo.core.roles import Role
+from geo.render.briefing import output_names
 from ui import auth, cache
 from ui.exports import audited_download
 

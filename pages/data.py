@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo import catalogue
-from geo.headers import human_headers
-from geo.ingest import KINDS
+from geo.core.headers import human_headers
+from geo.ingest.pipeline import KINDS
+from geo.store import catalogue
 from ui import auth, cache, ingest_panel
 
 auth.require_role("admin")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo import disproportionality as dp
-from geo.escape import escape_markdown
-from geo.overview import Filters
-from geo.roles import Role
+from geo.core.escape import escape_markdown
+from geo.core.filters import Filters
+from geo.core.roles import Role
+from geo.lenses import disproportionality as dp
 from ui import auth, cache, state
 from ui.exports import export_buttons
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.cube import LAYER_LABELS
+from geo.core.escape import escape_markdown
+from geo.core.roles import Role
 from geo.disclosure.windows import window_label
-from geo.escape import escape_markdown
-from geo.hotspot_report import (
+from geo.lenses.hotspot_report import (
     HOT_LIST_HEADERS,
     TREND_MONTHS,
     TREND_RESOLUTION,
@@ -15,10 +15,10 @@ from geo.hotspot_report import (
     trend_text,
     trend_window,
 )
-from geo.layers import cell_series, hot_cells_table
-from geo.maps import build_map
-from geo.place_names import place_names, with_place_names
-from geo.roles import Role
+from geo.render.layers import cell_series, hot_cells_table
+from geo.render.maps import build_map
+from geo.store.cube import LAYER_LABELS
+from geo.store.place_names import place_names, with_place_names
 from ui import auth, cache, state
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map

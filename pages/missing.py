@@ -7,12 +7,12 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from geo import catalogue
-from geo.headers import human_headers
-from geo.maps import build_map
-from geo.missing_lens import withheld_note
-from geo.place_names import with_place_names
-from geo.roles import Role
+from geo.core.headers import human_headers
+from geo.core.roles import Role
+from geo.lenses.missing_lens import withheld_note
+from geo.render.maps import build_map
+from geo.store import catalogue
+from geo.store.place_names import with_place_names
 from ui import auth, cache, state, widgets
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo import catalogue
-from geo.escape import escape_markdown
-from geo.headers import human_headers
-from geo.layers import neighbourhood_layer
-from geo.maps import build_map
-from geo.place_names import place_names
-from geo.profiles import ASSESSMENT_HEADINGS, BLOCK_LABELS
-from geo.recurring import ranking_entry
-from geo.roles import Role
+from geo.core.escape import escape_markdown
+from geo.core.headers import human_headers
+from geo.core.roles import Role
+from geo.lenses.profiles import ASSESSMENT_HEADINGS, BLOCK_LABELS
+from geo.lenses.recurring import ranking_entry
+from geo.render.layers import neighbourhood_layer
+from geo.render.maps import build_map
+from geo.store import catalogue
+from geo.store.place_names import place_names
 from ui import auth, cache, state
 from ui.exports import export_buttons
 from ui.map import show_map

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo.core.headers import human_headers
+from geo.core.roles import Role
 from geo.disclosure.windows import window_label
-from geo.headers import human_headers
-from geo.layers import ranking_layer_from
-from geo.maps import build_map
-from geo.recurring import (
+from geo.lenses.recurring import (
     HIDDEN_COLUMNS,
     LAYER_WORDS,
     PUBLIC_COLUMNS,
@@ -16,7 +15,8 @@ from geo.recurring import (
     filter_ranking,
     method_in_words,
 )
-from geo.roles import Role
+from geo.render.layers import ranking_layer_from
+from geo.render.maps import build_map
 from ui import auth, cache, state
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map

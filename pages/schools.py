@@ -5,15 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo import catalogue, hexes
-from geo.escape import escape_markdown
-from geo.headers import human_headers
-from geo.layers import school_markers
-from geo.maps import build_map, polygon_layer
-from geo.missing_lens import withheld_note
-from geo.roles import Role
-from geo.school_outcomes import MEASURE_LABELS
-from geo.schools import filter_schools, school_buffers, school_headers
+from geo.core import hexes
+from geo.core.escape import escape_markdown
+from geo.core.headers import human_headers
+from geo.core.roles import Role
+from geo.lenses.missing_lens import withheld_note
+from geo.lenses.school_outcomes import MEASURE_LABELS
+from geo.lenses.schools import filter_schools, school_buffers, school_headers
+from geo.render.layers import school_markers
+from geo.render.maps import build_map, polygon_layer
+from geo.store import catalogue
 from ui import auth, cache, state, widgets
 from ui.exports import export_buttons
 from ui.map import show_map

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.escape import escape_markdown
-from geo.hotspot_report import TREND_RESOLUTION, trend_text
-from geo.maps import build_map
-from geo.roles import Role
-from geo.story import (
+from geo.core.escape import escape_markdown
+from geo.core.roles import Role
+from geo.lenses.hotspot_report import TREND_RESOLUTION, trend_text
+from geo.lenses.story import (
     ACTIVE_MONTHS,
     ESCALATION_ALPHA,
     ESCALATION_RATIO,
@@ -18,6 +17,7 @@ from geo.story import (
     story_quarter,
     story_table,
 )
+from geo.render.maps import build_map
 from ui import auth, cache, state
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map

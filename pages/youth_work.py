@@ -7,13 +7,13 @@ from functools import partial
 
 import streamlit as st
 
-from geo import catalogue
-from geo import coverage_view as cview
-from geo.coverage import DEFAULT_BLOCKS, period_text
-from geo.maps import build_map
-from geo.place_names import place_names, with_place_names
-from geo.plan_pdf import build_plan_pdf
-from geo.roles import Role
+from geo.core.roles import Role
+from geo.lenses import coverage_view as cview
+from geo.lenses.coverage import DEFAULT_BLOCKS, period_text
+from geo.render.maps import build_map
+from geo.render.plan_pdf import build_plan_pdf
+from geo.store import catalogue
+from geo.store.place_names import place_names, with_place_names
 from ui import auth, cache, state, widgets
 from ui.exports import audited_download, export_buttons
 from ui.map import selected_cell_from_event, show_map

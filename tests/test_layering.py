@@ -1,7 +1,7 @@
 """The geo/ layering rule (DESIGN.md §1), checked on the source with ``ast``.
 
 ruff's TID251 bans streamlit, streamlit_folium and folium in geo/, but ruff can only lift the
-whole rule for a file, so geo/maps.py (allowed folium) would escape the streamlit ban there.
+whole rule for a file, so geo/render/maps.py (allowed folium) would escape the streamlit ban there.
 This test closes that gap and also covers imports hidden from ruff (``importlib.import_module``).
 A second test imports every geo module in a fresh interpreter and checks that Streamlit was not
 pulled in indirectly.
@@ -22,7 +22,7 @@ GEO = REPO_ROOT / "geo"
 #: Top-level modules geo/ may never import.
 BANNED_IN_GEO = frozenset({"streamlit", "streamlit_folium"})
 #: Top-level modules only the named geo/ files (relative to geo/) may import.
-RESTRICTED_IN_GEO = {"folium": frozenset({"maps.py"})}
+RESTRICTED_IN_GEO = {"folium": frozenset({"render/maps.py"})}
 
 
 def _top(module: str) -> str:
@@ -77,14 +77,14 @@ def _geo_files() -> list[Path]:
     [
         ("import streamlit as st\n", "hotspots.py", 1),
         ("from streamlit.components.v1 import html\n", "hotspots.py", 1),
-        ("from streamlit_folium import st_folium\n", "maps.py", 1),
-        ("import streamlit\n", "maps.py", 1),  # the gap ruff cannot express
+        ("from streamlit_folium import st_folium\n", "render/maps.py", 1),
+        ("import streamlit\n", "render/maps.py", 1),  # the gap ruff cannot express
         ("import folium\n", "hotspots.py", 1),
         ("from folium.plugins import HeatMap\n", "sources/police.py", 1),
         ("def f():\n    import streamlit\n", "store.py", 1),  # nested imports count
         ("import importlib\nimportlib.import_module('streamlit')\n", "store.py", 1),
         ("__import__('folium')\n", "store.py", 1),
-        ("import folium\nfrom folium import GeoJson\n", "maps.py", 0),
+        ("import folium\nfrom folium import GeoJson\n", "render/maps.py", 0),
         ("import numpy as np\nfrom . import hexes\nfrom .maps import x\n", "hotspots.py", 0),
         ("import foliumx\nimport streamlitish\n", "hotspots.py", 0),  # prefix is not a match
         ("import os, streamlit, folium\n", "config.py", 2),
@@ -142,9 +142,9 @@ def test_importing_geo_does_not_load_streamlit() -> None:
 
 
 def test_role_names_live_in_the_role_type_auth_and_disclosure_only() -> None:
-    """Roles are a type (geo.roles.Role): outside the role type, ui/auth and the
+    """Roles are a type (geo.core.roles.Role): outside the role type, ui/auth and the
     publication layer no code compares or passes the partnership role by its name."""
-    allowed = {REPO_ROOT / "geo" / "roles.py", REPO_ROOT / "ui" / "auth.py"}
+    allowed = {REPO_ROOT / "geo" / "core" / "roles.py", REPO_ROOT / "ui" / "auth.py"}
     found = []
     for folder in ("geo", "ui", "pages"):
         for path in (REPO_ROOT / folder).rglob("*.py"):

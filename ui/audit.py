@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.store import Store
+from geo.store.database import Store
 from ui import state
 from ui.auth import Identity
 

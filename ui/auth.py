@@ -2,7 +2,7 @@
 
 With an identity provider configured (``[auth]`` in ``.streamlit/secrets.toml``),
 the user logs in with ``st.login`` and roles come from the server-side mapping in
-the PlaceSafe configuration (:func:`geo.access.roles_for`). Without one, the app
+the PlaceSafe configuration (:func:`geo.core.access.roles_for`). Without one, the app
 runs in local mode and refuses to start on any address but this computer's: on the
 synthetic demo (only a store the demo generator marked) as analyst and admin, and on
 real data only when ``app.allow_local_real_data`` is set.
@@ -17,16 +17,16 @@ from typing import Any
 
 import streamlit as st
 
-from geo.access import (
+from geo.core.access import (
     cookie_secret_problem,
     is_loopback,
     open_address_problem,
     pseudonymous_user_id,
     roles_for,
 )
-from geo.config import Config
-from geo.demo import synthetic_demo_problem
-from geo.store import Store
+from geo.core.config import Config
+from geo.demo.build import synthetic_demo_problem
+from geo.store.database import Store
 
 
 @dataclass(frozen=True)

@@ -12,40 +12,35 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo import (
-    area_tables,
-    briefing,
-    catalogue,
-    hexes,
-    layers,
-    missing,
-    missing_lens,
-    overview,
-    school_outcomes,
-)
-from geo import schools as schools_lens
-from geo.area import StudyArea, load_study_area
-from geo.audit import AuditSettings
-from geo.clusters import clusters_for_period, event_cells
-from geo.config import CONFIG_ENV, Config, load_config
-from geo.demo import ensure_demo_store
+from geo.core import hexes
+from geo.core.area import StudyArea, load_study_area
+from geo.core.audit import AuditSettings
+from geo.core.config import CONFIG_ENV, Config, load_config
+from geo.core.errors import InsufficientDataError
+from geo.core.filters import Filters
+from geo.core.roles import Role
+from geo.demo.build import ensure_demo_store
 from geo.disclosure import as_role, protected_records_note, store_for
 from geo.disclosure.windows import partnership_pattern_window
-from geo.hotspot_report import HotspotReport, run_trend_hotspots
-from geo.hotspots import InsufficientDataError, describe_category
-from geo.maps import HexLayer, outline_layer
-from geo.nearrepeat import KnoxResult, verdict
-from geo.overview import Filters
-from geo.place_names import place_names
-from geo.profiles import LocationProfile, build_profile
-from geo.recurring import (
+from geo.lenses import area_tables, missing, missing_lens, school_outcomes
+from geo.lenses import schools as schools_lens
+from geo.lenses.clusters import clusters_for_period, event_cells
+from geo.lenses.hotspot_report import HotspotReport, run_trend_hotspots
+from geo.lenses.profiles import LocationProfile, build_profile
+from geo.lenses.recurring import (
     RankingSettings,
     knox_for_window,
     near_repeat_chain_table,
     rank_recurring_locations,
 )
-from geo.roles import Role
-from geo.store import Store
+from geo.render import briefing, layers
+from geo.render.maps import HexLayer, outline_layer
+from geo.stats.hotspots import describe_category
+from geo.stats.nearrepeat import KnoxResult, verdict
+from geo.store import catalogue
+from geo.store import queries as overview
+from geo.store.database import Store
+from geo.store.place_names import place_names
 
 
 @st.cache_resource(show_spinner="Loading configuration…")
@@ -192,8 +187,8 @@ def hotspot_report(
     fdr: bool = True,
 ) -> HotspotReport:
     """Gi* over the chosen period and emerging hot spots over the trend window ending with
-    it (:func:`geo.hotspot_report.trend_window`, month by month, worked out at
-    :data:`~geo.hotspot_report.TREND_RESOLUTION` and shown at ``res``): exact results on
+    it (:func:`geo.lenses.hotspot_report.trend_window`, month by month, worked out at
+    :data:`~geo.lenses.hotspot_report.TREND_RESOLUTION` and shown at ``res``): exact results on
     the store ``role``'s analyses run on; pages pass them through the disclosure-controlled
     layers."""
     config = get_config()
@@ -397,7 +392,7 @@ def knox(fingerprint: str, version: str, role: str, filters: Filters) -> KnoxRes
 def untimed_note(fingerprint: str, version: str, role: str, filters: Filters) -> str:
     """How many incidents in the window are known only to the month, and why they are left
     out of timed analyses ("" when none)."""
-    from geo.recurring import month_precision_note, untimed_in_window
+    from geo.lenses.recurring import month_precision_note, untimed_in_window
 
     return month_precision_note(untimed_in_window(store_as(get_config(), role), filters))
 
@@ -467,7 +462,7 @@ def chains(fingerprint: str, version: str, res: int, filters: Filters) -> pd.Dat
 
 
 # --- Disproportionality page -----------------------------------------------------------------
-import geo.disproportionality as dp  # noqa: E402  (appended section; keeps the top untouched)
+import geo.lenses.disproportionality as dp  # noqa: E402  (appended section; keeps the top untouched)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -586,8 +581,8 @@ def disproportionality_list_audit(
 
 
 # --- Youth work page (coverage, gaps, planner; issue 7) --------------------------------------
-import geo.coverage as cv  # noqa: E402  (appended section; keeps the top untouched)
-import geo.coverage_view as cview  # noqa: E402
+import geo.lenses.coverage as cv  # noqa: E402  (appended section; keeps the top untouched)
+import geo.lenses.coverage_view as cview  # noqa: E402
 from geo.disclosure import check_resolution as _check_resolution  # noqa: E402
 
 
@@ -686,7 +681,7 @@ def coverage_plan_exact(
 
 
 # --- This quarter (the quarter's story) --------------------------------------------------------
-from geo import story as story_mod  # noqa: E402  (appended section; keeps the top untouched)
+from geo.lenses import story as story_mod  # noqa: E402
 
 
 @st.cache_data(show_spinner="Reading the quarter…", max_entries=16)

@@ -31,7 +31,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from geo.export import (
+from geo.render.export import (
     export_table,
     has_geometry,
     layer_to_geojson_bytes,
@@ -39,9 +39,9 @@ from geo.export import (
     to_geojson_bytes,
     to_geopackage_bytes,
 )
-from geo.layers import layer_table
-from geo.maps import HexLayer
-from geo.store import Store
+from geo.render.layers import layer_table
+from geo.render.maps import HexLayer
+from geo.store.database import Store
 from ui import auth, state
 
 #: Formats offered, with their file extension and MIME type.

@@ -9,17 +9,18 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
-from geo.config import Config
-from geo.escape import escape_markdown
-from geo.headers import human_headers
-from geo.ingest import (
+from geo.core.config import Config
+from geo.core.errors import StoreError
+from geo.core.escape import escape_markdown
+from geo.core.headers import human_headers
+from geo.ingest.pipeline import (
     DEMO_STORE_REFUSAL,
     IngestReport,
     Progress,
     ingest_bytes,
     reasons_in_words,
 )
-from geo.store import SYNTHETIC_DEMO, Store, StoreError
+from geo.store.database import SYNTHETIC_DEMO, Store
 from ui import cache
 
 KIND_LABELS = {
@@ -126,7 +127,7 @@ LARGE_FILE_BYTES = 1_000_000
 
 @contextmanager
 def progress_bar(size: int, verb: str) -> Iterator[Progress | None]:
-    """A progress bar fed by :func:`geo.ingest.ingest_bytes`'s stages for a large file
+    """A progress bar fed by :func:`geo.ingest.pipeline.ingest_bytes`'s stages for a large file
     (None, and no bar, for a small one); removed when the ingest returns."""
     if size < LARGE_FILE_BYTES:
         yield None

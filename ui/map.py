@@ -8,8 +8,8 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import hexes
-from geo.maps import fit_to_viewport
+from geo.core import hexes
+from geo.render.maps import fit_to_viewport
 from ui.state import KEY_PRESENT
 
 
@@ -36,7 +36,7 @@ def selected_cell_from_event(event: dict[str, Any] | None, res: int) -> str | No
 
 
 #: How much taller maps may be drawn in presentation mode (for projectors): the most a
-#: map takes; :func:`geo.maps.fit_to_viewport` shortens it to what is left of the screen.
+#: map takes; :func:`geo.render.maps.fit_to_viewport` shortens it to what is left of the screen.
 PRESENTATION_SCALE = 1.5
 
 

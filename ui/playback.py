@@ -19,10 +19,10 @@ import numpy as np
 import numpy.typing as npt
 import streamlit as st
 
+from geo.core.filters import Filters, quarter_label, quarter_menu
+from geo.core.roles import Role
 from geo.disclosure import WITHHELD
-from geo.maps import COUNT_PALETTE, MISSING_PALETTE, Bands, HexLayer, rebanded, shared_breaks
-from geo.overview import Filters, quarter_label, quarter_menu
-from geo.roles import Role
+from geo.render.maps import COUNT_PALETTE, MISSING_PALETTE, Bands, HexLayer, rebanded, shared_breaks
 from ui import cache
 
 KEY_STEP = "play_month"
@@ -37,7 +37,7 @@ MIN_STEP_GAP_SECONDS = 0.9 * STEP_SECONDS
 
 
 #: The Overview layers (their place in ``ui.cache.overview_layers``) that playback draws
-#: on fixed bands, with each one's palette and unit as ``geo.layers`` draws them.
+#: on fixed bands, with each one's palette and unit as ``geo.render.layers`` draws them.
 FIXED_BAND_LAYERS: tuple[tuple[int, tuple[str, ...], str], ...] = (
     (0, COUNT_PALETTE, "incidents"),
     (1, MISSING_PALETTE, "missing episodes"),

@@ -16,11 +16,11 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from geo import hexes
-from geo.config import Config
+from geo.core import hexes
+from geo.core.config import Config
+from geo.core.filters import Filters
+from geo.core.schema import INCIDENT_CATEGORIES
 from geo.disclosure import max_resolution
-from geo.overview import Filters
-from geo.schema import INCIDENT_CATEGORIES
 
 #: The location profile page, opened by clicking a hexagon on any map.
 PROFILE_PAGE = Path(__file__).resolve().parents[1] / "pages" / "profile.py"

@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from geo import disclosure
-from geo.config import Config
+from geo.core.config import Config
+from geo.core.filters import quarter_label, quarter_menu
+from geo.core.roles import Role
+from geo.core.schema import INCIDENT_CATEGORIES, INCIDENT_CATEGORY_LABELS
 from geo.disclosure import allowed_resolutions
-from geo.overview import quarter_label, quarter_menu
-from geo.roles import Role
-from geo.schema import INCIDENT_CATEGORIES, INCIDENT_CATEGORY_LABELS
 from ui import state
 
 KPI_LABELS = {
@@ -147,7 +147,7 @@ def kpi_tiles(kpis: pd.DataFrame, coverage: pd.DataFrame | None = None) -> None:
     """Headline figures (already disclosure-controlled; NaN = withheld) with change
     against the previous equal period, coloured by :func:`change_delta`.
 
-    ``coverage`` (:func:`geo.catalogue.kpi_coverage`) says where no feed that can tell a
+    ``coverage`` (:func:`geo.store.catalogue.kpi_coverage`) says where no feed that can tell a
     measure is loaded: such a figure reads "Not loaded", and a change is shown only when
     both periods hold data.
     """

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from geo.config import Config
+from geo.core.config import Config
+from geo.core.errors import DisclosureError
+from geo.core.filters import Filters
+from geo.core.roles import ROLES, Role, as_role
 from geo.disclosure.perturbation import (
     KEY_RANGE,
     PerturbationTable,
@@ -29,7 +32,6 @@ from geo.disclosure.perturbation import (
     placesafe_ptable,
 )
 from geo.disclosure.policy import (
-    DisclosureError,
     DisclosurePolicy,
     disclosure_policy,
     small_counts,
@@ -53,9 +55,7 @@ from geo.disclosure.suppression import (
     publication_note,
     publish_counts,
 )
-from geo.overview import Filters
-from geo.roles import ROLES, Role, as_role
-from geo.store import Store
+from geo.store.database import Store
 
 __all__ = [
     "KEY_RANGE",

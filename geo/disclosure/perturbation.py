@@ -1,7 +1,7 @@
 """Cell-key perturbation (the method of ONS Census 2021 flexible tables and ABS TableBuilder).
 
 Every record gets a random *record key* in ``0 .. KEY_RANGE - 1`` when it is ingested
-(:mod:`geo.store`). A published cell's *cell key* is the sum of its records' keys
+(:mod:`geo.store.database`). A published cell's *cell key* is the sum of its records' keys
 modulo ``KEY_RANGE``, so the same set of records gives the same key wherever it
 appears. A *perturbation table* (ptable) indexed by ``(pcv, ckey)`` gives the noise
 added to the count, where the perturbation lookup value ``pcv`` is the count itself up

@@ -14,13 +14,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from geo.config import Config
+from geo.core.config import Config
+from geo.core.errors import DisclosureError
+from geo.core.roles import Role, as_role
 from geo.disclosure.perturbation import PerturbationTable, placesafe_ptable
-from geo.roles import Role, as_role
-
-
-class DisclosureError(PermissionError):
-    """A role asked for something it may not see."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ records do not exist. No cell is therefore ever withheld *because* it is sensiti
 a grey cell never means "protected place here", and no page answers differently for a
 premise's cell (DESIGN §4).
 
-:class:`PublishedStore` is a read view of a :class:`geo.store.Store`: each cursor it
+:class:`PublishedStore` is a read view of a :class:`geo.store.database.Store`: each cursor it
 hands out shadows the located record tables (``incidents``, ``missing_episodes``,
 ``stop_search``) with temporary views that leave out records whose storage cell lies
 within ``premise_radius_m`` of a premise. Every query any lens runs against it —
@@ -29,10 +29,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from geo import hexes
-from geo.area import to_bng
-from geo.config import Config
-from geo.store import Store
+from geo.core import hexes
+from geo.core.area import to_bng
+from geo.core.config import Config
+from geo.store.database import Store
 
 #: Tables whose records carry a location (the storage cell ``cell``) and are removed
 #: when located at a premise.

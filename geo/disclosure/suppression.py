@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo import hexes
-from geo.config import Config
+from geo.core import hexes
+from geo.core.config import Config
+from geo.core.roles import Role, as_role
 from geo.disclosure.perturbation import perturb
 from geo.disclosure.policy import disclosure_policy, small_counts
-from geo.roles import Role, as_role
 
 #: The one label every withheld figure gets, whatever the reason (a small count or
 #: protecting another figure). Withheld values are NaN in numeric columns.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.store import Store
+from geo.store.database import Store
 
 pytestmark = pytest.mark.app
 
@@ -19,7 +19,7 @@ PAGES = Path(__file__).resolve().parents[2] / "pages"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     out = tmp_path_factory.mktemp("demo")
     build_demo(out, seed=0)
@@ -127,7 +127,7 @@ def test_audit_page_for_admin_verifies_the_chain(demo: Path) -> None:
 def test_audit_page_says_in_plain_words_where_the_log_was_altered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
     from ui import cache
 
     build_demo(tmp_path, seed=0)

@@ -19,7 +19,7 @@ AREA = "Demo borough (synthetic)"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     out = tmp_path_factory.mktemp("demo")
     build_demo(out, seed=0)
@@ -29,10 +29,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture
 def data_page(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     """The Data page in local mode on a store the generator did not build."""
-    from geo.area import load_study_area
-    from geo.config import load_config
-    from geo.ingest import ingest_file
-    from geo.store import Store
+    from geo.core.area import load_study_area
+    from geo.core.config import load_config
+    from geo.ingest.pipeline import ingest_file
+    from geo.store.database import Store
 
     config = load_config(demo / "placesafe.toml")
     store_path = tmp_path / "real.duckdb"

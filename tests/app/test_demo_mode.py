@@ -10,7 +10,7 @@ import pytest
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-from geo.ingest import DEMO_STORE_REFUSAL
+from geo.ingest.pipeline import DEMO_STORE_REFUSAL
 
 pytestmark = pytest.mark.app
 
@@ -29,7 +29,7 @@ AUTH = {
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     out = tmp_path_factory.mktemp("demo")
     build_demo(out, seed=0)
@@ -41,10 +41,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def real_store(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store the generator did not build: partner-format files ingested as real data."""
-    from geo.area import load_study_area
-    from geo.config import load_config
-    from geo.ingest import ingest_file
-    from geo.store import Store
+    from geo.core.area import load_study_area
+    from geo.core.config import load_config
+    from geo.ingest.pipeline import ingest_file
+    from geo.store.database import Store
 
     config = load_config(demo / "placesafe.toml")
     area = load_study_area(config.study_area)

@@ -25,7 +25,7 @@ PAGES = ROOT / "pages"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     out = tmp_path_factory.mktemp("demo")
     build_demo(out, seed=0)
@@ -384,7 +384,7 @@ def test_the_sweeper_starts_once_the_first_file_is_served(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import ui.exports
-    from geo.store import Store
+    from geo.store.database import Store
     from ui.exports import DownloadTicket
 
     monkeypatch.setattr(ui.exports, "_sweeper", [])

@@ -16,7 +16,7 @@ PAGE = Path(__file__).resolve().parents[2] / "pages" / "hotspots.py"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     out = tmp_path_factory.mktemp("demo")
     build = build_demo(out, seed=0)
@@ -62,7 +62,7 @@ EXPECTED = {
 def _planted_on_the_map(at: AppTest, demo: dict, res: int) -> dict[str, str]:
     import h3
 
-    from geo.hotspot_report import HOT_LIST_HEADERS
+    from geo.lenses.hotspot_report import HOT_LIST_HEADERS
 
     table = at.dataframe[0].value
     assert "Cell id" in table.columns and HOT_LIST_HEADERS["category"] in table.columns

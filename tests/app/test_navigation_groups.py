@@ -30,7 +30,7 @@ DATA = ["Data", "Audit log"]
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The demo with a partnership user (absolute paths)."""
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     out = tmp_path_factory.mktemp("demo")
     build_demo(out, seed=0)
@@ -129,7 +129,7 @@ def test_maps_fit_the_window_in_presentation_mode(monkeypatch: pytest.MonkeyPatc
     import shapely
 
     import ui.map
-    from geo import maps
+    from geo.render import maps
 
     drawn: list[tuple[str, int, str]] = []
 

@@ -26,10 +26,10 @@ QUARTER = "2024 Q4"
 
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from geo.area import load_study_area
-    from geo.briefing import build_pack
-    from geo.demo import build_demo
-    from geo.store import Store
+    from geo.core.area import load_study_area
+    from geo.demo.build import build_demo
+    from geo.render.briefing import build_pack
+    from geo.store.database import Store
 
     out = tmp_path_factory.mktemp("demo")
     demo = build_demo(out, seed=0)

@@ -30,7 +30,7 @@ KPI_LABELS = [
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Build the demo once for the module and point PLACESAFE_CONFIG at it."""
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     out_dir = tmp_path_factory.mktemp("demo")
     build_demo(out_dir, seed=0)
@@ -249,17 +249,20 @@ def test_logged_in_user_without_role_denied(demo_dir: Path) -> None:
 
 
 def test_partnership_layers_carry_no_small_counts(demo_dir: Path) -> None:
-    from geo import layers, overview
-    from geo.config import load_config
-    from geo.disclosure import DisclosureError, allowed_resolutions
-    from geo.store import Store
+    from geo.core.config import load_config
+    from geo.core.errors import DisclosureError
+    from geo.core.filters import Filters
+    from geo.disclosure import allowed_resolutions
+    from geo.render import layers
+    from geo.store import queries as overview
+    from geo.store.database import Store
 
     config = load_config(demo_dir / "placesafe.toml")
     assert max(allowed_resolutions("partnership", config)) == 8
     # read-write: the app under test already holds a read-write connection in this process
     with Store(config.store_path) as store:
         months = overview.available_months(store)
-        filters = overview.Filters(months[-12], months[-1])
+        filters = Filters(months[-12], months[-1])
         counts = overview.incident_counts(store, 8, filters)
         raw = counts["count"].to_numpy()
         assert ((raw >= 1) & (raw <= 5)).any(), "the demo should have small cells to withhold"

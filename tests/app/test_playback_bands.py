@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from geo import hexes, maps
+from geo.core import hexes
+from geo.render import maps
 from ui import playback
 
 

@@ -17,7 +17,7 @@ WINDOW = {"from": "2023-01", "to": "2024-12"}
 
 @pytest.fixture(scope="module")
 def truth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     out = tmp_path_factory.mktemp("demo")
     build = build_demo(out, seed=0)

@@ -82,7 +82,7 @@ AUTH = {
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     out = tmp_path_factory.mktemp("demo")
     build_demo(out, seed=0)
@@ -222,9 +222,9 @@ def assert_page_safe(at: AppTest, where: str) -> None:
 
 
 def assert_map_layers_safe(res: int, months: tuple[str, str]) -> None:
-    from geo import layers
-    from geo.maps import ALLOWED_PROPERTIES
-    from geo.overview import Filters
+    from geo.core.filters import Filters
+    from geo.render import layers
+    from geo.render.maps import ALLOWED_PROPERTIES
     from ui import cache
 
     config = cache.get_config()
@@ -249,11 +249,12 @@ def assert_map_layers_safe(res: int, months: tuple[str, str]) -> None:
 
 def assert_hotspot_layers_safe(res: int) -> None:
     """The Hot spots maps for the partnership: categories only, no values, no fine cells."""
-    from geo import layers
+    from geo.core.filters import Filters
     from geo.disclosure import store_for
-    from geo.hotspot_report import run_hotspots
-    from geo.maps import ALLOWED_PROPERTIES
-    from geo.overview import Filters, available_months
+    from geo.lenses.hotspot_report import run_hotspots
+    from geo.render import layers
+    from geo.render.maps import ALLOWED_PROPERTIES
+    from geo.store.queries import available_months
     from ui import cache
 
     config = cache.get_config()

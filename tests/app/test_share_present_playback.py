@@ -34,7 +34,7 @@ PAGE_PATHS = {
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The demo with a base URL for links and a partnership user (absolute paths)."""
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     out = tmp_path_factory.mktemp("demo")
     build_demo(out, seed=0)
@@ -260,7 +260,7 @@ def test_maps_are_taller_in_presentation_mode(monkeypatch: pytest.MonkeyPatch) -
 
 
 def step_features(role: str, res: int, month_from: str, month_to: str) -> list[dict]:
-    from geo.overview import Filters
+    from geo.core.filters import Filters
     from ui import cache
 
     config = cache.get_config()
@@ -455,8 +455,8 @@ def test_partnership_without_a_whole_quarter_sees_no_data_page(
 ) -> None:
     """With less than a quarter of data the partnership has no period to choose: a free
     window from the URL must not be used instead."""
-    from geo.demo import build_demo
-    from geo.store import Store
+    from geo.demo.build import build_demo
+    from geo.store.database import Store
 
     build = build_demo(tmp_path, seed=3)
     with Store(build.config.store_path) as store, store.cursor() as cur:

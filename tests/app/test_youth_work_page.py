@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.escape import escape_text
+from geo.core.escape import escape_text
 
 pytestmark = pytest.mark.app
 
@@ -35,11 +35,11 @@ HOW = "How this is worked out"
 
 @pytest.fixture(scope="module")
 def truth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    from geo.area import load_study_area
-    from geo.demo import build_demo
-    from geo.demo_health import write_demo_health_sites
-    from geo.ingest import ingest_file
-    from geo.store import Store
+    from geo.core.area import load_study_area
+    from geo.demo.build import build_demo
+    from geo.demo.health import write_demo_health_sites
+    from geo.ingest.pipeline import ingest_file
+    from geo.store.database import Store
 
     out = tmp_path_factory.mktemp("demo")
     build = build_demo(out, seed=0)
@@ -249,8 +249,8 @@ def test_partnership_sees_coarse_disclosed_gaps_and_shares_only(truth: dict) -> 
 def test_a_hostile_site_name_is_plain_text(truth: dict, tmp_path: Path) -> None:
     """A site name with HTML and a JS template literal reaches the table as plain text
     and the map only escaped."""
-    from geo import coverage_view as cview
-    from geo.maps import build_map
+    from geo.lenses import coverage_view as cview
+    from geo.render.maps import build_map
     from ui import cache
 
     config = cache.get_config()

@@ -20,23 +20,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo import briefing, hexes, layers, missing, overview
-from geo import coverage as cv
-from geo import coverage_view as cview
-from geo import disproportionality as dp
-from geo.area import StudyArea
-from geo.config import Config
+from geo.core import hexes
+from geo.core.area import StudyArea
+from geo.core.config import Config
+from geo.core.filters import Filters
 from geo.disclosure import Role, store_for
 from geo.disclosure.windows import partnership_pattern_window, partnership_quarters
-from geo.hotspot_report import run_trend_hotspots
-from geo.missing_lens import missing_view
-from geo.overview import Filters
-from geo.place_names import place_names
-from geo.profiles import build_profile
-from geo.recurring import RankingSettings, rank_recurring_locations
-from geo.schools import schools_view
-from geo.store import Store
-from geo.story import STORY_LAYERS, quarter_story, story_layer, story_table
+from geo.lenses import coverage as cv
+from geo.lenses import coverage_view as cview
+from geo.lenses import disproportionality as dp
+from geo.lenses import missing
+from geo.lenses.hotspot_report import run_trend_hotspots
+from geo.lenses.missing_lens import missing_view
+from geo.lenses.profiles import build_profile
+from geo.lenses.recurring import RankingSettings, rank_recurring_locations
+from geo.lenses.schools import schools_view
+from geo.lenses.story import STORY_LAYERS, quarter_story, story_layer, story_table
+from geo.render import briefing, layers
+from geo.store import queries as overview
+from geo.store.database import Store
+from geo.store.place_names import place_names
 
 PARTNERSHIP = Role.PARTNERSHIP
 NOW = datetime(2025, 2, 1, 9, 0)

@@ -14,14 +14,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import hexes, layers, overview
-from geo.area import load_study_area
-from geo.demo import build_demo
+from geo.core import hexes
+from geo.core.area import load_study_area
+from geo.core.filters import Filters
+from geo.demo.build import build_demo
 from geo.disclosure import Role, store_for
 from geo.disclosure.windows import partnership_quarters
-from geo.missing import episodes, repeat_children_in_period
-from geo.missing_lens import missing_view, themes_table
-from geo.store import Store
+from geo.lenses.missing import episodes, repeat_children_in_period
+from geo.lenses.missing_lens import missing_view, themes_table
+from geo.render import layers
+from geo.store import queries as overview
+from geo.store.database import Store
 
 PARTNERSHIP = Role.PARTNERSHIP
 
@@ -37,7 +40,7 @@ def test_missing_page_agrees_with_the_overview(demo: Any) -> None:
     compared = perturbed = 0
     with Store(config.store_path, read_only=True) as store:
         names = overview.schools(store)[["urn", "name"]]
-        exact = overview.kpis(store, overview.Filters("2023-01", "2024-12"))
+        exact = overview.kpis(store, Filters("2023-01", "2024-12"))
         assert exact.loc["missing_episodes", "current"] > 100
         for q in partnership_quarters(overview.available_months(store)):
             kpis = layers.disclosed_kpis(store, PARTNERSHIP, q, config)

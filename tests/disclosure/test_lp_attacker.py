@@ -31,12 +31,15 @@ import pytest
 from scipy import sparse
 from scipy.optimize import linprog
 
-from geo import hexes, layers, overview
-from geo.config import Config
-from geo.demo import build_demo
+from geo.core import hexes
+from geo.core.config import Config
+from geo.core.filters import Filters
+from geo.demo.build import build_demo
 from geo.disclosure import Role, disclosure_policy, store_for
 from geo.disclosure.windows import partnership_quarters
-from geo.store import Store
+from geo.render import layers
+from geo.store import queries as overview
+from geo.store.database import Store
 
 PARTNERSHIP = Role.PARTNERSHIP
 CATEGORIES = ("knife_crime", "harmful_sexual_behaviour", "rest")
@@ -95,11 +98,11 @@ class System:
         return out[0], out[1]
 
 
-def _levels(store: Store, layer: str, q: overview.Filters, config: Config) -> Any:
+def _levels(store: Store, layer: str, q: Filters, config: Config) -> Any:
     return layers.disclosed_counts(store, layer, PARTNERSHIP, 8, q, config)
 
 
-def quarter_system(store: Store, q: overview.Filters, config: Config) -> tuple[System, list]:
+def quarter_system(store: Store, q: Filters, config: Config) -> tuple[System, list]:
     """Everything the partnership sees of incidents and missing episodes in quarter ``q``."""
     published = store_for(store, PARTNERSHIP, config)
     noise = disclosure_policy(config).max_noise
@@ -184,7 +187,7 @@ def _truth_is_feasible(system: System) -> None:
         assert lo - 1e-9 <= s <= hi + 1e-9, (what, lo, s, hi)
 
 
-def _quarters(demo: Any, last: int | None = None) -> Iterator[tuple[Store, overview.Filters]]:
+def _quarters(demo: Any, last: int | None = None) -> Iterator[tuple[Store, Filters]]:
     with Store(demo.config.store_path, read_only=True) as store:
         quarters = partnership_quarters(overview.available_months(store))
         for q in quarters[-last:] if last else quarters:

@@ -20,13 +20,13 @@ import h3
 import numpy as np
 import pytest
 
-from geo import hexes
-from geo.area import load_study_area
-from geo.config import Config
-from geo.demo import build_demo
+from geo.core import hexes
+from geo.core.area import load_study_area
+from geo.core.config import Config
+from geo.demo.build import build_demo
 from geo.disclosure import protected_cells
 from geo.disclosure.publishable import LOCATED_TABLES
-from geo.store import Store
+from geo.store.database import Store
 from tests.disclosure._outputs import partnership_outputs
 
 

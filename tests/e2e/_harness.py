@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 if TYPE_CHECKING:
-    from geo.demo import DemoBuild
+    from geo.demo.build import DemoBuild
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP = REPO_ROOT / "app.py"
@@ -204,10 +204,10 @@ def demo_app(out_dir: Path, log_name: str, seed: int = 0) -> Iterator[tuple[str,
     """Build the synthetic demo in ``out_dir`` (its own store, so it never collides with
     another app or store on this machine) and run the app on it on a free port.
 
-    Yields the base URL (ending in ``/``) and the :class:`geo.demo.DemoBuild` (its
+    Yields the base URL (ending in ``/``) and the :class:`geo.demo.build.DemoBuild` (its
     ``truth`` holds the planted ground truth).
     """
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     build = build_demo(out_dir, seed=seed)
     env = dict(os.environ, PLACESAFE_CONFIG=str(build.out_dir / "placesafe.toml"))

@@ -170,8 +170,8 @@ HOSTILE_NAMES = (
 def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a demo whose school names (partner-supplied text) are attacks."""
     require_chromium()
-    from geo.demo import build_demo
-    from geo.store import Store
+    from geo.demo.build import build_demo
+    from geo.store.database import Store
 
     build = build_demo(tmp_path_factory.mktemp("hostile") / "demo", seed=0)
     with Store(build.config.store_path) as store:

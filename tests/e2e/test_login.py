@@ -120,7 +120,7 @@ class App:
 
 
 def _write_config(tmp: Path) -> Path:
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     demo = build_demo(tmp / "demo", seed=0)
     toml = demo.out_dir / "placesafe.toml"

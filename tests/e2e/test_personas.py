@@ -1,7 +1,7 @@
 """The meeting's people on the synthetic demo, in headless chromium (issue 15, "Done when").
 
 One app process for the module, on a demo built into a temporary folder by
-``geo.demo.build_demo`` (its own store and a free port, so it never meets another running app
+``geo.demo.build.build_demo`` (its own store and a free port, so it never meets another running app
 or store), and one browser page reused by every test. Every request that does not go to the
 app is aborted, so map tiles stay grey: the maps' hexagons, outlines and legends are drawn by
 the app itself.

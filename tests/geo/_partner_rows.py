@@ -7,7 +7,7 @@ import csv
 import io
 from pathlib import Path
 
-from geo.config import Config, load_config
+from geo.core.config import Config, load_config
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "data" / "templates"

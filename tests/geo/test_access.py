@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.access import cookie_secret_problem, pseudonymous_user_id, roles_for
-from geo.config import AccessConfig
-from geo.escape import escape_markdown
-from geo.export import neutralise_formulas, to_csv_bytes
+from geo.core.access import cookie_secret_problem, pseudonymous_user_id, roles_for
+from geo.core.config import AccessConfig
+from geo.core.escape import escape_markdown
+from geo.render.export import neutralise_formulas, to_csv_bytes
 
 ACCESS = AccessConfig(
     users=(("ann@example.org", ("analyst",)), ("cat@example.org", ("admin", "analyst"))),

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from geo.area import load_study_area
-from geo.config import load_config
-from geo.ingest import archive_kind, ingest_archive
-from geo.store import Store
+from geo.core.area import load_study_area
+from geo.core.config import load_config
+from geo.ingest.pipeline import archive_kind, ingest_archive
+from geo.store.database import Store
 
 pytestmark = pytest.mark.shared_data
 

@@ -12,14 +12,14 @@ import shapely
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from geo import area_tables as at
-from geo import hexes
-from geo.area import StudyArea, from_bng, load_study_area, to_bng
-from geo.config import load_config
-from geo.demo import build_demo
-from geo.hotspots import InsufficientDataError
-from geo.overview import Filters
-from geo.store import Store
+from geo.core import hexes
+from geo.core.area import StudyArea, from_bng, load_study_area, to_bng
+from geo.core.config import load_config
+from geo.core.errors import InsufficientDataError
+from geo.core.filters import Filters
+from geo.demo.build import build_demo
+from geo.lenses import area_tables as at
+from geo.store.database import Store
 
 #: A 2 km square in south-east England (EPSG:27700 metres).
 X0, Y0, SIDE = 550_000.0, 185_000.0, 2_000.0

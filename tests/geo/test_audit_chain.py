@@ -3,7 +3,7 @@ said, to the head file) but not to the audit key tries to remove or rewrite even
 
 Every attack must be detected by ``Store.verify_audit_chain``; the one it cannot
 detect (deleting the newest events from the database *and* the head file alike) is
-stated in geo/audit.py and the README, and closed by append-only storage.
+stated in geo/core/audit.py and the README, and closed by append-only storage.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from geo.audit import (
+from geo.core.audit import (
     DEMO_AUDIT_KEY,
     KEYED_SCHEME,
     SEAL_EVENT,
@@ -26,8 +26,9 @@ from geo.audit import (
     event_mac,
     head_line,
 )
-from geo.config import ConfigError, load_config
-from geo.store import Store, _audit_hash
+from geo.core.config import load_config
+from geo.core.errors import ConfigError
+from geo.store.database import Store, _audit_hash
 
 KEY = b"k" * 40  # the deployment's secret key in these tests
 WRONG_KEY = b"w" * 40  # the attacker's guess

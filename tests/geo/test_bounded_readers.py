@@ -18,8 +18,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from geo.validate import (
-    FileRefusedError,
+from geo.core.errors import FileRefusedError
+from geo.ingest.validate import (
     ReadLimits,
     RowIssues,
     check_xlsx_archive,

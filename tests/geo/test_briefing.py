@@ -1,4 +1,4 @@
-"""Review packs and the 7-minute briefing (geo.briefing): built for both audiences on the
+"""Review packs and the 7-minute briefing (geo.render.briefing): built for both audiences on the
 demo, planted places present, and the partnership pack free of small counts and fine cells
 (checked on the text extracted from the PDF)."""
 
@@ -14,11 +14,15 @@ import h3
 import pytest
 from pypdf import PdfReader
 
-from geo import coverage_view, hexes
 from geo.__main__ import main
-from geo.area import load_study_area
-from geo.briefing import (
-    PackError,
+from geo.core import hexes
+from geo.core.area import load_study_area
+from geo.core.errors import PackError
+from geo.demo.build import build_demo
+from geo.disclosure import store_for
+from geo.lenses import coverage_view
+from geo.lenses.coverage import analyse, plan_greedy
+from geo.render.briefing import (
     _pattern_window,
     available_quarters,
     build_pack,
@@ -29,10 +33,7 @@ from geo.briefing import (
     sentences_with_counts,
     seven_minute_pdf,
 )
-from geo.coverage import analyse, plan_greedy
-from geo.demo import build_demo
-from geo.disclosure import store_for
-from geo.store import Store
+from geo.store.database import Store
 
 QUARTER = "2024Q4"
 MIN = 6

@@ -18,9 +18,13 @@ from scipy.cluster.hierarchy import cophenet, linkage
 from scipy.spatial.distance import cdist, squareform
 from sklearn.cluster import HDBSCAN
 
-from geo import clusters, hexes
-from geo.area import from_bng, to_bng
-from geo.clusters import (
+from geo.core import hexes
+from geo.core.area import from_bng, to_bng
+from geo.core.errors import InsufficientDataError
+from geo.core.filters import Filters
+from geo.demo.build import build_demo
+from geo.lenses import clusters
+from geo.lenses.clusters import (
     ClusterResult,
     cluster_points,
     clusters_for_period,
@@ -28,10 +32,7 @@ from geo.clusters import (
     jaccard,
     match_clusters,
 )
-from geo.demo import build_demo
-from geo.hotspots import InsufficientDataError
-from geo.overview import Filters
-from geo.store import Store
+from geo.store.database import Store
 
 STORAGE_RES = 11
 X0, Y0 = (float(v[0]) for v in to_bng([-0.1276], [51.5072]))  # Charing Cross, metres

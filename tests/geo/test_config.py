@@ -1,4 +1,4 @@
-"""geo.config: loading, path resolution, validation, keys, hashing."""
+"""geo.core.config: loading, path resolution, validation, keys, hashing."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from geo import config as cfg
-from geo.config import CONFIG_ENV, DEMO_CONFIG_PATH, Config, ConfigError, load_config
+from geo.core import config as cfg
+from geo.core.config import CONFIG_ENV, DEMO_CONFIG_PATH, Config, load_config
+from geo.core.errors import ConfigError
 
 MINIMAL = """
 [study_area]

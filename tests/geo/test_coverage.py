@@ -1,4 +1,4 @@
-"""Youth-work coverage, need, gaps and the deployment planner (geo.coverage)."""
+"""Youth-work coverage, need, gaps and the deployment planner (geo.lenses.coverage)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import hexes
-from geo.area import from_bng, load_study_area
-from geo.coverage import (
+from geo.core import hexes
+from geo.core.area import from_bng, load_study_area
+from geo.core.filters import Filters
+from geo.demo.build import build_demo
+from geo.lenses.coverage import (
     DEFAULT_BLOCKS,
     NeedWeights,
     TimeBlock,
@@ -42,10 +44,8 @@ from geo.coverage import (
     session_hours,
     unmet_need,
 )
-from geo.demo import build_demo
-from geo.overview import Filters
-from geo.schools import cells_bng
-from geo.store import Store
+from geo.lenses.schools import cells_bng
+from geo.store.database import Store
 
 WINDOW = Filters("2023-01", "2024-12")
 GREEDY_FACTOR = 1.0 - 1.0 / math.e

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import coverage as cv
-from geo import coverage_view as cview
-from geo import hexes
-from geo.config import Config
-from geo.disclosure import DisclosureError
-from geo.maps import ALLOWED_PROPERTIES
+from geo.core import hexes
+from geo.core.config import Config
+from geo.core.errors import DisclosureError
+from geo.lenses import coverage as cv
+from geo.lenses import coverage_view as cview
+from geo.render.maps import ALLOWED_PROPERTIES
 from tests.geo.test_privacy_disclosure import HOME, OTHER, cell_at, make_config
 
 

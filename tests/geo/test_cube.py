@@ -1,4 +1,4 @@
-"""geo.cube: space-time cubes of counts from a tiny ingested store."""
+"""geo.store.cube: space-time cubes of counts from a tiny ingested store."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import hexes
-from geo.area import StudyArea, from_bng, load_study_area, to_bng
-from geo.config import Config
-from geo.cube import LAYER_LABELS, LAYERS, build_cube, period_labels
-from geo.ingest import ingest_bytes
-from geo.overview import Filters
-from geo.store import Store
+from geo.core import hexes
+from geo.core.area import StudyArea, from_bng, load_study_area, to_bng
+from geo.core.config import Config
+from geo.core.filters import Filters
+from geo.ingest.pipeline import ingest_bytes
+from geo.store.cube import LAYER_LABELS, LAYERS, build_cube, period_labels
+from geo.store.database import Store
 from tests.geo._partner_rows import (
     HOME_AREA,
     A,

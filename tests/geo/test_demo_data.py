@@ -1,4 +1,4 @@
-"""Tests for the synthetic demo generator (geo/demo_data.py) and its planted truth."""
+"""Tests for the synthetic demo generator (geo/demo/data.py) and its planted truth."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from geo import hexes, schema
-from geo.demo_data import (
+from geo.core import hexes, schema
+from geo.demo.data import (
     DEMO_FIRST_MONTH,
     DEMO_LAST_MONTH,
     demo_boundary,
@@ -654,9 +654,9 @@ def test_null_mode_plants_no_stop_search_disproportionality(null_demo: Demo) -> 
 
 def test_a_stale_default_demo_store_is_rebuilt(tmp_path: Path) -> None:
     """A demo store from an older generator (or none) is rebuilt with its own seed."""
-    from geo.config import load_config
-    from geo.demo import build_demo, ensure_demo_store
-    from geo.demo_data import GENERATOR_VERSION
+    from geo.core.config import load_config
+    from geo.demo.build import build_demo, ensure_demo_store
+    from geo.demo.data import GENERATOR_VERSION
 
     build = build_demo(tmp_path, seed=2)
     config = load_config(tmp_path / "placesafe.toml")

@@ -8,10 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import hexes, layers, overview
-from geo.demo import build_demo
+from geo.core import hexes
+from geo.core.filters import Filters
+from geo.demo.build import build_demo
 from geo.disclosure import store_for
-from geo.store import Store
+from geo.render import layers
+from geo.store import queries as overview
+from geo.store.database import Store
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +30,7 @@ def test_childrens_home_records_are_not_published(demo, res: int) -> None:
     home11 = hexes.str_to_cells([demo.truth["childrens_home"]["cell_11"]])
     home = int(hexes.cells_to_parent(home11, res)[0])
     home_str = str(hexes.cells_to_str([home])[0])
-    f = overview.Filters("2024-01", "2024-12")
+    f = Filters("2024-01", "2024-12")
     with Store(demo.config.store_path) as store:
         exact = overview.missing_found_counts(store, res, f).set_index("cell")["count"]
         published = overview.missing_found_counts(
@@ -67,7 +70,7 @@ def test_category_layers_draw_every_cell_for_partnership(demo) -> None:
 
 def test_partnership_layers_never_carry_small_counts(demo) -> None:
     with Store(demo.config.store_path) as store:
-        f = overview.Filters("2024-01", "2024-12")
+        f = Filters("2024-01", "2024-12")
         for res in (7, 8):
             inc = layers.incident_layer(
                 overview.incident_counts(store, res, f), "partnership", res, demo.config

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from geo.access import is_loopback, open_address_problem
-from geo.area import load_study_area
-from geo.config import Config, load_config
-from geo.demo import DemoBuild, build_demo, ensure_demo_store, synthetic_demo_problem
-from geo.demo_data import GENERATOR_VERSION
-from geo.ingest import DEMO_STORE_REFUSAL, KINDS, ingest_bytes, ingest_file
-from geo.store import ORIGIN_KEY, SYNTHETIC_DEMO, DemoMarker, Store
+from geo.core.access import is_loopback, open_address_problem
+from geo.core.area import load_study_area
+from geo.core.config import Config, load_config
+from geo.demo.build import DemoBuild, build_demo, ensure_demo_store, synthetic_demo_problem
+from geo.demo.data import GENERATOR_VERSION
+from geo.ingest.pipeline import DEMO_STORE_REFUSAL, KINDS, ingest_bytes, ingest_file
+from geo.store.database import ORIGIN_KEY, SYNTHETIC_DEMO, DemoMarker, Store
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -78,21 +78,21 @@ def test_ingest_never_marks_a_store(demo: DemoBuild, tmp_path: Path) -> None:
 
 
 def test_only_the_generator_writes_the_marker() -> None:
-    """No module but geo/demo.py calls the marker's writer (geo/store.py defines it)."""
+    """No module but geo/demo/build.py calls the marker's writer (geo/store/database.py has it)."""
     callers = {
         str(path.relative_to(REPO))
         for folder in ("geo", "ui", "pages", "bench")
         for path in (REPO / folder).rglob("*.py")
         if "mark_synthetic_demo(" in path.read_text(encoding="utf-8")
     } | ({"app.py"} if "mark_synthetic_demo(" in (REPO / "app.py").read_text() else set())
-    assert callers == {"geo/demo.py", "geo/store.py"}
+    assert callers == {"geo/demo/build.py", "geo/store/database.py"}
     # and nothing else writes the meta table's origin key
     writers = {
         str(path.relative_to(REPO))
         for path in (REPO / "geo").rglob("*.py")
         if re.search(r"INTO meta", path.read_text(encoding="utf-8"))
     }
-    assert writers == {"geo/store.py"}
+    assert writers == {"geo/store/database.py"}
 
 
 def test_a_corrupt_marker_is_not_a_marker() -> None:

@@ -31,14 +31,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from geo import hexes, layers, overview
-from geo.area import load_study_area
-from geo.config import Config, StudyAreaConfig, load_config
+from geo.core import hexes
+from geo.core.area import load_study_area
+from geo.core.config import Config, StudyAreaConfig, load_config
+from geo.core.filters import Filters, quarter_menu
 from geo.disclosure import protect_hierarchy, store_for
-from geo.ingest import ingest_bytes
-from geo.maps import ALLOWED_PROPERTIES
-from geo.overview import Filters
-from geo.store import Store
+from geo.ingest.pipeline import ingest_bytes
+from geo.render import layers
+from geo.render.maps import ALLOWED_PROPERTIES
+from geo.store import queries as overview
+from geo.store.database import Store
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "data" / "templates"
@@ -532,7 +534,7 @@ def _check_store(config: Config, store: Store) -> None:
 def _checked_menu(store: Store) -> list[Filters]:
     """The partnership's quarter menu: whole calendar quarters, all categories, disjoint."""
     months = overview.available_months(store)
-    menu = overview.quarter_menu(months)
+    menu = quarter_menu(months)
     for i, a in enumerate(menu):
         assert a.categories == () and a.months == 3
         assert pd.Period(a.month_from, freq="M").month in (1, 4, 7, 10)
@@ -639,7 +641,7 @@ def test_missing_layer_withholds_few_children_with_many_episodes(tmp_path: Path)
     # cell 0 in Q1: 8 episodes of 2 children; cell 0 in Q2: 7 episodes of 7 children
     config, store = _make_store(tmp_path, case)
     try:
-        q1, q2 = overview.quarter_menu(overview.available_months(store))
+        q1, q2 = quarter_menu(overview.available_months(store))
         for res in (7, 8):
             for q, withheld in ((q1, True), (q2, False)):
                 counts = overview.missing_found_counts(store, res, q)
@@ -673,7 +675,7 @@ def test_kpi_breakdown_does_not_pin_a_withheld_figure(tmp_path: Path) -> None:
     }
     config, store = _make_store(tmp_path, case)
     try:
-        q1 = overview.quarter_menu(overview.available_months(store))[0]
+        q1 = quarter_menu(overview.available_months(store))[0]
         exact = overview.kpis(store, q1)["current"]
         assert (exact["incidents"], exact["knife_crime"]) == (8, 1)
         shown = layers.disclosed_kpis(store, "partnership", q1, config)["current"]
@@ -686,7 +688,7 @@ def test_kpi_breakdown_does_not_pin_a_withheld_figure(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory):
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     return build_demo(tmp_path_factory.mktemp("demo"), seed=0)
 

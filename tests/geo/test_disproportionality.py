@@ -1,4 +1,4 @@
-"""Disproportionality audit (geo.disproportionality): RRI against hand calculations,
+"""Disproportionality audit (geo.lenses.disproportionality): RRI against hand calculations,
 ethnicity mappings, every row of the real police.uk files accounted for, census
 denominators and disclosure control.
 
@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import disproportionality as dp
-from geo.area import load_study_area
-from geo.config import load_config
+from geo.core.area import load_study_area
+from geo.core.config import load_config
+from geo.core.filters import Filters
 from geo.disclosure import WITHHELD
-from geo.ingest import ingest_file
-from geo.overview import Filters
-from geo.store import Store
+from geo.ingest.pipeline import ingest_file
+from geo.lenses import disproportionality as dp
+from geo.store.database import Store
 
 MET_SS = "police/2016-06-metropolitan-stop-and-search.csv"
 HAVERING_SS = "police/havering_2016-06-metropolitan-stop-and-search.csv"

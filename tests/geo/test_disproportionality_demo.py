@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import disproportionality as dp
-from geo.store import Store
+from geo.lenses import disproportionality as dp
+from geo.store.database import Store
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, dict[str, Any]]]:
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     build = build_demo(tmp_path_factory.mktemp("demo"), seed=0)
     with Store(build.config.store_path, read_only=True) as store:
@@ -106,7 +106,7 @@ def test_a_sub_area_restricts_counts_and_population(built: tuple[Store, dict[str
 def test_partnership_audit_is_disclosed_and_findings_are_reachable(
     built: tuple[Store, dict[str, Any]],
 ) -> None:
-    from geo.overview import Filters
+    from geo.core.filters import Filters
 
     store, _ = built
     quarter = Filters("2024-04", "2024-06")
@@ -158,9 +158,9 @@ def test_partnership_hit_rates_cannot_be_differenced_from_the_audit() -> None:
     import tempfile
     from pathlib import Path
 
-    from geo.demo import build_demo
-    from geo.disproportionality import run_hit_rate, stop_search_counts
-    from geo.overview import Filters
+    from geo.core.filters import Filters
+    from geo.demo.build import build_demo
+    from geo.lenses.disproportionality import run_hit_rate, stop_search_counts
 
     with tempfile.TemporaryDirectory() as tmp:
         build = build_demo(Path(tmp), seed=0)

@@ -1,4 +1,4 @@
-"""geo.escape and geo.maps: escaping, property allow-list, classes, legends, folium map."""
+"""geo.core.escape and geo.render.maps: escaping, the allow-list, classes, legends, maps."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import hexes, maps
-from geo.escape import escape_text
+from geo.core import hexes
+from geo.core.escape import escape_text
+from geo.render import maps
 
 HOSTILE = "St Mary's `${alert(1)}` <b>x</b>"
 BOUNDARY = shapely.box(0.0, 51.52, 0.06, 51.55)

@@ -16,8 +16,9 @@ import pyogrio
 import pytest
 import shapely
 
-from geo import hexes
-from geo.export import (
+from geo.core import hexes
+from geo.core.filters import quarter_menu
+from geo.render.export import (
     export_table,
     has_geometry,
     layer_properties,
@@ -27,8 +28,8 @@ from geo.export import (
     to_geojson_bytes,
     to_geopackage_bytes,
 )
-from geo.layers import layer_table
-from geo.maps import ALLOWED_PROPERTIES, HexLayer, count_layer, outline_layer
+from geo.render.layers import layer_table
+from geo.render.maps import ALLOWED_PROPERTIES, HexLayer, count_layer, outline_layer
 
 CELLS = hexes.points_to_cells([51.50, 51.51, 51.52, 51.53], [0.00, 0.01, 0.02, 0.03], 8)
 CELL_IDS = [str(c) for c in hexes.cells_to_str(CELLS)]
@@ -232,7 +233,7 @@ def test_safe_layer_names(name: str, safe: str) -> None:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     out = tmp_path_factory.mktemp("demo")
     build_demo(out, seed=0)
@@ -242,15 +243,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_partnership_exports_equal_the_displayed_layer_and_table(
     demo: Path, tmp_path: Path
 ) -> None:
-    from geo import layers, missing_lens, overview
-    from geo.area import load_study_area
-    from geo.config import load_config
-    from geo.store import Store
+    from geo.core.area import load_study_area
+    from geo.core.config import load_config
+    from geo.lenses import missing_lens
+    from geo.render import layers
+    from geo.store import queries as overview
+    from geo.store.database import Store
 
     config = load_config(demo / "placesafe.toml")
     with Store(config.store_path) as store:
         months = overview.available_months(store)
-        quarter = overview.quarter_menu(months)[-1]
+        quarter = quarter_menu(months)[-1]
         levels = layers.disclosed_counts(store, "incidents", "partnership", 8, quarter, config)
         shown = layers.incident_layer_from(levels, 8, config)
         names = overview.schools(store)[["urn", "name"]]
@@ -284,7 +287,7 @@ def test_partnership_exports_equal_the_displayed_layer_and_table(
 
 
 def test_csv_with_two_columns_of_one_name_is_neutralised() -> None:
-    from geo.export import to_csv_bytes
+    from geo.render.export import to_csv_bytes
 
     frame = pd.DataFrame([["=1+1", "@x", 3]], columns=["a", "a", "n"])
     text = to_csv_bytes(frame).decode("utf-8-sig")

@@ -21,11 +21,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.area import load_study_area
-from geo.config import load_config
-from geo.fetch import CRIME_TYPES, api_polygon, fetch_police_uk, months_between
-from geo.ingest import ingest_file
-from geo.store import Store
+from geo.core.area import load_study_area
+from geo.core.config import load_config
+from geo.ingest.fetch import CRIME_TYPES, api_polygon, fetch_police_uk, months_between
+from geo.ingest.pipeline import ingest_file
+from geo.store.database import Store
 
 pytestmark = pytest.mark.shared_data
 

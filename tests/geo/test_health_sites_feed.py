@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import hexes
-from geo.demo_health import demo_health_sites, write_demo_health_sites
-from geo.ingest import NEARBY_M, OUTSIDE_AREA, TOO_FAR
-from geo.schema import HEALTH_SITE_KINDS
+from geo.core import hexes
+from geo.core.schema import HEALTH_SITE_KINDS
+from geo.demo.health import demo_health_sites, write_demo_health_sites
+from geo.ingest.pipeline import NEARBY_M, OUTSIDE_AREA, TOO_FAR
 from tests.geo.test_validation import INSIDE, Env, assert_redacted, issue_rows, template_header
 
 HEADER = template_header("health_sites.csv")

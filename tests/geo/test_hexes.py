@@ -1,4 +1,4 @@
-"""geo.hexes against h3-py as the reference implementation."""
+"""geo.core.hexes against h3-py as the reference implementation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import hexes
+from geo.core import hexes
 
 # A box over east London (WGS84 degrees).
 LAT_RANGE = (51.45, 51.60)

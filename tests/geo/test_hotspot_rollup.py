@@ -1,5 +1,5 @@
 """Emerging hot spots shown at a coarser resolution than they are worked out at
-(geo.hotspot_report.roll_up_emerging and the trend window)."""
+(geo.lenses.hotspot_report.roll_up_emerging and the trend window)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import h3
 import numpy as np
 import pandas as pd
 
-from geo import hexes
-from geo.hotspot_report import roll_up_emerging, trend_text, trend_window
-from geo.hotspots import CATEGORY_NAMES, EmergingHotspots
-from geo.overview import Filters
+from geo.core import hexes
+from geo.core.filters import Filters
+from geo.lenses.hotspot_report import roll_up_emerging, trend_text, trend_window
+from geo.stats.hotspots import CATEGORY_NAMES, EmergingHotspots
 
 PARENT_A = h3.latlng_to_cell(51.535, 0.03, 8)
 PARENT_B = h3.latlng_to_cell(51.55, 0.06, 8)

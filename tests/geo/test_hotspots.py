@@ -1,4 +1,4 @@
-"""geo.hotspots against esda, statsmodels, pymannkendall and the definitions of DESIGN §5."""
+"""geo.stats.hotspots against esda, statsmodels, pymannkendall and the definitions of DESIGN §5."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ import shapely
 from scipy import stats
 from statsmodels.stats.multitest import fdrcorrection
 
-from geo import hexes, hotspots
-from geo.hotspots import (
+from geo.core import hexes
+from geo.core.errors import InsufficientDataError
+from geo.stats import hotspots
+from geo.stats.hotspots import (
     ALPHAS,
     CATEGORY_NAMES,
-    InsufficientDataError,
     benjamini_hochberg,
     categorise,
     confidence_bins,

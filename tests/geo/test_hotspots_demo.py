@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import hexes
-from geo.area import load_study_area
-from geo.cube import build_cube
-from geo.demo import build_demo
-from geo.hotspots import EmergingHotspots, emerging_hotspots, gi_star
-from geo.overview import Filters
-from geo.store import Store
+from geo.core import hexes
+from geo.core.area import load_study_area
+from geo.core.filters import Filters
+from geo.demo.build import build_demo
+from geo.stats.hotspots import EmergingHotspots, emerging_hotspots, gi_star
+from geo.store.cube import build_cube
+from geo.store.database import Store
 
 RES = 9
 PERIOD = Filters("2023-01", "2024-12")

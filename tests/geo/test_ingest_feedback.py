@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo.area import load_study_area
-from geo.config import load_config
-from geo.demo import build_demo
-from geo.ingest import OUTSIDE_AREA, STAGES, ingest_bytes, reasons_in_words
-from geo.store import Store
+from geo.core.area import load_study_area
+from geo.core.config import load_config
+from geo.demo.build import build_demo
+from geo.ingest.pipeline import OUTSIDE_AREA, STAGES, ingest_bytes, reasons_in_words
+from geo.store.database import Store
 
 AREA = "Demo borough (synthetic)"
 

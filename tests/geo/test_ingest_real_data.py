@@ -18,12 +18,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import hexes
-from geo.area import load_study_area, to_bng
-from geo.config import StudyAreaConfig, load_config
-from geo.ingest import ALREADY_STORED, OUTSIDE_AREA, REPEATED_IN_FILE, IngestReport, ingest_file
-from geo.sources import police_uk
-from geo.store import Store
+from geo.core import hexes
+from geo.core.area import load_study_area, to_bng
+from geo.core.config import StudyAreaConfig, load_config
+from geo.ingest.pipeline import (
+    ALREADY_STORED,
+    OUTSIDE_AREA,
+    REPEATED_IN_FILE,
+    IngestReport,
+    ingest_file,
+)
+from geo.ingest.sources import police_uk
+from geo.store.database import Store
 
 pytestmark = pytest.mark.shared_data
 

@@ -1,4 +1,4 @@
-"""geo.maps for a projector: the emerging-hot-spot palette is told apart by colour alone,
+"""geo.render.maps for a projector: the emerging-hot-spot palette is told apart by colour alone,
 every category has its label in the legend, the legend is a control on the map, the
 presentation fit script, and fixed legend bands shared by several frames."""
 
@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import hexes, maps
-from geo.hotspots import CATEGORY_NAMES
+from geo.core import hexes
+from geo.render import maps
+from geo.stats.hotspots import CATEGORY_NAMES
 
 BOUNDARY = shapely.box(0.0, 51.52, 0.06, 51.55)
 BOUNDS = (0.0, 51.52, 0.06, 51.55)

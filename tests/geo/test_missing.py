@@ -1,4 +1,4 @@
-"""Missing-from-home analysis (geo.missing): hand-built edge cases and the demo truth."""
+"""Missing-from-home analysis (geo.lenses.missing): hand-built edge cases and the demo truth."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import hexes
-from geo.area import load_study_area
-from geo.config import Config
-from geo.demo import build_demo
+from geo.core import hexes
+from geo.core.area import load_study_area
+from geo.core.config import Config
+from geo.core.filters import Filters
+from geo.demo.build import build_demo
 from geo.disclosure import protected_cells, store_for
-from geo.missing import (
+from geo.lenses.missing import (
     EPISODE_COLUMNS,
     THEMES,
     by_school,
@@ -31,8 +32,7 @@ from geo.missing import (
     theme_area_table,
     theme_counts,
 )
-from geo.overview import Filters
-from geo.store import Store
+from geo.store.database import Store
 
 WHOLE = Filters("2023-01", "2024-12")
 T0 = pd.Timestamp("2024-01-01 10:00")
@@ -329,7 +329,7 @@ def test_a_run_ending_in_the_period_counts_with_its_earlier_episodes() -> None:
 
 
 def test_demo_quarter_repeat_children_reach_back(demo: Demo) -> None:
-    from geo.missing import repeat_children_in_period
+    from geo.lenses.missing import repeat_children_in_period
 
     more = 0
     with Store(demo.config.store_path, read_only=True) as store:

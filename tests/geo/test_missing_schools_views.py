@@ -1,5 +1,6 @@
-"""The Missing and Schools pages' tables per role (geo.missing_lens, geo.school_outcomes,
-geo.schools.schools_view): planted truth found, disclosure rules held."""
+"""The Missing and Schools pages' tables per role (geo.lenses.missing_lens,
+geo.lenses.school_outcomes, geo.lenses.schools.schools_view): planted truth found,
+disclosure rules held."""
 
 from __future__ import annotations
 
@@ -10,20 +11,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import hexes
-from geo.area import load_study_area
-from geo.config import ConfigError, load_config
-from geo.demo import build_demo
-from geo.missing import episodes, repeat_children, schools_for_partnership
-from geo.missing_lens import (
+from geo.core import hexes
+from geo.core.area import load_study_area
+from geo.core.config import load_config
+from geo.core.errors import ConfigError
+from geo.core.filters import Filters, quarter_menu
+from geo.core.terms import TermDates
+from geo.demo.build import build_demo
+from geo.lenses.missing import episodes, repeat_children, schools_for_partnership
+from geo.lenses.missing_lens import (
     MEASURE_LABELS,
     disclose_measures,
     missing_view,
     quarters_active,
     theme_area_counts,
 )
-from geo.overview import Filters, quarter_menu
-from geo.school_outcomes import (
+from geo.lenses.school_outcomes import (
     by_period,
     measure_totals,
     outcomes,
@@ -31,9 +34,8 @@ from geo.school_outcomes import (
     outcomes_by_school,
     school_groups,
 )
-from geo.schools import disclose_schools, filter_schools, school_buffers, schools_view
-from geo.store import Store
-from geo.terms import TermDates
+from geo.lenses.schools import disclose_schools, filter_schools, school_buffers, schools_view
+from geo.store.database import Store
 
 WHOLE = Filters("2023-01", "2024-12")
 MIN = 6
@@ -271,7 +273,7 @@ def test_disclose_schools_hides_a_total_when_any_part_is_withheld() -> None:
 
 
 def test_school_buffers_are_circles_of_the_right_size(demo: Demo) -> None:
-    from geo.area import to_bng
+    from geo.core.area import to_bng
 
     cell = demo.truth["school_journey_hotspot"]["cell"]
     small, large = school_buffers(cell, (400.0, 800.0))
@@ -362,7 +364,7 @@ def _write(path: Path, text: str) -> Path:
 def test_partnership_places_table_lists_exactly_the_map_cells(demo: Demo) -> None:
     """The table and the map name the same cells, so a cell on the map but not in the
     table cannot point at anything."""
-    from geo import layers
+    from geo.render import layers
 
     for quarter in demo.quarters:
         for res in (7, 8):
@@ -412,7 +414,7 @@ def test_a_store_without_missing_or_school_feeds_still_gives_views(
 ) -> None:
     """A deployment with police data only: the Missing and Schools views and the review
     pack build (no hot spot anywhere is not an error)."""
-    from geo.briefing import build_pack
+    from geo.render.briefing import build_pack
 
     built = build_demo(tmp_path_factory.mktemp("police_only"), seed=1)
     area = load_study_area(built.config.study_area)

@@ -1,4 +1,4 @@
-"""geo.nearrepeat: Knox bands against brute force, Monte Carlo calibration, verdicts,
+"""geo.stats.nearrepeat: Knox bands against brute force, Monte Carlo calibration, verdicts,
 near-repeat chains, and recovery of planted chains (DESIGN §5, §7, §8)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.nearrepeat import (
+from geo.stats.nearrepeat import (
     CHAIN_SUMMARY_COLUMNS,
     InsufficientDataError,
     KnoxResult,
@@ -637,10 +637,10 @@ def test_float_whole_days_and_datetimes_are_accepted() -> None:
 
 
 def test_demo_near_repeats_are_detected(tmp_path: Path) -> None:
-    from geo import hexes
-    from geo.area import to_bng
-    from geo.demo import build_demo
-    from geo.store import Store
+    from geo.core import hexes
+    from geo.core.area import to_bng
+    from geo.demo.build import build_demo
+    from geo.store.database import Store
 
     demo = build_demo(tmp_path, seed=0)
     truth = demo.truth["near_repeat"]

@@ -12,13 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import catalogue, hexes, schema
-from geo.area import BoundaryError, load_study_area
-from geo.config import ConfigError, load_config
-from geo.ingest import ingest_file
-from geo.overview import Filters
-from geo.place_names import place_names, with_place_names
-from geo.store import Store
+from geo.core import hexes, schema
+from geo.core.area import load_study_area
+from geo.core.config import load_config
+from geo.core.errors import BoundaryError, ConfigError
+from geo.core.filters import Filters
+from geo.ingest.pipeline import ingest_file
+from geo.store import catalogue
+from geo.store.database import Store
+from geo.store.place_names import place_names, with_place_names
 
 pytestmark = pytest.mark.shared_data
 

@@ -1,4 +1,4 @@
-"""geo.overview (filters and store queries) and geo.layers on a tiny ingested store."""
+"""geo.store.queries (filters and store queries) and geo.render.layers on a tiny ingested store."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo import hexes, layers, overview
-from geo.area import load_study_area
-from geo.config import Config
-from geo.ingest import ingest_bytes
-from geo.overview import Filters
-from geo.store import Store
+from geo.core import hexes
+from geo.core.area import load_study_area
+from geo.core.config import Config
+from geo.core.filters import Filters
+from geo.ingest.pipeline import ingest_bytes
+from geo.render import layers
+from geo.store import queries as overview
+from geo.store.database import Store
 from tests.geo._partner_rows import (
     HOME_AREA,
     A,

@@ -4,7 +4,7 @@ DESIGN §4: known formats (police.uk street, stop and search, GIAS/EduBase, the 
 directory) accept only their published columns plus ``[ingest] ignore_columns``; a
 mapped feed refuses any header that names a person in any role or a personal detail,
 unless it is a place's or an organisation's name ("LSOA name") or configured in
-``[ingest] allowed_headers``. One function decides (:func:`geo.validate.header_rule`);
+``[ingest] allowed_headers``. One function decides (:func:`geo.ingest.validate.header_rule`);
 every refusal names the column's position, header and rule — never a cell value —
 and leaves the store unchanged.
 """
@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from geo.config import ConfigError, load_config
-from geo.sources import police_uk, schools
-from geo.validate import (
+from geo.core.config import load_config
+from geo.core.errors import ConfigError, FileRefusedError
+from geo.ingest.sources import police_uk, schools
+from geo.ingest.validate import (
     RULE_DETAIL,
     RULE_NAME,
     RULE_ROLE,
     RULE_SUBJECT,
-    FileRefusedError,
     header_rule,
     header_words,
     personal_data_columns,
@@ -292,7 +292,7 @@ def test_a_mapped_column_naming_a_person_is_refused_even_when_the_profile_maps_i
     path.write_text(profile.replace('child_id = "Child ID"', 'child_id = "Young person"'))
     header = [("Young person" if h == "Child ID" else h) for h in MISSING_HEADER]
     data = to_csv(header, [episode(**{"Young person": "YP-77"})]).encode()
-    from geo.ingest import ingest_bytes
+    from geo.ingest.pipeline import ingest_bytes
 
     before = env.snapshot()
     report = ingest_bytes(env.store, env.config, env.area, "missing", data, "p.csv", profile=path)

@@ -1,5 +1,5 @@
 """The youth-work plan for planners: shares in words, the plan's places and layer, and the
-one-page PDF (geo.coverage_view planner helpers and geo.plan_pdf)."""
+one-page PDF (geo.lenses.coverage_view planner helpers and geo.render.plan_pdf)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ import pytest
 from pypdf import PdfReader
 from shapely.geometry import box
 
-from geo import coverage as cv
-from geo import coverage_view as cview
-from geo import hexes, plan_pdf
-from geo.config import Config
-from geo.maps import ALLOWED_PROPERTIES
+from geo.core import hexes
+from geo.core.config import Config
+from geo.lenses import coverage as cv
+from geo.lenses import coverage_view as cview
+from geo.render import plan_pdf
+from geo.render.maps import ALLOWED_PROPERTIES
 from tests.geo.test_coverage_view import _analysis, cell_str, gap_frame
 from tests.geo.test_privacy_disclosure import HOME, OTHER, make_config
 

@@ -1,4 +1,4 @@
-"""geo.privacy (pseudonyms) and geo.disclosure (suppression, resolution menus, premises)."""
+"""geo.ingest.privacy (pseudonyms) and geo.disclosure (suppression, resolution menus, premises)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import hexes
-from geo.config import Config, load_config
+from geo.core import hexes
+from geo.core.config import Config, load_config
+from geo.core.errors import DisclosureError
 from geo.disclosure import (
     WITHHELD,
-    DisclosureError,
     allowed_resolutions,
     disclose_counts,
     max_resolution,
     protected_cells,
     suppress_small_counts,
 )
-from geo.privacy import pseudonymise
+from geo.ingest.privacy import pseudonymise
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = b"0123456789abcdef0123456789abcdef-test"

@@ -8,21 +8,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import hexes
-from geo.area import load_study_area
-from geo.demo import build_demo
-from geo.layers import hot_cells_table, ranking_layer_from
-from geo.overview import Filters
-from geo.profiles import build_profile
-from geo.recurring import (
+from geo.core import hexes
+from geo.core.area import load_study_area
+from geo.core.filters import Filters
+from geo.core.terms import journey_window
+from geo.demo.build import build_demo
+from geo.lenses.profiles import build_profile
+from geo.lenses.recurring import (
     PUBLIC_COLUMNS,
     WEIGHTS,
     RankingSettings,
     filter_ranking,
     rank_recurring_locations,
 )
-from geo.store import Store
-from geo.terms import journey_window
+from geo.render.layers import hot_cells_table, ranking_layer_from
+from geo.store.database import Store
 
 WINDOW = Filters("2023-01", "2024-12")
 

@@ -9,11 +9,10 @@ import h3
 import pandas as pd
 import pytest
 
-from geo.area import load_study_area
-from geo.demo import build_demo
-from geo.layers import hot_cells_table
-from geo.overview import Filters
-from geo.recurring import (
+from geo.core.area import load_study_area
+from geo.core.filters import Filters
+from geo.demo.build import build_demo
+from geo.lenses.recurring import (
     RankingSettings,
     filter_ranking,
     method_in_words,
@@ -21,7 +20,8 @@ from geo.recurring import (
     rank_recurring_locations,
     ranking_entry,
 )
-from geo.store import Store
+from geo.render.layers import hot_cells_table
+from geo.store.database import Store
 
 #: The default windows: the analyst's last 12 months, the partnership's calendar year.
 WINDOW = Filters("2024-01", "2024-12")

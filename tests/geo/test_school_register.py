@@ -1,4 +1,4 @@
-"""One row per school across school lists (geo.school_register)."""
+"""One row per school across school lists (geo.store.school_register)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import hexes
-from geo.area import from_bng
-from geo.school_register import deduplicate_schools, normalised_names
+from geo.core import hexes
+from geo.core.area import from_bng
+from geo.store.school_register import deduplicate_schools, normalised_names
 
 
 def _cell(x: float, y: float) -> np.uint64:
@@ -72,7 +72,7 @@ def test_different_schools_stay_apart() -> None:
 @pytest.mark.shared_data
 def test_both_havering_school_lists_give_each_school_once(shared_data: Path) -> None:
     """The GIAS 2017 subset and the London Schools directory share 22 schools."""
-    from geo.area import to_bng
+    from geo.core.area import to_bng
 
     gias = pd.read_csv(shared_data / "schools" / "edubase_2017-07_havering_unmatched_subset.csv",
                        dtype=str)  # fmt: skip

@@ -1,4 +1,4 @@
-"""The schools lens (geo.schools): journey windows, buffers, missing pupils, demo ranking."""
+"""The schools lens (geo.lenses.schools): journey windows, buffers, missing pupils, demo ranking."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import hexes
-from geo.area import load_study_area
-from geo.demo import build_demo
-from geo.overview import Filters
-from geo.schools import (
+from geo.core import hexes
+from geo.core.area import load_study_area
+from geo.core.filters import Filters
+from geo.core.terms import TermDates, in_term, journey_window
+from geo.demo.build import build_demo
+from geo.lenses.schools import (
     buffer_counts,
     cells_bng,
     classify_times,
@@ -24,8 +25,7 @@ from geo.schools import (
     rank_schools,
     top_recurring,
 )
-from geo.store import Store
-from geo.terms import TermDates, in_term, journey_window
+from geo.store.database import Store
 
 WINDOW = Filters("2023-01", "2024-12")
 HALF_TERM = TermDates(closures=(("2024-10-28", "2024-11-01"),))
@@ -216,7 +216,7 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 
 def test_demo_planted_school_first_for_journey_incidents(demo: Any) -> None:
-    # The default TermDates contain every demo term day (geo/demo_data.py's
+    # The default TermDates contain every demo term day (geo/demo/data.py's
     # _SCHOOL_HOLIDAYS leave 4 Jan-31 Mar, 14/17 Apr-20/22 Jul and 1/4 Sep-19/20 Dec
     # term, minus half-terms, which the default does not remove).
     truth, table, _, _ = demo

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from geo.demo import build_demo
-from geo.store import Store, StoreLockedError, snapshot_path
+from geo.core.errors import StoreLockedError
+from geo.demo.build import build_demo
+from geo.store.database import Store, snapshot_path
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,7 +43,7 @@ def app_holding_the_store(demo: Path, request: pytest.FixtureRequest) -> Iterato
     """A second process that holds the store for writing, as the app does."""
     snapshots = bool(getattr(request, "param", True))
     code = (
-        "import sys; from geo.store import Store; "
+        "import sys; from geo.store.database import Store; "
         f"s = Store({str(demo / 'placesafe.duckdb')!r}, snapshots={snapshots}); "
         "print('ready', flush=True); sys.stdin.read()"
     )

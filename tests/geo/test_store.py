@@ -1,4 +1,5 @@
-"""geo.store: one ingest is one transaction, de-duplication, rollback, audit, data_version."""
+"""geo.store.database: one ingest is one transaction, de-duplication, rollback, audit,
+data_version."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import geo.store as store_module
-from geo.area import load_study_area
-from geo.config import load_config
-from geo.ingest import ALREADY_STORED, REPEATED_IN_FILE, IngestReport, ingest_bytes
-from geo.store import Store, StoreError
+import geo.store.database as store_module
+from geo.core.area import load_study_area
+from geo.core.config import load_config
+from geo.core.errors import StoreError
+from geo.ingest.pipeline import ALREADY_STORED, REPEATED_IN_FILE, IngestReport, ingest_bytes
+from geo.store.database import Store
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "data" / "templates"
@@ -351,8 +353,8 @@ def test_a_process_killed_mid_ingest_leaves_previous_data_live_and_the_batch_fai
     child = f"""
 import sys, time
 sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
-import geo.store as store_module
-from geo.store import Store
+import geo.store.database as store_module
+from geo.store.database import Store
 from tests.geo.test_store import write
 real = store_module._run
 def slow(cur, sql, params=None):
@@ -415,7 +417,7 @@ def test_a_second_process_cannot_write_while_the_store_is_open(tmp_path: Path) -
         write(store, "feed", ["x"], "s")
         code = (
             f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
-            "from geo.store import Store, StoreError\n"
+            "from geo.store.database import Store, StoreError\n"
             f"try:\n    Store({str(db)!r})\nexcept StoreError as e:\n    print('refused:', e)\n"
         )
         out = subprocess.run(

@@ -1,4 +1,4 @@
-"""The quarter's story (geo/story.py): the status rules on a hand-made report, and the
+"""The quarter's story (geo/lenses/story.py): the status rules on a hand-made report, and the
 planted demo places told as the demo planted them."""
 
 from __future__ import annotations
@@ -11,15 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.area import load_study_area
-from geo.config import load_config
-from geo.demo import build_demo
-from geo.disclosure import DisclosureError, store_for
-from geo.hotspot_report import HotspotReport, run_hotspots, trend_window
-from geo.hotspots import EmergingHotspots
-from geo.overview import Filters, available_months
-from geo.store import Store
-from geo.story import (
+from geo.core.area import load_study_area
+from geo.core.config import load_config
+from geo.core.errors import DisclosureError
+from geo.core.filters import Filters
+from geo.demo.build import build_demo
+from geo.disclosure import store_for
+from geo.lenses.hotspot_report import HotspotReport, run_hotspots, trend_window
+from geo.lenses.story import (
     STATUSES,
     QuarterStory,
     previous_quarter,
@@ -28,6 +27,9 @@ from geo.story import (
     story_quarter,
     story_table,
 )
+from geo.stats.hotspots import EmergingHotspots
+from geo.store.database import Store
+from geo.store.queries import available_months
 
 MONTHS = [str(p) for p in pd.period_range("2024-01", "2024-12", freq="M")]
 Q4 = Filters("2024-10", "2024-12")

@@ -23,11 +23,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import hexes
-from geo.area import from_bng, load_study_area, to_bng
-from geo.config import load_config
-from geo.ingest import OUTSIDE_AREA, IngestReport, ingest_bytes
-from geo.store import DATA_TABLES, Store
+from geo.core import hexes
+from geo.core.area import from_bng, load_study_area, to_bng
+from geo.core.config import load_config
+from geo.ingest.pipeline import OUTSIDE_AREA, IngestReport, ingest_bytes
+from geo.store.database import DATA_TABLES, Store
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "data" / "templates"
@@ -754,7 +754,7 @@ def test_planted_name_and_date_of_birth_never_leave_the_validator(
 
 
 def test_row_findings_are_grouped_by_rule_with_row_ranges() -> None:
-    from geo.ingest import group_row_issues
+    from geo.ingest.pipeline import group_row_issues
 
     rows = [*range(2, 676), *range(700, 703), 710]
     issues = pd.DataFrame(

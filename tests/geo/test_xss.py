@@ -20,14 +20,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import layers, overview
-from geo.area import load_study_area, to_bng
-from geo.config import Config, load_config
-from geo.escape import escape_text
-from geo.ingest import ingest_bytes
-from geo.maps import ALLOWED_PROPERTIES, build_map
-from geo.overview import Filters
-from geo.store import Store
+from geo.core.area import load_study_area, to_bng
+from geo.core.config import Config, load_config
+from geo.core.escape import escape_text
+from geo.core.filters import Filters
+from geo.ingest.pipeline import ingest_bytes
+from geo.render import layers
+from geo.render.maps import ALLOWED_PROPERTIES, build_map
+from geo.store import queries as overview
+from geo.store.database import Store
 
 REPO = Path(__file__).resolve().parents[2]
 BOUNDARY = REPO / "data" / "demo" / "boundary.geojson"
@@ -252,7 +253,7 @@ def test_place_names_from_hostile_map_points_never_run(
 ) -> None:
     """Place names come from police.uk's Location text: a hostile file's names reach map
     labels (the ranking layer) only escaped."""
-    from geo.place_names import place_names
+    from geo.store.place_names import place_names
 
     area = load_study_area(config.study_area)
     report = ingest_bytes(store, config, area, "police_street", _street_csv(), "street.csv",

@@ -10,13 +10,13 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo import area_tables as at
-from geo import disproportionality as dp
-from geo.area import StudyArea, load_study_area
-from geo.config import Config, load_config
-from geo.ingest import ingest_file
-from geo.overview import Filters
-from geo.store import Store
+from geo.core.area import StudyArea, load_study_area
+from geo.core.config import Config, load_config
+from geo.core.filters import Filters
+from geo.ingest.pipeline import ingest_file
+from geo.lenses import area_tables as at
+from geo.lenses import disproportionality as dp
+from geo.store.database import Store
 from tests.geo.test_onboarding import config_file
 
 pytestmark = pytest.mark.shared_data

@@ -256,8 +256,8 @@ def test_text_and_json_agree_on_recurring(borough: Borough) -> None:
 
 
 def _street_rows(b: Borough) -> pd.DataFrame:
-    from geo.area import load_study_area
-    from geo.config import load_config
+    from geo.core.area import load_study_area
+    from geo.core.config import load_config
 
     frames = [pd.read_csv(f, dtype=str, keep_default_na=False) for f in b.downloads["street"]]
     raw = pd.concat(frames, ignore_index=True)
@@ -278,9 +278,9 @@ def _street_rows(b: Borough) -> pd.DataFrame:
 
 def test_category_counts_equal_the_published_mapping(borough: Borough) -> None:
     """Each canonical category holds exactly the CSV's rows of the crime types mapped to it."""
-    from geo import schema
-    from geo.config import load_config
-    from geo.store import Store
+    from geo.core import schema
+    from geo.core.config import load_config
+    from geo.store.database import Store
 
     rows = _street_rows(borough)
     # A Crime ID repeated within a month's file is one crime (README); ASB has none.
@@ -307,9 +307,9 @@ def test_category_counts_equal_the_published_mapping(borough: Borough) -> None:
 
 
 def test_every_accepted_record_lies_on_the_analysis_grid(borough: Borough) -> None:
-    from geo.area import load_study_area
-    from geo.config import load_config
-    from geo.store import Store
+    from geo.core.area import load_study_area
+    from geo.core.config import load_config
+    from geo.store.database import Store
 
     config = load_config(borough.config)
     area = load_study_area(config.study_area)

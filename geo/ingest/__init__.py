@@ -1,0 +1,11 @@
+"""Partner files in: adapters per format (``sources/``), validation, personal-identifier
+checks and the load pipeline that writes one transaction to the store.
+"""
+
+__all__ = [
+    "fetch",
+    "pipeline",
+    "privacy",
+    "validate",
+    "sources",
+]

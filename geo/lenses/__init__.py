@@ -1,0 +1,19 @@
+"""One module per question a page answers, each returning a result the pages and the
+pack show.
+"""
+
+__all__ = [
+    "area_tables",
+    "clusters",
+    "coverage",
+    "coverage_view",
+    "disproportionality",
+    "hotspot_report",
+    "missing",
+    "missing_lens",
+    "profiles",
+    "recurring",
+    "school_outcomes",
+    "schools",
+    "story",
+]

@@ -1,0 +1,245 @@
+"""Location profiles: everything PlaceSafe knows about one cell, role-aware.
+
+A profile is what any meeting opens for a place: its counts over time per layer, the
+time of week incidents happen, the nearest schools, youth work nearby and whether it
+is there when incidents happen, missing-from-home episodes found there, and the
+living multi-agency assessment (notes in :meth:`geo.store.database.Store.notes`).
+
+For the partnership role every count is the value the Overview shows for the same
+cell and quarter (:func:`geo.render.layers.disclosed_counts`), so the profile can never be
+differenced against the map; per-month and time-of-week detail is for analysts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from geo.core import hexes
+from geo.core.area import to_bng
+from geo.core.config import Config
+from geo.core.filters import Filters, quarter_label, quarter_menu
+from geo.core.roles import Role
+from geo.disclosure import check_resolution, store_for
+from geo.render.layers import disclosed_counts
+from geo.store.database import Store
+
+#: Time-of-week blocks (also used by the youth-work lens): name -> (weekend?, start h, end h).
+BLOCKS: Final[dict[str, tuple[bool, int, int]]] = {
+    "weekday_after_school": (False, 15, 19),
+    "weekday_evening": (False, 19, 23),
+    "weekend_day": (True, 10, 19),
+    "weekend_evening": (True, 19, 23),
+}
+BLOCK_LABELS: Final[dict[str, str]] = {
+    "weekday_after_school": "Weekday after school (15:00-19:00)",
+    "weekday_evening": "Weekday evening (19:00-23:00)",
+    "weekend_day": "Weekend day (10:00-19:00)",
+    "weekend_evening": "Weekend evening (19:00-23:00)",
+}
+ASSESSMENT_HEADINGS: Final[tuple[str, ...]] = (
+    "What happens here",
+    "Who is affected",
+    "What is in place",
+    "Actions agreed",
+)
+DAYS: Final[tuple[str, ...]] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class LocationProfile:
+    """A cell's profile as one role may see it.
+
+    Attributes
+    ----------
+    cell : str
+        The H3 cell (hex string) and ``res`` its resolution.
+    neighbours : tuple of str
+        Its ring of neighbouring cells.
+    series : DataFrame
+        Counts per period (months for analysts, quarters for the partnership; NaN =
+        withheld), columns ``incidents``, ``knife_crime``, ``missing_episodes``.
+    time_of_week : DataFrame or None
+        Incidents by day (rows Mon..Sun) and hour (columns 0..23), minute-precision
+        rows only; None for the partnership.
+    time_of_week_left_out : int
+        Incidents without a time of day, left out of ``time_of_week``.
+    schools : DataFrame
+        Nearest schools: ``name``, ``phase``, ``kind``, ``distance_m``.
+    youth_work : DataFrame
+        Per time-of-week block: incidents in the cell (analysts), youth-work sessions
+        and hours within ``reach_m``.
+    missing_themes : DataFrame or None
+        Return-home-interview themes of episodes found here (analysts only).
+    """
+
+    cell: str
+    res: int
+    neighbours: tuple[str, ...]
+    series: pd.DataFrame
+    time_of_week: pd.DataFrame | None
+    time_of_week_left_out: int
+    schools: pd.DataFrame
+    youth_work: pd.DataFrame
+    missing_themes: pd.DataFrame | None
+    reach_m: float
+
+
+def block_of(times: pd.Series) -> np.ndarray:
+    """The time-of-week block of each timestamp ('' when outside every block)."""
+    t = pd.to_datetime(times)
+    hour = t.dt.hour.to_numpy()
+    weekend = (t.dt.day_of_week >= 5).to_numpy()
+    out = np.full(len(t), "", dtype=object)
+    for name, (is_weekend, lo, hi) in BLOCKS.items():
+        out[(weekend == is_weekend) & (hour >= lo) & (hour < hi)] = name
+    return out
+
+
+def _partnership_series(
+    store: Store, cell: int, res: int, months: list[str], config: Config
+) -> pd.DataFrame:
+    rows = {}
+    for quarter in quarter_menu(months):
+        values = {}
+        for layer, column in (("incidents", "incidents"), ("missing", "missing_episodes")):
+            levels = disclosed_counts(store, layer, Role.PARTNERSHIP, res, quarter, config)
+            frame = levels.levels[res]
+            hit = frame.loc[frame["cell"] == np.uint64(cell), "value"]
+            values[column] = float(hit.iloc[0]) if len(hit) else 0.0
+        rows[quarter_label(quarter)] = values
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "quarter"
+    return frame
+
+
+def build_profile(
+    store: Store,
+    cell: str,
+    filters: Filters,
+    months: list[str],
+    role: str,
+    config: Config,
+    reach_m: float = 400.0,
+    n_schools: int = 5,
+) -> LocationProfile:
+    """Build the profile of ``cell`` for ``role`` over the filter's window.
+
+    Raises
+    ------
+    ValueError
+        ``cell`` is not a valid H3 cell at resolution 7 to 10.
+    DisclosureError
+        The role may not see the cell's resolution.
+    """
+    store = store_for(store, role, config)
+    cells = hexes.str_to_cells([cell])
+    res = int(hexes.cell_resolution(cells)[0])
+    if res not in (7, 8, 9, 10):
+        raise ValueError("a location profile needs a cell at resolution 7 to 10")
+    check_resolution(role, res, config)
+    c = int(cells[0])
+    col = f"cell_{res}"
+    _, ring = hexes.grid_disk(cells, 1)
+    neighbours = tuple(str(x) for x in hexes.cells_to_str(ring[ring != np.uint64(c)]))
+    start, end = filters.bounds()
+    inc = store.query(
+        f"SELECT occurred_at, category, time_precision FROM incidents WHERE {col} = ? "
+        "AND occurred_at >= ? AND occurred_at < ?",
+        [c, start, end],
+    )
+    mis = store.query(
+        f"SELECT reported_at, rhi_themes FROM missing_episodes WHERE {col} = ? "
+        "AND reported_at >= ? AND reported_at < ?",
+        [c, start, end],
+    )
+    analyst = role != Role.PARTNERSHIP
+    if analyst:
+        month = pd.to_datetime(inc["occurred_at"]).dt.strftime("%Y-%m")
+        knife = month[inc["category"] == "knife_crime"]
+        mmonth = pd.to_datetime(mis["reported_at"]).dt.strftime("%Y-%m")
+        index = pd.Index(
+            [str(p) for p in pd.period_range(start, end - pd.Timedelta(days=1), freq="M")],
+            name="month",
+        )
+        series = pd.DataFrame(
+            {
+                "incidents": month.value_counts().reindex(index, fill_value=0),
+                "knife_crime": knife.value_counts().reindex(index, fill_value=0),
+                "missing_episodes": mmonth.value_counts().reindex(index, fill_value=0),
+            }
+        ).astype(float)
+        precise = inc.loc[inc["time_precision"] == "minute"]
+        t = pd.to_datetime(precise["occurred_at"])
+        tow = pd.crosstab(t.dt.day_of_week, t.dt.hour).reindex(
+            index=range(7), columns=range(24), fill_value=0
+        )
+        tow.index = pd.Index(DAYS, name="day")
+        left_out = len(inc) - len(precise)
+        themes = (
+            mis["rhi_themes"].dropna().str.split(";").explode().value_counts().rename("episodes")
+        )
+        missing_themes: pd.DataFrame | None = themes.to_frame()
+    else:
+        series = _partnership_series(store, c, res, months, config)
+        tow, left_out, missing_themes = None, 0, None
+
+    lat, lng = hexes.cell_centres(cells)
+    cx, cy = to_bng(lng, lat)
+    schools = store.query("SELECT name, phase, kind, cell FROM schools WHERE cell IS NOT NULL")
+    if len(schools):
+        slat, slng = hexes.cell_centres(schools["cell"].to_numpy(dtype=np.uint64))
+        sx, sy = to_bng(slng, slat)
+        schools["distance_m"] = np.hypot(sx - cx[0], sy - cy[0]).round(-1)
+        schools = schools.drop(columns="cell").nsmallest(n_schools, "distance_m")
+    youth = _youth_work(store, cx[0], cy[0], filters, reach_m)
+    if analyst:
+        precise_blocks = pd.Series(
+            block_of(inc.loc[inc["time_precision"] == "minute", "occurred_at"])
+        )
+        youth.insert(
+            0, "incidents", precise_blocks.value_counts().reindex(youth.index, fill_value=0)
+        )
+    return LocationProfile(
+        cell=cell,
+        res=res,
+        neighbours=neighbours,
+        series=series,
+        time_of_week=tow,
+        time_of_week_left_out=int(left_out),
+        schools=schools.reset_index(drop=True),
+        youth_work=youth,
+        missing_themes=missing_themes,
+        reach_m=reach_m,
+    )
+
+
+def _youth_work(store: Store, x: float, y: float, filters: Filters, reach_m: float) -> pd.DataFrame:
+    """Youth-work sessions and hours within ``reach_m`` per time-of-week block."""
+    start, end = filters.bounds()
+    sessions = store.query(
+        "SELECT s.session_id, s.started_at, s.ended_at, c.cell FROM youth_sessions s "
+        "JOIN (SELECT source, session_id, cell FROM youth_session_cells UNION ALL "
+        "SELECT source, session_id, cell FROM youth_sessions WHERE NOT is_area) c "
+        "USING (source, session_id) WHERE s.started_at >= ? AND s.started_at < ?",
+        [start, end],
+    )
+    index = pd.Index(list(BLOCKS), name="block")
+    out = pd.DataFrame({"sessions": 0, "hours": 0.0}, index=index)
+    if sessions.empty:
+        return out
+    slat, slng = hexes.cell_centres(sessions["cell"].to_numpy(dtype=np.uint64))
+    sx, sy = to_bng(slng, slat)
+    near = cKDTree(np.column_stack([sx, sy])).query_ball_point([x, y], r=reach_m)
+    hits = sessions.iloc[sorted(near)].drop_duplicates("session_id")
+    if hits.empty:
+        return out
+    hours = (hits["ended_at"] - hits["started_at"]).dt.total_seconds() / 3600
+    blocks = pd.Series(block_of(hits["started_at"]), index=hits.index)
+    out["sessions"] = blocks.value_counts().reindex(index, fill_value=0)
+    out["hours"] = hours.groupby(blocks).sum().reindex(index, fill_value=0.0).round(1)
+    return out

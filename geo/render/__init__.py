@@ -1,0 +1,12 @@
+"""What turns results into things people read: map layers, folium maps (the only folium
+import), static maps, exports, the review pack and the planner's PDF.
+"""
+
+__all__ = [
+    "briefing",
+    "export",
+    "layers",
+    "maps",
+    "plan_pdf",
+    "static_maps",
+]
