@@ -42,7 +42,7 @@ def main(runs: int = 20) -> None:
     from geo.core.filters import Filters
     from geo.demo.build import build_demo
     from geo.disclosure import Role, disclose_levels, store_for
-    from geo.render import layers
+    from geo.disclosure.counts import disclosed_counts, disclosed_kpis
     from geo.store import queries as overview
     from geo.store.database import Store
 
@@ -58,8 +58,8 @@ def main(runs: int = 20) -> None:
 
             def publish_overview() -> None:
                 for layer in ("incidents", "missing"):
-                    layers.disclosed_counts(store, layer, Role.PARTNERSHIP, 8, q, config)
-                layers.disclosed_kpis(store, Role.PARTNERSHIP, q, config)
+                    disclosed_counts(store, layer, Role.PARTNERSHIP, 8, q, config)
+                disclosed_kpis(store, Role.PARTNERSHIP, q, config)
 
             counts = {r: overview.incident_counts(published, r, q) for r in (7, 8)}
             total, key = overview.layer_total_and_key(published, "incidents", q)

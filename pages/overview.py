@@ -11,7 +11,8 @@ from geo.core.escape import escape_markdown
 from geo.core.filters import Filters
 from geo.core.roles import Role
 from geo.lenses.story import story_quarter
-from geo.render.maps import HexLayer, build_map
+from geo.render.hexlayer import HexLayer
+from geo.render.maps import build_map
 from ui import auth, cache, playback, state, widgets
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map

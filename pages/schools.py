@@ -12,8 +12,9 @@ from geo.core.roles import Role
 from geo.lenses.missing_lens import withheld_note
 from geo.lenses.school_outcomes import MEASURE_LABELS
 from geo.lenses.schools import filter_schools, school_buffers, school_headers
+from geo.render.hexlayer import polygon_layer
 from geo.render.layers import school_markers
-from geo.render.maps import build_map, polygon_layer
+from geo.render.maps import build_map
 from geo.store import catalogue
 from ui import auth, cache, state, widgets
 from ui.exports import export_buttons

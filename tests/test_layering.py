@@ -176,3 +176,109 @@ def test_no_threshold_defaults_in_function_signatures() -> None:
                 if "min_count" in defaults or "min_count" in kw:
                     found.append(f"{path.relative_to(REPO_ROOT)}:{node.name}")
     assert not found, found
+
+
+# --- the pipeline's stages (issue 16) ------------------------------------------------------------
+
+#: Which stages each stage of geo/ may import (its own included). The pipeline reads
+#: ingest -> store -> stats -> disclosure -> lenses -> render; core is shared by all.
+STAGE_IMPORTS: dict[str, frozenset[str]] = {
+    "core": frozenset({"core"}),
+    "stats": frozenset({"core", "stats"}),
+    "store": frozenset({"core", "store"}),
+    "ingest": frozenset({"core", "store", "ingest"}),
+    "disclosure": frozenset({"core", "store", "stats", "disclosure"}),
+    "lenses": frozenset({"core", "store", "stats", "disclosure", "lenses"}),
+    "render": frozenset({"core", "store", "stats", "disclosure", "lenses", "render"}),
+    "demo": frozenset({"core", "ingest", "store", "stats", "disclosure", "lenses", "demo"}),
+}
+#: Modules at the top of geo/ (entry points, not a stage).
+TOP_LEVEL = frozenset({"__init__.py", "__main__.py"})
+
+
+def _stage_of(relpath: str) -> str | None:
+    first = relpath.split("/", 1)[0]
+    return None if first in TOP_LEVEL else first
+
+
+def stage_violations(source: str, relpath: str) -> list[str]:
+    """Imports of ``source`` (at ``geo/<relpath>``) that cross the stage order."""
+    stage = _stage_of(relpath)
+    if stage is None:
+        return []
+    allowed = STAGE_IMPORTS[stage]
+    problems = []
+    for line, module in _imported_modules(ast.parse(source)):
+        parts = module.split(".")
+        if parts[0] != "geo" or len(parts) < 2:
+            continue
+        if parts[1] not in allowed:
+            problems.append(f"geo/{relpath}:{line} imports {module} ({stage} may not)")
+    return problems
+
+
+@pytest.mark.parametrize(
+    ("source", "relpath", "expected"),
+    [
+        ("from geo.store.database import Store\n", "stats/getis_ord.py", 1),
+        ("from geo.core import hexes\n", "stats/getis_ord.py", 0),
+        ("from geo.render.hexlayer import HexLayer\n", "lenses/story.py", 1),
+        ("import geo.lenses.story\n", "core/config.py", 1),
+        ("from geo.disclosure import store_for\n", "render/layers.py", 0),
+        ("from geo.lenses import story\n", "__main__.py", 0),
+    ],
+)
+def test_stage_checker_on_fake_sources(source: str, relpath: str, expected: int) -> None:
+    assert len(stage_violations(source, relpath)) == expected
+
+
+def test_every_geo_module_lives_in_a_stage() -> None:
+    stray = [
+        p.relative_to(GEO).as_posix()
+        for p in _geo_files()
+        if p.parent == GEO and p.name not in TOP_LEVEL
+    ]
+    stages = {p.name for p in GEO.iterdir() if (p / "__init__.py").is_file()}
+    assert not stray, f"modules outside a stage folder: {stray}"
+    assert stages == set(STAGE_IMPORTS), stages ^ set(STAGE_IMPORTS)
+
+
+def test_geo_respects_the_stage_order() -> None:
+    problems: list[str] = []
+    for path in _geo_files():
+        rel = path.relative_to(GEO).as_posix()
+        problems.extend(stage_violations(path.read_text(encoding="utf-8"), rel))
+    assert not problems, "stage order violated:\n" + "\n".join(problems)
+
+
+def test_every_stage_declares_its_modules() -> None:
+    """Each stage's ``__init__`` lists its modules in ``__all__`` (the folder's table of
+    contents), and lists no module that does not exist."""
+    for stage in STAGE_IMPORTS:
+        init = GEO / stage / "__init__.py"
+        tree = ast.parse(init.read_text(encoding="utf-8"))
+        declared: set[str] = set()
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+            ):
+                declared = set(ast.literal_eval(node.value))
+        present = {
+            p.stem if p.is_file() else p.name
+            for p in (GEO / stage).iterdir()
+            if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()
+        }
+        assert present <= declared | _public_names(tree), (stage, present - declared)
+        assert declared - _public_names(tree) <= present, (stage, declared - present)
+
+
+def _public_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            names.update(a.asname or a.name for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names

@@ -21,6 +21,7 @@ from geo.core.filters import Filters
 from geo.core.roles import Role
 from geo.demo.build import ensure_demo_store
 from geo.disclosure import as_role, protected_records_note, store_for
+from geo.disclosure.counts import disclosed_counts, disclosed_kpis
 from geo.disclosure.windows import partnership_pattern_window
 from geo.lenses import area_tables, missing, missing_lens, school_outcomes
 from geo.lenses import schools as schools_lens
@@ -34,7 +35,7 @@ from geo.lenses.recurring import (
     rank_recurring_locations,
 )
 from geo.render import briefing, layers
-from geo.render.maps import HexLayer, outline_layer
+from geo.render.hexlayer import HexLayer, outline_layer
 from geo.stats.hotspots import describe_category
 from geo.stats.nearrepeat import KnoxResult, verdict
 from geo.store import catalogue
@@ -92,7 +93,7 @@ def schools(fingerprint: str, version: str) -> pd.DataFrame:
 def kpis(fingerprint: str, version: str, role: str, filters: Filters) -> pd.DataFrame:
     """Headline figures for the period and the previous one, disclosure-controlled for ``role``."""
     config = get_config()
-    return layers.disclosed_kpis(store_as(config, role), role, filters, config)
+    return disclosed_kpis(store_as(config, role), role, filters, config)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -135,8 +136,8 @@ def overview_layers(
     config = get_config()
     store = store_as(config, role)
     found_res = min(res, 9)
-    incidents = layers.disclosed_counts(store, "incidents", role, res, filters, config)
-    missing = layers.disclosed_counts(store, "missing", role, found_res, filters, config)
+    incidents = disclosed_counts(store, "incidents", role, res, filters, config)
+    missing = disclosed_counts(store, "missing", role, found_res, filters, config)
     return (
         layers.incident_layer_from(incidents, res, config),
         layers.missing_layer_from(missing, found_res, config),
@@ -261,7 +262,7 @@ def missing_map_layers(
 ) -> tuple[HexLayer, HexLayer]:
     """Found / last-seen places (controlled counts) and the places also hot for SYV."""
     config = get_config()
-    levels = layers.disclosed_counts(store_as(config, role), "missing", role, res, filters, config)
+    levels = disclosed_counts(store_as(config, role), "missing", role, res, filters, config)
     found = layers.missing_layer_from(levels, res, config)
     view = missing_view(fingerprint, version, role, res, 7, filters)
     overlap = outline_layer(
@@ -701,5 +702,5 @@ def quarter_story(
     min_records = 0 if exact else config.disclosure.min_count
     told = story_mod.quarter_story(store, reports, quarter, res, exact, min_records)
     names = tuple(str(n) for n in place_names(store, list(told.places["cell"]), res))
-    layer = story_mod.story_layer(told, names, role, res, config)
+    layer = layers.story_layer(told, names, role, res, config)
     return told, names, layer

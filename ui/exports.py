@@ -39,8 +39,8 @@ from geo.render.export import (
     to_geojson_bytes,
     to_geopackage_bytes,
 )
+from geo.render.hexlayer import HexLayer
 from geo.render.layers import layer_table
-from geo.render.maps import HexLayer
 from geo.store.database import Store
 from ui import auth, state
 

@@ -22,7 +22,14 @@ import streamlit as st
 from geo.core.filters import Filters, quarter_label, quarter_menu
 from geo.core.roles import Role
 from geo.disclosure import WITHHELD
-from geo.render.maps import COUNT_PALETTE, MISSING_PALETTE, Bands, HexLayer, rebanded, shared_breaks
+from geo.render.hexlayer import (
+    COUNT_PALETTE,
+    MISSING_PALETTE,
+    Bands,
+    HexLayer,
+    rebanded,
+    shared_breaks,
+)
 from ui import cache
 
 KEY_STEP = "play_month"

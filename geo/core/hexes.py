@@ -23,7 +23,7 @@ import pyarrow as pa
 import shapely
 from h3ronpy import vector as h3v
 
-CellArray = npt.NDArray[np.uint64]
+from geo.core.types import CellArray
 
 #: Analysis resolutions stored as parents of every storage cell.
 PARENT_RESOLUTIONS: tuple[int, ...] = (7, 8, 9, 10)

@@ -11,11 +11,9 @@ from datetime import time
 from typing import Any, Final
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
-BoolArray = npt.NDArray[np.bool_]
-
+from geo.core.types import BoolArray
 
 #: Approximate English half-terms (yearly, inclusive ``MM-DD``): late October,
 #: mid-February and late May. Real dates differ by a few days each year.

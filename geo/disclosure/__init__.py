@@ -58,6 +58,14 @@ from geo.disclosure.suppression import (
 from geo.store.database import Store
 
 __all__ = [
+    # the publication layer's modules
+    "counts",
+    "perturbation",
+    "policy",
+    "publishable",
+    "suppression",
+    "windows",
+    # its API
     "KEY_RANGE",
     "PUBLICATION_NOTE",
     "ROLES",

@@ -31,7 +31,7 @@ from geo.disclosure import check_resolution
 from geo.lenses import coverage as cv
 from geo.lenses.schools import cells_bng, pairs_within
 from geo.render.export import to_csv_bytes
-from geo.render.maps import HexLayer, category_layer, outline_layer
+from geo.render.hexlayer import HexLayer, category_layer, outline_layer
 from geo.store.database import Store
 
 #: Gap classes on the map, by the best rank of a cell's gaps.

@@ -6,7 +6,7 @@ is there when incidents happen, missing-from-home episodes found there, and the
 living multi-agency assessment (notes in :meth:`geo.store.database.Store.notes`).
 
 For the partnership role every count is the value the Overview shows for the same
-cell and quarter (:func:`geo.render.layers.disclosed_counts`), so the profile can never be
+cell and quarter (:func:`geo.disclosure.counts.disclosed_counts`), so the profile can never be
 differenced against the map; per-month and time-of-week detail is for analysts.
 """
 
@@ -25,7 +25,7 @@ from geo.core.config import Config
 from geo.core.filters import Filters, quarter_label, quarter_menu
 from geo.core.roles import Role
 from geo.disclosure import check_resolution, store_for
-from geo.render.layers import disclosed_counts
+from geo.disclosure.counts import disclosed_counts
 from geo.store.database import Store
 
 #: Time-of-week blocks (also used by the youth-work lens): name -> (weekend?, start h, end h).

@@ -36,13 +36,9 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from geo.core import hexes
-from geo.core.config import Config
-from geo.core.escape import escape_text
 from geo.core.filters import Filters, month_quarter_label, quarter_menu
 from geo.core.schema import INCIDENT_CATEGORY_LABELS
-from geo.disclosure import check_resolution
 from geo.lenses.hotspot_report import HotspotReport
-from geo.render.maps import HexLayer, category_layer
 from geo.store.database import Store
 
 #: Months of a quarter a place must be a significant hot spot in to count as active.
@@ -505,15 +501,6 @@ def story_table(story: QuarterStory, names: Sequence[str], exact: bool) -> pd.Da
     return frame
 
 
-#: Map colours of the statuses: worse is warmer, a place that has calmed down is cool.
-STATUS_COLOURS: Final[dict[int, str]] = {
-    0: "#b2182b",  # Escalated
-    1: "#f46d43",  # New
-    2: "#fdae61",  # Persistent
-    3: "#4393c3",  # No longer active
-}
-
-
 def story_quarter(period: Filters, months: Sequence[str]) -> Filters | None:
     """The quarter the story tells: the latest whole calendar quarter with data that ends
     no later than ``period`` (the chosen quarter itself for the partnership)."""
@@ -521,26 +508,3 @@ def story_quarter(period: Filters, months: Sequence[str]) -> Filters | None:
     if not menu:
         return None
     return Filters(menu[-1].month_from, menu[-1].month_to, period.categories)
-
-
-def story_layer(
-    story: QuarterStory, names: Sequence[str], role: str, res: int, config: Config
-) -> HexLayer:
-    """The story's places on the map, coloured by status, each labelled with its name,
-    status and sentence (names and sentences escaped)."""
-    check_resolution(role, res, config)
-    codes = story.places["status"].map({s: i for i, s in enumerate(STATUSES)}).to_numpy()
-    labels = [
-        f"{escape_text(str(name))} · {status}: {escape_text(str(why))}"
-        for name, status, why in zip(
-            names, story.places["status"], story.places["why"], strict=True
-        )
-    ]
-    return category_layer(
-        "The quarter's places",
-        hexes.str_to_cells(story.places["cell"]),
-        codes,
-        STATUS_COLOURS,
-        dict(enumerate(STATUSES)),
-        labels,
-    )

@@ -5,6 +5,7 @@ import), static maps, exports, the review pack and the planner's PDF.
 __all__ = [
     "briefing",
     "export",
+    "hexlayer",
     "layers",
     "maps",
     "plan_pdf",

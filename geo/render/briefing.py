@@ -53,6 +53,7 @@ from geo.core.errors import PackError
 from geo.core.filters import Filters, quarter_label, quarter_menu
 from geo.core.roles import Role
 from geo.disclosure import WITHHELD_EXPLAINED, as_role, check_resolution, store_for
+from geo.disclosure.counts import disclosed_kpis
 from geo.disclosure.windows import partnership_pattern_window, window_label
 from geo.lenses import coverage, coverage_view, disproportionality, missing_lens, story
 from geo.lenses.hotspot_report import (
@@ -146,9 +147,7 @@ def parse_quarter(text: str) -> Filters:
     if not match:
         raise PackError(f"period must look like 2025Q1, not {text!r}")
     q = pd.Period(f"{match.group(1)}Q{match.group(2)}", freq="Q")
-    return Filters(
-        q.asfreq("M", "start").strftime("%Y-%m"), q.asfreq("M", "end").strftime("%Y-%m")
-    )
+    return Filters(q.asfreq("M", "start").strftime("%Y-%m"), q.asfreq("M", "end").strftime("%Y-%m"))
 
 
 def available_quarters(store: Store) -> list[str]:
@@ -209,7 +208,7 @@ def _table(caption: str, frame: pd.DataFrame) -> PackTable:
 def _headline_section(
     store: Store, quarter: Filters, role: str, config: Config
 ) -> tuple[PackSection, list[str]]:
-    kpis = layers.disclosed_kpis(store, role, quarter, config)
+    kpis = disclosed_kpis(store, role, quarter, config)
     held = catalogue.kpi_coverage(catalogue.feed_catalogue(store), quarter)
     rows, sentences = [], []
     for key, label in KPI_LABELS.items():
@@ -261,7 +260,7 @@ def _story_section(
     images: tuple[tuple[str, bytes], ...] = ()
     if len(told.places):
         png = render_layers(
-            [story.story_layer(told, names, role, res, config)],
+            [layers.story_layer(told, names, role, res, config)],
             area.boundary,
             f"The quarter's places, {quarter_label(quarter)} (resolution {res})",
         )

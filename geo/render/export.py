@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from geo.core import hexes
-from geo.render.maps import ALLOWED_PROPERTIES, HexLayer
+from geo.render.hexlayer import ALLOWED_PROPERTIES, HexLayer
 
 #: Leading characters that make a spreadsheet treat a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Final
 
@@ -11,21 +12,17 @@ import pandas as pd
 from geo.core import hexes
 from geo.core.config import Config
 from geo.core.escape import escape_text
-from geo.core.filters import Filters
 from geo.core.roles import Role
 from geo.disclosure import (
     WITHHELD,
     DisclosedLevels,
-    allowed_resolutions,
     check_resolution,
     disclose_levels,
-    protect_hierarchy,
-    publish_counts,
-    small_counts,
-    store_for,
 )
+from geo.disclosure.counts import few_children
 from geo.lenses.clusters import ClusterResult
-from geo.render.maps import (
+from geo.lenses.story import STATUSES, QuarterStory
+from geo.render.hexlayer import (
     COUNT_PALETTE,
     EHSA_COLOURS,
     GI_BIN_COLOURS,
@@ -38,7 +35,6 @@ from geo.render.maps import (
     polygon_layer,
 )
 from geo.stats.hotspots import CATEGORY_NAMES, describe_category
-from geo.store import queries as overview
 from geo.store.database import Store
 from geo.store.place_names import place_names
 
@@ -92,11 +88,6 @@ def missing_layer_from(
     )
 
 
-def _few_children(counts: pd.DataFrame, min_count: int) -> np.ndarray:
-    children = counts["children"].to_numpy(dtype=float)
-    return small_counts(children, min_count)
-
-
 def incident_layer(counts: pd.DataFrame, role: str, res: int, config: Config) -> HexLayer:
     """Incidents per cell at one resolution, after disclosure control for ``role``
     (primary and secondary suppression against the
@@ -115,37 +106,9 @@ def missing_layer(
     number 1 to ``min_count - 1``.
     """
     total = float(counts["count"].sum())
-    extra = {res: _few_children(counts, config.disclosure.min_count)}
+    extra = {res: few_children(counts, config.disclosure.min_count)}
     levels = disclose_levels({res: counts}, total, role, config, extra)
     return missing_layer_from(levels, res, config, show)
-
-
-def disclosed_counts(
-    store: Store, layer: str, role: str, res: int, filters: Filters, config: Config
-) -> DisclosedLevels:
-    """Counts of ``layer`` (``incidents`` or ``missing``) at ``res`` for ``role``.
-
-    For the partnership role the counts are controlled jointly over every
-    resolution it may choose and the layer's total, so that no withheld cell can be
-    found by differencing resolutions or the headline figure.
-    """
-    store = store_for(store, role, config)
-    d = config.disclosure
-    check_resolution(role, res, config)
-    if role == Role.PARTNERSHIP:
-        resolutions = sorted(set(allowed_resolutions(role, config)) | {res})
-    else:
-        resolutions = [res]
-    if layer == "incidents":
-        counts = {r: overview.incident_counts(store, r, filters) for r in resolutions}
-        extra = None
-    elif layer == "missing":
-        counts = {r: overview.missing_found_counts(store, r, filters) for r in resolutions}
-        extra = {r: _few_children(c, d.min_count) for r, c in counts.items()}
-    else:
-        raise ValueError("layer must be 'incidents' or 'missing'")
-    total, total_key = overview.layer_total_and_key(store, layer, filters)
-    return disclose_levels(counts, float(total), role, config, extra, total_key=total_key)
 
 
 def youth_work_layer(cells: pd.DataFrame, show: bool = True) -> HexLayer:
@@ -265,62 +228,6 @@ def cell_series(
     return frame
 
 
-def disclosed_kpis(store: Store, role: str, filters: Filters, config: Config) -> pd.DataFrame:
-    """Headline figures for the period and the previous equal period, as ``role`` may see them.
-
-    For the partnership role the incident and missing-episode totals are the totals
-    of the jointly controlled layers (:func:`disclosed_counts`); other counts of 1 to
-    ``min_count - 1`` are withheld. Knife crime, harmful sexual behaviour and the
-    (never shown) other incidents add up to the incident total, so they are protected
-    as one more hierarchy under it (:func:`geo.disclosure.protect_hierarchy`): e.g. a
-    total of 8 beside 7 harmful-sexual-behaviour incidents would otherwise pin a
-    withheld knife-crime figure to 1. Withheld figures are NaN.
-    """
-    store = store_for(store, role, config)
-    exact, key_sums = overview.kpis_with_keys(store, filters)
-    if role != Role.PARTNERSHIP:
-        return exact
-    d = config.disclosure
-    out = exact.astype(float).copy()
-    for column, f in (("current", filters), ("previous", filters.previous())):
-        for layer, key in (("incidents", "incidents"), ("missing", "missing_episodes")):
-            levels = disclosed_counts(store, layer, role, d.partnership_max_resolution, f, config)
-            out.loc[key, column] = np.nan if levels.total is None else levels.total
-        col = exact[column].astype(float)
-        if 1 <= col["children_missing"] < d.min_count:
-            out.loc["children_missing", column] = np.nan
-        parts = np.array(
-            [
-                col["knife_crime"],
-                col["harmful_sexual_behaviour"],
-                col["incidents"] - col["knife_crime"] - col["harmful_sexual_behaviour"],
-            ]
-        )
-        # "other incidents" is never shown; treating it as known unless it is small
-        # only makes the protection stricter
-        small = small_counts(parts, d.min_count)
-        held, total_held = protect_hierarchy(
-            [parts],
-            [small],
-            [np.zeros(3, dtype=np.int64)],
-            float(col["incidents"]),
-            bool(np.isnan(float(out[column]["incidents"]))),
-            d.min_count,
-        )
-        keys = key_sums[column]
-        for key, h in zip(("knife_crime", "harmful_sexual_behaviour"), held[0][:2], strict=True):
-            value = np.nan if h else float(col[key])
-            shown = publish_counts(np.array([value]), np.array([keys[key]]), config)
-            out.loc[key, column] = shown[0]
-        children = float(out[column]["children_missing"])
-        out.loc["children_missing", column] = publish_counts(
-            np.array([children]), np.array([keys["children_missing"]]), config
-        )[0]
-        if total_held:
-            out.loc["incidents", column] = np.nan
-    return out
-
-
 def layer_table(layer: HexLayer) -> pd.DataFrame:
     """A layer exactly as displayed, as a table: ``cell`` and ``shown`` (its label)."""
     props = [f["properties"] for f in layer.geojson["features"]]
@@ -426,3 +333,35 @@ def named_layer(layer: HexLayer, store: Store) -> HexLayer:
         for f, name in zip(features, names.to_numpy(), strict=True)
     ]
     return replace(layer, geojson={**layer.geojson, "features": named})
+
+
+#: Map colours of the statuses: worse is warmer, a place that has calmed down is cool.
+STATUS_COLOURS: Final[dict[int, str]] = {
+    0: "#b2182b",  # Escalated
+    1: "#f46d43",  # New
+    2: "#fdae61",  # Persistent
+    3: "#4393c3",  # No longer active
+}
+
+
+def story_layer(
+    story: QuarterStory, names: Sequence[str], role: str, res: int, config: Config
+) -> HexLayer:
+    """The story's places on the map, coloured by status, each labelled with its name,
+    status and sentence (names and sentences escaped)."""
+    check_resolution(role, res, config)
+    codes = story.places["status"].map({s: i for i, s in enumerate(STATUSES)}).to_numpy()
+    labels = [
+        f"{escape_text(str(name))} · {status}: {escape_text(str(why))}"
+        for name, status, why in zip(
+            names, story.places["status"], story.places["why"], strict=True
+        )
+    ]
+    return category_layer(
+        "The quarter's places",
+        hexes.str_to_cells(story.places["cell"]),
+        codes,
+        STATUS_COLOURS,
+        dict(enumerate(STATUSES)),
+        labels,
+    )

@@ -27,7 +27,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.core.roles import Role
 from geo.lenses.coverage import CoverageSettings
-from geo.render.maps import HexLayer
+from geo.render.hexlayer import HexLayer
 
 #: The table columns printed, from :func:`geo.lenses.coverage_view.plan_places`.
 PRINTED_COLUMNS: Final = ("#", "Place", "When", "What it covers")

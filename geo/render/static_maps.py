@@ -1,6 +1,6 @@
 """Static maps for printed packs: hex layers and the study-area outline, no web tiles.
 
-A :class:`geo.render.maps.HexLayer` is already what a role may see (disclosure-controlled
+A :class:`geo.render.hexlayer.HexLayer` is already what a role may see (disclosure-controlled
 values, allow-listed properties), so a static map is drawn from the layer's own
 GeoJSON and legend and never from raw data. Coordinates are EPSG:4326 degrees,
 drawn with the x axis scaled by cos(latitude) so the map is not stretched.
@@ -22,7 +22,7 @@ from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from shapely.geometry.base import BaseGeometry  # noqa: E402
 
-from geo.render.maps import WITHHELD_COLOUR, HexLayer  # noqa: E402
+from geo.render.hexlayer import WITHHELD_COLOUR, HexLayer
 
 
 def _rings(geometry: dict[str, Any]) -> list[np.ndarray]:

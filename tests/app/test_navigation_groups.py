@@ -129,7 +129,7 @@ def test_maps_fit_the_window_in_presentation_mode(monkeypatch: pytest.MonkeyPatc
     import shapely
 
     import ui.map
-    from geo.render import maps
+    from geo.render import hexlayer, maps
 
     drawn: list[tuple[str, int, str]] = []
 
@@ -142,7 +142,7 @@ def test_maps_fit_the_window_in_presentation_mode(monkeypatch: pytest.MonkeyPatc
 
     def new_map() -> Any:
         box = shapely.box(0.0, 51.52, 0.06, 51.55)
-        layer = maps.count_layer("I", np.empty(0, np.uint64), [], [])
+        layer = hexlayer.count_layer("I", np.empty(0, np.uint64), [], [])
         return maps.build_map((51.53, 0.03), (0.0, 51.52, 0.06, 51.55), box, [layer], tiles="none")
 
     ui.map.show_map(new_map(), key="m")

@@ -223,15 +223,16 @@ def assert_page_safe(at: AppTest, where: str) -> None:
 
 def assert_map_layers_safe(res: int, months: tuple[str, str]) -> None:
     from geo.core.filters import Filters
+    from geo.disclosure.counts import disclosed_counts
     from geo.render import layers
-    from geo.render.maps import ALLOWED_PROPERTIES
+    from geo.render.hexlayer import ALLOWED_PROPERTIES
     from ui import cache
 
     config = cache.get_config()
     store = cache.get_store(config)
     filters = Filters(months[0], months[1])
-    incidents = layers.disclosed_counts(store, "incidents", "partnership", res, filters, config)
-    missing = layers.disclosed_counts(store, "missing", "partnership", res, filters, config)
+    incidents = disclosed_counts(store, "incidents", "partnership", res, filters, config)
+    missing = disclosed_counts(store, "missing", "partnership", res, filters, config)
     features = 0
     for layer in (
         layers.incident_layer_from(incidents, res, config),
@@ -253,7 +254,7 @@ def assert_hotspot_layers_safe(res: int) -> None:
     from geo.disclosure import store_for
     from geo.lenses.hotspot_report import run_hotspots
     from geo.render import layers
-    from geo.render.maps import ALLOWED_PROPERTIES
+    from geo.render.hexlayer import ALLOWED_PROPERTIES
     from geo.store.queries import available_months
     from ui import cache
 

@@ -25,6 +25,7 @@ from geo.core.area import StudyArea
 from geo.core.config import Config
 from geo.core.filters import Filters
 from geo.disclosure import Role, store_for
+from geo.disclosure.counts import disclosed_counts, disclosed_kpis
 from geo.disclosure.windows import partnership_pattern_window, partnership_quarters
 from geo.lenses import coverage as cv
 from geo.lenses import coverage_view as cview
@@ -35,8 +36,9 @@ from geo.lenses.missing_lens import missing_view
 from geo.lenses.profiles import build_profile
 from geo.lenses.recurring import RankingSettings, rank_recurring_locations
 from geo.lenses.schools import schools_view
-from geo.lenses.story import STORY_LAYERS, quarter_story, story_layer, story_table
+from geo.lenses.story import STORY_LAYERS, quarter_story, story_table
 from geo.render import briefing, layers
+from geo.render.layers import story_layer
 from geo.store import queries as overview
 from geo.store.database import Store
 from geo.store.place_names import place_names
@@ -108,12 +110,12 @@ def _outputs(
     if "overview" in pages:
         yield out("months", lambda: overview.available_months(store))
         for q in quarters:
-            yield out(f"kpis {q}", lambda q=q: layers.disclosed_kpis(exact, PARTNERSHIP, q, config))
+            yield out(f"kpis {q}", lambda q=q: disclosed_kpis(exact, PARTNERSHIP, q, config))
             for res in (7, 8):
                 for layer in ("incidents", "missing"):
                     yield out(
                         f"overview {layer} {res} {q}",
-                        lambda q=q, res=res, layer=layer: layers.disclosed_counts(
+                        lambda q=q, res=res, layer=layer: disclosed_counts(
                             exact, layer, PARTNERSHIP, res, q, config
                         ),
                     )
@@ -122,7 +124,7 @@ def _outputs(
                     f"overview map {res} {q}",
                     lambda q=q, res=res: layers.named_layer(
                         layers.incident_layer_from(
-                            layers.disclosed_counts(
+                            disclosed_counts(
                                 exact, "incidents", PARTNERSHIP, res, q, config
                             ),
                             res,

@@ -19,10 +19,10 @@ from geo.core.area import load_study_area
 from geo.core.filters import Filters
 from geo.demo.build import build_demo
 from geo.disclosure import Role, store_for
+from geo.disclosure.counts import disclosed_counts, disclosed_kpis
 from geo.disclosure.windows import partnership_quarters
 from geo.lenses.missing import episodes, repeat_children_in_period
 from geo.lenses.missing_lens import missing_view, themes_table
-from geo.render import layers
 from geo.store import queries as overview
 from geo.store.database import Store
 
@@ -43,7 +43,7 @@ def test_missing_page_agrees_with_the_overview(demo: Any) -> None:
         exact = overview.kpis(store, Filters("2023-01", "2024-12"))
         assert exact.loc["missing_episodes", "current"] > 100
         for q in partnership_quarters(overview.available_months(store)):
-            kpis = layers.disclosed_kpis(store, PARTNERSHIP, q, config)
+            kpis = disclosed_kpis(store, PARTNERSHIP, q, config)
             for res in (7, 8):
                 view = missing_view(store, area, q, PARTNERSHIP, config, res, 7, names)
                 measures = view.measures["current"]
@@ -53,7 +53,7 @@ def test_missing_page_agrees_with_the_overview(demo: Any) -> None:
                 ):
                     a, b = float(kpis.loc[tile, "current"]), float(measures[measure])
                     assert (np.isnan(a) and np.isnan(b)) or a == b, (q, tile, a, b)
-                levels = layers.disclosed_counts(store, "missing", PARTNERSHIP, res, q, config)
+                levels = disclosed_counts(store, "missing", PARTNERSHIP, res, q, config)
                 on_map = levels.levels[res].assign(
                     cell=lambda f: hexes.cells_to_str(f["cell"].to_numpy(dtype=np.uint64))
                 )

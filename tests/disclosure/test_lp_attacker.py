@@ -36,8 +36,8 @@ from geo.core.config import Config
 from geo.core.filters import Filters
 from geo.demo.build import build_demo
 from geo.disclosure import Role, disclosure_policy, store_for
+from geo.disclosure.counts import disclosed_counts, disclosed_kpis
 from geo.disclosure.windows import partnership_quarters
-from geo.render import layers
 from geo.store import queries as overview
 from geo.store.database import Store
 
@@ -99,7 +99,7 @@ class System:
 
 
 def _levels(store: Store, layer: str, q: Filters, config: Config) -> Any:
-    return layers.disclosed_counts(store, layer, PARTNERSHIP, 8, q, config)
+    return disclosed_counts(store, layer, PARTNERSHIP, 8, q, config)
 
 
 def quarter_system(store: Store, q: Filters, config: Config) -> tuple[System, list]:
@@ -165,7 +165,7 @@ def quarter_system(store: Store, q: Filters, config: Config) -> tuple[System, li
 
     add_map("incidents", cell_vars)
     add_map("missing", mis_vars)
-    kpis = layers.disclosed_kpis(store, PARTNERSHIP, q, config)
+    kpis = disclosed_kpis(store, PARTNERSHIP, q, config)
     total_inc = [v for vs in cat_vars.values() for v in vs]
     for key, members in (
         ("incidents", total_inc),

@@ -13,7 +13,7 @@ from geo.core.config import Config
 from geo.core.errors import DisclosureError
 from geo.lenses import coverage as cv
 from geo.lenses import coverage_view as cview
-from geo.render.maps import ALLOWED_PROPERTIES
+from geo.render.hexlayer import ALLOWED_PROPERTIES
 from tests.geo.test_privacy_disclosure import HOME, OTHER, cell_at, make_config
 
 

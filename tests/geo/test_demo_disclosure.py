@@ -12,6 +12,7 @@ from geo.core import hexes
 from geo.core.filters import Filters
 from geo.demo.build import build_demo
 from geo.disclosure import store_for
+from geo.disclosure.counts import disclosed_counts
 from geo.render import layers
 from geo.store import queries as overview
 from geo.store.database import Store
@@ -36,7 +37,7 @@ def test_childrens_home_records_are_not_published(demo, res: int) -> None:
         published = overview.missing_found_counts(
             store_for(store, "partnership", demo.config), res, f
         ).set_index("cell")["count"]
-        levels = layers.disclosed_counts(store, "missing", "partnership", res, f, demo.config)
+        levels = disclosed_counts(store, "missing", "partnership", res, f, demo.config)
         partner = layers.missing_layer_from(levels, res, demo.config)
     assert exact.loc[home] - published.get(home, 0) >= 20, "the home's episodes are left out"
     others = exact.index[exact.index != home]

@@ -36,9 +36,10 @@ from geo.core.area import load_study_area
 from geo.core.config import Config, StudyAreaConfig, load_config
 from geo.core.filters import Filters, quarter_menu
 from geo.disclosure import protect_hierarchy, store_for
+from geo.disclosure.counts import disclosed_counts, disclosed_kpis
 from geo.ingest.pipeline import ingest_bytes
 from geo.render import layers
-from geo.render.maps import ALLOWED_PROPERTIES
+from geo.render.hexlayer import ALLOWED_PROPERTIES
 from geo.store import queries as overview
 from geo.store.database import Store
 
@@ -552,7 +553,7 @@ def _check_quarters(config: Config, store: Store, menu: list[Filters]) -> None:
     exact_store = store_for(store, "partnership", config)
     kpis_by_quarter = {}
     for q in menu:
-        kpis = layers.disclosed_kpis(store, "partnership", q, config)
+        kpis = disclosed_kpis(store, "partnership", q, config)
         kpis_by_quarter[q] = kpis
         for key, row in kpis.iterrows():
             for value in row:
@@ -564,7 +565,7 @@ def _check_quarters(config: Config, store: Store, menu: list[Filters]) -> None:
         ):
             shown, exact = {}, {}
             for res in (7, 8):
-                levels = layers.disclosed_counts(store, layer_name, "partnership", res, q, config)
+                levels = disclosed_counts(store, layer_name, "partnership", res, q, config)
                 shown[res] = _shown(layer_from(levels, res, config).geojson)
                 count_of = {
                     "incidents": overview.incident_counts,
@@ -648,7 +649,7 @@ def test_missing_layer_withholds_few_children_with_many_episodes(tmp_path: Path)
                 exact = dict(
                     zip(hexes.cells_to_str(counts["cell"].to_numpy()), counts["count"], strict=True)
                 )
-                levels = layers.disclosed_counts(store, "missing", "partnership", res, q, config)
+                levels = disclosed_counts(store, "missing", "partnership", res, q, config)
                 shown = _shown(layers.missing_layer_from(levels, res, config).geojson)
                 cell = h3.cell_to_parent(ANCHORS[0], res)
                 assert exact[cell] >= MIN_COUNT
@@ -678,7 +679,7 @@ def test_kpi_breakdown_does_not_pin_a_withheld_figure(tmp_path: Path) -> None:
         q1 = quarter_menu(overview.available_months(store))[0]
         exact = overview.kpis(store, q1)["current"]
         assert (exact["incidents"], exact["knife_crime"]) == (8, 1)
-        shown = layers.disclosed_kpis(store, "partnership", q1, config)["current"]
+        shown = disclosed_kpis(store, "partnership", q1, config)["current"]
         assert np.isnan(shown["knife_crime"])
         assert np.isnan(shown["harmful_sexual_behaviour"]) or np.isnan(shown["incidents"])
         _check_store(config, store)

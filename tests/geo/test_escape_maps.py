@@ -13,7 +13,7 @@ import shapely
 
 from geo.core import hexes
 from geo.core.escape import escape_text
-from geo.render import maps
+from geo.render import hexlayer, maps
 
 HOSTILE = "St Mary's `${alert(1)}` <b>x</b>"
 BOUNDARY = shapely.box(0.0, 51.52, 0.06, 51.55)
@@ -73,26 +73,26 @@ def test_escape_text_escapes_existing_entities() -> None:
 
 
 def test_class_breaks_quantiles() -> None:
-    breaks = maps.class_breaks(np.arange(1, 11))
+    breaks = hexlayer.class_breaks(np.arange(1, 11))
     assert breaks.tolist() == [3, 5, 7, 9, 10]
 
 
 def test_class_breaks_merges_duplicates_and_ignores_nan() -> None:
-    assert maps.class_breaks([5, 5, 5, 5, 20]).tolist() == [5, 20]
-    assert maps.class_breaks([1.0, np.nan, 3.0]).tolist() == [3.0]
-    assert maps.class_breaks([np.nan, np.nan]).size == 0
-    assert maps.class_breaks([]).size == 0
+    assert hexlayer.class_breaks([5, 5, 5, 5, 20]).tolist() == [5, 20]
+    assert hexlayer.class_breaks([1.0, np.nan, 3.0]).tolist() == [3.0]
+    assert hexlayer.class_breaks([np.nan, np.nan]).size == 0
+    assert hexlayer.class_breaks([]).size == 0
 
 
 def test_classify() -> None:
     breaks = np.array([3.0, 5.0, 7.0, 9.0, 10.0])
     values = [1, 3, 4, 5, 10, 11, np.nan, 0]
-    assert maps.classify(values, breaks).tolist() == [0, 0, 1, 1, 4, 4, -1, 0]
+    assert hexlayer.classify(values, breaks).tolist() == [0, 0, 1, 1, 4, 4, -1, 0]
 
 
 def test_classify_all_nan_and_empty_breaks() -> None:
-    assert maps.classify([np.nan, np.nan], np.array([])).tolist() == [-1, -1]
-    assert maps.classify([2.0], np.array([])).tolist() == [0]
+    assert hexlayer.classify([np.nan, np.nan], np.array([])).tolist() == [-1, -1]
+    assert hexlayer.classify([2.0], np.array([])).tolist() == [0]
 
 
 # --- feature collections ----------------------------------------------------------------
@@ -108,7 +108,7 @@ def _cells(n: int = 10, res: int = 10) -> np.ndarray:
 
 def test_hex_feature_collection_allow_list_and_rounding() -> None:
     cells = _cells(4)
-    fc = maps.hex_feature_collection(
+    fc = hexlayer.hex_feature_collection(
         cells,
         [1.0, np.nan, 3.0, 4.0],
         ["1 incident", "fewer than 6", HOSTILE, "<img src=x onerror=alert(1)>"],
@@ -119,7 +119,7 @@ def test_hex_feature_collection_allow_list_and_rounding() -> None:
     assert len(fc["features"]) == 4
     for feature, cell in zip(fc["features"], hexes.cells_to_str(cells), strict=True):
         props = feature["properties"]
-        assert set(props) <= maps.ALLOWED_PROPERTIES
+        assert set(props) <= hexlayer.ALLOWED_PROPERTIES
         assert props["cell"] == cell
         ring = feature["geometry"]["coordinates"][0]
         assert feature["geometry"]["type"] == "Polygon"
@@ -139,12 +139,12 @@ def test_hex_feature_collection_allow_list_and_rounding() -> None:
 
 
 def test_hex_feature_collection_empty() -> None:
-    fc = maps.hex_feature_collection(np.empty(0, np.uint64), [], [], [], [])
+    fc = hexlayer.hex_feature_collection(np.empty(0, np.uint64), [], [], [], [])
     assert fc == {"type": "FeatureCollection", "features": []}
 
 
 def test_allowed_properties_is_minimal() -> None:
-    assert maps.ALLOWED_PROPERTIES == frozenset({"cell", "value", "label", "band", "colour"})
+    assert hexlayer.ALLOWED_PROPERTIES == frozenset({"cell", "value", "label", "band", "colour"})
 
 
 # --- count and outline layers -----------------------------------------------------------
@@ -152,60 +152,62 @@ def test_allowed_properties_is_minimal() -> None:
 
 def test_count_layer_legend_and_colours() -> None:
     cells = _cells(10)
-    layer = maps.count_layer("Incidents", cells, np.arange(1, 11), [f"{i}" for i in range(10)])
+    layer = hexlayer.count_layer("Incidents", cells, np.arange(1, 11), [f"{i}" for i in range(10)])
     assert layer.name == "Incidents"
     assert layer.legend == (
-        (maps.COUNT_PALETTE[0], "1 to 3 incidents"),
-        (maps.COUNT_PALETTE[1], "4 to 5 incidents"),
-        (maps.COUNT_PALETTE[2], "6 to 7 incidents"),
-        (maps.COUNT_PALETTE[3], "8 to 9 incidents"),
-        (maps.COUNT_PALETTE[4], "10 incidents"),
+        (hexlayer.COUNT_PALETTE[0], "1 to 3 incidents"),
+        (hexlayer.COUNT_PALETTE[1], "4 to 5 incidents"),
+        (hexlayer.COUNT_PALETTE[2], "6 to 7 incidents"),
+        (hexlayer.COUNT_PALETTE[3], "8 to 9 incidents"),
+        (hexlayer.COUNT_PALETTE[4], "10 incidents"),
     )
     colours = [f["properties"]["colour"] for f in layer.geojson["features"]]
     bands = [f["properties"]["band"] for f in layer.geojson["features"]]
     assert bands == [0, 0, 0, 1, 1, 2, 2, 3, 3, 4]
-    assert colours == [maps.COUNT_PALETTE[b] for b in bands]
+    assert colours == [hexlayer.COUNT_PALETTE[b] for b in bands]
 
 
 def test_count_layer_withheld_entry() -> None:
     cells = _cells(4)
-    layer = maps.count_layer(
+    layer = hexlayer.count_layer(
         "Missing",
         cells,
         [np.nan, 7.0, 7.0, 30.0],
         ["a", "b", "c", "d"],
-        palette=maps.MISSING_PALETTE,
+        palette=hexlayer.MISSING_PALETTE,
         unit="episodes",
         withheld_text="withheld (small numbers)",
     )
     assert layer.legend == (
-        (maps.MISSING_PALETTE[0], "7 episodes"),
-        (maps.MISSING_PALETTE[1], "8 to 30 episodes"),
-        (maps.WITHHELD_COLOUR, "withheld (small numbers)"),
+        (hexlayer.MISSING_PALETTE[0], "7 episodes"),
+        (hexlayer.MISSING_PALETTE[1], "8 to 30 episodes"),
+        (hexlayer.WITHHELD_COLOUR, "withheld (small numbers)"),
     )
     first = layer.geojson["features"][0]["properties"]
-    assert first["colour"] == maps.WITHHELD_COLOUR
+    assert first["colour"] == hexlayer.WITHHELD_COLOUR
     assert first["band"] == -1
     assert first["value"] is None
 
 
 def test_count_layer_all_withheld_and_empty() -> None:
     cells = _cells(3)
-    layer = maps.count_layer("X", cells, [np.nan] * 3, ["a", "b", "c"])
-    assert layer.legend == ((maps.WITHHELD_COLOUR, "withheld"),)
-    assert {f["properties"]["colour"] for f in layer.geojson["features"]} == {maps.WITHHELD_COLOUR}
-    empty = maps.count_layer("X", np.empty(0, np.uint64), [], [])
+    layer = hexlayer.count_layer("X", cells, [np.nan] * 3, ["a", "b", "c"])
+    assert layer.legend == ((hexlayer.WITHHELD_COLOUR, "withheld"),)
+    assert {f["properties"]["colour"] for f in layer.geojson["features"]} == {
+        hexlayer.WITHHELD_COLOUR
+    }
+    empty = hexlayer.count_layer("X", np.empty(0, np.uint64), [], [])
     assert empty.legend == ()
     assert empty.geojson["features"] == []
 
 
 def test_outline_layer() -> None:
     cells = _cells(3)
-    layer = maps.outline_layer("Youth-work coverage", cells, ["a", "b", HOSTILE], "#1b9e77")
+    layer = hexlayer.outline_layer("Youth-work coverage", cells, ["a", "b", HOSTILE], "#1b9e77")
     assert layer.outline_only
     assert layer.legend == (("#1b9e77", "Youth-work coverage"),)
     for f in layer.geojson["features"]:
-        assert set(f["properties"]) <= maps.ALLOWED_PROPERTIES
+        assert set(f["properties"]) <= hexlayer.ALLOWED_PROPERTIES
         assert f["properties"]["value"] is None
     assert "${" not in json.dumps(layer.geojson)
 
@@ -215,8 +217,8 @@ def test_outline_layer() -> None:
 
 def _render(name: str, tiles: str = "none", label: str = "3 incidents") -> tuple[folium.Map, str]:
     cells = _cells(3, res=9)
-    layer = maps.count_layer("Incidents", cells, [3.0, np.nan, 9.0], [label, "withheld", "9"])
-    outline = maps.outline_layer("Youth-work coverage", cells[:1], ["1 session"], "#1b9e77")
+    layer = hexlayer.count_layer("Incidents", cells, [3.0, np.nan, 9.0], [label, "withheld", "9"])
+    outline = hexlayer.outline_layer("Youth-work coverage", cells[:1], ["1 session"], "#1b9e77")
     m = maps.build_map(
         CENTRE,
         BOUNDS,
@@ -281,8 +283,8 @@ def test_build_map_custom_tiles() -> None:
 
 def test_build_map_hidden_layer_not_in_legend() -> None:
     cells = _cells(2, res=9)
-    shown = maps.count_layer("Incidents", cells, [7.0, 8.0], ["7", "8"])
-    hidden = maps.count_layer("Missing layer", cells, [7.0, 8.0], ["7", "8"], show=False)
+    shown = hexlayer.count_layer("Incidents", cells, [7.0, 8.0], ["7", "8"])
+    hidden = hexlayer.count_layer("Missing layer", cells, [7.0, 8.0], ["7", "8"], show=False)
     m = maps.build_map(CENTRE, BOUNDS, BOUNDARY, [shown, hidden], tiles="none")
     html = m.get_root().render()
     legend = html[html.index("position:fixed") :]

@@ -18,6 +18,7 @@ import shapely
 
 from geo.core import hexes
 from geo.core.filters import quarter_menu
+from geo.disclosure.counts import disclosed_counts
 from geo.render.export import (
     export_table,
     has_geometry,
@@ -28,8 +29,8 @@ from geo.render.export import (
     to_geojson_bytes,
     to_geopackage_bytes,
 )
+from geo.render.hexlayer import ALLOWED_PROPERTIES, HexLayer, count_layer, outline_layer
 from geo.render.layers import layer_table
-from geo.render.maps import ALLOWED_PROPERTIES, HexLayer, count_layer, outline_layer
 
 CELLS = hexes.points_to_cells([51.50, 51.51, 51.52, 51.53], [0.00, 0.01, 0.02, 0.03], 8)
 CELL_IDS = [str(c) for c in hexes.cells_to_str(CELLS)]
@@ -254,7 +255,7 @@ def test_partnership_exports_equal_the_displayed_layer_and_table(
     with Store(config.store_path) as store:
         months = overview.available_months(store)
         quarter = quarter_menu(months)[-1]
-        levels = layers.disclosed_counts(store, "incidents", "partnership", 8, quarter, config)
+        levels = disclosed_counts(store, "incidents", "partnership", 8, quarter, config)
         shown = layers.incident_layer_from(levels, 8, config)
         names = overview.schools(store)[["urn", "name"]]
         view = missing_lens.missing_view(

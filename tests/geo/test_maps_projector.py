@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from geo.core import hexes
-from geo.render import maps
+from geo.render import hexlayer, maps
 from geo.stats.hotspots import CATEGORY_NAMES
 
 BOUNDARY = shapely.box(0.0, 51.52, 0.06, 51.55)
@@ -50,25 +50,25 @@ def test_delta_e_helper_tells_the_old_palette_apart_from_the_new() -> None:
 
 
 def test_every_emerging_category_has_a_colour_and_a_name() -> None:
-    assert set(maps.EHSA_COLOURS) == set(CATEGORY_NAMES)
+    assert set(hexlayer.EHSA_COLOURS) == set(CATEGORY_NAMES)
 
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    list(itertools.combinations([c for c in maps.EHSA_COLOURS if c != 0], 2)),
+    list(itertools.combinations([c for c in hexlayer.EHSA_COLOURS if c != 0], 2)),
 )
 def test_emerging_colours_are_pairwise_distinct(a: int, b: int) -> None:
-    colours = maps.EHSA_COLOURS
+    colours = hexlayer.EHSA_COLOURS
     assert delta_e(colours[a], colours[b]) > MIN_DELTA_E, (CATEGORY_NAMES[a], CATEGORY_NAMES[b])
 
 
-@pytest.mark.parametrize("code", [c for c in maps.EHSA_COLOURS if c != 0])
+@pytest.mark.parametrize("code", [c for c in hexlayer.EHSA_COLOURS if c != 0])
 def test_emerging_colours_differ_from_withheld_grey(code: int) -> None:
-    assert delta_e(maps.EHSA_COLOURS[code], maps.WITHHELD_COLOUR) > MIN_DELTA_E
+    assert delta_e(hexlayer.EHSA_COLOURS[code], hexlayer.WITHHELD_COLOUR) > MIN_DELTA_E
 
 
 def test_hot_categories_are_warm_and_cold_ones_cool() -> None:
-    for code, colour in maps.EHSA_COLOURS.items():
+    for code, colour in hexlayer.EHSA_COLOURS.items():
         r, _, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
         if code > 0:
             assert r > b, CATEGORY_NAMES[code]
@@ -77,13 +77,13 @@ def test_hot_categories_are_warm_and_cold_ones_cool() -> None:
 
 
 def test_every_drawn_category_is_labelled_in_the_legend() -> None:
-    codes = [c for c in maps.EHSA_COLOURS if c != 0]
+    codes = [c for c in hexlayer.EHSA_COLOURS if c != 0]
     cells = _cells(len(codes))
-    layer = maps.category_layer(
+    layer = hexlayer.category_layer(
         "Emerging hot spots",
         cells,
         codes[: len(cells)],
-        maps.EHSA_COLOURS,
+        hexlayer.EHSA_COLOURS,
         CATEGORY_NAMES,
         ["x"] * len(cells),
     )
@@ -95,14 +95,14 @@ def test_every_drawn_category_is_labelled_in_the_legend() -> None:
     legend = legend[: legend.index("</div>")]
     for code in codes[: len(cells)]:
         assert CATEGORY_NAMES[code] in legend
-        assert maps.EHSA_COLOURS[code] in legend
+        assert hexlayer.EHSA_COLOURS[code] in legend
 
 
 # --- the legend sits on the map ------------------------------------------------------
 
 
 def test_legend_is_moved_into_a_leaflet_control() -> None:
-    layer = maps.count_layer("Incidents", _cells(5), np.arange(1, 6), ["x"] * 5)
+    layer = hexlayer.count_layer("Incidents", _cells(5), np.arange(1, 6), ["x"] * 5)
     html = maps.build_map((51.53, 0.03), BOUNDS, BOUNDARY, [layer], tiles="none")
     text = html.get_root().render()
     assert f'id="{maps.LEGEND_ID}"' in text
@@ -111,7 +111,7 @@ def test_legend_is_moved_into_a_leaflet_control() -> None:
 
 
 def test_fit_to_viewport_is_only_added_on_request() -> None:
-    layer = maps.count_layer("Incidents", _cells(5), np.arange(1, 6), ["x"] * 5)
+    layer = hexlayer.count_layer("Incidents", _cells(5), np.arange(1, 6), ["x"] * 5)
     plain = maps.build_map((51.53, 0.03), BOUNDS, BOUNDARY, [layer], tiles="none")
     assert "psHeight" not in plain.get_root().render()
     fitted = maps.fit_to_viewport(
@@ -127,8 +127,8 @@ def test_fit_to_viewport_is_only_added_on_request() -> None:
 
 
 def test_class_breaks_accepts_fixed_breaks() -> None:
-    assert list(maps.class_breaks([1, 2, 3], 5, breaks=[10, 2, 5, 5])) == [2, 5, 10]
-    assert list(maps.class_breaks([1, 2, 3], 5)) == [2.0, 3.0]  # quantiles of the data
+    assert list(hexlayer.class_breaks([1, 2, 3], 5, breaks=[10, 2, 5, 5])) == [2, 5, 10]
+    assert list(hexlayer.class_breaks([1, 2, 3], 5)) == [2.0, 3.0]  # quantiles of the data
 
 
 def test_two_frames_with_different_data_share_breaks_and_legend() -> None:
@@ -136,13 +136,13 @@ def test_two_frames_with_different_data_share_breaks_and_legend() -> None:
     quiet = np.array([1, 1, 2, 2, 3, 3], dtype=float)
     busy = np.array([5, 10, 20, 40, 60, 80], dtype=float)
     # on their own, each frame gets its own bands: months cannot be compared
-    assert maps.count_layer("I", cells, quiet, ["x"] * 6).legend != (
-        maps.count_layer("I", cells, busy, ["x"] * 6).legend
+    assert hexlayer.count_layer("I", cells, quiet, ["x"] * 6).legend != (
+        hexlayer.count_layer("I", cells, busy, ["x"] * 6).legend
     )
-    bands = maps.shared_breaks([quiet, busy])
+    bands = hexlayer.shared_breaks([quiet, busy])
     assert bands.lowest == 1.0
-    a = maps.count_layer("I", cells, quiet, ["x"] * 6, breaks=bands)
-    b = maps.count_layer("I", cells, busy, ["x"] * 6, breaks=bands)
+    a = hexlayer.count_layer("I", cells, quiet, ["x"] * 6, breaks=bands)
+    b = hexlayer.count_layer("I", cells, busy, ["x"] * 6, breaks=bands)
     assert a.legend == b.legend
     assert len(a.legend) == len(bands.breaks)
     assert a.legend[-1][1].endswith("or more incidents")
@@ -155,13 +155,21 @@ def test_two_frames_with_different_data_share_breaks_and_legend() -> None:
 def test_rebanded_layer_matches_a_layer_built_on_the_bands() -> None:
     cells = _cells(6)
     values = np.array([1, 4, np.nan, 9, 30, 2], dtype=float)
-    bands = maps.shared_breaks([values, np.array([50.0, 70.0])])
-    own = maps.count_layer(
-        "Missing", cells, values, ["x"] * 6, maps.MISSING_PALETTE, "episodes", True, "held"
+    bands = hexlayer.shared_breaks([values, np.array([50.0, 70.0])])
+    own = hexlayer.count_layer(
+        "Missing", cells, values, ["x"] * 6, hexlayer.MISSING_PALETTE, "episodes", True, "held"
     )
-    redrawn = maps.rebanded(own, bands, maps.MISSING_PALETTE, "episodes", "held")
-    built = maps.count_layer(
-        "Missing", cells, values, ["x"] * 6, maps.MISSING_PALETTE, "episodes", True, "held", bands
+    redrawn = hexlayer.rebanded(own, bands, hexlayer.MISSING_PALETTE, "episodes", "held")
+    built = hexlayer.count_layer(
+        "Missing",
+        cells,
+        values,
+        ["x"] * 6,
+        hexlayer.MISSING_PALETTE,
+        "episodes",
+        True,
+        "held",
+        bands,
     )
     assert redrawn.legend == built.legend
     assert redrawn.geojson == built.geojson

@@ -18,6 +18,7 @@ from geo.core.errors import ConfigError
 from geo.core.filters import Filters, quarter_menu
 from geo.core.terms import TermDates
 from geo.demo.build import build_demo
+from geo.disclosure.counts import disclosed_counts
 from geo.lenses.missing import episodes, repeat_children, schools_for_partnership
 from geo.lenses.missing_lens import (
     MEASURE_LABELS,
@@ -371,7 +372,7 @@ def test_partnership_places_table_lists_exactly_the_map_cells(demo: Demo) -> Non
             view = missing_view(
                 demo.store, demo.area, quarter, "partnership", demo.config, res, 7, demo.names
             )
-            levels = layers.disclosed_counts(
+            levels = disclosed_counts(
                 demo.store, "missing", "partnership", res, quarter, demo.config
             )
             layer = layers.missing_layer_from(levels, res, demo.config)

@@ -17,7 +17,7 @@ from geo.core.config import Config
 from geo.lenses import coverage as cv
 from geo.lenses import coverage_view as cview
 from geo.render import plan_pdf
-from geo.render.maps import ALLOWED_PROPERTIES
+from geo.render.hexlayer import ALLOWED_PROPERTIES
 from tests.geo.test_coverage_view import _analysis, cell_str, gap_frame
 from tests.geo.test_privacy_disclosure import HOME, OTHER, make_config
 

@@ -23,10 +23,10 @@ from geo.lenses.story import (
     QuarterStory,
     previous_quarter,
     quarter_story,
-    story_layer,
     story_quarter,
     story_table,
 )
+from geo.render.layers import story_layer
 from geo.stats.hotspots import EmergingHotspots
 from geo.store.database import Store
 from geo.store.queries import available_months

@@ -24,9 +24,11 @@ from geo.core.area import load_study_area, to_bng
 from geo.core.config import Config, load_config
 from geo.core.escape import escape_text
 from geo.core.filters import Filters
+from geo.disclosure.counts import disclosed_counts
 from geo.ingest.pipeline import ingest_bytes
 from geo.render import layers
-from geo.render.maps import ALLOWED_PROPERTIES, build_map
+from geo.render.hexlayer import ALLOWED_PROPERTIES
+from geo.render.maps import build_map
 from geo.store import queries as overview
 from geo.store.database import Store
 
@@ -137,8 +139,8 @@ def _overview_map(
     """The Overview map as pages/overview.py builds it (ui.cache.overview_map_layers); with
     ``benign``, the same map with every school renamed ``School n``."""
     area = load_study_area(config.study_area)
-    incidents = layers.disclosed_counts(store, "incidents", role, res, Q1, config)
-    missing = layers.disclosed_counts(store, "missing", role, res, Q1, config)
+    incidents = disclosed_counts(store, "incidents", role, res, Q1, config)
+    missing = disclosed_counts(store, "missing", role, res, Q1, config)
     hex_layers = tuple(  # named after places, as ui.cache.overview_map_layers does
         layers.named_layer(x, store)
         for x in (
@@ -282,7 +284,7 @@ def test_place_names_from_hostile_map_points_never_run(
 
 def test_place_names_in_map_tooltips_are_escaped(store: Store, config: Config) -> None:
     """Cells named after a hostile school carry the name escaped, never raw."""
-    incidents = layers.disclosed_counts(store, "incidents", "analyst", 10, Q1, config)
+    incidents = disclosed_counts(store, "incidents", "analyst", 10, Q1, config)
     named = layers.named_layer(layers.incident_layer_from(incidents, 10, config), store)
     labels = [f["properties"]["label"] for f in named.geojson["features"]]
     escaped = {escape_text(n) for n in PAYLOADS}
