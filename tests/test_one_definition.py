@@ -123,3 +123,38 @@ def test_only_hexes_imports_h3() -> None:
             if any(m.split(".")[0] == "h3" for m in mods):
                 found.append(path.relative_to(GEO).as_posix())
     assert set(found) == {"core/hexes.py"}, found
+
+
+def _hand_made_cell_conversions(tree: ast.AST) -> list[int]:
+    """Lines that turn a cell id into text or back by hand: ``int(x, 16)``, ``hex(x)``,
+    ``format(x, "x")`` or ``f"{x:x}"`` (geo.core.hexes' cells_to_str/str_to_cells do it)."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            name, args = node.func.id, node.args
+            second = getattr(args[1], "value", None) if len(args) == 2 else None
+            if (name, second) in {("int", 16), ("format", "x")} or name == "hex":
+                lines.append(node.lineno)
+        elif isinstance(node, ast.FormattedValue) and isinstance(node.format_spec, ast.JoinedStr):
+            spec = "".join(
+                v.value for v in node.format_spec.values if isinstance(v, ast.Constant)
+            )
+            if spec.endswith("x"):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_checker_finds_hand_made_cell_conversions() -> None:
+    source = 'a = int(s, 16)\nb = hex(c)\nd = format(c, "x")\ne = f"{c:x}"\nf = int(s)\n'
+    assert _hand_made_cell_conversions(ast.parse(source)) == [1, 2, 3, 4]
+
+
+def test_cells_change_type_only_in_hexes() -> None:
+    found = []
+    for path in _modules():
+        rel = path.relative_to(GEO).as_posix()
+        if rel == "core/hexes.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [f"{rel}:{n}" for n in _hand_made_cell_conversions(tree)]
+    assert not found, f"cells converted outside geo.core.hexes: {found}"

@@ -90,7 +90,7 @@ from geo.core.area import from_bng, to_bng
 from geo.core.errors import InsufficientDataError
 from geo.core.filters import Filters
 from geo.core.schema import INCIDENT_CATEGORIES
-from geo.store.cube import LAYERS, Period, period_labels
+from geo.store.cube import CUBE_LAYERS, Period, period_labels
 from geo.store.database import Store
 from geo.store.queries import category_sql
 
@@ -540,7 +540,7 @@ def event_cells(
     categories : sequence of str, optional
         Canonical incident categories (overrides ``filters.categories``; empty = all).
     layer : str
-        One of :data:`geo.store.cube.LAYERS` (``incidents``, ``missing`` — found/last-seen
+        One of :data:`geo.store.cube.CUBE_LAYERS` (``incidents``, ``missing`` — found/last-seen
         cells — or ``knife_crime``).
     period : {"month", "quarter"}
         Length of a period; quarters are whole calendar quarters overlapping the range.
@@ -552,11 +552,11 @@ def event_cells(
         label in the range, ``2024-03`` or ``2024Q1``, empty periods included) and
         ``events`` (int64). Events without a cell are left out.
     """
-    if layer not in LAYERS:
-        raise ValueError(f"layer must be one of {sorted(LAYERS)}")
+    if layer not in CUBE_LAYERS:
+        raise ValueError(f"layer must be one of {sorted(CUBE_LAYERS)}")
     if period not in ("month", "quarter"):
         raise ValueError("period must be 'month' or 'quarter'")
-    table, time_col, extra_sql = LAYERS[layer]
+    table, time_col, extra_sql = CUBE_LAYERS[layer]
     cats = tuple(filters.categories if categories is None else categories)
     unknown = sorted(set(cats) - set(INCIDENT_CATEGORIES))
     if unknown:

@@ -34,7 +34,7 @@ from geo.lenses.missing import disclose_children
 from geo.store.database import Store
 
 #: Display names of the measures.
-MEASURE_LABELS: Final[dict[str, str]] = {
+OUTCOME_LABELS: Final[dict[str, str]] = {
     "fixed_term_exclusion": "Fixed-term exclusions (suspensions)",
     "permanent_exclusion": "Permanent exclusions",
     "managed_move": "Managed moves",
@@ -72,7 +72,7 @@ def outcomes(store: Store, filters: Filters) -> pd.DataFrame:
 def _protect(table: pd.DataFrame, key: str, totals: pd.Series, config: Config) -> pd.DataFrame:
     """Withhold small counts in each measure column, protected against its total."""
     out = table[[key]].copy()
-    for measure in MEASURE_LABELS:
+    for measure in OUTCOME_LABELS:
         part = pd.DataFrame({key: table[key].to_numpy(), "n": table[measure].to_numpy()})
         shown = disclose_children(part, key, float(totals.get(measure, 0)), config, value="n")
         out[measure] = shown.table["n"].to_numpy()
@@ -81,7 +81,7 @@ def _protect(table: pd.DataFrame, key: str, totals: pd.Series, config: Config) -
 
 def measure_totals(frame: pd.DataFrame, role: str, config: Config) -> pd.Series:
     """Each measure's total in the window (NaN when the partnership may not see it)."""
-    totals = frame.groupby("measure")["count"].sum().reindex(list(MEASURE_LABELS)).fillna(0)
+    totals = frame.groupby("measure")["count"].sum().reindex(list(OUTCOME_LABELS)).fillna(0)
     totals = totals.astype(float)
     if role == Role.PARTNERSHIP:
         m = config.disclosure.min_count
@@ -100,14 +100,14 @@ def outcomes_by_school(
         ``urn``, ``school``, one column per measure (float; NaN when withheld).
     """
     wide = frame.pivot_table(index="urn", columns="measure", values="count", aggfunc="sum")
-    wide = wide.reindex(columns=list(MEASURE_LABELS)).fillna(0).astype(float).reset_index()
+    wide = wide.reindex(columns=list(OUTCOME_LABELS)).fillna(0).astype(float).reset_index()
     wide.columns.name = None
     if role == Role.PARTNERSHIP:
         totals = frame.groupby("measure")["count"].sum()
         wide = _protect(wide, "urn", totals, config)
     names = school_names.drop_duplicates("urn").set_index("urn")["name"]
     wide.insert(1, "school", wide["urn"].map(names).fillna("(not in the schools list)"))
-    order = wide[list(MEASURE_LABELS)].fillna(0).sum(axis=1).sort_values(ascending=False)
+    order = wide[list(OUTCOME_LABELS)].fillna(0).sum(axis=1).sort_values(ascending=False)
     return wide.loc[order.index].reset_index(drop=True)
 
 
@@ -122,7 +122,7 @@ def outcomes_by_group(frame: pd.DataFrame, role: str, config: Config) -> pd.Data
     """
     groups = list(ETHNIC_GROUPS)
     wide = frame.pivot_table(index="ethnicity", columns="measure", values="count", aggfunc="sum")
-    wide = wide.reindex(index=groups, columns=list(MEASURE_LABELS)).fillna(0).astype(float)
+    wide = wide.reindex(index=groups, columns=list(OUTCOME_LABELS)).fillna(0).astype(float)
     wide = wide.rename_axis("group").reset_index()
     wide.columns.name = None
     totals = frame.groupby("measure")["count"].sum()
@@ -146,7 +146,7 @@ def school_groups(frame: pd.DataFrame, urn: str) -> pd.DataFrame:
     """
     one = frame.loc[frame["urn"] == urn]
     wide = one.pivot_table(index="ethnicity", columns="measure", values="count", aggfunc="sum")
-    wide = wide.reindex(index=list(ETHNIC_GROUPS), columns=list(MEASURE_LABELS))
+    wide = wide.reindex(index=list(ETHNIC_GROUPS), columns=list(OUTCOME_LABELS))
     wide = wide.fillna(0).astype(np.int64).rename_axis("group").reset_index()
     wide.columns.name = None
     wide["group"] = wide["group"].map(GROUP_LABELS)
@@ -162,9 +162,9 @@ def by_period(frame: pd.DataFrame, role: str, config: Config) -> pd.DataFrame:
     wide = frame.pivot_table(
         index=["period_start", "period"], columns="measure", values="count", aggfunc="sum"
     )
-    wide = wide.reindex(columns=list(MEASURE_LABELS)).fillna(0).astype(float)
+    wide = wide.reindex(columns=list(OUTCOME_LABELS)).fillna(0).astype(float)
     wide = wide.sort_index().reset_index().drop(columns="period_start")
     wide.columns.name = None
     if role == Role.PARTNERSHIP:
         wide = _protect(wide, "period", frame.groupby("measure")["count"].sum(), config)
-    return wide.set_index("period").rename(columns=MEASURE_LABELS)
+    return wide.set_index("period").rename(columns=OUTCOME_LABELS)

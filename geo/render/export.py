@@ -59,7 +59,7 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 # --- GIS exports: GeoJSON and GeoPackage ------------------------------------------------
 
 #: Columns whose H3 cells locate a table's rows (the first one holding valid cells wins).
-CELL_COLUMNS: tuple[str, ...] = ("cell", "Cell id", "area", "home_area")
+EXPORT_CELL_COLUMNS: tuple[str, ...] = ("cell", "Cell id", "area", "home_area")
 #: Coordinates of exported geometries (the map's: WGS 84 longitude/latitude).
 EXPORT_CRS = "EPSG:4326"
 
@@ -131,7 +131,7 @@ def table_geometries(frame: pd.DataFrame) -> npt.NDArray[np.object_] | None:
             points = np.full(len(frame), None, dtype=object)
             points[ok] = shapely.points(lng[ok], lat[ok])
             return points
-    for col in CELL_COLUMNS:
+    for col in EXPORT_CELL_COLUMNS:
         if col in frame.columns:
             geoms = _cell_geometries(frame[col])
             if geoms is not None:

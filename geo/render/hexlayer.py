@@ -9,7 +9,7 @@ fixed-format label. Anything a partner supplied (school names) is escaped with
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -349,3 +349,14 @@ def polygon_layer(
         )
     geojson = {"type": "FeatureCollection", "features": features}
     return HexLayer(name, geojson, ((colour, name),), show=show, outline_only=True)
+
+
+def outer_rings(geometry: Mapping[str, Any]) -> list[npt.NDArray[np.float64]]:
+    """Outer rings of a GeoJSON Polygon or MultiPolygon as ``(n, 2)`` lon/lat arrays
+    (EPSG:4326); other geometry types have none."""
+    coords = geometry["coordinates"]
+    if geometry["type"] == "Polygon":
+        return [np.asarray(coords[0], dtype=float)]
+    if geometry["type"] == "MultiPolygon":
+        return [np.asarray(p[0], dtype=float) for p in coords]
+    return []

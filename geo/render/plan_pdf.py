@@ -27,7 +27,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.core.roles import Role
 from geo.lenses.coverage import CoverageSettings
-from geo.render.hexlayer import HexLayer
+from geo.render.hexlayer import HexLayer, outer_rings
 
 #: The table columns printed, from :func:`geo.lenses.coverage_view.plan_places`.
 PRINTED_COLUMNS: Final = ("#", "Place", "When", "What it covers")
@@ -132,15 +132,6 @@ def plan_sheet(
 
 
 # --------------------------------------------------------------------------- map
-def _rings(geometry: Mapping[str, Any]) -> list[np.ndarray]:
-    coords = geometry["coordinates"]
-    if geometry["type"] == "Polygon":
-        return [np.asarray(coords[0], dtype=float)]
-    if geometry["type"] == "MultiPolygon":
-        return [np.asarray(p[0], dtype=float) for p in coords]
-    return []
-
-
 def plan_map_png(
     plan: HexLayer,
     numbers: Mapping[str, str],
@@ -168,7 +159,7 @@ def plan_map_png(
     fig, ax = plt.subplots(figsize=(width_in, min(max(height_in, 2.5), 4.6)), dpi=dpi)
     handles: list[Patch] = []
     for layer in (*context, plan):
-        polys = [r for f in layer.geojson["features"] for r in _rings(f["geometry"])]
+        polys = [r for f in layer.geojson["features"] for r in outer_rings(f["geometry"])]
         colour = layer.legend[0][0] if layer.legend else "#555555"
         if not polys:
             continue
@@ -181,7 +172,7 @@ def plan_map_png(
         ax.add_collection(coll)
     for feature in plan.geojson["features"]:
         text = numbers.get(str(feature["properties"].get("cell", "")), "")
-        rings = _rings(feature["geometry"])
+        rings = outer_rings(feature["geometry"])
         if not text or not rings:
             continue
         x, y = rings[0][:-1].mean(axis=0)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
 
 import matplotlib
 
@@ -22,17 +21,7 @@ from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from shapely.geometry.base import BaseGeometry  # noqa: E402
 
-from geo.render.hexlayer import WITHHELD_COLOUR, HexLayer
-
-
-def _rings(geometry: dict[str, Any]) -> list[np.ndarray]:
-    """Outer rings of a GeoJSON Polygon or MultiPolygon as (n, 2) arrays."""
-    coords = geometry["coordinates"]
-    if geometry["type"] == "Polygon":
-        return [np.asarray(coords[0], dtype=float)]
-    if geometry["type"] == "MultiPolygon":
-        return [np.asarray(p[0], dtype=float) for p in coords]
-    return []
+from geo.render.hexlayer import WITHHELD_COLOUR, HexLayer, outer_rings
 
 
 def _boundary_rings(boundary: BaseGeometry) -> list[np.ndarray]:
@@ -79,7 +68,7 @@ def render_layers(
     for layer in layers:
         polys, colours = [], []
         for feature in layer.geojson["features"]:
-            for ring in _rings(feature["geometry"]):
+            for ring in outer_rings(feature["geometry"]):
                 polys.append(ring)
                 colours.append(str(feature["properties"].get("colour") or WITHHELD_COLOUR))
         if annotate_ranks:
@@ -87,7 +76,7 @@ def render_layers(
                 label = str(feature["properties"].get("label", ""))
                 rank = label.split(" ", 1)[0]
                 if rank.startswith("#") and rank[1:].isdigit():
-                    ring = _rings(feature["geometry"])[0]
+                    ring = outer_rings(feature["geometry"])[0]
                     ax.annotate(rank, ring[:-1].mean(axis=0), ha="center", va="center",
                                 fontsize=6, zorder=5)  # fmt: skip
         if polys:

@@ -16,7 +16,7 @@ from geo.store.queries import category_sql
 
 Period = Literal["month", "quarter"]
 #: Layers a cube can be built from: table, time column, optional filter SQL.
-LAYERS: Final[dict[str, tuple[str, str, str]]] = {
+CUBE_LAYERS: Final[dict[str, tuple[str, str, str]]] = {
     "incidents": ("incidents", "occurred_at", ""),
     "missing": ("missing_episodes", "reported_at", ""),
     "knife_crime": ("incidents", "occurred_at", " AND category = 'knife_crime'"),
@@ -56,7 +56,7 @@ def build_cube(
     area : StudyArea
         Supplies the full grid at ``res`` (cells with no events are zero rows).
     layer : str
-        One of :data:`LAYERS`; the filters' categories apply to incident layers.
+        One of :data:`CUBE_LAYERS`; the filters' categories apply to incident layers.
     res : int
         Analysis resolution, 7 to 10.
     filters : Filters
@@ -72,9 +72,9 @@ def build_cube(
     """
     if res not in ANALYSIS_RESOLUTIONS:
         raise ValueError(f"resolution must be one of {ANALYSIS_RESOLUTIONS}")
-    if layer not in LAYERS:
-        raise ValueError(f"layer must be one of {sorted(LAYERS)}")
-    table, time_col, extra_sql = LAYERS[layer]
+    if layer not in CUBE_LAYERS:
+        raise ValueError(f"layer must be one of {sorted(CUBE_LAYERS)}")
+    table, time_col, extra_sql = CUBE_LAYERS[layer]
     labels = period_labels(filters, period)
     first = pd.Period(labels[0]).start_time
     last = pd.Period(labels[-1]).end_time
