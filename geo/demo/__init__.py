@@ -1,7 +1,16 @@
 """The synthetic demo borough: the generator, split by what it plants, and the builder."""
 
 __all__ = [
+    "borough",
     "build",
     "data",
+    "disproportionality",
     "health",
+    "incidents",
+    "layout",
+    "missing",
+    "period",
+    "population",
+    "schools",
+    "youth_work",
 ]

@@ -1,4 +1,4 @@
-"""Tests for the synthetic demo generator (geo/demo/data.py) and its planted truth."""
+"""Tests for the synthetic demo generator (geo/demo/) and its planted truth."""
 
 from __future__ import annotations
 
@@ -15,29 +15,15 @@ import shapely
 from pyproj import Transformer
 
 from geo.core import hexes, schema
-from geo.demo.data import (
-    DEMO_FIRST_MONTH,
-    DEMO_LAST_MONTH,
-    demo_boundary,
-    generate_demo_files,
-    write_demo_boundary,
-)
+from geo.demo.borough import demo_boundary, write_demo_boundary
+from geo.demo.data import GENERATED_FILES, generate_demo_files
+from geo.demo.incidents import LOCATION_TYPES
+from geo.demo.period import DEMO_FIRST_MONTH, DEMO_LAST_MONTH
+from geo.demo.schools import SCHOOLS_HEADER
 
 REPO = Path(__file__).resolve().parents[2]  # the checkout: tests/geo/ is two levels down
 TEMPLATES = REPO / "data" / "templates"
 FMT = "%d/%m/%Y %H:%M"
-SCHOOLS_HEADER = [
-    "URN",
-    "EstablishmentName",
-    "TypeOfEstablishment (name)",
-    "PhaseOfEducation (name)",
-    "EstablishmentStatus (name)",
-    "LA (code)",
-    "LA (name)",
-    "Postcode",
-    "Easting",
-    "Northing",
-]
 TRUTH_KEYS = {
     "seed",
     "generator_version",
@@ -154,23 +140,7 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path: Path) 
     c = generate_demo_files(tmp_path / "c", seed=4)
     assert a == b
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert names == sorted(
-        [
-            "incidents.csv",
-            "missing_episodes.csv",
-            "youth_sessions.csv",
-            "schools.csv",
-            "sensitive_premises.csv",
-            "school_outcomes.csv",
-            "boundary.geojson",
-            "lsoa_boundaries.geojson",
-            "census_ethnic_group_lsoa.csv",
-            "census_ethnic_group_by_age_lsoa.csv",
-            "population_single_year_of_age_lsoa.csv",
-            "stop_and_search.csv",
-            "truth.json",
-        ]
-    )
+    assert names == sorted(GENERATED_FILES)
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     for name in (
@@ -198,7 +168,7 @@ def test_partner_files_have_the_template_headers(demo: Demo, name: str) -> None:
 
 
 def test_schools_and_sensitive_premises_headers(demo: Demo) -> None:
-    assert list(demo.schools.columns) == SCHOOLS_HEADER
+    assert tuple(demo.schools.columns) == SCHOOLS_HEADER
     assert list(demo.sensitive.columns) == ["kind", "latitude", "longitude"]
     assert demo.sensitive["kind"].tolist() == ["childrens_home"]
 
@@ -214,14 +184,7 @@ def test_datetimes_and_vocabularies(demo: Demo) -> None:
     assert set(inc["Sex"]) <= set(schema.SEXES) | {""}
     assert set(inc["Ethnicity"]) <= set(schema.ETHNIC_GROUPS) | {""}
     assert set(inc["Weapon"]) == {"knife", "other", ""}
-    assert set(inc["Location type"]) == {
-        "street",
-        "park",
-        "transport",
-        "shop",
-        "school",
-        "residential",
-    }
+    assert set(inc["Location type"]) == set(LOCATION_TYPES)
     assert inc["Age band"].isin(["14-17", "18-24"]).mean() > 0.7
 
     reported = pd.to_datetime(mis["Date reported missing"], format=FMT)
