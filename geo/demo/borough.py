@@ -27,6 +27,7 @@ from pyproj import Transformer
 from shapely.geometry.polygon import orient
 
 from geo.core import hexes
+from geo.core.types import BoolArray, FloatArray, IntArray
 
 __all__ = [
     "DEMO_LAD_CODE",
@@ -63,9 +64,6 @@ __all__ = [
     "write_demo_boundary",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 #: Boundary properties (ONS LAD 2022 style; the code is deliberately not a real GSS code).
 DEMO_LAD_CODE: Final = "X99999999"
