@@ -10,7 +10,7 @@ from geo.core.escape import escape_markdown
 from geo.core.headers import human_headers
 from geo.core.roles import Role
 from geo.lenses.missing_lens import withheld_note
-from geo.lenses.school_outcomes import MEASURE_LABELS
+from geo.lenses.school_outcomes import OUTCOME_LABELS
 from geo.lenses.schools import filter_schools, school_buffers, school_headers
 from geo.render.hexlayer import polygon_layer
 from geo.render.layers import school_markers
@@ -171,7 +171,7 @@ if not by_school.shape[0]:
         "the Data page as 'School exclusions and managed moves')."
     )
 else:
-    for col, (measure, label) in zip(st.columns(3), MEASURE_LABELS.items(), strict=True):
+    for col, (measure, label) in zip(st.columns(3), OUTCOME_LABELS.items(), strict=True):
         value = totals[measure]
         col.metric(label, "withheld" if value != value else f"{value:,.0f}")
     st.caption("By ethnic group (the share is of each measure's total; not recorded is shown).")
