@@ -46,8 +46,9 @@ from geo.core.errors import InsufficientDataError
 from geo.core.filters import Filters
 from geo.core.headers import HEADERS
 from geo.core.terms import journey_window
-from geo.stats.hotspots import CATEGORY_NAMES, emerging_hotspots
-from geo.stats.nearrepeat import KnoxResult, chain_summary, knox, near_repeat_chains
+from geo.stats.emerging import CATEGORY_NAMES, emerging_hotspots
+from geo.stats.knox import KnoxResult, knox
+from geo.stats.near_repeat_chains import chain_summary, near_repeat_chains
 from geo.store.cube import build_cube
 from geo.store.database import Store
 from geo.store.place_names import place_names

@@ -37,7 +37,7 @@ from geo.render.maps import (
     outline_layer,
     polygon_layer,
 )
-from geo.stats.hotspots import CATEGORY_NAMES, describe_category
+from geo.stats.emerging import CATEGORY_NAMES, describe_category
 from geo.store import queries as overview
 from geo.store.database import Store
 from geo.store.place_names import place_names
