@@ -1,6 +1,6 @@
-"""Benchmark: weighted HDBSCAN (geo.lenses.clusters) on 50,000 incident cells.
+"""Benchmark: weighted HDBSCAN (geo.stats.clustering) on 50,000 incident cells.
 
-Target (brief): ``geo.lenses.clusters.cluster_points`` on 50,000 distinct storage cells with
+Target (brief): ``geo.stats.clustering.cluster_points`` on 50,000 distinct storage cells with
 event counts, spread like a ~110 km² London borough, in under 10 s on the 2-core
 machine. The synthetic borough is a 10.5 km square of British National Grid metres
 around Charing Cross: 45 % of locations uniform, the rest around 14 "town centres and
@@ -33,6 +33,7 @@ from geo.core.area import to_bng
 from geo.core.filters import Filters
 from geo.demo.build import build_demo
 from geo.lenses import clusters
+from geo.stats import clustering
 from geo.store.database import Store
 
 TARGET_S = 10.0
@@ -86,15 +87,15 @@ def main(n: int = 50_000, repeats: int = 3) -> None:
     def yes(ok: bool) -> str:
         return "yes" if ok else "NO"
 
-    mcs = clusters.default_min_cluster_size(events)
-    s, lab = timed(lambda: clusters.cluster_points(x, y, w), repeats)
+    mcs = clustering.default_min_cluster_size(events)
+    s, lab = timed(lambda: clustering.cluster_points(x, y, w), repeats)
     row(f"cluster_points, default min_cluster_size={mcs}", n, events, s, *summary(lab, w),
         f"< {TARGET_S:.0f} s", yes(s < TARGET_S))
-    s, lab = timed(lambda: clusters.cluster_points(x, y, w, min_cluster_size=50), repeats)
+    s, lab = timed(lambda: clustering.cluster_points(x, y, w, min_cluster_size=50), repeats)
     row("cluster_points, min_cluster_size=50", n, events, s, *summary(lab, w),
         f"< {TARGET_S:.0f} s", yes(s < TARGET_S))
     ones = np.ones(n, dtype=np.int64)
-    s, lab = timed(lambda: clusters.cluster_points(x, y, None, min_cluster_size=50), repeats)
+    s, lab = timed(lambda: clustering.cluster_points(x, y, None, min_cluster_size=50), repeats)
     row("cluster_points, no counts, min_cluster_size=50", n, n, s, *summary(lab, ones))
 
     pts = np.column_stack([x, y])
@@ -107,14 +108,14 @@ def main(n: int = 50_000, repeats: int = 3) -> None:
     # the sparse candidate graph against all pairs
     m = 2_000
     xs, ys, ws = borough(m, seed=1)
-    saved = clusters.EXACT_MAX_LOCATIONS
+    saved = clustering.EXACT_MAX_LOCATIONS
     try:
-        clusters.EXACT_MAX_LOCATIONS = m
-        s_all, exact = timed(lambda: clusters.cluster_points(xs, ys, ws, 15), 1)
-        clusters.EXACT_MAX_LOCATIONS = 0
-        s_sparse, sparse = timed(lambda: clusters.cluster_points(xs, ys, ws, 15), 1)
+        clustering.EXACT_MAX_LOCATIONS = m
+        s_all, exact = timed(lambda: clustering.cluster_points(xs, ys, ws, 15), 1)
+        clustering.EXACT_MAX_LOCATIONS = 0
+        s_sparse, sparse = timed(lambda: clustering.cluster_points(xs, ys, ws, 15), 1)
     finally:
-        clusters.EXACT_MAX_LOCATIONS = saved
+        clustering.EXACT_MAX_LOCATIONS = saved
     same = bool((exact == sparse).all())
     row("check: all-pairs graph, min_cluster_size=15", m, int(ws.sum()), s_all,
         *summary(exact, ws))
@@ -131,7 +132,7 @@ def main(n: int = 50_000, repeats: int = 3) -> None:
     row("clusters_for_period, demo, 24 months + window", len(ev), int(ev["events"].sum()), s,
         f"{len(result.tracks)} tracks ({long_tracks} >= 12 months)", "")
 
-    print(f"geo.lenses.clusters weighted HDBSCAN, median of {repeats} runs "
+    print(f"geo.stats.clustering weighted HDBSCAN, median of {repeats} runs "
           f"(check rows: 1 run); cells = distinct locations; noise = share of events")
     print_table(rows)
 

@@ -2,13 +2,13 @@
 
 Targets (DESIGN §5):
 
-* ``geo.stats.hotspots.gi_star`` on ~50,000 res-10 cells (k = 1) at least 10x faster than
+* ``geo.stats.getis_ord.gi_star`` on ~50,000 res-10 cells (k = 1) at least 10x faster than
   ``esda.G_Local(x, W, transform="B", star=True, permutations=0)``. The target applies
   to gi_star *warm* (weights cached), the like-for-like case: esda is handed a libpysal
   W built beforehand (untimed; each run gets a fresh deep copy, also untimed). Cold
   (sparse weights built from ``grid_disk`` inside the call) is shown too, next to a
   library-only pipeline that also has to find the neighbours and build W.
-* ``geo.stats.hotspots.emerging_hotspots`` on 10,000 cells x 36 periods under 3 s.
+* ``geo.stats.emerging.emerging_hotspots`` on 10,000 cells x 36 periods under 3 s.
 
 The grids are the real contiguous grids ``geo.core.hexes.polygon_to_cells`` returns for a
 box around central London; counts are Poisson(1). Every timing is the median of
@@ -38,7 +38,7 @@ from _common import print_table
 from libpysal.graph import Graph
 
 from geo.core import hexes
-from geo.stats import hotspots
+from geo.stats import emerging, getis_ord
 
 LONDON = (51.5072, -0.1276)  # lat, lng of Charing Cross
 KM_PER_DEG_LAT = 111.2
@@ -80,13 +80,13 @@ def library_pipeline(cells: list[str], values: np.ndarray) -> esda.G_Local:
 
 def profile_gi_star(counts: pd.Series) -> None:
     for label, clear in (("warm", False), ("cold", True)):
-        hotspots.gi_star(counts)
+        getis_ord.gi_star(counts)
         prof = cProfile.Profile()
         prof.enable()
         for _ in range(5):
             if clear:
-                hotspots._disk_weights.cache_clear()
-            hotspots.gi_star(counts)
+                getis_ord._disk_weights.cache_clear()
+            getis_ord.gi_star(counts)
         prof.disable()
         print(f"\ncProfile of 5 gi_star calls, {label}:")
         pstats.Stats(prof).sort_stats("cumulative").print_stats(14)
@@ -104,8 +104,8 @@ def main(n_gi: int = 50_000, n_ehs: int = 10_000, periods: int = 36, res: int = 
     counts = pd.Series(rng.poisson(1.0, n), index=pd.Index(names), name="count")
     x = counts.to_numpy(dtype=np.float64)
 
-    hotspots.gi_star(counts, k)  # warm-up (imports, weights cache)
-    w_csr = hotspots.disk_weights(cells, k)  # the neighbours esda gets, self included
+    getis_ord.gi_star(counts, k)  # warm-up (imports, weights cache)
+    w_csr = getis_ord.disk_weights(cells, k)  # the neighbours esda gets, self included
     ids = list(range(n))
     nb_self = {i: w_csr.indices[w_csr.indptr[i]:w_csr.indptr[i + 1]].tolist() for i in ids}
     nb_zero = {i: [j for j in v if j != i] for i, v in nb_self.items()}
@@ -126,10 +126,10 @@ def main(n_gi: int = 50_000, n_ehs: int = 10_000, periods: int = 36, res: int = 
                             repeats, lambda: nb_self)
         lib_s, ref_lib = timed(lambda _: library_pipeline(names.tolist(), x), repeats)
 
-    cold_s, out_cold = timed(lambda _: hotspots.gi_star(counts, k), repeats,
-                             hotspots._disk_weights.cache_clear)
-    hotspots.gi_star(counts, k)
-    warm_s, out_warm = timed(lambda _: hotspots.gi_star(counts, k), repeats)
+    cold_s, out_cold = timed(lambda _: getis_ord.gi_star(counts, k), repeats,
+                             getis_ord._disk_weights.cache_clear)
+    getis_ord.gi_star(counts, k)
+    warm_s, out_warm = timed(lambda _: getis_ord.gi_star(counts, k), repeats)
 
     z = out_warm["z"].to_numpy()
     assert (out_cold["z"].to_numpy() == z).all(), "cold and warm gi_star differ"
@@ -143,10 +143,10 @@ def main(n_gi: int = 50_000, n_ehs: int = 10_000, periods: int = 36, res: int = 
     months = [str(p) for p in pd.period_range("2022-01", periods=periods, freq="M")]
     cube = pd.DataFrame(rng.poisson(1.0, (ehs_cells.size, periods)),
                         index=pd.Index(hexes.cells_to_str(ehs_cells)), columns=months)
-    ehs_cold_s, res_cold = timed(lambda _: hotspots.emerging_hotspots(cube, k), repeats,
-                                 hotspots._disk_weights.cache_clear)
-    hotspots.emerging_hotspots(cube, k)
-    ehs_warm_s, res_warm = timed(lambda _: hotspots.emerging_hotspots(cube, k), repeats)
+    ehs_cold_s, res_cold = timed(lambda _: emerging.emerging_hotspots(cube, k), repeats,
+                                 getis_ord._disk_weights.cache_clear)
+    emerging.emerging_hotspots(cube, k)
+    ehs_warm_s, res_warm = timed(lambda _: emerging.emerging_hotspots(cube, k), repeats)
     assert res_cold.z.equals(res_warm.z), "cold and warm emerging_hotspots differ"
 
     # --- table ---------------------------------------------------------------------------

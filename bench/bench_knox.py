@@ -1,4 +1,4 @@
-"""Benchmark: the Knox test (geo.stats.nearrepeat.knox) on a synthetic borough.
+"""Benchmark: the Knox test (geo.stats.knox.knox) on a synthetic borough.
 
 Target (DESIGN §5, issue brief): 999 permutations on 5,000 events in under 5 s on the
 2-core development machine, with the default bands (100 m x 5, 7 days x 4, so pairs
@@ -19,7 +19,7 @@ import time
 import numpy as np
 from _common import print_table
 
-from geo.stats.nearrepeat import KnoxResult, knox
+from geo.stats.knox import KnoxResult, knox
 
 WIDTH_M, HEIGHT_M, N_DAYS = 6_000.0, 5_000.0, 730
 ORIGIN = (535_000.0, 181_000.0)  # an east-London corner, EPSG:27700

@@ -306,7 +306,7 @@ def _recurring(args: argparse.Namespace) -> int:
 
 def _knox(args: argparse.Namespace) -> int:
     from geo.lenses.recurring import incident_events_bng, month_precision_note, untimed_in_window
-    from geo.stats.nearrepeat import knox, verdict
+    from geo.stats.knox import knox, verdict
 
     config = load_config(args.config)
     with _reading_store(config) as store:

@@ -36,8 +36,8 @@ from geo.lenses.recurring import (
 )
 from geo.render import briefing, layers
 from geo.render.hexlayer import HexLayer, outline_layer
-from geo.stats.hotspots import describe_category
-from geo.stats.nearrepeat import KnoxResult, verdict
+from geo.stats.emerging import describe_category
+from geo.stats.knox import KnoxResult, verdict
 from geo.store import catalogue
 from geo.store import queries as overview
 from geo.store.database import Store

@@ -41,6 +41,32 @@ def from_bng(
     return np.asarray(lng, dtype=float), np.asarray(lat, dtype=float)
 
 
+def cells_to_bng(
+    cells: npt.ArrayLike,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """British National Grid metres (EPSG:27700) of H3 cell centres.
+
+    Each distinct cell is projected once.
+
+    Parameters
+    ----------
+    cells : array_like of uint64
+        H3 cells (any resolution, repeats allowed).
+
+    Returns
+    -------
+    x, y : numpy.ndarray of float64
+        Easting and northing of each cell's centre, one per input cell.
+    """
+    arr = np.asarray(cells, dtype=np.uint64)
+    if arr.size == 0:
+        return np.empty(0), np.empty(0)
+    uniq, inverse = np.unique(arr, return_inverse=True)
+    lat, lng = hexes.cell_centres(uniq)
+    x, y = to_bng(lng, lat)
+    return x[inverse], y[inverse]
+
+
 @dataclass(frozen=True)
 class StudyArea:
     """A study area in EPSG:4326 with its buffered outline.

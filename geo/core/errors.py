@@ -15,7 +15,7 @@ __all__ = [
 ]
 
 
-# raised by geo.stats.hotspots
+# raised by the statistics (geo.stats) and the lenses when the data cannot support them
 class InsufficientDataError(ValueError):
     """The data cannot support the analysis (too few periods, cells or no variance)."""
 

@@ -138,7 +138,7 @@ from geo.disclosure import small_counts
 from geo.lenses.recurring import RankingSettings, rank_recurring_locations
 from geo.lenses.schools import cells_bng, pairs_within
 from geo.render.export import to_csv_bytes
-from geo.stats.hotspots import gi_star
+from geo.stats.getis_ord import gi_star
 from geo.store.database import Store
 
 BoolArray = npt.NDArray[np.bool_]

@@ -13,14 +13,14 @@ from geo.core import hexes
 from geo.core.area import StudyArea
 from geo.core.errors import InsufficientDataError
 from geo.core.filters import Filters, month_quarter_label
-from geo.stats.hotspots import (
+from geo.stats.emerging import (
     CATEGORY_NAMES,
     MIN_TIME_STEPS,
     EmergingHotspots,
     describe_category,
     emerging_hotspots,
-    gi_star,
 )
+from geo.stats.getis_ord import gi_star
 from geo.store.cube import Period, build_cube
 from geo.store.database import Store
 

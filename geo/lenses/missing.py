@@ -48,7 +48,7 @@ from geo.disclosure import (
     publish_counts,
     small_counts,
 )
-from geo.stats.hotspots import gi_star
+from geo.stats.getis_ord import gi_star
 from geo.store.cube import build_cube
 from geo.store.database import Store
 

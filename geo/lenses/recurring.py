@@ -6,7 +6,7 @@ each between 0 and 1, and a score that is their weighted sum (no black box)::
     score = 3·category_strength + 2·hot_share + 1·active_share + 2·volume
             + 1·near_repeat + 2·convergence
 
-* ``category_strength`` — the emerging hot spot category (Esri's rules, :mod:`geo.stats.hotspots`)
+* ``category_strength`` — the emerging hot spot category (Esri's rules, :mod:`geo.stats.emerging`)
   mapped to a strength: Intensifying 1, Persistent 0.85, New 0.7, Consecutive 0.7,
   Sporadic 0.5, Diminishing 0.4, Oscillating 0.35, Historical 0.2, anything else 0;
 * ``hot_share`` — share of the last ``recent`` periods in which the cell's
@@ -46,8 +46,9 @@ from geo.core.errors import InsufficientDataError
 from geo.core.filters import Filters
 from geo.core.headers import HEADERS
 from geo.core.terms import journey_window
-from geo.stats.hotspots import CATEGORY_NAMES, emerging_hotspots
-from geo.stats.nearrepeat import KnoxResult, chain_summary, knox, near_repeat_chains
+from geo.stats.emerging import CATEGORY_NAMES, emerging_hotspots
+from geo.stats.knox import KnoxResult, knox
+from geo.stats.near_repeat_chains import chain_summary, near_repeat_chains
 from geo.store.cube import build_cube
 from geo.store.database import Store
 from geo.store.place_names import place_names

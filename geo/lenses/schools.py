@@ -42,7 +42,8 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo.core import hexes
-from geo.core.area import StudyArea, from_bng, to_bng
+from geo.core.area import StudyArea, cells_to_bng, from_bng
+from geo.core.area import cells_to_bng as cells_bng  # noqa: F401  re-export: coverage imports it
 from geo.core.errors import InsufficientDataError
 from geo.core.filters import Filters
 from geo.core.roles import Role
@@ -182,17 +183,6 @@ def buffer_counts(
     return out
 
 
-def cells_bng(cells: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-    """EPSG:27700 metres of H3 cell centres (each distinct cell projected once)."""
-    arr = np.asarray(cells, dtype=np.uint64)
-    if arr.size == 0:
-        return np.empty(0), np.empty(0)
-    uniq, inverse = np.unique(arr, return_inverse=True)
-    lat, lng = hexes.cell_centres(uniq)
-    x, y = to_bng(lng, lat)
-    return x[inverse], y[inverse]
-
-
 # --------------------------------------------------------------------------- the table
 def _schools(store: Store) -> pd.DataFrame:
     return open_schools(store)
@@ -298,8 +288,8 @@ def incidents_near_schools(
     )
     located = schools["cell"].notna().to_numpy()
     school_cells = schools["cell"].fillna(0).to_numpy(dtype=np.uint64)
-    sx, sy = cells_bng(school_cells[located])
-    px, py = cells_bng(inc["cell"].to_numpy(dtype=np.uint64))
+    sx, sy = cells_to_bng(school_cells[located])
+    px, py = cells_to_bng(inc["cell"].to_numpy(dtype=np.uint64))
     out = schools[["school_id", "urn", "name", "phase", "kind"]].copy()
     out["flag"] = schools["kind"].map(FLAGGED_KINDS).fillna("")
     out["cell"] = [
@@ -345,7 +335,7 @@ def incidents_near_schools(
     nearby = np.zeros(len(schools), dtype=np.int64)
     cats: list[str] = [""] * len(schools)
     if recurring is not None and len(recurring):
-        rx, ry = cells_bng(hexes.str_to_cells(recurring["cell"]))
+        rx, ry = cells_to_bng(hexes.str_to_cells(recurring["cell"]))
         centre, place, _ = pairs_within(sx, sy, rx, ry, recurring_distance_m)
         school_index = np.flatnonzero(located)[centre]
         nearby = np.bincount(school_index, minlength=len(schools)).astype(np.int64)
@@ -632,7 +622,7 @@ def filter_schools(
 def school_buffers(cell: str, distances_m: Sequence[float] = (400.0, 800.0)) -> list[Any]:
     """Circles (EPSG:4326 polygons) of ``distances_m`` around a school's cell centre,
     drawn on its small map (buffers are built in EPSG:27700 metres)."""
-    x, y = cells_bng(hexes.str_to_cells([cell]))
+    x, y = cells_to_bng(hexes.str_to_cells([cell]))
     out = []
     for d in distances_m:
         ring = shapely.Point(float(x[0]), float(y[0])).buffer(float(d), 32)

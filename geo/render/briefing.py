@@ -66,7 +66,7 @@ from geo.lenses.recurring import RankingSettings, rank_recurring_locations
 from geo.lenses.schools import schools_view
 from geo.render import layers
 from geo.render.static_maps import render_layers
-from geo.stats.hotspots import CATEGORY_NAMES
+from geo.stats.emerging import CATEGORY_NAMES
 from geo.store import catalogue
 from geo.store import queries as overview
 from geo.store.database import Store

@@ -34,7 +34,7 @@ from geo.render.hexlayer import (
     outline_layer,
     polygon_layer,
 )
-from geo.stats.hotspots import CATEGORY_NAMES, describe_category
+from geo.stats.emerging import CATEGORY_NAMES, describe_category
 from geo.store.database import Store
 from geo.store.place_names import place_names
 

@@ -23,15 +23,9 @@ from geo.core.area import from_bng, to_bng
 from geo.core.errors import InsufficientDataError
 from geo.core.filters import Filters
 from geo.demo.build import build_demo
-from geo.lenses import clusters
-from geo.lenses.clusters import (
-    ClusterResult,
-    cluster_points,
-    clusters_for_period,
-    event_cells,
-    jaccard,
-    match_clusters,
-)
+from geo.lenses.clusters import ClusterResult, clusters_for_period, event_cells
+from geo.stats import clustering
+from geo.stats.clustering import cluster_points, jaccard, match_clusters
 from geo.store.database import Store
 
 STORAGE_RES = 11
@@ -72,14 +66,14 @@ def test_cell_spacing_matches_real_neighbours() -> None:
     lat, lng = hexes.cell_centres(np.concatenate([cell, ring]))
     x, y = to_bng(lng, lat)
     measured = np.hypot(x[1:] - x[0], y[1:] - y[0]).mean()
-    assert clusters.cell_spacing_m(STORAGE_RES) == pytest.approx(measured, rel=0.1)
-    assert 40 < clusters.STORAGE_SPACING_M < 60
+    assert clustering.cell_spacing_m(STORAGE_RES) == pytest.approx(measured, rel=0.1)
+    assert 40 < clustering.STORAGE_SPACING_M < 60
 
 
 def test_default_min_cluster_size() -> None:
-    assert clusters.default_min_cluster_size(10) == 5
-    assert clusters.default_min_cluster_size(484) == 11
-    assert clusters.default_min_cluster_size(11_242) == 53
+    assert clustering.default_min_cluster_size(10) == 5
+    assert clustering.default_min_cluster_size(484) == 11
+    assert clustering.default_min_cluster_size(11_242) == 53
 
 
 # --- metres, not degrees ------------------------------------------------------------------
@@ -205,7 +199,7 @@ def test_weak_members_are_noise(blobs: Blobs) -> None:
     """scikit-learn's own labels hand the noise around each blob to the blob."""
     x, y = blobs.xy[:, 0], blobs.xy[:, 1]
     plain = cluster_points(x, y, min_cluster_size=25, min_strength=0.0)
-    core, strength = clusters.cluster_points_with_strength(x, y, min_cluster_size=25)
+    core, strength = clustering.cluster_points_with_strength(x, y, min_cluster_size=25)
     assert (plain[blobs.blob == -1] >= 0).mean() > 0.15
     assert (core[blobs.blob == -1] >= 0).mean() < 0.05
     np.testing.assert_array_equal(core >= 0, (plain >= 0) & (strength >= 0.5))
@@ -257,7 +251,7 @@ def test_hierarchy_equals_brute_force_mutual_reachability(seed: int) -> None:
     w = rng.integers(1, 8, len(xy))
     min_samples = int(rng.integers(1, 12))
     floor = float(rng.choice([1.0, 30.0, 50.0]))
-    graph, _ = clusters.mutual_reachability_graph(xy[:, 0], xy[:, 1], w, min_samples, floor)
+    graph, _ = clustering.mutual_reachability_graph(xy[:, 0], xy[:, 1], w, min_samples, floor)
 
     pts = np.repeat(xy, w, axis=0)
     d = np.maximum(cdist(pts, pts), floor)
@@ -280,9 +274,9 @@ def test_sparse_graph_gives_the_all_pairs_labels(monkeypatch: pytest.MonkeyPatch
     pts[:600] = centres[rng.integers(0, 15, 600)] + rng.normal(0, 80, (600, 2))
     pts += np.array([X0, Y0])
     w = rng.integers(1, 4, len(pts))
-    assert len(pts) <= clusters.EXACT_MAX_LOCATIONS
+    assert len(pts) <= clustering.EXACT_MAX_LOCATIONS
     exact = cluster_points(pts[:, 0], pts[:, 1], w, 15)
-    monkeypatch.setattr(clusters, "EXACT_MAX_LOCATIONS", 0)
+    monkeypatch.setattr(clustering, "EXACT_MAX_LOCATIONS", 0)
     sparse = cluster_points(pts[:, 0], pts[:, 1], w, 15)
     assert exact.max() >= 5
     np.testing.assert_array_equal(sparse, exact)

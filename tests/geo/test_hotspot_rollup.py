@@ -10,7 +10,7 @@ import pandas as pd
 from geo.core import hexes
 from geo.core.filters import Filters
 from geo.lenses.hotspot_report import roll_up_emerging, trend_text, trend_window
-from geo.stats.hotspots import CATEGORY_NAMES, EmergingHotspots
+from geo.stats.emerging import CATEGORY_NAMES, EmergingHotspots
 
 PARENT_A = h3.latlng_to_cell(51.535, 0.03, 8)
 PARENT_B = h3.latlng_to_cell(51.55, 0.06, 8)

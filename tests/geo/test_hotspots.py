@@ -1,4 +1,5 @@
-"""geo.stats.hotspots against esda, statsmodels, pymannkendall and the definitions of DESIGN §5."""
+"""geo.stats.getis_ord, fdr, mann_kendall and emerging against esda, statsmodels,
+pymannkendall and the definitions of DESIGN §5."""
 
 from __future__ import annotations
 
@@ -19,21 +20,11 @@ from statsmodels.stats.multitest import fdrcorrection
 
 from geo.core import hexes
 from geo.core.errors import InsufficientDataError
-from geo.stats import hotspots
-from geo.stats.hotspots import (
-    ALPHAS,
-    CATEGORY_NAMES,
-    benjamini_hochberg,
-    categorise,
-    confidence_bins,
-    describe_category,
-    disk_weights,
-    emerging_hotspots,
-    gi_star,
-    mann_kendall,
-    mann_kendall_many,
-    two_sided_p,
-)
+from geo.stats import emerging, getis_ord
+from geo.stats.emerging import CATEGORY_NAMES, categorise, describe_category, emerging_hotspots
+from geo.stats.fdr import benjamini_hochberg
+from geo.stats.getis_ord import ALPHAS, confidence_bins, disk_weights, gi_star, two_sided_p
+from geo.stats.mann_kendall import mann_kendall, mann_kendall_many
 
 # Boxes near London (WGS84 degrees) giving grids of about 50, 500 and 3300 cells.
 CENTRE = (51.50, -0.05)
@@ -745,7 +736,7 @@ def test_descriptions_are_distinct() -> None:
 
 
 def test_hotspots_module_constants() -> None:
-    assert hotspots.ALPHAS == (0.10, 0.05, 0.01)
-    assert hotspots.MIN_TIME_STEPS == 10
-    assert hotspots.PERSISTENCE_SHARE == 0.9
-    assert hotspots.TREND_ALPHA == 0.10
+    assert getis_ord.ALPHAS == (0.10, 0.05, 0.01)
+    assert emerging.MIN_TIME_STEPS == 10
+    assert emerging.PERSISTENCE_SHARE == 0.9
+    assert emerging.TREND_ALPHA == 0.10

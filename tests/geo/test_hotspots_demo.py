@@ -19,7 +19,8 @@ from geo.core import hexes
 from geo.core.area import load_study_area
 from geo.core.filters import Filters
 from geo.demo.build import build_demo
-from geo.stats.hotspots import EmergingHotspots, emerging_hotspots, gi_star
+from geo.stats.emerging import EmergingHotspots, emerging_hotspots
+from geo.stats.getis_ord import gi_star
 from geo.store.cube import build_cube
 from geo.store.database import Store
 

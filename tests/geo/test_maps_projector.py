@@ -12,7 +12,7 @@ import shapely
 
 from geo.core import hexes
 from geo.render import hexlayer, maps
-from geo.stats.hotspots import CATEGORY_NAMES
+from geo.stats.emerging import CATEGORY_NAMES
 
 BOUNDARY = shapely.box(0.0, 51.52, 0.06, 51.55)
 BOUNDS = (0.0, 51.52, 0.06, 51.55)

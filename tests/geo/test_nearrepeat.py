@@ -1,5 +1,6 @@
-"""geo.stats.nearrepeat: Knox bands against brute force, Monte Carlo calibration, verdicts,
-near-repeat chains, and recovery of planted chains (DESIGN §5, §7, §8)."""
+"""geo.stats.knox and geo.stats.near_repeat_chains: Knox bands against brute force, Monte
+Carlo calibration, verdicts, near-repeat chains, and recovery of planted chains
+(DESIGN §5, §7, §8)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.stats.nearrepeat import (
-    CHAIN_SUMMARY_COLUMNS,
-    InsufficientDataError,
-    KnoxResult,
-    chain_summary,
-    knox,
-    near_repeat_chains,
-    pool,
-    spatial_labels,
-    temporal_labels,
-    verdict,
-)
+from geo.core.errors import InsufficientDataError
+from geo.stats.knox import KnoxResult, knox, pool, spatial_labels, temporal_labels, verdict
+from geo.stats.near_repeat_chains import CHAIN_SUMMARY_COLUMNS, chain_summary, near_repeat_chains
 
 # (spatial_band_m, n_spatial, temporal_band_days, n_temporal)
 BAND_SETTINGS = [

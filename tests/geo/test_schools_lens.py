@@ -10,13 +10,12 @@ import pandas as pd
 import pytest
 
 from geo.core import hexes
-from geo.core.area import load_study_area
+from geo.core.area import cells_to_bng, load_study_area
 from geo.core.filters import Filters
 from geo.core.terms import TermDates, in_term, journey_window
 from geo.demo.build import build_demo
 from geo.lenses.schools import (
     buffer_counts,
-    cells_bng,
     classify_times,
     disclose_schools,
     incidents_near_schools,
@@ -231,7 +230,7 @@ def test_demo_planted_school_first_for_journey_incidents(demo: Any) -> None:
     row = table.set_index("urn").loc[urn]
     assert row["incidents_400m_journey"] > row["incidents_400m_other"] / 2
     # and the planted cell is within 250 m of the school
-    x, y = cells_bng(hexes.str_to_cells([truth["school_journey_hotspot"]["cell"], row["cell"]]))
+    x, y = cells_to_bng(hexes.str_to_cells([truth["school_journey_hotspot"]["cell"], row["cell"]]))
     assert float(np.hypot(x[0] - x[1], y[0] - y[1])) <= 300.0
 
 

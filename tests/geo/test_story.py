@@ -27,7 +27,7 @@ from geo.lenses.story import (
     story_table,
 )
 from geo.render.layers import story_layer
-from geo.stats.hotspots import EmergingHotspots
+from geo.stats.emerging import EmergingHotspots
 from geo.store.database import Store
 from geo.store.queries import available_months
 

@@ -1,4 +1,4 @@
-"""Near repeats: the Knox space-time interaction test and near-repeat chains (DESIGN §5).
+"""Near repeats: the Knox space-time interaction test (DESIGN §5), arrays in, arrays out.
 
 * :func:`knox` — counts every unordered pair of events in a table of spatial bands
   (rows) by temporal bands (columns) and compares it with Monte Carlo permutations of
@@ -6,8 +6,9 @@
 * :func:`pool` — the same statistics for a block of cells taken together.
 * :func:`verdict` — a plain-English verdict, like the Near Repeat Calculator's but
   with exact intervals and pooled significance.
-* :func:`near_repeat_chains` and :func:`chain_summary` — events linked by being close in
-  space and time, grouped into chains (connected components).
+
+Near-repeat chains (events linked by being close in space and time) are in
+:mod:`geo.stats.near_repeat_chains`; both find close pairs with :mod:`geo.stats.event_pairs`.
 
 Coordinates are British National Grid metres (EPSG:27700); distances are Euclidean,
 ``d = hypot(x_i - x_j, y_i - y_j)``. Times are whole day numbers (for example days
@@ -32,6 +33,10 @@ temporal histogram of *all* pairs is computed from the sorted times alone
 (``searchsorted``, O(N log N)); it does not change when the times are permuted among
 the events, so the "more than" row follows by subtraction and only the close pairs
 are recounted for each permutation.
+
+This module is longer than ~600 lines because it is one topic: the pooled claims and the
+verdict read the test's simulated tables, bands and labels, and its pair counter is tuned
+for the permutations it runs.
 """
 
 from __future__ import annotations
@@ -43,21 +48,16 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from geo.core.errors import InsufficientDataError
+from geo.stats.event_pairs import close_pairs, event_coords
 
 __all__ = [
+    "MIN_PATTERN_RATIO",
     "SAME_LOCATION_M",
-    "CHAIN_SUMMARY_COLUMNS",
-    "InsufficientDataError",
     "KnoxResult",
     "Pooled",
-    "chain_summary",
     "knox",
-    "near_repeat_chains",
     "pool",
     "spatial_labels",
     "temporal_labels",
@@ -70,19 +70,6 @@ SAME_LOCATION_M: Final = 1.0
 #: may be statistically detectable in a large sample but is too small to plan patrols or
 #: outreach around (practitioners' near-repeat calculators flag ratios from 1.2).
 MIN_PATTERN_RATIO: Final = 1.2
-#: Column names of :func:`chain_summary`.
-CHAIN_SUMMARY_COLUMNS: Final = (
-    "chain",
-    "events",
-    "first_day",
-    "last_day",
-    "span_days",
-    "x_m",
-    "y_m",
-)
-#: Relative slack on the KD-tree search radius, so that no pair the exact ``hypot``
-#: puts inside the radius is lost to rounding in the tree's own distance arithmetic.
-_RADIUS_SLACK: Final = 1e-9
 #: Elements per chunk of pre-generated permuted times (a chunk is chunk x n events).
 _CHUNK_ELEMENTS: Final = 4_000_000
 #: Close pairs per piece processed at once (small enough to stay in the CPU cache).
@@ -154,38 +141,6 @@ def temporal_labels(temporal_band_days: int, n_temporal: int) -> list[str]:
 # --- inputs ------------------------------------------------------------------------------
 
 
-def _coords(
-    x_m: npt.ArrayLike, y_m: npt.ArrayLike, days: npt.ArrayLike
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Validated 1-D float coordinates and int64 day numbers."""
-    x = np.asarray(x_m, dtype=np.float64)
-    y = np.asarray(y_m, dtype=np.float64)
-    raw = np.asarray(days)
-    if x.ndim != 1 or y.ndim != 1 or raw.ndim != 1:
-        raise ValueError("x_m, y_m and days must be 1-D arrays")
-    if not x.size == y.size == raw.size:
-        raise ValueError(
-            f"x_m, y_m and days must have the same length (got {x.size}, {y.size}, {raw.size})"
-        )
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise ValueError("x_m and y_m must be finite (British National Grid metres)")
-    if np.issubdtype(raw.dtype, np.datetime64):
-        if np.isnat(raw).any():
-            raise ValueError("days must not contain missing times (NaT)")
-        t = raw.astype("datetime64[D]").astype(np.int64)
-    elif np.issubdtype(raw.dtype, np.integer):
-        t = raw.astype(np.int64)
-    elif np.issubdtype(raw.dtype, np.floating):
-        if not np.isfinite(raw).all():
-            raise ValueError("days must be finite")
-        if (raw != np.floor(raw)).any():
-            raise ValueError("days must be whole day numbers (integers)")
-        t = raw.astype(np.int64)
-    else:
-        raise ValueError(f"days must be integer day numbers, not {raw.dtype}")
-    return x, y, t
-
-
 def _positive_int(value: int, name: str) -> int:
     if isinstance(value, bool) or int(value) != value or value < 1:
         raise ValueError(f"{name} must be a whole number of at least 1 (got {value!r})")
@@ -245,24 +200,6 @@ class KnoxResult:
     n_spatial: int
     temporal_band_days: int
     n_temporal: int
-
-
-def _close_pairs(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], radius: float
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-    """Pairs i < j with ``hypot(dx, dy) < radius`` metres and their distances, grouped by i."""
-    tree = cKDTree(np.column_stack([x, y]))
-    pairs = tree.query_pairs(
-        r=radius * (1.0 + _RADIUS_SLACK) + _RADIUS_SLACK, output_type="ndarray"
-    )
-    # Group by the first event with a stable sort; on uint16 keys numpy uses radix sort.
-    key_type = np.uint16 if x.size <= 1 << 16 else np.int64
-    order = np.argsort(pairs[:, 0].astype(key_type), kind="stable")
-    i = pairs[order, 0].astype(np.intp)
-    j = pairs[order, 1].astype(np.intp)
-    d = np.hypot(x[i] - x[j], y[i] - y[j])
-    keep = d < radius
-    return i[keep], j[keep], d[keep]
 
 
 def _spatial_band(d: npt.NDArray[np.float64], s: float, n: int) -> npt.NDArray[np.intp]:
@@ -410,7 +347,7 @@ def knox(
     random permutation gives each pair a uniformly random pair of times. The Monte
     Carlo mean converges to it; the p-values need the simulated distribution.
     """
-    x, y, t = _coords(x_m, y_m, days)
+    x, y, t = event_coords(x_m, y_m, days)
     s = float(spatial_band_m)
     if not math.isfinite(s) or s <= SAME_LOCATION_M:
         raise ValueError(
@@ -431,7 +368,7 @@ def knox(
 
     # Close pairs, found once, ordered by their first event, and the temporal
     # histogram of all pairs, which no permutation of the times changes.
-    i, j, d = _close_pairs(x, y, n_s * s)
+    i, j, d = close_pairs(x, y, n_s * s)
     t0 = t - t.min()
     col_totals = _all_pairs_temporal(np.sort(t0), tau, n_t)
     counter = _PairCounter(i, j, _spatial_band(d, s, n_s), n, n_s, tau, n_t, int(t0.max()))
@@ -723,119 +660,3 @@ def verdict(result: KnoxResult, alpha: float = 0.05) -> str:
             f"for the {same.tried} time bands tried)."
         )
     return " ".join(sentences)
-
-
-# --- near-repeat chains ------------------------------------------------------------------------
-
-
-def near_repeat_chains(
-    x_m: npt.ArrayLike,
-    y_m: npt.ArrayLike,
-    days: npt.ArrayLike,
-    distance_m: float = 200.0,
-    max_days: int = 14,
-) -> npt.NDArray[np.int64]:
-    """Chains of events linked by being close in space and time.
-
-    Two events are linked when they are less than ``distance_m`` metres apart
-    (``hypot(dx, dy) < distance_m``, EPSG:27700) and at most ``max_days`` whole days
-    apart (``|day_i - day_j| <= max_days``, i.e. ``< max_days + 1``). A chain is a
-    connected component of these links with at least 2 events.
-
-    Parameters
-    ----------
-    x_m, y_m : array of float
-        Event coordinates in British National Grid metres (EPSG:27700).
-    days : array of int (or datetime64)
-        Event day numbers in whole days.
-    distance_m : float
-        Link distance in metres (strictly less than).
-    max_days : int
-        Link time in whole days (at most).
-
-    Returns
-    -------
-    ndarray of int64
-        Chain id per event, ``-1`` for events in no chain. Chains are numbered 0, 1, ...
-        in order of their first day (then of their first event's position).
-    """
-    x, y, t = _coords(x_m, y_m, days)
-    dist = float(distance_m)
-    if not math.isfinite(dist) or dist <= 0:
-        raise ValueError(f"distance_m must be a positive number of metres; got {distance_m!r}")
-    if isinstance(max_days, bool) or int(max_days) != max_days or max_days < 0:
-        raise ValueError(f"max_days must be a whole number of days, 0 or more; got {max_days!r}")
-    n = x.size
-    chains = np.full(n, -1, dtype=np.int64)
-    if n < 2:
-        return chains
-    i, j, _ = _close_pairs(x, y, dist)
-    linked = np.abs(t[i] - t[j]) <= int(max_days)
-    i, j = i[linked], j[linked]
-    graph = sp.coo_matrix((np.ones(i.size, dtype=np.int8), (i, j)), shape=(n, n)).tocsr()
-    _, label = connected_components(graph, directed=False)
-    label = np.asarray(label, dtype=np.int64)
-    size = np.bincount(label)
-    in_chain = size[label] >= 2
-    if not in_chain.any():
-        return chains
-    comp = label[in_chain]
-    idx = np.flatnonzero(in_chain)
-    # order components by (first day, first event position)
-    first_day = np.full(size.size, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_day, comp, t[idx])
-    first_pos = np.full(size.size, n, dtype=np.int64)
-    np.minimum.at(first_pos, comp, idx)
-    members = np.unique(comp)
-    order = members[np.lexsort((first_pos[members], first_day[members]))]
-    new_id = np.full(size.size, -1, dtype=np.int64)
-    new_id[order] = np.arange(order.size)
-    chains[idx] = new_id[comp]
-    return chains
-
-
-def chain_summary(
-    x_m: npt.ArrayLike,
-    y_m: npt.ArrayLike,
-    days: npt.ArrayLike,
-    chains: npt.ArrayLike,
-) -> pd.DataFrame:
-    """One row per chain from :func:`near_repeat_chains`.
-
-    Parameters
-    ----------
-    x_m, y_m : array of float
-        Event coordinates in British National Grid metres (EPSG:27700).
-    days : array of int (or datetime64)
-        Event day numbers in whole days.
-    chains : array of int
-        Chain id per event (``-1`` for none), as :func:`near_repeat_chains` returns.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``chain`` (id), ``events``, ``first_day``, ``last_day`` (day numbers),
-        ``span_days`` (last - first, whole days), ``x_m``, ``y_m`` (centroid, EPSG:27700
-        metres); sorted by chain id, with a plain 0..k-1 index.
-    """
-    x, y, t = _coords(x_m, y_m, days)
-    ids = np.asarray(chains)
-    if ids.shape != x.shape or not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError("chains must be integer chain ids, one per event")
-    keep = ids >= 0
-    frame = pd.DataFrame(
-        {"chain": ids[keep].astype(np.int64), "day": t[keep], "x": x[keep], "y": y[keep]}
-    )
-    grouped = frame.groupby("chain", sort=True)
-    out = pd.DataFrame(
-        {
-            "chain": grouped["day"].size().index.to_numpy(dtype=np.int64),
-            "events": grouped["day"].size().to_numpy(dtype=np.int64),
-            "first_day": grouped["day"].min().to_numpy(dtype=np.int64),
-            "last_day": grouped["day"].max().to_numpy(dtype=np.int64),
-            "x_m": grouped["x"].mean().to_numpy(dtype=np.float64),
-            "y_m": grouped["y"].mean().to_numpy(dtype=np.float64),
-        }
-    )
-    out.insert(4, "span_days", out["last_day"] - out["first_day"])
-    return out[list(CHAIN_SUMMARY_COLUMNS)]
