@@ -14,4 +14,5 @@ __all__ = [
     "roles",
     "schema",
     "terms",
+    "time_of_week",
 ]

@@ -2,5 +2,6 @@
 
 __all__ = [
     "hotspots",
+    "max_cover",
     "nearrepeat",
 ]

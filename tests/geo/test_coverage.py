@@ -1,4 +1,6 @@
-"""Youth-work coverage, need, gaps and the deployment planner (geo.lenses.coverage)."""
+"""Youth-work coverage, need, gaps and the deployment planner (geo.lenses.coverage,
+coverage_gaps, youth_work_plan; blocks in geo.core.time_of_week; solvers in
+geo.stats.max_cover)."""
 
 from __future__ import annotations
 
@@ -17,149 +19,38 @@ from hypothesis import strategies as st
 from geo.core import hexes
 from geo.core.area import from_bng, load_study_area
 from geo.core.filters import Filters
-from geo.demo.build import build_demo
-from geo.lenses.coverage import (
+from geo.core.time_of_week import (
     DEFAULT_BLOCKS,
-    NeedWeights,
     TimeBlock,
-    analyse,
     block_hours,
-    block_of,
-    brute_force_max_cover,
-    check_blocks,
+)
+from geo.demo.build import build_demo
+from geo.disclosure.coverage import disclose_gaps
+from geo.lenses.coverage import (
+    NeedWeights,
+    analyse,
     coverage_hours,
-    coverage_problem,
-    disclose_gaps,
-    exact_max_cover,
-    greedy_max_cover,
-    greedy_ratio,
-    nearest_sites,
     need_from_events,
     period_weeks,
-    plan_exact,
-    plan_greedy,
-    plan_summary,
-    plan_to_csv,
-    rank_gaps,
     session_hours,
     unmet_need,
 )
+from geo.lenses.coverage_gaps import nearest_sites, rank_gaps
 from geo.lenses.schools import cells_bng
+from geo.lenses.youth_work_plan import (
+    coverage_problem,
+    greedy_ratio,
+    plan_exact,
+    plan_greedy,
+    plan_summary,
+)
+from geo.render.coverage_export import plan_to_csv
+from geo.stats.max_cover import brute_force_max_cover, exact_max_cover, greedy_max_cover
 from geo.store.database import Store
+from tests.geo.test_time_of_week import FRI, SAT, SUN, WED
 
 WINDOW = Filters("2023-01", "2024-12")
 GREEDY_FACTOR = 1.0 - 1.0 / math.e
-# Wednesday 6 March 2024, Friday 8, Saturday 9, Sunday 10, Monday 11
-WED, FRI, SAT, SUN, MON = "2024-03-06", "2024-03-08", "2024-03-09", "2024-03-10", "2024-03-11"
-
-
-# ------------------------------------------------------------------------------- blocks
-@pytest.mark.parametrize(
-    ("stamp", "expected"),
-    [
-        (f"{WED} 14:59", ""),
-        (f"{WED} 15:00", "after_school"),
-        (f"{WED} 18:59", "after_school"),
-        (f"{WED} 19:00", "weekday_evening"),
-        (f"{WED} 22:59", "weekday_evening"),
-        (f"{WED} 23:00", ""),
-        (f"{FRI} 18:59", "after_school"),
-        (f"{FRI} 19:00", "weekend_evening"),  # Friday evening is a weekend evening
-        (f"{SAT} 09:59", ""),
-        (f"{SAT} 10:00", "weekend_day"),
-        (f"{SAT} 18:59", "weekend_day"),
-        (f"{SUN} 19:00", "weekend_evening"),
-        (f"{SUN} 22:59", "weekend_evening"),
-        (f"{SUN} 23:00", ""),
-        (f"{MON} 00:00", ""),
-    ],
-)
-def test_block_edges(stamp: str, expected: str) -> None:
-    assert block_of([pd.Timestamp(stamp)])[0] == expected
-
-
-def test_block_of_missing_time_and_seconds() -> None:
-    got = block_of(pd.to_datetime([None, f"{WED} 18:59:59", f"{WED} 14:59:59"], format="ISO8601"))
-    assert got.tolist() == ["", "after_school", ""]
-
-
-LATE = TimeBlock("late", "Late (Fri-Sat 22:00-02:00)", (4, 5), time(22), time(2))
-
-
-def test_block_across_midnight_belongs_to_its_start_day() -> None:
-    times = pd.to_datetime(
-        [
-            f"{FRI} 21:59",
-            f"{FRI} 22:00",
-            f"{SAT} 01:59",  # Friday night
-            f"{SAT} 02:00",
-            f"{SUN} 01:00",  # Saturday night
-            f"{MON} 01:00",  # Sunday night: Sunday is not a start day
-            f"{SAT} 00:30",
-        ]
-    )
-    assert block_of(times, (LATE,)).tolist() == ["", "late", "late", "", "late", "", "late"]
-    h = block_hours([pd.Timestamp(f"{FRI} 21:00")], [pd.Timestamp(f"{SAT} 03:00")], (LATE,))
-    assert h[0, 0] == pytest.approx(4.0)
-
-
-def test_check_blocks_refuses_overlaps_and_bad_blocks() -> None:
-    check_blocks(DEFAULT_BLOCKS)
-    overlapping = (
-        TimeBlock("a", "A", (0,), time(15), time(19)),
-        TimeBlock("b", "B", (0,), time(18), time(20)),
-    )
-    with pytest.raises(ValueError, match="overlap"):
-        check_blocks(overlapping)
-    # an overnight window spilling into the next day's block overlaps too
-    with pytest.raises(ValueError, match="overlap"):
-        check_blocks((LATE, TimeBlock("early", "Early", (5,), time(1), time(3))))
-    with pytest.raises(ValueError, match="distinct"):
-        check_blocks((DEFAULT_BLOCKS[0], DEFAULT_BLOCKS[0]))
-    with pytest.raises(ValueError, match="weekdays"):
-        TimeBlock("x", "X", (7,), time(1), time(2))
-
-
-def test_block_hours_split_sessions_at_block_edges() -> None:
-    starts = pd.to_datetime(
-        [
-            "2024-03-05 18:00",  # Tuesday 18-21: 1 h after school, 2 h weekday evening
-            "2024-03-07 18:30",  # Thursday 18:30-23:30: 0.5 h + 4 h (23:00 ends the block)
-            f"{FRI} 18:00",  # Friday 18-21: 1 h after school, 2 h weekend evening
-            f"{SAT} 09:00",  # Saturday 09-11: 1 h weekend day
-            f"{WED} 14:59:30",  # 30 seconds in the block
-            f"{WED} 16:00",  # ends before it starts: nothing
-            "2024-03-04 00:00",  # a whole week
-        ],
-        format="ISO8601",
-    )
-    ends = pd.to_datetime(
-        [
-            "2024-03-05 21:00",
-            "2024-03-07 23:30",
-            f"{FRI} 21:00",
-            f"{SAT} 11:00",
-            f"{WED} 15:00:30",
-            f"{WED} 15:00",
-            "2024-03-11 00:00",
-        ],
-        format="ISO8601",
-    )
-    h = block_hours(starts, ends)
-    names = [b.name for b in DEFAULT_BLOCKS]
-    assert names == ["after_school", "weekday_evening", "weekend_day", "weekend_evening"]
-    expected = np.array(
-        [
-            [1.0, 2.0, 0.0, 0.0],
-            [0.5, 4.0, 0.0, 0.0],
-            [1.0, 0.0, 0.0, 2.0],
-            [0.0, 0.0, 1.0, 0.0],
-            [1.0 / 120.0, 0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0, 0.0],
-            [20.0, 16.0, 18.0, 12.0],  # weekly totals of the default blocks
-        ]
-    )
-    np.testing.assert_allclose(h, expected, atol=1e-9)
 
 
 # ------------------------------------------------------------------------------- coverage
