@@ -43,6 +43,7 @@ def main(runs: int = 5, seed: int = 0) -> int:
     from geo.core.filters import Filters
     from geo.demo.build import build_demo
     from geo.lenses import coverage as cv
+    from geo.lenses import youth_work_plan as ywp
     from geo.store.database import Store
 
     window = Filters("2023-01", "2024-12")
@@ -65,13 +66,13 @@ def main(runs: int = 5, seed: int = 0) -> int:
                     lambda s=settings: cv.analyse(store, area, window, s), runs
                 )
                 table = analysis.table
-                s_prob, problem = _timed(lambda t=table: cv.coverage_problem(t, 400.0), runs)
-                s_greedy, greedy = _timed(lambda p=problem: cv.plan_greedy(p, K), runs)
+                s_prob, problem = _timed(lambda t=table: ywp.coverage_problem(t, 400.0), runs)
+                s_greedy, greedy = _timed(lambda p=problem: ywp.plan_greedy(p, K), runs)
                 s_plan, _ = _timed(
-                    lambda t=table: cv.plan_greedy(cv.coverage_problem(t, 400.0), K), runs
+                    lambda t=table: ywp.plan_greedy(ywp.coverage_problem(t, 400.0), K), runs
                 )
-                exact = cv.plan_exact(problem, K, time_limit_s=MILP_TARGET_S)
-                ratio = cv.greedy_ratio(greedy, exact)
+                exact = ywp.plan_exact(problem, K, time_limit_s=MILP_TARGET_S)
+                ratio = ywp.greedy_ratio(greedy, exact)
                 n_cand, n_items, nnz = problem.size
                 top = analysis.gaps.iloc[0] if len(analysis.gaps) else None
                 planted = (truth["cell"], truth["block"])

@@ -7,7 +7,8 @@ import streamlit as st
 from geo.core.escape import escape_markdown
 from geo.core.headers import human_headers
 from geo.core.roles import Role
-from geo.lenses.profiles import ASSESSMENT_HEADINGS, BLOCK_LABELS
+from geo.core.time_of_week import DEFAULT_BLOCK_LABELS
+from geo.lenses.profiles import ASSESSMENT_HEADINGS
 from geo.lenses.recurring import ranking_entry
 from geo.render.layers import neighbourhood_layer
 from geo.render.maps import build_map
@@ -139,7 +140,7 @@ with tabs[1]:
     st.dataframe(schools, hide_index=True, width="stretch")
     export_buttons(store, "schools nearby", table=schools, key="profile_schools_dl")
 with tabs[2]:
-    table = human_headers(profile.youth_work.rename(index=BLOCK_LABELS))
+    table = human_headers(profile.youth_work.rename(index=DEFAULT_BLOCK_LABELS))
     if not catalogue.loaded(feeds, "youth_sessions"):
         st.info("No youth-work feed is loaded, so youth-work coverage cannot be shown.")
     else:

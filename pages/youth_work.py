@@ -8,8 +8,10 @@ from functools import partial
 import streamlit as st
 
 from geo.core.roles import Role
+from geo.core.time_of_week import DEFAULT_BLOCKS
 from geo.lenses import coverage_view as cview
-from geo.lenses.coverage import DEFAULT_BLOCKS, period_text
+from geo.lenses.coverage import period_text
+from geo.render import coverage_export, coverage_layers
 from geo.render.maps import build_map
 from geo.render.plan_pdf import build_plan_pdf
 from geo.store import catalogue
@@ -135,8 +137,8 @@ places = cview.plan_places(plan, role, names, shown)
 sentence = cview.plan_sentence(plan, len(fixed))
 st.subheader(f"Where to send {teams} {'team' if teams == 1 else 'teams'}")
 st.markdown(f"**{sentence}**")
-plan_layer = cview.plan_layer(plan, names)
-out_now = cview.renamed(layers[1], "Youth work out now")
+plan_layer = coverage_layers.plan_layer(plan, names)
+out_now = coverage_layers.renamed(layers[1], "Youth work out now")
 if places.empty:
     st.info("Nothing is left to cover in the chosen times.")
 else:
@@ -173,7 +175,7 @@ audited_download(
 audited_download(
     store,
     "Download the plan (CSV)",
-    partial(cview.plan_csv, plan, role),
+    partial(coverage_export.plan_csv, plan, role),
     file_name=f"placesafe-youth-work-plan-res{res}.csv",
     mime="text/csv",
     what="youth-work plan",

@@ -25,6 +25,7 @@ from geo.disclosure.counts import disclosed_counts, disclosed_kpis
 from geo.disclosure.windows import partnership_pattern_window
 from geo.lenses import area_tables, missing, missing_lens, school_outcomes
 from geo.lenses import schools as schools_lens
+from geo.lenses import youth_work_plan as ywp
 from geo.lenses.clusters import clusters_for_period, event_cells
 from geo.lenses.hotspot_report import HotspotReport, run_trend_hotspots
 from geo.lenses.profiles import LocationProfile, build_profile
@@ -34,7 +35,7 @@ from geo.lenses.recurring import (
     near_repeat_chain_table,
     rank_recurring_locations,
 )
-from geo.render import briefing, layers
+from geo.render import briefing, coverage_layers, layers
 from geo.render.hexlayer import HexLayer, outline_layer
 from geo.stats.emerging import describe_category
 from geo.stats.knox import KnoxResult, verdict
@@ -628,9 +629,9 @@ def coverage_map_layers(
     shown = cview.gaps_in_blocks(gaps, allowed)
     named_from = store_as(get_config(), role)  # names come from public sources only
     return (
-        layers.named_layer(cview.gap_layer(shown, settings.blocks), named_from),
-        cview.coverage_layer(analysis.hours, analysis.weeks, allowed, settings.reach_m),
-        cview.sites_layer(health_sites(fingerprint, version), settings.res),
+        layers.named_layer(coverage_layers.gap_layer(shown, settings.blocks), named_from),
+        coverage_layers.coverage_layer(analysis.hours, analysis.weeks, allowed, settings.reach_m),
+        coverage_layers.sites_layer(health_sites(fingerprint, version), settings.res),
     )
 
 
@@ -643,7 +644,7 @@ def coverage_problem(
     settings: cv.CoverageSettings,
     allowed: tuple[str, ...],
     fixed: tuple[tuple[str, str], ...],
-) -> cv.CoverProblem:
+) -> ywp.CoverProblem:
     """The deployment problem (sensitive cells left out for the partnership)."""
     analysis = coverage_analysis(fingerprint, version, role, filters, settings)
     return cview.plan_problem(analysis, role, get_config(), allowed, fixed)
@@ -659,10 +660,10 @@ def coverage_plan(
     allowed: tuple[str, ...],
     fixed: tuple[tuple[str, str], ...],
     k: int,
-) -> cv.Plan:
+) -> ywp.Plan:
     """The greedy plan of ``k`` weekly deployments."""
     problem = coverage_problem(fingerprint, version, role, filters, settings, allowed, fixed)
-    return cv.plan_greedy(problem, k)
+    return ywp.plan_greedy(problem, k)
 
 
 @st.cache_data(show_spinner="Solving exactly (MILP, up to 30 s)…", max_entries=16)
@@ -675,10 +676,10 @@ def coverage_plan_exact(
     allowed: tuple[str, ...],
     fixed: tuple[tuple[str, str], ...],
     k: int,
-) -> cv.Plan:
+) -> ywp.Plan:
     """The exact plan (scipy.optimize.milp), or status ``too_large``."""
     problem = coverage_problem(fingerprint, version, role, filters, settings, allowed, fixed)
-    return cv.plan_exact(problem, k)
+    return ywp.plan_exact(problem, k)
 
 
 # --- This quarter (the quarter's story) --------------------------------------------------------

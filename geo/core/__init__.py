@@ -16,4 +16,6 @@ __all__ = [
     "roles",
     "schema",
     "terms",
+    "time_of_week",
+    "types",
 ]

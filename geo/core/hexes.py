@@ -134,6 +134,20 @@ def str_to_cells(cells: Iterable[str]) -> CellArray:
     return arr
 
 
+def as_cells(values: npt.ArrayLike | Iterable[str]) -> CellArray:
+    """Integer cells from either integer cells or H3 hex strings (any array-like).
+
+    Integers (and floats holding them) are cast to ``uint64``; anything else is parsed
+    with :func:`str_to_cells` (so an invalid string raises ValueError).
+    """
+    arr = np.asarray(values)
+    if arr.size == 0:
+        return np.empty(0, dtype=np.uint64)
+    if arr.dtype.kind in "iuf":
+        return arr.astype(np.uint64)
+    return str_to_cells(pd.Series(arr, dtype=object))
+
+
 def is_valid_cell(cell: str) -> bool:
     """True when ``cell`` is a valid H3 hex string."""
     try:

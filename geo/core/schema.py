@@ -28,6 +28,8 @@ INCIDENT_CATEGORIES: Final[tuple[str, ...]] = (
     "exploitation_concern",
     "other",
 )
+#: The harmful-sexual-behaviour category, which several lenses weigh or show on its own.
+HSB: Final = "harmful_sexual_behaviour"
 
 #: Plain-English labels for incident categories (fixed strings, safe for HTML).
 INCIDENT_CATEGORY_LABELS: Final[dict[str, str]] = {

@@ -23,10 +23,10 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 import shapely
-from pyproj import Transformer
 from shapely.geometry.polygon import orient
 
 from geo.core import hexes
+from geo.core.area import from_bng, to_bng
 from geo.core.types import BoolArray, FloatArray, IntArray
 
 __all__ = [
@@ -58,8 +58,6 @@ __all__ = [
     "points_in_cell",
     "ring_outside",
     "round_coords",
-    "to_bng",
-    "to_lonlat",
     "uniform_in",
     "write_demo_boundary",
 ]
@@ -138,29 +136,9 @@ _PARK_OUTLINES: Final[tuple[tuple[str, float, float, float], ...]] = (
 
 
 # ============================================================================ CRS
-@cache
-def _transformers() -> tuple[Transformer, Transformer]:
-    """WGS84 -> BNG and BNG -> WGS84 transformers (lon/lat axis order)."""
-    fwd = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
-    inv = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
-    return fwd, inv
-
-
-def to_bng(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-    """Project WGS84 degrees (EPSG:4326) to British National Grid metres (EPSG:27700)."""
-    x, y = _transformers()[0].transform(np.asarray(lon, float), np.asarray(lat, float))
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-
-
-def to_lonlat(x: npt.ArrayLike, y: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-    """Unproject BNG metres (EPSG:27700) to WGS84 lon/lat degrees (EPSG:4326)."""
-    lon, lat = _transformers()[1].transform(np.asarray(x, float), np.asarray(y, float))
-    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-
-
 def round_coords(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
     """WGS84 lon/lat of BNG points, rounded as written to the partner files."""
-    lon, lat = to_lonlat(x, y)
+    lon, lat = from_bng(x, y)
     return np.round(lon, _COORD_DECIMALS), np.round(lat, _COORD_DECIMALS)
 
 
@@ -188,7 +166,7 @@ def demo_boundary() -> shapely.Polygon:
         lon 0.03, lat 51.535. Deterministic: no randomness is involved.
     """
     pts = [_km_to_bng(e, n) for e, n in _BOUNDARY_KM]
-    lon, lat = to_lonlat([p[0] for p in pts], [p[1] for p in pts])
+    lon, lat = from_bng([p[0] for p in pts], [p[1] for p in pts])
     ring = np.column_stack([np.round(lon, 6), np.round(lat, 6)])
     return orient(shapely.Polygon(ring), sign=1.0)
 

@@ -63,7 +63,7 @@ from geo.demo.incidents import (
     NEAR_REPEAT_DISTANCE_M,
     background_incidents,
     incidents_frame,
-    near_repeat_chains,
+    plant_near_repeat_chains,
     planted_incidents,
 )
 from geo.demo.layout import make_layout
@@ -172,7 +172,7 @@ def generate_demo_files(out_dir: Path, seed: int = 0, null: bool = False) -> dic
     n_chains = 0
     if not null:
         parts += planted_incidents(r_plant, cal, lay)
-        chain_events, n_chains = near_repeat_chains(r_chain, bg, lay)
+        chain_events, n_chains = plant_near_repeat_chains(r_chain, bg, lay)
         parts.append(chain_events)
     incidents = incidents_frame(r_attr, parts)
     missing, repeat_children, n_children = missing_frame(r_missing, cal, lay, schools, null=null)

@@ -15,7 +15,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from geo.demo.borough import PLACES, FloatArray, choice, mixture, to_lonlat
+from geo.core.area import from_bng
+from geo.demo.borough import PLACES, FloatArray, choice, mixture
 from geo.demo.period import (
     N_DAYS,
     START,
@@ -277,7 +278,7 @@ def stop_search_frame(
     t = np.sort(sample_minutes(rng, w, rng.multinomial(n, mass / mass.sum()), cal))
     busy = [p.weight * (2.0 if p.kind in ("town_centre", "transport") else 1.0) for p in PLACES]
     x, y, _ = mixture(rng, n, busy, 0.2)
-    lon, lat = to_lonlat(x, y)
+    lon, lat = from_bng(x, y)
 
     self_defined = np.empty(n, dtype=object)
     officer = np.empty(n, dtype=object)

@@ -5,7 +5,7 @@ mixture, timed by the time-of-week and seasonal profile, with a few percent just
 outside the edge. Planted (:func:`planted_incidents`, not in the null demo): the
 persistent hot spot with the youth-work gap (mostly weekend evenings), two more
 persistent hot spots, an emerging and a fading one, and the school-journey hot spot
-(term-time weekday journeys); :func:`near_repeat_chains` adds follow-on incidents
+(term-time weekday journeys); :func:`plant_near_repeat_chains` adds follow-on incidents
 within 100 m and 14 days of background seeds. :func:`incidents_frame` writes them all in
 the partner incident format (``data/templates/incidents.csv``).
 """
@@ -58,7 +58,7 @@ __all__ = [
     "Events",
     "background_incidents",
     "incidents_frame",
-    "near_repeat_chains",
+    "plant_near_repeat_chains",
     "planted_incidents",
 ]
 
@@ -278,7 +278,9 @@ def planted_incidents(rng: np.random.Generator, cal: Calendar, lay: Layout) -> l
     return out
 
 
-def near_repeat_chains(rng: np.random.Generator, bg: Events, lay: Layout) -> tuple[Events, int]:
+def plant_near_repeat_chains(
+    rng: np.random.Generator, bg: Events, lay: Layout
+) -> tuple[Events, int]:
     """Near-repeat chains: 2-5 follow-on incidents within 100 m and 14 days of a seed."""
     planted = [lay.gap, *lay.persistent, lay.emerging, lay.fading, lay.school_journey]
     ok = bg.t <= (N_DAYS - NEAR_REPEAT_DAYS - 1) * MINUTES_PER_DAY

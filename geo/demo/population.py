@@ -19,8 +19,9 @@ import pandas as pd
 import shapely
 from shapely.geometry.polygon import orient
 
+from geo.core.area import from_bng
 from geo.core.schema import ETHNIC_GROUPS
-from geo.demo.borough import boundary_bng, to_lonlat
+from geo.demo.borough import boundary_bng
 
 __all__ = [
     "CENSUS_GROUPS",
@@ -162,7 +163,7 @@ def areas_geojson(areas: Areas) -> dict[str, Any]:
     features = []
     for code, name, poly in zip(areas.codes, areas.names, areas.polygons, strict=True):
         xy = np.asarray(poly.exterior.coords)
-        lon, lat = to_lonlat(xy[:, 0], xy[:, 1])
+        lon, lat = from_bng(xy[:, 0], xy[:, 1])
         ring = [[round(float(a), 6), round(float(b), 6)] for a, b in zip(lon, lat, strict=True)]
         features.append(
             {

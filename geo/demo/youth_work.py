@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.demo.borough import disk, fmt_coord, park_outlines_bng, place, round_coords, to_lonlat
+from geo.core.area import from_bng
+from geo.demo.borough import disk, fmt_coord, park_outlines_bng, place, round_coords
 from geo.demo.layout import Layout
 from geo.demo.period import MINUTES_PER_DAY, Calendar, format_times
 
@@ -113,7 +114,7 @@ def youth_frame(rng: np.random.Generator, cal: Calendar, lay: Layout) -> pd.Data
             lat_s, lon_s, wkt = fmt_coord(lat), fmt_coord(lon), np.full(n, "", dtype=object)
         else:
             xy = np.asarray(slot.area.exterior.coords)
-            alon, alat = to_lonlat(xy[:, 0], xy[:, 1])
+            alon, alat = from_bng(xy[:, 0], xy[:, 1])
             area = shapely.Polygon(np.column_stack([alon, alat]))
             lat_s = lon_s = np.full(n, "", dtype=object)
             wkt = np.full(n, shapely.to_wkt(area, rounding_precision=6, trim=True), dtype=object)

@@ -1,54 +1,49 @@
-"""What the Youth work page shows, per role: gaps, map layers, plans and exports.
+"""What the Youth work page shows, per role: gaps, plans, tables, chart data and words.
 
-Pure glue between :mod:`geo.lenses.coverage` (the analysis) and the page: disclosure control
-for the partnership role, the health-site lookup, map layers built with
-:mod:`geo.render.maps`, and the tables, chart data and downloads of a plan. The page calls
-these only through ``ui/cache.py``.
+Pure glue between the analysis (:mod:`geo.lenses.coverage`, :mod:`geo.lenses.coverage_gaps`,
+:mod:`geo.lenses.youth_work_plan`) and the page: the health-site lookup, the gaps and
+plan as a role may see them (the withholding itself is :mod:`geo.disclosure.coverage`),
+and the tables, chart data and sentences of a plan. Map layers are
+:mod:`geo.render.coverage_layers`, the CSV download :mod:`geo.render.coverage_export`.
+The page calls these only through ``ui/cache.py``.
 
 Partnership rules (DESIGN §4): resolution 8 or coarser (:func:`check_resolution`);
 gap reasons built with ``exact_counts=False`` and counts of 1 to ``min_count - 1``
-withheld (:func:`geo.lenses.coverage.disclose_gaps`); gaps in a sensitive-premises cell left
-out and the rest re-ranked (a missing rank would point at the premise); no weighted
-need or need covered (sums of counts), only shares; planner deployments and items
-never in a sensitive-premises cell.
+withheld (:func:`geo.disclosure.coverage.disclose_gaps`); the partnership's analysis runs
+on the publishable dataset, so no gap is dropped (a hole would point at a premise); no
+weighted need or need covered (sums of counts), only shares.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from geo.core import hexes
+from geo.core.area import cells_to_bng
 from geo.core.config import Config
 from geo.core.escape import escape_markdown
 from geo.core.roles import Role
 from geo.core.schema import HEALTH_SITE_LABELS
+from geo.core.time_of_week import DEFAULT_BLOCKS, TimeBlock
 from geo.disclosure import check_resolution
+from geo.disclosure.coverage import disclose_plan_frame, gaps_for_role
 from geo.lenses import coverage as cv
-from geo.lenses.schools import cells_bng, pairs_within
-from geo.render.export import to_csv_bytes
-from geo.render.hexlayer import HexLayer, category_layer, outline_layer
+from geo.lenses.coverage_gaps import nearest_sites
+from geo.lenses.schools import pairs_within
+from geo.lenses.youth_work_plan import (
+    CoverProblem,
+    Plan,
+    coverage_problem,
+    greedy_ratio,
+    plan_frame,
+    plan_summary,
+)
 from geo.store.database import Store
 
-#: Gap classes on the map, by the best rank of a cell's gaps.
-GAP_COLOURS: Final[dict[int, str]] = {1: "#bd0026", 2: "#f03b20", 3: "#fecc5c"}
-GAP_LABELS: Final[dict[int, str]] = {
-    1: "Largest gaps (top 5)",
-    2: "Gaps ranked 6 to 20",
-    3: "Other gaps",
-}
-SITE_COLOURS: Final[dict[int, str]] = {1: "#2166ac", 2: "#4393c3", 3: "#762a83", 4: "#999999"}
-_SITE_CLASS: Final[dict[str, int]] = {
-    "emergency_department": 1,
-    "gp_surgery": 2,
-    "sexual_health_clinic": 3,
-    "other": 4,
-}
-SITE_LABELS: Final[dict[int, str]] = {v: HEALTH_SITE_LABELS[k] for k, v in _SITE_CLASS.items()}
 #: Below this many non-zeros the exact MILP is solved with the greedy plan (well under a
 #: second on the demo at res 9); above it the page waits for a button.
 AUTO_EXACT_NNZ: Final = 20_000
@@ -68,8 +63,6 @@ _SITE_SHOWN: Final = {
     "site_name": "site_name",
     "site_distance_m": "site_distance_m",
 }
-#: Plan columns that are sums of weighted counts (analysts only).
-_NEED_COLUMNS: Final = ("gain", "cumulative")
 
 
 # =========================================================================== sites
@@ -88,14 +81,14 @@ def health_sites(store: Store) -> pd.DataFrame:
 
 
 def with_nearest_site(gaps: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
-    """:func:`geo.lenses.coverage.nearest_sites`, or empty site columns when there are none."""
+    """:func:`geo.lenses.coverage_gaps.nearest_sites`, or empty site columns when there are none."""
     if sites.empty or gaps.empty:
         out = gaps.copy()
         out["site_distance_m"] = np.nan
         out["site_kind"] = ""
         out["site_name"] = ""
         return out
-    return cv.nearest_sites(gaps, sites)
+    return nearest_sites(gaps, sites)
 
 
 # =========================================================================== gaps
@@ -114,12 +107,7 @@ def role_gaps(
     Raises :class:`geo.disclosure.DisclosureError` when ``res`` is finer than the role
     may see.
     """
-    check_resolution(role, res, config)
-    if role == Role.PARTNERSHIP:
-        # the parts of ``incidents`` are never shown to the partnership, so the total
-        # needs no secondary suppression (and stays consistent with the reasons)
-        gaps = gaps.drop(columns=["syv", "hsb"])
-    out = cv.disclose_gaps(gaps, role, config.disclosure.min_count)
+    out = gaps_for_role(gaps, role, res=res, config=config)
     return with_nearest_site(out, sites)
 
 
@@ -156,7 +144,7 @@ def fixed_site_options(gaps: pd.DataFrame, top: int = 50) -> list[str]:
 
 def fixed_site_labels(
     gaps: pd.DataFrame,
-    blocks: Sequence[cv.TimeBlock] = cv.DEFAULT_BLOCKS,
+    blocks: Sequence[TimeBlock] = DEFAULT_BLOCKS,
     top: int = 50,
     places: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
@@ -177,70 +165,6 @@ def parse_fixed(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(c), str(b)) for c, b in pairs))
 
 
-# =========================================================================== map
-def gap_layer(gaps: pd.DataFrame, blocks: Sequence[cv.TimeBlock] = cv.DEFAULT_BLOCKS) -> HexLayer:
-    """One hexagon per gap cell, coloured by its best rank; the label lists its gaps
-    (reasons are fixed wording and numbers; site names are escaped by geo.render.maps)."""
-    if gaps.empty:
-        return category_layer("Youth-work gaps", [], [], GAP_COLOURS, GAP_LABELS, [])
-    labels_by_block = {b.name: b.label for b in blocks}
-    ordered = gaps.sort_values("rank", kind="stable")
-    cells, first = np.unique(ordered["cell"].to_numpy(dtype=str), return_index=True)
-    best = ordered["rank"].to_numpy()[first]
-    classes = np.select([best <= 5, best <= 20], [1, 2], 3).astype(np.int64)
-    text = []
-    for cell in cells:
-        rows = ordered.loc[ordered["cell"] == cell].head(3)
-        parts = [
-            f"#{int(r['rank'])} {labels_by_block.get(str(r['block']), str(r['block']))}: "
-            f"{r['reason']}"
-            for r in rows.to_dict("records")
-        ]
-        site = rows.iloc[0]
-        if site.get("site_name") and np.isfinite(site.get("site_distance_m", np.nan)):
-            kind = HEALTH_SITE_LABELS.get(str(site["site_kind"]), "Health site")
-            parts.append(
-                f"Nearest health site: {kind}, {site['site_name']}, "
-                f"{float(site['site_distance_m']) / 1000:.1f} km"
-            )
-        text.append(" | ".join(parts))
-    return category_layer(
-        "Youth-work gaps",
-        hexes.str_to_cells(pd.Series(cells, dtype=object)),
-        classes,
-        GAP_COLOURS,
-        GAP_LABELS,
-        text,
-    )
-
-
-def coverage_layer(
-    hours: pd.DataFrame, weeks: float, allowed: Sequence[str], reach_m: float
-) -> HexLayer:
-    """Outline of the cells with youth-work hours in reach in the allowed blocks."""
-    rows = hours.loc[hours["block"].isin(list(allowed)) & hours["hours"].gt(0)]
-    per_cell = rows.groupby("cell", sort=True)["hours"].sum()
-    labels = [
-        f"Youth work within {reach_m:g} m: {h / weeks:.1f} h a week in the chosen blocks"
-        for h in per_cell.to_numpy()
-    ]
-    cells = hexes.str_to_cells(pd.Series(per_cell.index.to_numpy(), dtype=object))
-    return outline_layer("Youth-work coverage", cells, labels, "#1b9e77")
-
-
-def sites_layer(sites: pd.DataFrame, res: int) -> HexLayer:
-    """Health sites as the hexagons at ``res`` that hold them (names escaped by geo.render.maps)."""
-    if sites.empty:
-        return category_layer("Health sites", [], [], SITE_COLOURS, SITE_LABELS, [])
-    cells = hexes.cells_to_parent(hexes.str_to_cells(sites["cell"]), res)
-    classes = sites["kind"].map(_SITE_CLASS).fillna(4).to_numpy(dtype=np.int64)
-    labels = [
-        f"{HEALTH_SITE_LABELS.get(str(k), 'Health site')}: {n}"
-        for k, n in zip(sites["kind"], sites["name"], strict=True)
-    ]
-    return category_layer("Health sites", cells, classes, SITE_COLOURS, SITE_LABELS, labels)
-
-
 # =========================================================================== planner
 def plan_problem(
     analysis: cv.CoverageAnalysis,
@@ -248,28 +172,20 @@ def plan_problem(
     config: Config,
     allowed: Sequence[str],
     fixed: Sequence[tuple[str, str]] = (),
-) -> cv.CoverProblem:
+) -> CoverProblem:
     """The deployment problem for ``role`` (the partnership's analysis is computed from
     the publishable dataset, so every cell may be covered or recommended)."""
     s = analysis.settings
     check_resolution(role, s.res, config)
-    return cv.coverage_problem(analysis.table, s.reach_m, list(allowed), None, fixed, s.blocks)
+    return coverage_problem(analysis.table, s.reach_m, list(allowed), None, fixed, s.blocks)
 
 
-def plan_table(plan: cv.Plan, role: str) -> pd.DataFrame:
+def plan_table(plan: Plan, role: str) -> pd.DataFrame:
     """The plan as displayed and exported: shares only for the partnership."""
-    frame = cv.plan_frame(plan)
-    if role == Role.PARTNERSHIP:
-        frame = frame.drop(columns=[c for c in _NEED_COLUMNS if c in frame.columns])
-    return frame
+    return disclose_plan_frame(plan_frame(plan), role)
 
 
-def plan_csv(plan: cv.Plan, role: str) -> bytes:
-    """:func:`plan_table` as CSV (BOM, formulas neutralised)."""
-    return to_csv_bytes(plan_table(plan, role))
-
-
-def gain_chart(plan: cv.Plan) -> pd.DataFrame:
+def gain_chart(plan: Plan) -> pd.DataFrame:
     """Marginal-gain chart data: per team (in plan order), the share of the unmet need
     that team covers and the running total (percent), indexed by ``step``."""
     steps = plan.steps
@@ -283,14 +199,14 @@ def gain_chart(plan: cv.Plan) -> pd.DataFrame:
     )
 
 
-def comparison(greedy: cv.Plan, exact: cv.Plan | None, role: str) -> str:
+def comparison(greedy: Plan, exact: Plan | None, role: str) -> str:
     """One sentence comparing the greedy plan with the exact optimum."""
     head = f"The greedy plan covers {greedy.share:.0%} of the unmet need"
     if role != Role.PARTNERSHIP:
         head += f" ({greedy.covered:,.1f} of {greedy.unmet_total:,.1f})"
     if exact is None:
         return head + "."
-    ratio = cv.greedy_ratio(greedy, exact)
+    ratio = greedy_ratio(greedy, exact)
     if exact.status == "too_large" or ratio is None:
         return f"{head}; the exact solver was not run ({exact.status}: {exact.message})."
     proven = "optimum" if exact.status == "optimal" else "best plan found in the time limit"
@@ -301,14 +217,14 @@ def comparison(greedy: cv.Plan, exact: cv.Plan | None, role: str) -> str:
 
 
 def summary(
-    plan: cv.Plan,
+    plan: Plan,
     gaps: pd.DataFrame,
-    exact: cv.Plan | None,
+    exact: Plan | None,
     role: str,
     period: str,
 ) -> str:
     """The printable Markdown summary for ``role`` (gap reasons are fixed wording)."""
-    return cv.plan_summary(
+    return plan_summary(
         plan,
         gaps,
         exact,
@@ -337,12 +253,9 @@ GAP_HEADERS: Final[dict[str, str]] = {
     "site_name": "Health site",
     "site_distance_m": "Distance to the health site",
 }
-#: Colour of the recommended places on the maps.
-PLAN_COLOUR: Final = "#08519c"
-PLAN_LAYER: Final = "Recommended places"
 
 
-def percent(share: float) -> str:
+def percent_words(share: float) -> str:
     """A share in words as a percentage: ``0.412`` -> ``"41 %"`` (``"less than 1 %"``
     for a small positive share, never ``0.41``)."""
     if not np.isfinite(share) or share <= 0:
@@ -360,7 +273,7 @@ def gap_display(table: pd.DataFrame) -> pd.DataFrame:
     if "hours_per_week" in out:
         out["hours_per_week"] = [f"{h:.1f}" for h in out["hours_per_week"].astype(float)]
     if "coverage" in out:
-        out["coverage"] = [percent(float(c)) for c in out["coverage"].astype(float)]
+        out["coverage"] = [percent_words(float(c)) for c in out["coverage"].astype(float)]
     if "site_distance_m" in out:
         out["site_distance_m"] = [
             f"{d / 1000:.1f} km" if np.isfinite(d) else ""
@@ -369,14 +282,14 @@ def gap_display(table: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=GAP_HEADERS)
 
 
-def _gaps_reached(plan: cv.Plan, gaps: pd.DataFrame | None) -> list[list[int]]:
+def _gaps_reached(plan: Plan, gaps: pd.DataFrame | None) -> list[list[int]]:
     """Per plan step, the ranks of the listed gaps in its time block whose centres lie
     within the plan's reach (as the planner counts reach), best first."""
     steps = plan.steps
     if gaps is None or gaps.empty or steps.empty:
         return [[] for _ in range(len(steps))]
-    sx, sy = cells_bng(hexes.str_to_cells(steps["cell"].astype(str)))
-    gx, gy = cells_bng(hexes.str_to_cells(gaps["cell"].astype(str)))
+    sx, sy = cells_to_bng(hexes.str_to_cells(steps["cell"].astype(str)))
+    gx, gy = cells_to_bng(hexes.str_to_cells(gaps["cell"].astype(str)))
     s_idx, g_idx, _ = pairs_within(sx, sy, gx, gy, plan.reach_m)
     same = steps["block"].to_numpy(dtype=str)[s_idx] == gaps["block"].to_numpy(dtype=str)[g_idx]
     ranks = gaps["rank"].to_numpy(dtype=np.int64)
@@ -395,7 +308,7 @@ def _ranks_text(ranks: Sequence[int]) -> str:
 
 
 def plan_places(
-    plan: cv.Plan,
+    plan: Plan,
     role: str,
     names: Mapping[str, str],
     gaps: pd.DataFrame | None = None,
@@ -412,7 +325,7 @@ def plan_places(
     for r, ranks in zip(steps.to_dict("records"), reached, strict=True):
         n = int(r["cells_reached"])
         text = (
-            f"About {percent(float(r['gain']) / total)} of the harm no youth work reaches "
+            f"About {percent_words(float(r['gain']) / total)} of the harm no youth work reaches "
             f"now, in {n} {'hexagon' if n == 1 else 'hexagons'} within {plan.reach_m:g} m"
         )
         if ranks:
@@ -423,8 +336,8 @@ def plan_places(
             "#": [f"#{int(s)}" for s in steps["step"]],
             "Place": [names.get(str(c), str(c)) for c in steps["cell"]],
             "When": steps["block_label"].astype(str).to_numpy(),
-            "Adds": [percent(float(g) / total) for g in steps["gain"]],
-            "Running total": [percent(float(s)) for s in steps["share_unmet"]],
+            "Adds": [percent_words(float(g) / total) for g in steps["gain"]],
+            "Running total": [percent_words(float(s)) for s in steps["share_unmet"]],
             "What it covers": covers,
         }
     )
@@ -434,7 +347,7 @@ def plan_places(
     return out
 
 
-def plan_sentence(plan: cv.Plan, fixed: int = 0) -> str:
+def plan_sentence(plan: Plan, fixed: int = 0) -> str:
     """The share of the unmet need the plan covers, in words ("These 3 weekly sessions
     would reach about 41 % of the harm that happens where and when no youth work is
     out."), with what youth work reaches now and would reach with the plan."""
@@ -446,7 +359,7 @@ def plan_sentence(plan: cv.Plan, fixed: int = 0) -> str:
         )
     sessions = "This weekly session" if n == 1 else f"These {n} weekly sessions"
     text = (
-        f"{sessions} would reach about {percent(plan.share)} of the harm that happens where "
+        f"{sessions} would reach about {percent_words(plan.share)} of the harm that happens where "
         "and when no youth work is out."
     )
     if n < plan.k:
@@ -463,46 +376,19 @@ def plan_sentence(plan: cv.Plan, fixed: int = 0) -> str:
             else "Youth work today reaches"
         )
         text += (
-            f" {already} about {percent(now)} of all the harm in these times; with "
-            f"these teams it would be about {percent(after)}."
+            f" {already} about {percent_words(now)} of all the harm in these times; with "
+            f"these teams it would be about {percent_words(after)}."
         )
     return text
 
 
-def plan_numbers(plan: cv.Plan) -> dict[str, str]:
+def plan_numbers(plan: Plan) -> dict[str, str]:
     """Each recommended cell's team numbers in plan order (``"1"``, or ``"1, 4"`` when
     two teams work the same place at different times)."""
     out: dict[str, list[str]] = {}
     for cell, step in zip(plan.steps["cell"], plan.steps["step"], strict=True):
         out.setdefault(str(cell), []).append(str(int(step)))
     return {c: ", ".join(v) for c, v in out.items()}
-
-
-def plan_layer(plan: cv.Plan, names: Mapping[str, str]) -> HexLayer:
-    """The recommended places, one hexagon each, labelled with their number(s) in plan
-    order, name and time block(s) ("#1 On or near Market Place · Weekend evenings
-    (Fri-Sun 19:00-23:00)"); names are escaped by :mod:`geo.render.maps`."""
-    legend = {1: PLAN_LAYER}
-    if plan.steps.empty:
-        return category_layer(PLAN_LAYER, [], [], {1: PLAN_COLOUR}, legend, [])
-    by_cell: dict[str, list[str]] = {}
-    for r in plan.steps.to_dict("records"):
-        by_cell.setdefault(str(r["cell"]), []).append(f"#{int(r['step'])} {r['block_label']}")
-    cells = list(by_cell)
-    labels = []
-    for cell in cells:
-        parts = by_cell[cell]
-        number, _, when = parts[0].partition(" ")
-        head = f"{number} {names.get(cell, cell)} · {when}"
-        labels.append(" | ".join([head, *parts[1:]]))
-    return category_layer(
-        PLAN_LAYER,
-        hexes.str_to_cells(pd.Series(cells, dtype=object)),
-        np.ones(len(cells), dtype=np.int64),
-        {1: PLAN_COLOUR},
-        legend,
-        labels,
-    )
 
 
 def how_the_plan_is_made(reach_m: float) -> str:
@@ -516,11 +402,6 @@ def how_the_plan_is_made(reach_m: float) -> str:
         "best possible and is usually much closer; the exact optimum, a mixed-integer "
         "programme (MILP) solved with scipy's HiGHS, can be checked below."
     )
-
-
-def renamed(layer: HexLayer, name: str) -> HexLayer:
-    """A one-colour layer (the coverage outline) under another name, legend included."""
-    return replace(layer, name=name, legend=tuple((c, name) for c, _ in layer.legend))
 
 
 def plan_list(places: pd.DataFrame) -> str:

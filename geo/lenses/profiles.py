@@ -24,30 +24,17 @@ from geo.core.area import to_bng
 from geo.core.config import Config
 from geo.core.filters import Filters, quarter_label, quarter_menu
 from geo.core.roles import Role
+from geo.core.time_of_week import DAY_ABBREVIATIONS, DEFAULT_BLOCKS, block_of
 from geo.disclosure import check_resolution, store_for
 from geo.disclosure.counts import disclosed_counts
 from geo.store.database import Store
 
-#: Time-of-week blocks (also used by the youth-work lens): name -> (weekend?, start h, end h).
-BLOCKS: Final[dict[str, tuple[bool, int, int]]] = {
-    "weekday_after_school": (False, 15, 19),
-    "weekday_evening": (False, 19, 23),
-    "weekend_day": (True, 10, 19),
-    "weekend_evening": (True, 19, 23),
-}
-BLOCK_LABELS: Final[dict[str, str]] = {
-    "weekday_after_school": "Weekday after school (15:00-19:00)",
-    "weekday_evening": "Weekday evening (19:00-23:00)",
-    "weekend_day": "Weekend day (10:00-19:00)",
-    "weekend_evening": "Weekend evening (19:00-23:00)",
-}
 ASSESSMENT_HEADINGS: Final[tuple[str, ...]] = (
     "What happens here",
     "Who is affected",
     "What is in place",
     "Actions agreed",
 )
-DAYS: Final[tuple[str, ...]] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True)
@@ -71,8 +58,10 @@ class LocationProfile:
     schools : DataFrame
         Nearest schools: ``name``, ``phase``, ``kind``, ``distance_m``.
     youth_work : DataFrame
-        Per time-of-week block: incidents in the cell (analysts), youth-work sessions
-        and hours within ``reach_m``.
+        Per time-of-week block (:data:`geo.core.time_of_week.DEFAULT_BLOCKS`, the Youth
+        work page's blocks, indexed by name): incidents in the cell (analysts),
+        youth-work sessions and hours within ``reach_m`` (a session counts in the block
+        its start falls in).
     missing_themes : DataFrame or None
         Return-home-interview themes of episodes found here (analysts only).
     """
@@ -87,17 +76,6 @@ class LocationProfile:
     youth_work: pd.DataFrame
     missing_themes: pd.DataFrame | None
     reach_m: float
-
-
-def block_of(times: pd.Series) -> np.ndarray:
-    """The time-of-week block of each timestamp ('' when outside every block)."""
-    t = pd.to_datetime(times)
-    hour = t.dt.hour.to_numpy()
-    weekend = (t.dt.day_of_week >= 5).to_numpy()
-    out = np.full(len(t), "", dtype=object)
-    for name, (is_weekend, lo, hi) in BLOCKS.items():
-        out[(weekend == is_weekend) & (hour >= lo) & (hour < hi)] = name
-    return out
 
 
 def _partnership_series(
@@ -178,7 +156,7 @@ def build_profile(
         tow = pd.crosstab(t.dt.day_of_week, t.dt.hour).reindex(
             index=range(7), columns=range(24), fill_value=0
         )
-        tow.index = pd.Index(DAYS, name="day")
+        tow.index = pd.Index(DAY_ABBREVIATIONS, name="day")
         left_out = len(inc) - len(precise)
         themes = (
             mis["rhi_themes"].dropna().str.split(";").explode().value_counts().rename("episodes")
@@ -228,7 +206,7 @@ def _youth_work(store: Store, x: float, y: float, filters: Filters, reach_m: flo
         "USING (source, session_id) WHERE s.started_at >= ? AND s.started_at < ?",
         [start, end],
     )
-    index = pd.Index(list(BLOCKS), name="block")
+    index = pd.Index([b.name for b in DEFAULT_BLOCKS], name="block")
     out = pd.DataFrame({"sessions": 0, "hours": 0.0}, index=index)
     if sessions.empty:
         return out

@@ -46,6 +46,7 @@ from geo.core.errors import InsufficientDataError
 from geo.core.filters import Filters
 from geo.core.headers import HEADERS
 from geo.core.terms import journey_window
+from geo.core.time_of_week import DAY_NAMES
 from geo.stats.emerging import CATEGORY_NAMES, emerging_hotspots
 from geo.stats.knox import KnoxResult, knox
 from geo.stats.near_repeat_chains import chain_summary, near_repeat_chains
@@ -336,9 +337,6 @@ DAY_PARTS: Final[dict[str, tuple[int, int]]] = {
     "afternoons": (12, 18),
     "evenings": (18, 24),
 }
-DAY_NAMES: Final[tuple[str, ...]] = (
-    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
-)  # fmt: skip
 MISSING_FEED: Final = "missing-from-home reports"
 
 

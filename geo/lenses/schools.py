@@ -43,11 +43,12 @@ from scipy.spatial import cKDTree
 
 from geo.core import hexes
 from geo.core.area import StudyArea, cells_to_bng, from_bng
-from geo.core.area import cells_to_bng as cells_bng  # noqa: F401  re-export: coverage imports it
 from geo.core.errors import InsufficientDataError
 from geo.core.filters import Filters
 from geo.core.roles import Role
+from geo.core.schema import HSB
 from geo.core.terms import DEFAULT_TERMS, TermDates, journey_window, to_stamps
+from geo.core.types import FloatArray, IntArray
 from geo.disclosure import small_counts
 from geo.lenses.missing import (
     REPEAT_DAYS,
@@ -59,11 +60,6 @@ from geo.lenses.recurring import RankingSettings, rank_recurring_locations
 from geo.store.database import Store
 from geo.store.school_register import open_schools
 
-BoolArray = npt.NDArray[np.bool_]
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-
-HSB: Final = "harmful_sexual_behaviour"
 #: School kinds flagged in the ranking (they serve the children most at risk).
 FLAGGED_KINDS: Final[dict[str, str]] = {
     "alternative_provision": "alternative provision",

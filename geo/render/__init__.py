@@ -4,6 +4,8 @@ import), static maps, exports, the review pack and the planner's PDF.
 
 __all__ = [
     "briefing",
+    "coverage_export",
+    "coverage_layers",
     "export",
     "hexlayer",
     "layers",

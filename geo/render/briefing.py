@@ -55,7 +55,14 @@ from geo.core.roles import Role
 from geo.disclosure import WITHHELD_EXPLAINED, as_role, check_resolution, store_for
 from geo.disclosure.counts import disclosed_kpis
 from geo.disclosure.windows import partnership_pattern_window, window_label
-from geo.lenses import coverage, coverage_view, disproportionality, missing_lens, story
+from geo.lenses import (
+    coverage,
+    coverage_view,
+    disproportionality,
+    missing_lens,
+    story,
+    youth_work_plan,
+)
 from geo.lenses.hotspot_report import (
     TREND_RESOLUTION,
     HotspotReport,
@@ -491,7 +498,7 @@ def _youth_work_section(
     gaps = coverage_view.role_gaps(result.gaps, sites, role, res, config).head(5)
     allowed = [b.name for b in settings.blocks]
     problem = coverage_view.plan_problem(result, role, config, allowed)
-    plan = coverage.plan_greedy(problem, coverage_view.DEFAULT_TEAMS)
+    plan = youth_work_plan.plan_greedy(problem, coverage_view.DEFAULT_TEAMS)
     gap_frame = pd.DataFrame(
         {
             "Rank": [f"#{r}" for r in gaps["rank"]],

@@ -8,7 +8,7 @@ a numbered table of place, time and what each team would cover.
 
 Everything printed comes from what the page already shows the role: the plan table of
 :func:`geo.lenses.coverage_view.plan_places` (shares only, never counts) and the map layers of
-:mod:`geo.lenses.coverage_view`. Place names and feed names are escaped for reportlab's
+:mod:`geo.render.coverage_layers`. Place names and feed names are escaped for reportlab's
 Paragraph markup; the map carries numbers only.
 """
 

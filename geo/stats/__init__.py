@@ -21,4 +21,5 @@ __all__ = [
     "knox",
     "mann_kendall",
     "near_repeat_chains",
+    "max_cover",
 ]

@@ -249,7 +249,7 @@ def test_partnership_sees_coarse_disclosed_gaps_and_shares_only(truth: dict) -> 
 def test_a_hostile_site_name_is_plain_text(truth: dict, tmp_path: Path) -> None:
     """A site name with HTML and a JS template literal reaches the table as plain text
     and the map only escaped."""
-    from geo.lenses import coverage_view as cview
+    from geo.render.coverage_layers import sites_layer
     from geo.render.maps import build_map
     from ui import cache
 
@@ -258,7 +258,7 @@ def test_a_hostile_site_name_is_plain_text(truth: dict, tmp_path: Path) -> None:
         {"source": ["x"], "site_id": ["h1"], "name": ["<img src=x onerror=alert(1)>${x}`"],
          "kind": ["gp_surgery"], "cell": [truth["youth_work_gap"]["cell"]]}
     )  # fmt: skip
-    layer = cview.sites_layer(sites, 9)
+    layer = sites_layer(sites, 9)
     label = layer.geojson["features"][0]["properties"]["label"]
     assert "<img" not in label and "${" not in label and "`" not in label
     area = cache.get_area(config)

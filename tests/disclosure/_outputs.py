@@ -30,7 +30,7 @@ from geo.disclosure.windows import partnership_pattern_window, partnership_quart
 from geo.lenses import coverage as cv
 from geo.lenses import coverage_view as cview
 from geo.lenses import disproportionality as dp
-from geo.lenses import missing
+from geo.lenses import missing, youth_work_plan
 from geo.lenses.hotspot_report import run_trend_hotspots
 from geo.lenses.missing_lens import missing_view
 from geo.lenses.profiles import build_profile
@@ -235,7 +235,7 @@ def _outputs(
             yield out(f"youth gaps {window}", lambda g=gaps: cview.gap_table(g, PARTNERSHIP))
             allowed = [b.name for b in settings.blocks]
             problem = cview.plan_problem(analysis, PARTNERSHIP, config, allowed)
-            plan = cv.plan_greedy(problem, 5)
+            plan = youth_work_plan.plan_greedy(problem, 5)
             yield out(f"youth plan {window}", lambda p=plan: cview.plan_table(p, PARTNERSHIP))
     if "disproportionality" in pages:
         for q in quarters:

@@ -21,7 +21,8 @@ from geo.core.errors import PackError
 from geo.demo.build import build_demo
 from geo.disclosure import store_for
 from geo.lenses import coverage_view
-from geo.lenses.coverage import analyse, plan_greedy
+from geo.lenses.coverage import analyse
+from geo.lenses.youth_work_plan import plan_greedy
 from geo.render.briefing import (
     _pattern_window,
     available_quarters,

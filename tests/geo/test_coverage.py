@@ -1,4 +1,6 @@
-"""Youth-work coverage, need, gaps and the deployment planner (geo.lenses.coverage)."""
+"""Youth-work coverage, need, gaps and the deployment planner (geo.lenses.coverage,
+coverage_gaps, youth_work_plan; blocks in geo.core.time_of_week; solvers in
+geo.stats.max_cover)."""
 
 from __future__ import annotations
 
@@ -15,160 +17,48 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.core import hexes
-from geo.core.area import from_bng, load_study_area
+from geo.core.area import cells_to_bng, from_bng, load_study_area
 from geo.core.filters import Filters
-from geo.demo.build import build_demo
-from geo.lenses.coverage import (
+from geo.core.time_of_week import (
     DEFAULT_BLOCKS,
-    NeedWeights,
     TimeBlock,
-    analyse,
     block_hours,
-    block_of,
-    brute_force_max_cover,
-    check_blocks,
+)
+from geo.demo.build import build_demo
+from geo.disclosure.coverage import disclose_gaps
+from geo.lenses.coverage import (
+    NeedWeights,
+    analyse,
     coverage_hours,
-    coverage_problem,
-    disclose_gaps,
-    exact_max_cover,
-    greedy_max_cover,
-    greedy_ratio,
-    nearest_sites,
     need_from_events,
     period_weeks,
-    plan_exact,
-    plan_greedy,
-    plan_summary,
-    plan_to_csv,
-    rank_gaps,
     session_hours,
     unmet_need,
 )
-from geo.lenses.schools import cells_bng
+from geo.lenses.coverage_gaps import nearest_sites, rank_gaps
+from geo.lenses.youth_work_plan import (
+    coverage_problem,
+    greedy_ratio,
+    plan_exact,
+    plan_greedy,
+    plan_summary,
+)
+from geo.render.coverage_export import plan_to_csv
+from geo.stats.max_cover import brute_force_max_cover, exact_max_cover, greedy_max_cover
 from geo.store.database import Store
+from tests.geo.test_time_of_week import FRI, SAT, SUN, WED
 
 WINDOW = Filters("2023-01", "2024-12")
 GREEDY_FACTOR = 1.0 - 1.0 / math.e
-# Wednesday 6 March 2024, Friday 8, Saturday 9, Sunday 10, Monday 11
-WED, FRI, SAT, SUN, MON = "2024-03-06", "2024-03-08", "2024-03-09", "2024-03-10", "2024-03-11"
-
-
-# ------------------------------------------------------------------------------- blocks
-@pytest.mark.parametrize(
-    ("stamp", "expected"),
-    [
-        (f"{WED} 14:59", ""),
-        (f"{WED} 15:00", "after_school"),
-        (f"{WED} 18:59", "after_school"),
-        (f"{WED} 19:00", "weekday_evening"),
-        (f"{WED} 22:59", "weekday_evening"),
-        (f"{WED} 23:00", ""),
-        (f"{FRI} 18:59", "after_school"),
-        (f"{FRI} 19:00", "weekend_evening"),  # Friday evening is a weekend evening
-        (f"{SAT} 09:59", ""),
-        (f"{SAT} 10:00", "weekend_day"),
-        (f"{SAT} 18:59", "weekend_day"),
-        (f"{SUN} 19:00", "weekend_evening"),
-        (f"{SUN} 22:59", "weekend_evening"),
-        (f"{SUN} 23:00", ""),
-        (f"{MON} 00:00", ""),
-    ],
-)
-def test_block_edges(stamp: str, expected: str) -> None:
-    assert block_of([pd.Timestamp(stamp)])[0] == expected
-
-
-def test_block_of_missing_time_and_seconds() -> None:
-    got = block_of(pd.to_datetime([None, f"{WED} 18:59:59", f"{WED} 14:59:59"], format="ISO8601"))
-    assert got.tolist() == ["", "after_school", ""]
-
-
-LATE = TimeBlock("late", "Late (Fri-Sat 22:00-02:00)", (4, 5), time(22), time(2))
-
-
-def test_block_across_midnight_belongs_to_its_start_day() -> None:
-    times = pd.to_datetime(
-        [
-            f"{FRI} 21:59",
-            f"{FRI} 22:00",
-            f"{SAT} 01:59",  # Friday night
-            f"{SAT} 02:00",
-            f"{SUN} 01:00",  # Saturday night
-            f"{MON} 01:00",  # Sunday night: Sunday is not a start day
-            f"{SAT} 00:30",
-        ]
-    )
-    assert block_of(times, (LATE,)).tolist() == ["", "late", "late", "", "late", "", "late"]
-    h = block_hours([pd.Timestamp(f"{FRI} 21:00")], [pd.Timestamp(f"{SAT} 03:00")], (LATE,))
-    assert h[0, 0] == pytest.approx(4.0)
-
-
-def test_check_blocks_refuses_overlaps_and_bad_blocks() -> None:
-    check_blocks(DEFAULT_BLOCKS)
-    overlapping = (
-        TimeBlock("a", "A", (0,), time(15), time(19)),
-        TimeBlock("b", "B", (0,), time(18), time(20)),
-    )
-    with pytest.raises(ValueError, match="overlap"):
-        check_blocks(overlapping)
-    # an overnight window spilling into the next day's block overlaps too
-    with pytest.raises(ValueError, match="overlap"):
-        check_blocks((LATE, TimeBlock("early", "Early", (5,), time(1), time(3))))
-    with pytest.raises(ValueError, match="distinct"):
-        check_blocks((DEFAULT_BLOCKS[0], DEFAULT_BLOCKS[0]))
-    with pytest.raises(ValueError, match="weekdays"):
-        TimeBlock("x", "X", (7,), time(1), time(2))
-
-
-def test_block_hours_split_sessions_at_block_edges() -> None:
-    starts = pd.to_datetime(
-        [
-            "2024-03-05 18:00",  # Tuesday 18-21: 1 h after school, 2 h weekday evening
-            "2024-03-07 18:30",  # Thursday 18:30-23:30: 0.5 h + 4 h (23:00 ends the block)
-            f"{FRI} 18:00",  # Friday 18-21: 1 h after school, 2 h weekend evening
-            f"{SAT} 09:00",  # Saturday 09-11: 1 h weekend day
-            f"{WED} 14:59:30",  # 30 seconds in the block
-            f"{WED} 16:00",  # ends before it starts: nothing
-            "2024-03-04 00:00",  # a whole week
-        ],
-        format="ISO8601",
-    )
-    ends = pd.to_datetime(
-        [
-            "2024-03-05 21:00",
-            "2024-03-07 23:30",
-            f"{FRI} 21:00",
-            f"{SAT} 11:00",
-            f"{WED} 15:00:30",
-            f"{WED} 15:00",
-            "2024-03-11 00:00",
-        ],
-        format="ISO8601",
-    )
-    h = block_hours(starts, ends)
-    names = [b.name for b in DEFAULT_BLOCKS]
-    assert names == ["after_school", "weekday_evening", "weekend_day", "weekend_evening"]
-    expected = np.array(
-        [
-            [1.0, 2.0, 0.0, 0.0],
-            [0.5, 4.0, 0.0, 0.0],
-            [1.0, 0.0, 0.0, 2.0],
-            [0.0, 0.0, 1.0, 0.0],
-            [1.0 / 120.0, 0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0, 0.0],
-            [20.0, 16.0, 18.0, 12.0],  # weekly totals of the default blocks
-        ]
-    )
-    np.testing.assert_allclose(h, expected, atol=1e-9)
 
 
 # ------------------------------------------------------------------------------- coverage
 def _offset_cell(cell: int, east_m: float, north_m: float = 0.0) -> tuple[int, float]:
     """A res-15 cell (about 0.5 m) ``east_m`` from ``cell``'s centre, and its true distance."""
-    x, y = cells_bng(np.array([cell], dtype=np.uint64))
+    x, y = cells_to_bng(np.array([cell], dtype=np.uint64))
     lng, lat = from_bng(x + east_m, y + north_m)
     fine = int(hexes.points_to_cells(lat, lng, 15)[0])
-    fx, fy = cells_bng(np.array([fine], dtype=np.uint64))
+    fx, fy = cells_to_bng(np.array([fine], dtype=np.uint64))
     return fine, float(np.hypot(fx[0] - x[0], fy[0] - y[0]))
 
 
@@ -453,8 +343,8 @@ def test_plan_steps_shares_fixed_sites_and_allowed_blocks() -> None:
     assert plan.steps["gain"].tolist() == pytest.approx([30.0, 20.0, 12.0, 5.0])
     assert plan.steps["share_unmet"].iloc[-1] == pytest.approx(1.0)
     assert len(plan.steps) == 4  # nothing left to cover after four
-    x, y = cells_bng(hexes.str_to_cells(plan.steps["cell"]))
-    tx, ty = cells_bng(hexes.str_to_cells([names[0]]))
+    x, y = cells_to_bng(hexes.str_to_cells(plan.steps["cell"]))
+    tx, ty = cells_to_bng(hexes.str_to_cells([names[0]]))
     assert np.hypot(x[0] - tx[0], y[0] - ty[0]) <= 400.0
     # a fixed site at the first place on weekend evenings takes its need out
     fixed = coverage_problem(table, 400.0, fixed=[(names[0], "weekend_evening")])
@@ -497,7 +387,7 @@ def test_plan_export_neutralises_formulas_and_summary_reads() -> None:
 # ------------------------------------------------------------------------------- sites
 def test_nearest_sites_distances_kinds_and_outside_sites() -> None:
     gaps = pd.DataFrame({"cell": [TARGET_STR]})
-    x, y = cells_bng(hexes.str_to_cells([TARGET_STR]))
+    x, y = cells_to_bng(hexes.str_to_cells([TARGET_STR]))
     lng, lat = from_bng(x + np.array([0.0, 1500.0, 30_000.0]), y + np.array([700.0, 0.0, 0.0]))
     sites = pd.DataFrame(
         {"kind": ["gp", "a_and_e", "sexual_health"], "name": ["Surgery", "General", "Far clinic"],
@@ -545,7 +435,7 @@ def test_demo_first_deployment_covers_the_planted_gap(demo: Any) -> None:
     truth = build.truth["youth_work_gap"]
     first = plan_greedy(problem, 10).steps.iloc[0]
     assert first["block"] == truth["block"]
-    x, y = cells_bng(hexes.str_to_cells([first["cell"], truth["cell"]]))
+    x, y = cells_to_bng(hexes.str_to_cells([first["cell"], truth["cell"]]))
     assert np.hypot(x[0] - x[1], y[0] - y[1]) <= 400.0
 
 
@@ -576,10 +466,10 @@ def test_demo_coverage_matches_a_brute_force_count(demo: Any) -> None:
     cells = hours["cell"].unique()
     sample = rng.choice(cells, size=12, replace=False)
     point = sessions.loc[~sessions["is_area"]]
-    px, py = cells_bng(point["cell"].to_numpy(dtype=np.uint64))
+    px, py = cells_to_bng(point["cell"].to_numpy(dtype=np.uint64))
     per = block_hours(point["started_at"], point["ended_at"])
     for cell in sample:
-        cx, cy = cells_bng(hexes.str_to_cells([cell]))
+        cx, cy = cells_to_bng(hexes.str_to_cells([cell]))
         near = np.hypot(px - cx[0], py - cy[0]) <= 400.0
         got = hours.loc[hours["cell"] == cell].set_index("block")["hours"]
         # area sessions only add hours, so the point sessions are a lower bound ...
@@ -588,7 +478,7 @@ def test_demo_coverage_matches_a_brute_force_count(demo: Any) -> None:
     only_points = point.assign(cell=point["cell"].to_numpy(dtype=np.uint64))
     got = coverage_hours(only_points, sample).set_index(["cell", "block"])["hours"]
     for cell in sample:
-        cx, cy = cells_bng(hexes.str_to_cells([cell]))
+        cx, cy = cells_to_bng(hexes.str_to_cells([cell]))
         near = np.hypot(px - cx[0], py - cy[0]) <= 400.0
         expected = per[near].sum(axis=0)
         np.testing.assert_allclose(

@@ -13,6 +13,8 @@ from geo.core.config import Config
 from geo.core.errors import DisclosureError
 from geo.lenses import coverage as cv
 from geo.lenses import coverage_view as cview
+from geo.lenses import youth_work_plan as ywp
+from geo.render import coverage_export, coverage_layers
 from geo.render.hexlayer import ALLOWED_PROPERTIES
 from tests.geo.test_privacy_disclosure import HOME, OTHER, cell_at, make_config
 
@@ -101,16 +103,16 @@ def test_no_sites_gives_empty_site_columns(config: Config) -> None:
 def test_layers_carry_allow_listed_escaped_properties(config: Config) -> None:
     gaps = cview.role_gaps(gap_frame(), SITES, "analyst", 8, config)
     layers = [
-        cview.gap_layer(gaps),
-        cview.sites_layer(SITES, 8),
-        cview.gap_layer(gaps.iloc[:0]),
-        cview.sites_layer(SITES.iloc[:0], 8),
+        coverage_layers.gap_layer(gaps),
+        coverage_layers.sites_layer(SITES, 8),
+        coverage_layers.gap_layer(gaps.iloc[:0]),
+        coverage_layers.sites_layer(SITES.iloc[:0], 8),
     ]
     hours = pd.DataFrame(
         {"cell": [gaps["cell"].iloc[2]] * 2, "block": ["weekend_evening", "after_school"],
          "hours": [5.0, 2.0], "sessions": [2, 1]}
     )  # fmt: skip
-    layers.append(cview.coverage_layer(hours, 100.0, ["weekend_evening"], 400.0))
+    layers.append(coverage_layers.coverage_layer(hours, 100.0, ["weekend_evening"], 400.0))
     gap_feats = layers[0].geojson["features"]
     assert len(gap_feats) == 3 and gap_feats[0]["properties"]["band"] in (1, 2, 3)
     assert not layers[2].geojson["features"] and not layers[3].geojson["features"]
@@ -145,11 +147,11 @@ def test_partnership_plan_is_the_analysts_plan_on_the_same_data(config: Config) 
     plans = {}
     for role in ("analyst", "partnership"):
         problem = cview.plan_problem(analysis, role, config, ["weekend_evening"])
-        plan = cv.plan_greedy(problem, 2)
+        plan = ywp.plan_greedy(problem, 2)
         plans[role] = list(plan.steps["cell"])
         table = cview.plan_table(plan, role)
         assert ({"gain", "cumulative"} <= set(table.columns)) == (role == "analyst")
-        csv = cview.plan_csv(plan, role).decode("utf-8-sig")
+        csv = coverage_export.plan_csv(plan, role).decode("utf-8-sig")
         assert ("gain" in csv.splitlines()[0]) == (role == "analyst")
         chart = cview.gain_chart(plan)
         assert chart.index.name == "step" and chart.iloc[-1, 1] == 100.0
@@ -168,12 +170,12 @@ def test_fixed_sites_round_trip_and_comparison_wording(config: Config) -> None:
         sorted([(gaps["cell"][0], "weekend_evening"), (gaps["cell"][1], "after_school")])
     )
     problem = cview.plan_problem(_analysis(8, config), "analyst", config, ["weekend_evening"])
-    greedy = cv.plan_greedy(problem, 1)
-    exact = cv.plan_exact(problem, 1)
+    greedy = ywp.plan_greedy(problem, 1)
+    exact = ywp.plan_exact(problem, 1)
     text = cview.comparison(greedy, exact, "analyst")
     assert "greedy plan reaches 100.0%" in text and "(10.0 of 19.0)" in text
     assert "of 19.0" not in cview.comparison(greedy, exact, "partnership")
-    big = cv.plan_exact(problem, 1, max_nonzeros=1)
+    big = ywp.plan_exact(problem, 1, max_nonzeros=1)
     assert "not run (too_large" in cview.comparison(greedy, big, "analyst")
     summary = cview.summary(greedy, gaps, exact, "partnership", "2024")
     assert "(weighted)" not in summary and "Period: 2024." in summary

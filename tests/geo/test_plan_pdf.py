@@ -16,7 +16,8 @@ from geo.core import hexes
 from geo.core.config import Config
 from geo.lenses import coverage as cv
 from geo.lenses import coverage_view as cview
-from geo.render import plan_pdf
+from geo.lenses import youth_work_plan as ywp
+from geo.render import coverage_layers, plan_pdf
 from geo.render.hexlayer import ALLOWED_PROPERTIES
 from tests.geo.test_coverage_view import _analysis, cell_str, gap_frame
 from tests.geo.test_privacy_disclosure import HOME, OTHER, make_config
@@ -29,12 +30,12 @@ def config(tmp_path: Path) -> Config:
     return make_config(tmp_path, [("childrens_home", *HOME)])
 
 
-def _plan(config: Config, k: int = 2) -> cv.Plan:
+def _plan(config: Config, k: int = 2) -> ywp.Plan:
     problem = cview.plan_problem(_analysis(8, config), "analyst", config, ["weekend_evening"])
-    return cv.plan_greedy(problem, k)
+    return ywp.plan_greedy(problem, k)
 
 
-def _names(plan: cv.Plan) -> dict[str, str]:
+def _names(plan: ywp.Plan) -> dict[str, str]:
     cells = list(plan.steps["cell"])
     return {c: (HOSTILE if i == 0 else f"Place {i}") for i, c in enumerate(cells)}
 
@@ -48,10 +49,10 @@ def _boundary() -> object:
 
 
 def test_percent_reads_as_a_percentage() -> None:
-    assert cview.percent(0.412) == "41 %"
-    assert cview.percent(0.001) == "less than 1 %"
-    assert cview.percent(0.0) == "0 %" and cview.percent(float("nan")) == "0 %"
-    assert cview.percent(1.0) == "100 %"
+    assert cview.percent_words(0.412) == "41 %"
+    assert cview.percent_words(0.001) == "less than 1 %"
+    assert cview.percent_words(0.0) == "0 %" and cview.percent_words(float("nan")) == "0 %"
+    assert cview.percent_words(1.0) == "100 %"
 
 
 def test_plan_sentence_says_the_share_in_words(config: Config) -> None:
@@ -88,7 +89,7 @@ def test_plan_places_by_role_and_the_gaps_each_team_reaches(config: Config) -> N
 
 def test_plan_layer_numbers_places_in_plan_order(config: Config) -> None:
     plan = _plan(config)
-    layer = cview.plan_layer(plan, _names(plan))
+    layer = coverage_layers.plan_layer(plan, _names(plan))
     labels = [f["properties"]["label"] for f in layer.geojson["features"]]
     assert labels[0].startswith("#1 Smith &amp; Sons &lt;Yard&gt;")
     assert labels[1].startswith("#2 Place 1 · Weekend evenings")
@@ -96,7 +97,7 @@ def test_plan_layer_numbers_places_in_plan_order(config: Config) -> None:
         assert set(f["properties"]) <= ALLOWED_PROPERTIES
         assert "<b>" not in f["properties"]["label"] and "${" not in f["properties"]["label"]
     assert cview.plan_numbers(plan) == {c: str(i) for i, c in enumerate(plan.steps["cell"], 1)}
-    empty = cview.plan_layer(cv.plan_greedy(cview.plan_problem(
+    empty = coverage_layers.plan_layer(ywp.plan_greedy(cview.plan_problem(
         _analysis(8, config), "analyst", config, ["after_school"]), 3), {})  # fmt: skip
     assert empty.geojson["features"] == []
 
@@ -106,7 +107,7 @@ def _pdf(config: Config, k: int, role: str = "analyst") -> tuple[bytes, pd.DataF
     names = _names(plan)
     places = cview.plan_places(plan, role, names, gap_frame())
     data = plan_pdf.build_plan_pdf(
-        places, cview.plan_layer(plan, names), cview.plan_numbers(plan), _boundary(),
+        places, coverage_layers.plan_layer(plan, names), cview.plan_numbers(plan), _boundary(),
         role=role, synthetic=True, area="Test borough", period="2024-01 to 2024-12",
         feeds="Feeds used: youth sessions <mapped>, 2024-01 to 2024-12.",
         sentence=cview.plan_sentence(plan), settings=cv.CoverageSettings(res=8),
