@@ -9,6 +9,7 @@ __all__ = [
     "audit",
     "config",
     "escape",
+    "ethnicity",
     "headers",
     "hexes",
     "roles",

@@ -4,16 +4,21 @@ pack show.
 
 __all__ = [
     "area_tables",
+    "census_populations",
     "clusters",
     "coverage",
     "coverage_view",
     "disproportionality",
+    "ethnicity_counts",
+    "feed_counts",
     "hotspot_report",
     "missing",
     "missing_lens",
     "profiles",
     "recurring",
+    "rri_audit",
     "school_outcomes",
     "schools",
+    "stop_search",
     "story",
 ]

@@ -4,9 +4,11 @@ import), static maps, exports, the review pack and the planner's PDF.
 
 __all__ = [
     "briefing",
+    "charts",
     "export",
     "layers",
     "maps",
     "plan_pdf",
+    "rate_tables",
     "static_maps",
 ]
