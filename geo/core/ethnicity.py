@@ -35,6 +35,7 @@ __all__ = [
     "GROUP_INDEX",
     "GROUP_LABELS",
     "GROUP_PLURALS",
+    "GROUP_SHORT_LABELS",
     "NOT_RECORDED",
     "OFFICER_DEFINED_TO_GROUP",
     "ONS_TO_GROUP",
@@ -69,6 +70,13 @@ GROUP_LABELS: Final[Mapping[str, str]] = {
     "other": "Other ethnic group",
     NOT_RECORDED: "Not recorded",
     UNMAPPED: "Unrecognised value",
+}
+
+#: Shorter labels where space is tight (the Schools page's tables): "Other" for the other
+#: group; the stored vocabulary only (no ``unmapped``).
+GROUP_SHORT_LABELS: Final[Mapping[str, str]] = {
+    **{g: GROUP_LABELS[g] for g in ETHNIC_GROUPS},
+    "other": "Other",
 }
 
 #: People of a group in a sentence (``{s}`` is the plural noun: "Black young people").
