@@ -14,7 +14,8 @@ rows). One "rerun" is what the page computes for one set of widget values:
 The Met file is measured twice: from the parsed file frame (a force-wide audit) and
 from a store holding all 10,490 rows (inserted directly, bypassing the study-area
 filter that ingest applies) with the Havering Census 2021 TS021 table in
-``area_stats``. Timings are the median of ``runs`` warm runs.
+``area_stats``. Timings are the median of ``runs`` warm runs. The partnership's
+suppression threshold is the demo configuration's (``disclosure_policy(config).min_count``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from _common import ROOT, print_table
@@ -45,20 +47,23 @@ def _median(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-def _stop_search_page(source: object, den: object, role: str = "partnership") -> int:
+def _stop_search_page(
+    source: object, den: object, min_count: int, role: str = "partnership"
+) -> int:
     from geo.lenses import disproportionality as dp
+    from geo.render.charts import rri_chart_spec
 
     findings = 0
     for scheme in ("self", "officer"):
         for sel in (dp.SearchSelection(), dp.SearchSelection(age_ranges=("10-17",))):
             counts = dp.stop_search_counts(source, scheme, sel)  # type: ignore[arg-type]
-            audit = dp.audit(counts, den, role=role)  # type: ignore[arg-type]
-            dp.rri_chart_spec(audit.table)
+            audit = dp.audit(counts, den, role=role, min_count=min_count)  # type: ignore[arg-type]
+            rri_chart_spec(audit.table)
             findings += len(audit.findings)
         hits = dp.hit_rate(source, scheme)  # type: ignore[arg-type]
-        dp.disclose(hits.table, role)
+        dp.disclose(hits.table, role, min_count)
         monthly = dp.stop_search_counts(source, scheme, by="month")  # type: ignore[arg-type]
-        dp.disclose(dp.trend(monthly, den), role)  # type: ignore[arg-type]
+        dp.disclose(dp.trend(monthly, den), role, min_count)  # type: ignore[arg-type]
     return findings
 
 
@@ -84,12 +89,13 @@ def _insert(store: object, table: str, frame: pd.DataFrame) -> None:
         cur.unregister("new_rows")
 
 
-def bench_met(runs: int, tmp: Path) -> list[dict[str, object]]:
+def bench_met(runs: int, tmp: Path, min_count: int) -> list[dict[str, object]]:
+    from geo.ingest.sources.stop_search_file import read_stop_search_file
     from geo.lenses import disproportionality as dp
     from geo.store.database import Store
 
     t = time.perf_counter()
-    parsed = dp.read_stop_search_file(MET_SS)
+    parsed = read_stop_search_file(MET_SS)
     parse_s = time.perf_counter() - t
     frame = parsed.frame
     census = _census_frame()
@@ -100,14 +106,14 @@ def bench_met(runs: int, tmp: Path) -> list[dict[str, object]]:
         caveat="Census 2021 usual residents (all ages), Havering.",
     )
     rows: list[dict[str, object]] = []
-    frame_s = _median(lambda: _stop_search_page(frame, den), runs)
+    frame_s = _median(lambda: _stop_search_page(frame, den, min_count), runs)
     rows.append(
         {
             "data": "Met 2016-06 file frame",
             "searches": len(frame),
             "parse_s": round(parse_s, 3),
             "rerun_s": round(frame_s, 4),
-            "findings": _stop_search_page(frame, den),
+            "findings": _stop_search_page(frame, den, min_count),
             "target_s": TARGET_S,
             "ok": frame_s < TARGET_S,
         }
@@ -119,7 +125,7 @@ def bench_met(runs: int, tmp: Path) -> list[dict[str, object]]:
         def page() -> int:
             d = dp.census_denominators(store)
             dp.census_denominators(store, age_band="10-17")
-            return _stop_search_page(store, d)
+            return _stop_search_page(store, d, min_count)
 
         store_s = _median(page, runs)
         rows.append(
@@ -136,12 +142,10 @@ def bench_met(runs: int, tmp: Path) -> list[dict[str, object]]:
     return rows
 
 
-def bench_demo(runs: int, tmp: Path) -> tuple[list[dict[str, object]], list[str]]:
-    from geo.demo.build import build_demo
+def bench_demo(runs: int, build: Any, min_count: int) -> tuple[list[dict[str, object]], list[str]]:
     from geo.lenses import disproportionality as dp
     from geo.store.database import Store
 
-    build = build_demo(tmp / "demo", seed=0)
     notes = []
     with Store(build.config.store_path, read_only=True) as store:
         counts = store.row_counts()
@@ -161,15 +165,16 @@ def bench_demo(runs: int, tmp: Path) -> tuple[list[dict[str, object]], list[str]
 
         def page() -> int:
             den = dp.census_denominators(store)
-            n = _stop_search_page(store, den)
+            n = _stop_search_page(store, den, min_count)
             for c in (
                 dp.missing_counts(store),
                 dp.missing_counts(store, unit="episodes"),
-                dp.incident_counts(store),
+                dp.incident_group_counts(store),
                 dp.school_outcome_counts(store),
             ):
-                n += len(dp.audit(c, den, role="partnership").findings)
-            dp.disclose(dp.trend(dp.missing_counts(store, by="quarter"), den), "partnership")
+                n += len(dp.audit(c, den, role="partnership", min_count=min_count).findings)
+            quarterly = dp.trend(dp.missing_counts(store, by="quarter"), den)
+            dp.disclose(quarterly, "partnership", min_count)
             return n
 
         demo_s = _median(page, runs)
@@ -191,11 +196,18 @@ def bench_demo(runs: int, tmp: Path) -> tuple[list[dict[str, object]], list[str]
                 sel = young if measure.startswith("stop_search") else None
                 n += len(
                     dp.run_audit(
-                        store, measure, role="partnership", selection=sel, age_band="10-17"
+                        store,
+                        measure,
+                        role="partnership",
+                        min_count=min_count,
+                        selection=sel,
+                        age_band="10-17",
                     ).findings
                 )
-                dp.run_trend(store, measure, role="partnership", selection=sel)
-                dp.run_hit_rate(store, measure, role="partnership", selection=sel)
+                dp.run_trend(store, measure, role="partnership", min_count=min_count, selection=sel)
+                dp.run_hit_rate(
+                    store, measure, role="partnership", min_count=min_count, selection=sel
+                )
             return n
 
         page_s = _median(page_rerun, runs)
@@ -215,6 +227,7 @@ def bench_demo(runs: int, tmp: Path) -> tuple[list[dict[str, object]], list[str]
                 "stop_search_self",
                 selection=dp.SearchSelection(age_ranges=(age,)),
                 age_band=age,
+                min_count=min_count,
             )
             black = result.table.set_index("group").loc["black"]
             notes.append(
@@ -222,7 +235,7 @@ def bench_demo(runs: int, tmp: Path) -> tuple[list[dict[str, object]], list[str]
                 f"{truth['stop_search']['rri'][key]['black']}, recovered {black['rri']:.2f} "
                 f"(95 % CI {black['ci_low']:.2f}-{black['ci_high']:.2f})"
             )
-        fte = dp.run_audit(store, "fixed_term_exclusion", age_band="10-17")
+        fte = dp.run_audit(store, "fixed_term_exclusion", age_band="10-17", min_count=min_count)
         black = fte.table.set_index("group").loc["black"]
         notes.append(
             "demo Black/White fixed-term exclusion RRI (residents 10-17): planted "
@@ -252,12 +265,18 @@ def main(runs: int = 5) -> int:
     rows: list[dict[str, object]] = []
     notes: list[str] = []
     with tempfile.TemporaryDirectory() as name:
+        from geo.demo.build import build_demo
+        from geo.disclosure import disclosure_policy
+
         tmp = Path(name)
+        build = build_demo(tmp / "demo", seed=0)
+        min_count = disclosure_policy(build.config).min_count
+        notes.append(f"partnership min_count (demo configuration): {min_count}")
         if MET_SS.exists() and CENSUS.exists():
-            rows.extend(bench_met(runs, tmp))
+            rows.extend(bench_met(runs, tmp, min_count))
         else:
             notes.append(f"shared data not found under {SHARED}: Met file rows skipped")
-        demo_rows, demo_notes = bench_demo(runs, tmp)
+        demo_rows, demo_notes = bench_demo(runs, build, min_count)
         rows.extend(demo_rows)
         notes.extend(demo_notes)
     print_table(rows)

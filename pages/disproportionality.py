@@ -8,6 +8,7 @@ from geo.core.escape import escape_markdown
 from geo.core.filters import Filters
 from geo.core.roles import Role
 from geo.lenses import disproportionality as dp
+from geo.render import charts, rate_tables
 from ui import auth, cache, state
 from ui.exports import export_buttons
 
@@ -135,10 +136,10 @@ for finding in result.findings:
     st.markdown("- " + escape_markdown(finding.sentence))
 if not result.findings:
     st.caption("No group has a calculable RRI to report (see the notes in the table).")
-chart = dp.rri_chart_spec(result.table, reference)
+chart = charts.rri_chart_spec(result.table, reference)
 if chart["data"]["values"]:
     st.vega_lite_chart(chart, width="stretch")
-table = dp.display_table(result.table, reference)
+table = rate_tables.display_table(result.table, reference)
 st.dataframe(table, hide_index=True, width="stretch")
 left_out = [
     f"{escape_markdown(k)}: {'withheld' if v is None else f'{v:,}'}"
@@ -162,7 +163,7 @@ if is_search:
             else ("any outcome other than no further action")
         )
         st.caption(f"Share of searches with an {basis}, with Wilson 95 % intervals.")
-        hit_table = dp.display_table(hits.table)
+        hit_table = rate_tables.display_table(hits.table)
         st.dataframe(hit_table, hide_index=True, width="stretch")
         export_buttons(store, f"hit rate: {measure}", table=hit_table, key="dp_hits_download")
         st.markdown("\n".join(f"- {escape_markdown(c)}" for c in hits.caveats))
@@ -173,7 +174,7 @@ if measure != "upload":
     trend = cache.disproportionality_trend(
         config.fingerprint, version, role, measure, window, reference, selection, lsoas, age_band
     )
-    lines = dp.trend_chart_frame(trend, reference) if len(trend) else None
+    lines = charts.trend_chart_frame(trend, reference) if len(trend) else None
     if lines is None or lines.dropna(how="all").empty:
         st.caption("Not enough data in the window for a trend.")
     else:
@@ -184,6 +185,6 @@ if measure != "upload":
         )
         st.line_chart(lines)
         with st.expander("Trend table"):
-            trend_table = dp.display_table(trend, reference)
+            trend_table = rate_tables.display_table(trend, reference)
             st.dataframe(trend_table, hide_index=True, width="stretch")
             export_buttons(store, f"trend: {measure}", table=trend_table, key="dp_trend_download")

@@ -23,6 +23,7 @@ from geo.demo.build import ensure_demo_store
 from geo.disclosure import as_role, protected_records_note, store_for
 from geo.disclosure.counts import disclosed_counts, disclosed_kpis
 from geo.disclosure.windows import partnership_pattern_window
+from geo.ingest.sources.ethnicity_list import read_ethnicity_list
 from geo.lenses import area_tables, missing, missing_lens, school_outcomes
 from geo.lenses import schools as schools_lens
 from geo.lenses import youth_work_plan as ywp
@@ -569,9 +570,12 @@ def disproportionality_list_audit(
 ) -> dp.Audit:
     """An uploaded list-type feed (counts by group) against the census population."""
     config = get_config()
-    return dp.run_list_audit(
-        data,
-        file_name,
+    listed = read_ethnicity_list(data, file_name)
+    counts = dp.list_counts(
+        listed.frame, group=listed.group, count=listed.count, scheme=listed.scheme
+    )
+    return dp.run_counts_audit(
+        counts,
         store_as(config, role),
         reference=reference,
         role=role,

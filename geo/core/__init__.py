@@ -10,6 +10,7 @@ __all__ = [
     "config",
     "errors",
     "escape",
+    "ethnicity",
     "filters",
     "headers",
     "hexes",

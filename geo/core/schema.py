@@ -12,6 +12,9 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+# ONS five broad ethnic groups plus ``not_recorded``: one definition, with the groups.
+from geo.core.ethnicity import ETHNIC_GROUPS as ETHNIC_GROUPS
+
 #: Canonical incident categories.
 INCIDENT_CATEGORIES: Final[tuple[str, ...]] = (
     "violence_with_injury",
@@ -168,15 +171,6 @@ POLICE_UK_CRIME_TYPES: Final[dict[str, str]] = {
 
 AGE_BANDS: Final[tuple[str, ...]] = ("under 10", "10-13", "14-17", "18-24", "25+")
 SEXES: Final[tuple[str, ...]] = ("female", "male", "other", "unknown")
-#: ONS five broad ethnic groups, plus ``not_recorded``.
-ETHNIC_GROUPS: Final[tuple[str, ...]] = (
-    "asian",
-    "black",
-    "mixed",
-    "white",
-    "other",
-    "not_recorded",
-)
 TIME_PRECISIONS: Final[tuple[str, ...]] = ("month", "day", "minute")
 
 RHI_STATUSES: Final[tuple[str, ...]] = ("offered", "completed", "declined", "not_offered")

@@ -60,9 +60,11 @@ from geo.store.database import Store
 __all__ = [
     # the publication layer's modules
     "counts",
+    "coverage",
     "perturbation",
     "policy",
     "publishable",
+    "rates",
     "suppression",
     "windows",
     # its API

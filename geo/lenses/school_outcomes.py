@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from geo.core.config import Config
+from geo.core.ethnicity import GROUP_SHORT_LABELS as GROUP_LABELS
 from geo.core.filters import Filters
 from geo.core.roles import Role
 from geo.core.schema import ETHNIC_GROUPS, SCHOOL_OUTCOME_MEASURES
@@ -38,15 +39,6 @@ OUTCOME_LABELS: Final[dict[str, str]] = {
     "fixed_term_exclusion": "Fixed-term exclusions (suspensions)",
     "permanent_exclusion": "Permanent exclusions",
     "managed_move": "Managed moves",
-}
-#: Display names of the ethnic groups (ONS five broad groups and not recorded).
-GROUP_LABELS: Final[dict[str, str]] = {
-    "asian": "Asian",
-    "black": "Black",
-    "mixed": "Mixed",
-    "white": "White",
-    "other": "Other",
-    "not_recorded": "Not recorded",
 }
 
 

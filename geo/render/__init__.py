@@ -4,6 +4,7 @@ import), static maps, exports, the review pack and the planner's PDF.
 
 __all__ = [
     "briefing",
+    "charts",
     "coverage_export",
     "coverage_layers",
     "export",
@@ -11,5 +12,6 @@ __all__ = [
     "layers",
     "maps",
     "plan_pdf",
+    "rate_tables",
     "static_maps",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "getis_ord",
     "knox",
     "mann_kendall",
-    "near_repeat_chains",
     "max_cover",
+    "near_repeat_chains",
+    "rates",
 ]

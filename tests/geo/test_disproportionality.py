@@ -21,7 +21,9 @@ from geo.core.config import load_config
 from geo.core.filters import Filters
 from geo.disclosure import WITHHELD
 from geo.ingest.pipeline import ingest_file
+from geo.ingest.sources.stop_search_file import StopSearchFile, read_stop_search_file
 from geo.lenses import disproportionality as dp
+from geo.render.charts import rri_chart_spec
 from geo.store.database import Store
 
 MET_SS = "police/2016-06-metropolitan-stop-and-search.csv"
@@ -245,12 +247,12 @@ def test_mapping_covers_every_value_in_the_met_file(shared_data: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def met_file(shared_data: Path) -> dp.StopSearchFile:
-    return dp.read_stop_search_file(shared_data / MET_SS)
+def met_file(shared_data: Path) -> StopSearchFile:
+    return read_stop_search_file(shared_data / MET_SS)
 
 
 @pytest.mark.shared_data
-def test_full_met_file_every_row_is_counted(met_file: dp.StopSearchFile, shared_data: Path):
+def test_full_met_file_every_row_is_counted(met_file: StopSearchFile, shared_data: Path):
     raw = raw_csv(shared_data / MET_SS)
     assert met_file.read == len(raw) == 10490
     assert met_file.rejected == {} and len(met_file.frame) == 10490  # unlocated rows kept
@@ -280,7 +282,7 @@ def test_full_met_file_every_row_is_counted(met_file: dp.StopSearchFile, shared_
 
 
 @pytest.mark.shared_data
-def test_met_file_selection_by_sex_object_and_outcome(met_file: dp.StopSearchFile, shared_data):
+def test_met_file_selection_by_sex_object_and_outcome(met_file: StopSearchFile, shared_data):
     raw = raw_csv(shared_data / MET_SS)
     sel = dp.SearchSelection(age_ranges=("18-24",), sexes=("male",), objects=("Controlled drugs",))
     out = dp.stop_search_counts(met_file.frame, "officer", sel)
@@ -528,10 +530,10 @@ def test_incidents_by_source_and_category() -> None:
         )
         frame.insert(0, "batch_id", 1)
         insert(store, "incidents", frame)
-        victims = dp.incident_counts(store, sources=("syv_victims",))
+        victims = dp.incident_group_counts(store, sources=("syv_victims",))
         assert victims.by_group()[["black", "not_recorded"]].tolist() == [1, 1]
         assert victims.total == 2  # drugs is not SYV
-        teens = dp.incident_counts(store, sources=("syv_victims",), age_bands=("14-17",))
+        teens = dp.incident_group_counts(store, sources=("syv_victims",), age_bands=("14-17",))
         assert teens.total == 1 and teens.excluded == {"age band not recorded": 1}
 
 
@@ -716,7 +718,7 @@ def test_audit_shows_caveats_and_unrecorded_share() -> None:
     assert a.caveats[0] == dp.CAVEATS["resident_population"]
     assert "Census 2021 usual residents" in a.caveats[1]
     assert "20 of 100 searches (20.0 %)" in a.caveats[2]
-    spec = dp.rri_chart_spec(a.table)
+    spec = rri_chart_spec(a.table)
     assert {v["group"] for v in spec["data"]["values"]} == {"Black", "White"}
     hidden = dp.audit(
         dp.counts_from_frame(counts(black=30, white=50, not_recorded=2)),
