@@ -12,7 +12,7 @@ from geo.core.area import StudyArea, from_bng, load_study_area, to_bng
 from geo.core.config import Config
 from geo.core.filters import Filters
 from geo.ingest.pipeline import ingest_bytes
-from geo.store.cube import LAYER_LABELS, LAYERS, build_cube, period_labels
+from geo.store.cube import CUBE_LAYERS, LAYER_LABELS, build_cube, period_labels
 from geo.store.database import Store
 from tests.geo._partner_rows import (
     HOME_AREA,
@@ -304,4 +304,4 @@ def test_cube_invalid_layer(store: Store, area: StudyArea, layer: str) -> None:
 
 
 def test_layers_have_labels() -> None:
-    assert set(LAYERS) == set(LAYER_LABELS)
+    assert set(CUBE_LAYERS) == set(LAYER_LABELS)
