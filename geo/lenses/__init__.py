@@ -10,7 +10,7 @@ __all__ = [
     "disproportionality",
     "hotspot_report",
     "missing",
-    "missing_lens",
+    "missing_view",
     "profiles",
     "recurring",
     "school_outcomes",

@@ -54,7 +54,7 @@ from geo.core.filters import Filters, quarter_label, quarter_menu
 from geo.core.roles import Role
 from geo.disclosure import WITHHELD_EXPLAINED, as_role, check_resolution, store_for
 from geo.disclosure.windows import partnership_pattern_window, window_label
-from geo.lenses import coverage, coverage_view, disproportionality, missing_lens, story
+from geo.lenses import coverage, coverage_view, disproportionality, missing_view, story
 from geo.lenses.hotspot_report import (
     TREND_RESOLUTION,
     HotspotReport,
@@ -396,9 +396,9 @@ def _missing_schools_section(
     config: Config,
 ) -> tuple[PackSection, list[str]]:
     names = overview.schools(store)[["urn", "name"]]
-    view = missing_lens.missing_view(store, area, quarter, role, config, res, 7, names)
+    view = missing_view.missing_view(store, area, quarter, role, config, res, 7, names)
     wanted = [
-        missing_lens.MEASURE_LABELS[k]
+        missing_view.MEASURE_LABELS[k]
         for k in ("episodes", "children", "repeat_children", "rhi_completed_72h_share")
     ]
     m = view.measures.loc[wanted]

@@ -21,7 +21,7 @@ from geo.demo.build import build_demo
 from geo.disclosure import Role, store_for
 from geo.disclosure.windows import partnership_quarters
 from geo.lenses.missing import episodes, repeat_children_in_period
-from geo.lenses.missing_lens import missing_view, themes_table
+from geo.lenses.missing_view import missing_view, themes_table
 from geo.render import layers
 from geo.store import queries as overview
 from geo.store.database import Store

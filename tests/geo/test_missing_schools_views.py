@@ -1,4 +1,4 @@
-"""The Missing and Schools pages' tables per role (geo.lenses.missing_lens,
+"""The Missing and Schools pages' tables per role (geo.lenses.missing_view,
 geo.lenses.school_outcomes, geo.lenses.schools.schools_view): planted truth found,
 disclosure rules held."""
 
@@ -19,7 +19,7 @@ from geo.core.filters import Filters, quarter_menu
 from geo.core.terms import TermDates
 from geo.demo.build import build_demo
 from geo.lenses.missing import episodes, repeat_children, schools_for_partnership
-from geo.lenses.missing_lens import (
+from geo.lenses.missing_view import (
     MEASURE_LABELS,
     disclose_measures,
     missing_view,
