@@ -10,6 +10,7 @@ __all__ = [
     "disproportionality",
     "hotspot_report",
     "missing",
+    "missing_places",
     "missing_view",
     "profiles",
     "recurring",
