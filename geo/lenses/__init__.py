@@ -14,6 +14,7 @@ __all__ = [
     "missing_view",
     "profiles",
     "recurring",
+    "recurring_places",
     "school_outcomes",
     "schools",
     "story",
