@@ -9,7 +9,7 @@ import streamlit as st
 
 from geo.core.headers import human_headers
 from geo.core.roles import Role
-from geo.lenses.missing_lens import withheld_note
+from geo.disclosure.missing import withheld_note
 from geo.render.maps import build_map
 from geo.store import catalogue
 from geo.store.place_names import with_place_names

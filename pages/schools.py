@@ -9,7 +9,7 @@ from geo.core import hexes
 from geo.core.escape import escape_markdown
 from geo.core.headers import human_headers
 from geo.core.roles import Role
-from geo.lenses.missing_lens import withheld_note
+from geo.disclosure.missing import withheld_note
 from geo.lenses.school_outcomes import OUTCOME_LABELS
 from geo.lenses.schools import filter_schools, school_buffers, school_headers
 from geo.render.hexlayer import polygon_layer

@@ -24,7 +24,8 @@ from geo.disclosure import as_role, protected_records_note, store_for
 from geo.disclosure.counts import disclosed_counts, disclosed_kpis
 from geo.disclosure.windows import partnership_pattern_window
 from geo.ingest.sources.ethnicity_list import read_ethnicity_list
-from geo.lenses import area_tables, missing, missing_lens, school_outcomes
+from geo.lenses import area_tables, missing, school_outcomes
+from geo.lenses import missing_view as missing_lens
 from geo.lenses import schools as schools_lens
 from geo.lenses import youth_work_plan as ywp
 from geo.lenses.clusters import clusters_for_period, event_cells

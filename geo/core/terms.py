@@ -71,6 +71,10 @@ class TermDates:
 
 #: The default term dates (England, approximate, no half-terms).
 DEFAULT_TERMS: Final = TermDates()
+#: Time classes of an incident relative to the school journey (the schools lens's
+#: ``incidents_{d}m_{class}`` columns, and what the partnership may see of them).
+JOURNEY, OTHER, UNKNOWN = "journey", "other", "time_unknown"
+TIME_CLASSES: Final[tuple[str, str, str]] = (JOURNEY, OTHER, UNKNOWN)
 
 
 def _month_day(text: str) -> int:

@@ -61,10 +61,12 @@ __all__ = [
     # the publication layer's modules
     "counts",
     "coverage",
+    "missing",
     "perturbation",
     "policy",
     "publishable",
     "rates",
+    "schools",
     "suppression",
     "windows",
     # its API

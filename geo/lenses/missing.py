@@ -1,8 +1,11 @@
-"""Missing-from-home analysis: measures, repeat children, RHI themes, schools, overlap.
+"""Missing-from-home analysis: episodes, measures, repeat children, RHI themes, schools.
 
 Pure functions over the ``missing_episodes`` table (DESIGN §3). Every function
-returns exact figures; the ``*_for_partnership`` helpers at the end return the
-disclosure-controlled versions (DESIGN §4) that the partnership role may see.
+returns exact figures; :func:`schools_for_partnership` at the end passes the per-school
+table through disclosure control. Found / last-seen places are analysed in
+:mod:`geo.lenses.missing_places`; what the partnership may see of every figure
+(DESIGN §4) is worked out in :mod:`geo.disclosure.missing`, and what the Missing page
+shows in :mod:`geo.lenses.missing_view`.
 
 Definitions
 -----------
@@ -26,30 +29,15 @@ found / last-seen location, empty when it is not known).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
 
-from geo.core import hexes
-from geo.core.area import StudyArea
 from geo.core.config import Config
-from geo.core.errors import InsufficientDataError
-from geo.core.filters import ANALYSIS_RESOLUTIONS, Filters
-from geo.core.roles import Role
+from geo.core.filters import Filters
 from geo.core.schema import MISSING_COLUMNS
-from geo.disclosure import (
-    WITHHELD,
-    DisclosedLevels,
-    check_resolution,
-    disclose_levels,
-    protect_hierarchy,
-    publish_counts,
-    small_counts,
-)
-from geo.stats.getis_ord import gi_star
-from geo.store.cube import build_cube
+from geo.disclosure.missing import DisclosedChildren, disclose_school_children
 from geo.store.database import Store
 
 #: Episodes that make a repeat missing child, and the window (days, inclusive).
@@ -70,10 +58,6 @@ THEMES: Final[tuple[str, ...]] = (
     "mental_health",
     "other",
 )
-#: The coarsest resolution a home area may be shown at is this one (never finer).
-HOME_AREA_RESOLUTION: Final = 7
-#: Confidence of the Gi* bins 1..3, for reasons.
-_CONFIDENCE: Final[dict[int, str]] = {1: "90 %", 2: "95 %", 3: "99 %"}
 
 #: Columns of :func:`episodes`, in order.
 EPISODE_COLUMNS: Final[tuple[str, ...]] = (
@@ -275,31 +259,6 @@ def measures(
 
 def _share(part: int, whole: int) -> float:
     return float(part) / float(whole) if whole else np.nan
-
-
-def child_key_sums(frame: pd.DataFrame, by: str) -> pd.Series:
-    """Perturbation key sums for counts of distinct children per ``by``: each child
-    counts with the key of their episode with the smallest id (as
-    :func:`geo.store.queries.kpis_with_keys` does, so the same children publish the same
-    figure everywhere)."""
-    first = frame.sort_values("episode_id", kind="stable").drop_duplicates([by, "child_key"])
-    return first.groupby(by, sort=True)["record_key"].sum()
-
-
-def children_key_sum(frame: pd.DataFrame) -> int:
-    """The perturbation key sum of the distinct children in ``frame`` (see
-    :func:`child_key_sums`)."""
-    first = frame.sort_values("episode_id", kind="stable").drop_duplicates("child_key")
-    return int(first["record_key"].sum())
-
-
-def measure_key_sums(frame: pd.DataFrame) -> dict[str, int]:
-    """Perturbation key sums of the headline counts that other pages also show:
-    ``episodes`` and ``children`` (the KPI tiles' missing episodes and children)."""
-    return {
-        "episodes": int(frame["record_key"].sum()),
-        "children": children_key_sum(frame),
-    }
 
 
 def measures_with_change(store: Store, filters: Filters) -> pd.DataFrame:
@@ -516,199 +475,14 @@ def by_school(frame: pd.DataFrame, repeat: pd.Index | None = None) -> pd.DataFra
     )
 
 
-# --- found locations and SYV hot spots -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FoundOverlap:
-    """Cells hot for both missing found / last-seen locations and SYV incidents.
-
-    Attributes
-    ----------
-    cells : DataFrame
-        One row per overlapping cell (H3 string index ``cell``): ``missing``
-        (episodes found / last seen there), ``incidents``, ``missing_bin`` and
-        ``incident_bin`` (Gi* bins 1..3), ``missing_z``, ``incident_z`` and
-        ``reason`` (plain English); sorted by missing bin, then episodes, descending.
-    missing_gi, incident_gi : DataFrame
-        Gi* (``z``, ``p``, ``bin``) of each layer's whole-period totals over the
-        study-area grid, indexed by H3 strings.
-    res : int
-        Resolution of the cells.
-    """
-
-    cells: pd.DataFrame
-    missing_gi: pd.DataFrame
-    incident_gi: pd.DataFrame
-    res: int
-
-
-def found_location_overlap(
-    store: Store,
-    area: StudyArea,
-    filters: Filters,
-    res: int = 9,
-    k: int = 1,
-    fdr: bool = False,
-) -> FoundOverlap:
-    """Cells that are Gi* hot spots of missing found-locations and of incidents.
-
-    Gi* runs on each layer's total over the whole period, on the full study-area
-    grid at ``res`` (zeros included); a cell is listed when both bins are > 0
-    (hot at 90 % confidence or more). The filter's incident categories apply to
-    the incident layer.
-
-    Parameters
-    ----------
-    store, area, filters
-        Data, study-area grid and period.
-    res : int
-        Analysis resolution, 7 to 10.
-    k : int
-        Gi* neighbourhood radius (grid steps).
-    fdr : bool
-        Benjamini-Hochberg correction of the bins.
-    """
-    if res not in ANALYSIS_RESOLUTIONS:
-        raise ValueError(f"resolution must be one of {ANALYSIS_RESOLUTIONS}")
-    missing = build_cube(store, area, "missing", res, filters).sum(axis=1)
-    incidents = build_cube(store, area, "incidents", res, filters).sum(axis=1)
-    m_gi = _gi_or_nothing(missing, k, fdr)
-    i_gi = _gi_or_nothing(incidents, k, fdr)
-    both = (m_gi["bin"] > 0) & (i_gi["bin"] > 0)
-    cells = pd.DataFrame(
-        {
-            "missing": missing[both].astype(np.int64),
-            "incidents": incidents[both].astype(np.int64),
-            "missing_bin": m_gi.loc[both, "bin"].astype(np.int64),
-            "incident_bin": i_gi.loc[both, "bin"].astype(np.int64),
-            "missing_z": m_gi.loc[both, "z"],
-            "incident_z": i_gi.loc[both, "z"],
-        }
-    )
-    cells.index.name = "cell"
-    cells["reason"] = _overlap_reasons(cells)
-    cells = cells.sort_values(["missing_bin", "missing"], ascending=False, kind="stable")
-    return FoundOverlap(cells, m_gi, i_gi, res)
-
-
-def _gi_or_nothing(values: pd.Series, k: int, fdr: bool) -> pd.DataFrame:
-    """Gi* of a layer, or no hot spot anywhere when it cannot be computed (no events,
-    or the same count in every cell: a period or a store without the feed)."""
-    try:
-        return gi_star(values, k=k, fdr=fdr)
-    except InsufficientDataError:
-        return pd.DataFrame(
-            {"z": 0.0, "p": 1.0, "bin": np.zeros(len(values), dtype=np.int64)},
-            index=values.index,
-        )
-
-
-def _times(n: pd.Series) -> pd.Series:
-    text = n.astype(np.int64).astype(str) + " times"
-    return text.mask(n == 1, "once").mask(n == 0, "no times")
-
-
-def _overlap_reasons(cells: pd.DataFrame) -> pd.Series:
-    m_conf = cells["missing_bin"].map(_CONFIDENCE).astype(str)
-    i_conf = cells["incident_bin"].map(_CONFIDENCE).astype(str)
-    return (
-        "missing children found or last seen here "
-        + _times(cells["missing"])
-        + " (a missing hot spot, "
-        + m_conf
-        + " confidence); also an SYV hot spot ("
-        + i_conf
-        + " confidence)"
-    )
-
-
-# --- disclosure for the partnership role ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DisclosedChildren:
-    """Distinct-children counts after disclosure control.
-
-    Attributes
-    ----------
-    table : DataFrame
-        The key column, ``children`` (float, NaN when withheld), ``withheld``
-        (bool) and ``label``; other count columns are withheld on the same rows.
-    total : float or None
-        Distinct children over all rows (None when withheld).
-    """
-
-    table: pd.DataFrame
-    total: float | None
-
-
-def disclose_children(
-    table: pd.DataFrame,
-    key: str,
-    total: float,
-    config: Config,
-    value: str = "children",
-    extra_withheld: np.ndarray | None = None,
-    keep: tuple[str, ...] = (),
-) -> DisclosedChildren:
-    """Withhold distinct-children counts from 1 to ``min_count - 1``, with secondary
-    suppression of other rows or the total so none can be found by differencing.
-
-    Uses :func:`geo.disclosure.protect_hierarchy` with one level under the total;
-    children counted in no row (``total`` above the rows' sum) form an
-    always-withheld pseudo-row, as in :func:`geo.disclosure.disclose_levels`.
-    Withholding takes the smallest shown rows first and the total only when no
-    row is left to withhold.
-
-    Parameters
-    ----------
-    table : DataFrame
-        ``key`` and ``value`` (exact distinct children per row).
-    key : str
-        The row label column (kept as is).
-    total : float
-        Distinct children over all rows.
-    config : Config
-        ``min_count``.
-    value : str
-        Name of the children column.
-    extra_withheld : ndarray of bool, optional
-        Further primary suppression: rows holding a sensitive premise (labelled so).
-    keep : tuple of str
-        Other count columns to pass through (NaN on withheld rows).
-    """
-    min_count = config.disclosure.min_count
-    v = table[value].to_numpy(dtype=float)
-    held = small_counts(v, min_count)
-    if extra_withheld is not None:
-        held |= np.asarray(extra_withheld, dtype=bool)
-    rest = max(float(total) - float(v.sum()), 0.0)
-    values = np.append(v, rest) if rest > 0 else v
-    primary = np.append(held, True) if rest > 0 else held
-    flags, total_held = protect_hierarchy(
-        [values],
-        [primary],
-        [np.zeros(len(values), dtype=np.int64)],
-        float(total),
-        bool(1 <= total < min_count),
-        min_count,
-    )
-    withheld = flags[0][: len(v)]
-    out = pd.DataFrame({key: table[key].to_numpy()})
-    out[value] = np.where(withheld, np.nan, v)
-    for col in keep:
-        out[col] = np.where(withheld, np.nan, table[col].to_numpy(dtype=float))
-    out["withheld"] = withheld
-    labels = pd.Series(v).map("{:,.0f}".format).to_numpy(dtype=object)
-    out["label"] = np.where(withheld, WITHHELD, labels)
-    return DisclosedChildren(out, None if total_held else float(total))
+# --- schools for the partnership -----------------------------------------------------------
 
 
 def schools_for_partnership(
     frame: pd.DataFrame, config: Config, repeat: pd.Index | None = None
 ) -> DisclosedChildren:
-    """:func:`by_school` with distinct-children counts disclosure-controlled.
+    """:func:`by_school` with distinct-children counts disclosure-controlled
+    (:func:`geo.disclosure.missing.disclose_school_children`).
 
     Episodes and repeat-children columns are withheld on the same rows; the repeat
     and dual-registration children columns, being counts of children too, are
@@ -716,127 +490,12 @@ def schools_for_partnership(
     """
     repeat = repeat_children(frame) if repeat is None else repeat
     table = by_school(frame, repeat)
-    out = disclose_children(
-        table, "urn", float(frame["child_key"].nunique()), config, keep=("episodes",)
-    )
-    t = out.table
-    min_count = config.disclosure.min_count
-    held = t["withheld"].to_numpy(dtype=bool)
-    children = table["children"].to_numpy(dtype=float)
-    totals = {
-        "repeat_children": float(len(repeat)),
-        "dual_registered_children": float(
+    return disclose_school_children(
+        table,
+        config,
+        children_total=float(frame["child_key"].nunique()),
+        repeat_total=float(len(repeat)),
+        dual_registered_total=float(
             frame.loc[frame["school_urn"].fillna("").str.contains(";"), "child_key"].nunique()
         ),
-    }
-    for col, total in totals.items():
-        c = table[col].to_numpy(dtype=float)
-        # withheld with the school, when small, or when the school's other children
-        # (children minus these) would be small; then protected against the headline
-        # total of these children so no withheld school can be found by subtraction
-        primary = held | small_counts(children - c, min_count)
-        part = pd.DataFrame({"urn": table["urn"].to_numpy(), "n": c})
-        shown = disclose_children(part, "urn", total, config, value="n", extra_withheld=primary)
-        t[col] = shown.table["n"].to_numpy()
-    return DisclosedChildren(t, out.total)
-
-
-def _is_cell(text: pd.Series) -> pd.Series:
-    """Which strings are valid H3 cells (checked once per distinct value)."""
-    distinct = pd.unique(text[text.str.fullmatch(r"[0-9a-f]{15}")])
-    valid = {str(v) for v in distinct if hexes.is_valid_cell(str(v))}
-    return text.isin(valid)
-
-
-def coarsen_home_area(home_area: pd.Series) -> pd.Series:
-    """Home areas never finer than res 7: H3 cells finer than 7 become their res-7
-    parent; coarser cells and LSOA codes are kept as they are."""
-    text = home_area.fillna("").astype(str).str.lower()
-    is_cell = _is_cell(text)
-    out = home_area.fillna("").astype(str).copy()
-    if is_cell.any():
-        cells = hexes.str_to_cells(text[is_cell])
-        fine = hexes.cell_resolution(cells) > HOME_AREA_RESOLUTION
-        coarse = cells.copy()
-        coarse[fine] = hexes.cells_to_parent(cells[fine], HOME_AREA_RESOLUTION)
-        out[is_cell] = hexes.cells_to_str(coarse)
-    return out
-
-
-def home_areas_for_partnership(frame: pd.DataFrame, config: Config) -> DisclosedChildren:
-    """Distinct children per home area (never finer than res 7), controlled.
-
-    Cells holding a sensitive premise (at their own resolution) are withheld
-    whatever their count. Returns ``home_area``, ``children``, ``episodes``,
-    ``withheld`` and ``label``.
-    """
-    area = coarsen_home_area(frame["home_area"])
-    homes = pd.DataFrame({"home_area": area, "child_key": frame["child_key"]})
-    grouped = homes[homes["home_area"] != ""].groupby("home_area", sort=True)
-    table = pd.DataFrame(
-        {"children": grouped["child_key"].nunique(), "episodes": grouped.size()}
-    ).reset_index()
-    return disclose_children(
-        table,
-        "home_area",
-        float(frame["child_key"].nunique()),
-        config,
-        keep=("episodes",),
     )
-
-
-def found_cells_for_partnership(
-    frame: pd.DataFrame, config: Config, resolutions: tuple[int, ...] = (7, 8)
-) -> DisclosedLevels:
-    """Episodes per found / last-seen cell at res 7 and 8, disclosure-controlled.
-
-    Cells with 1 to ``min_count - 1`` episodes or distinct children are withheld,
-    with secondary suppression across the levels and the total
-    (:func:`geo.disclosure.disclose_levels`); shown counts are perturbed with the
-    episodes' keys, exactly as on the map. Each level frame also gets ``children``
-    (NaN where withheld, perturbed otherwise) and ``cell`` as H3 strings.
-
-    Raises
-    ------
-    DisclosureError
-        When a resolution is finer than the partnership role may see.
-    """
-    counts: dict[int, pd.DataFrame] = {}
-    children: dict[int, pd.Series] = {}
-    child_keys: dict[int, pd.Series] = {}
-    extra: dict[int, np.ndarray] = {}
-    for res in resolutions:  # one pass per resolution, not per row
-        check_resolution(Role.PARTNERSHIP, res, config)
-        col = f"cell_{res}"
-        located = frame[frame[col] != ""]
-        grouped = located.groupby(col, sort=True)
-        kids = grouped["child_key"].nunique()
-        cells = hexes.str_to_cells(kids.index)
-        counts[res] = pd.DataFrame(
-            {
-                "cell": cells,
-                "count": grouped.size().to_numpy(),
-                "key_sum": grouped["record_key"].sum().to_numpy(dtype=np.int64),
-            }
-        )
-        children[res] = kids
-        child_keys[res] = child_key_sums(located, col)
-        k = kids.to_numpy(dtype=float)
-        extra[res] = small_counts(k, config.disclosure.min_count)
-    disclosed = disclose_levels(
-        counts,
-        float(len(frame)),
-        Role.PARTNERSHIP,
-        config,
-        extra,
-        total_key=int(frame["record_key"].sum()),
-    )
-    levels = {}
-    for res, level in disclosed.levels.items():
-        level = level.copy()
-        k = children[res].to_numpy(dtype=float)
-        k = np.where(level["withheld"].to_numpy(dtype=bool), np.nan, k)
-        level["children"] = publish_counts(k, child_keys[res].to_numpy(dtype=np.int64), config)
-        level["cell"] = hexes.cells_to_str(level["cell"].to_numpy(dtype=np.uint64))
-        levels[res] = level
-    return DisclosedLevels(disclosed.total, levels)

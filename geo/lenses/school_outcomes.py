@@ -16,7 +16,7 @@ A period belongs to the window when its first day (``period_start``) falls in it
 For the partnership every count from 1 to ``min_count - 1`` is withheld, and each
 measure's column is protected against the measure's total (which the page shows)
 with secondary suppression, so no withheld count can be worked out by
-subtraction (:func:`geo.lenses.missing.disclose_children`, one algorithm for all).
+subtraction (:func:`geo.disclosure.missing.disclose_children`, one algorithm for all).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from geo.core.ethnicity import GROUP_SHORT_LABELS as GROUP_LABELS
 from geo.core.filters import Filters
 from geo.core.roles import Role
 from geo.core.schema import ETHNIC_GROUPS, SCHOOL_OUTCOME_MEASURES
-from geo.lenses.missing import disclose_children
+from geo.disclosure.missing import disclose_children
 from geo.store.database import Store
 
 #: Display names of the measures.

@@ -24,14 +24,13 @@ five-minute walk or less". Pairs are found with a k-d tree
 approximation of English state-school terms, not any authority's calendar.
 
 :func:`rank_schools` ranks schools with a transparent weighted score and one or two
-plain-English reasons; :func:`disclose_schools` applies the partnership's
-suppression rules (counts 1 to ``min_count - 1`` withheld, with secondary
+plain-English reasons; :func:`geo.disclosure.schools.disclose_schools` applies the
+partnership's suppression rules (counts 1 to ``min_count - 1`` withheld, with secondary
 suppression so a withheld count cannot be recovered from a total).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -47,9 +46,18 @@ from geo.core.errors import InsufficientDataError
 from geo.core.filters import Filters
 from geo.core.roles import Role
 from geo.core.schema import HSB
-from geo.core.terms import DEFAULT_TERMS, TermDates, journey_window, to_stamps
+from geo.core.terms import (
+    DEFAULT_TERMS,
+    JOURNEY,
+    OTHER,
+    TIME_CLASSES,
+    UNKNOWN,
+    TermDates,
+    journey_window,
+    to_stamps,
+)
 from geo.core.types import FloatArray, IntArray
-from geo.disclosure import small_counts
+from geo.disclosure.schools import disclose_schools
 from geo.lenses.missing import (
     REPEAT_DAYS,
     REPEAT_EPISODES,
@@ -65,9 +73,6 @@ FLAGGED_KINDS: Final[dict[str, str]] = {
     "alternative_provision": "alternative provision",
     "special": "special school",
 }
-#: Time classes of an incident relative to the school journey.
-JOURNEY, OTHER, UNKNOWN = "journey", "other", "time_unknown"
-TIME_CLASSES: Final[tuple[str, str, str]] = (JOURNEY, OTHER, UNKNOWN)
 
 #: Weights of the school score (see :func:`rank_schools`).
 SCORE_WEIGHTS: Final[dict[str, float]] = {
@@ -514,72 +519,6 @@ def _school_reasons(
     return text[0].upper() + text[1:] + "."
 
 
-# --------------------------------------------------------------------------- disclosure
-def _withhold(values: pd.Series, min_count: int) -> pd.Series:
-    v = values.astype("Int64")
-    return v.mask(small_counts(v, min_count))
-
-
-def disclose_schools(
-    frame: pd.DataFrame,
-    role: str,
-    min_count: int,
-    children: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """What ``role`` may see of a school table or ranking.
-
-    Analysts see everything. For the ``partnership`` role:
-
-    * every incident count from 1 to ``min_count - 1`` is withheld (``<NA>``), and a
-      total (all times within a distance) is withheld whenever any of its parts
-      (journey, other, time unknown) is, so no part can be worked out by
-      subtraction (recurring places are places, not people, and stay);
-    * the pupils' missing figures are those the Missing page shows for the same
-      period (``children``: :func:`geo.lenses.missing.schools_for_partnership`, whose
-      secondary suppression protects them against the children total), so the
-      two pages never disagree about what is withheld; without ``children`` they
-      are withheld from 1 to ``min_count - 1``;
-    * the score and its components (linear in the counts) are dropped, leaving
-      the rank order and the reasons (built without children's counts: pass
-      ``exact_counts=False`` to :func:`rank_schools`).
-    """
-    if role != Role.PARTNERSHIP:
-        return frame.copy()
-    out = frame.drop(columns=[c for c in frame.columns if c == "score" or c.startswith("c_")])
-    count_cols = [c for c in out.columns if c.startswith(("incidents_", "hsb_", "missing_"))]
-    for c in count_cols:
-        out[c] = _withhold(out[c], min_count)
-    if children is not None:
-        shown = children.set_index("urn")
-        urn = out["urn"].astype(str)
-        for col, src in (
-            ("missing_episodes", "episodes"),
-            ("missing_children", "children"),
-            ("missing_repeat_children", "repeat_children"),
-        ):
-            values = shown[src].reindex(urn).to_numpy(dtype=float)
-            listed = urn.isin(shown.index).to_numpy()
-            # a school no pupil of which went missing is 0 on both pages
-            out[col] = pd.array(np.where(listed, values, 0.0)).astype("Int64")
-    totals = sorted(
-        (c for c in count_cols if re.fullmatch(r"incidents_[\d.]+m", c)),
-        key=lambda c: float(c[len("incidents_") : -1]),
-    )
-    # a wider ring shown beside a narrower one gives the band between them by
-    # subtraction: withhold the wider figure when that band would be small
-    for inner, outer in zip(totals, totals[1:], strict=False):
-        for suffix in ("", *(f"_{name}" for name in TIME_CLASSES)):
-            a, b = inner + suffix, outer + suffix
-            if a in out and b in out:
-                band = out[b].astype("Float64") - out[a].astype("Float64")
-                out.loc[small_counts(band.fillna(0), min_count), b] = pd.NA
-    for total in totals:
-        parts = [f"{total}_{name}" for name in TIME_CLASSES if f"{total}_{name}" in out]
-        any_hidden = out[parts].isna().any(axis=1)
-        out.loc[any_hidden, total] = pd.NA
-    return out
-
-
 # --------------------------------------------------------------------------- the page
 def school_headers(d: str) -> dict[str, str]:
     """Human headers for the schools table at buffer ``d`` (e.g. ``"400m"``)."""
@@ -648,7 +587,8 @@ def schools_view(
         Data, study area and period (the recurring places nearby come from the
         recurring-location ranking over the same window, when it is long enough).
     role : str
-        ``analyst`` (exact) or ``partnership`` (see :func:`disclose_schools`).
+        ``analyst`` (exact) or ``partnership``
+        (see :func:`geo.disclosure.schools.disclose_schools`).
     min_count : int
         Disclosure threshold.
     children : DataFrame, optional

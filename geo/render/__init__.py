@@ -3,7 +3,6 @@ import), static maps, exports, the review pack and the planner's PDF.
 """
 
 __all__ = [
-    "briefing",
     "charts",
     "coverage_export",
     "coverage_layers",
@@ -14,4 +13,5 @@ __all__ = [
     "plan_pdf",
     "rate_tables",
     "static_maps",
+    "briefing",
 ]

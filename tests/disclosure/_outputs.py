@@ -32,7 +32,7 @@ from geo.lenses import coverage_view as cview
 from geo.lenses import disproportionality as dp
 from geo.lenses import missing, youth_work_plan
 from geo.lenses.hotspot_report import run_trend_hotspots
-from geo.lenses.missing_lens import missing_view
+from geo.lenses.missing_view import missing_view
 from geo.lenses.profiles import build_profile
 from geo.lenses.recurring import RankingSettings, rank_recurring_locations
 from geo.lenses.schools import schools_view

@@ -22,7 +22,7 @@ from geo.disclosure import Role, store_for
 from geo.disclosure.counts import disclosed_counts, disclosed_kpis
 from geo.disclosure.windows import partnership_quarters
 from geo.lenses.missing import episodes, repeat_children_in_period
-from geo.lenses.missing_lens import missing_view, themes_table
+from geo.lenses.missing_view import missing_view, themes_table
 from geo.store import queries as overview
 from geo.store.database import Store
 

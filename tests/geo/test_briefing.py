@@ -18,22 +18,22 @@ from geo.__main__ import main
 from geo.core import hexes
 from geo.core.area import load_study_area
 from geo.core.errors import PackError
+from geo.core.filters import quarter_label
 from geo.demo.build import build_demo
 from geo.disclosure import store_for
 from geo.lenses import coverage_view
 from geo.lenses.coverage import analyse
 from geo.lenses.youth_work_plan import plan_greedy
 from geo.render.briefing import (
-    _pattern_window,
     available_quarters,
     build_pack,
     pack_html,
     pack_pdf,
     parse_quarter,
-    quarter_label,
     sentences_with_counts,
     seven_minute_pdf,
 )
+from geo.render.briefing.model import _pattern_window
 from geo.store.database import Store
 
 QUARTER = "2024Q4"

@@ -246,7 +246,7 @@ def test_partnership_exports_equal_the_displayed_layer_and_table(
 ) -> None:
     from geo.core.area import load_study_area
     from geo.core.config import load_config
-    from geo.lenses import missing_lens
+    from geo.lenses import missing_view
     from geo.render import layers
     from geo.store import queries as overview
     from geo.store.database import Store
@@ -258,7 +258,7 @@ def test_partnership_exports_equal_the_displayed_layer_and_table(
         levels = disclosed_counts(store, "incidents", "partnership", 8, quarter, config)
         shown = layers.incident_layer_from(levels, 8, config)
         names = overview.schools(store)[["urn", "name"]]
-        view = missing_lens.missing_view(
+        view = missing_view.missing_view(
             store, load_study_area(config.study_area), quarter, "partnership", config, 8, 7, names
         )
     drawn = layer_properties(shown)

@@ -15,16 +15,17 @@ from geo.core.config import Config
 from geo.core.filters import Filters
 from geo.demo.build import build_demo
 from geo.disclosure import protected_cells, store_for
+from geo.disclosure.missing import (
+    coarsen_home_area,
+    disclose_children,
+    found_cells_for_partnership,
+    home_areas_for_partnership,
+)
 from geo.lenses.missing import (
     EPISODE_COLUMNS,
     THEMES,
     by_school,
-    coarsen_home_area,
-    disclose_children,
     episodes,
-    found_cells_for_partnership,
-    found_location_overlap,
-    home_areas_for_partnership,
     measures,
     measures_with_change,
     repeat_children,
@@ -32,6 +33,7 @@ from geo.lenses.missing import (
     theme_area_table,
     theme_counts,
 )
+from geo.lenses.missing_places import found_location_overlap
 from geo.store.database import Store
 
 WHOLE = Filters("2023-01", "2024-12")

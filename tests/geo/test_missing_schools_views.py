@@ -1,4 +1,4 @@
-"""The Missing and Schools pages' tables per role (geo.lenses.missing_lens,
+"""The Missing and Schools pages' tables per role (geo.lenses.missing_view,
 geo.lenses.school_outcomes, geo.lenses.schools.schools_view): planted truth found,
 disclosure rules held."""
 
@@ -19,14 +19,11 @@ from geo.core.filters import Filters, quarter_menu
 from geo.core.terms import TermDates
 from geo.demo.build import build_demo
 from geo.disclosure.counts import disclosed_counts
+from geo.disclosure.missing import disclose_measures
+from geo.disclosure.schools import disclose_schools
 from geo.lenses.missing import episodes, repeat_children, schools_for_partnership
-from geo.lenses.missing_lens import (
-    MEASURE_LABELS,
-    disclose_measures,
-    missing_view,
-    quarters_active,
-    theme_area_counts,
-)
+from geo.lenses.missing_places import quarters_active
+from geo.lenses.missing_view import MEASURE_LABELS, missing_view, theme_area_counts
 from geo.lenses.school_outcomes import (
     by_period,
     measure_totals,
@@ -35,7 +32,7 @@ from geo.lenses.school_outcomes import (
     outcomes_by_school,
     school_groups,
 )
-from geo.lenses.schools import disclose_schools, filter_schools, school_buffers, schools_view
+from geo.lenses.schools import filter_schools, school_buffers, schools_view
 from geo.store.database import Store
 
 WHOLE = Filters("2023-01", "2024-12")

@@ -16,10 +16,10 @@ from geo.lenses.recurring import (
     RankingSettings,
     filter_ranking,
     method_in_words,
-    pattern_label,
     rank_recurring_locations,
     ranking_entry,
 )
+from geo.lenses.recurring_places import pattern_label
 from geo.render.layers import hot_cells_table
 from geo.store.database import Store
 

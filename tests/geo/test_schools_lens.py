@@ -14,10 +14,10 @@ from geo.core.area import cells_to_bng, load_study_area
 from geo.core.filters import Filters
 from geo.core.terms import TermDates, in_term, journey_window
 from geo.demo.build import build_demo
+from geo.disclosure.schools import disclose_schools
 from geo.lenses.schools import (
     buffer_counts,
     classify_times,
-    disclose_schools,
     incidents_near_schools,
     missing_by_school,
     pairs_within,

@@ -1,8 +1,9 @@
 """What each role sees of the missing-from-home lens (the Missing page's tables).
 
-:mod:`geo.lenses.missing` computes exact figures. This module assembles them for a role:
-analysts get them as they are; for the partnership every figure goes through the
-disclosure rules of DESIGN §4 before it leaves ``geo/``:
+:mod:`geo.lenses.missing` and :mod:`geo.lenses.missing_places` compute exact figures.
+This module assembles them for a role: analysts get them as they are; for the
+partnership every figure goes through the disclosure rules of DESIGN §4
+(:mod:`geo.disclosure.missing`) before it leaves ``geo/``:
 
 * counts from 1 to ``min_count - 1`` (episodes, children, interviews, theme
   mentions) are withheld, and so is any share, duration or change that would give
@@ -11,7 +12,7 @@ disclosure rules of DESIGN §4 before it leaves ``geo/``:
 * tables whose rows add up to a figure shown elsewhere (areas under a theme's
   total, schools under the children total) get secondary suppression, so no
   withheld row can be worked out by subtraction
-  (:func:`geo.lenses.missing.disclose_children`);
+  (:func:`geo.disclosure.missing.disclose_children`);
 * found / last-seen places are shown at resolution 7 or 8 only, home areas at
   resolution 7 or as LSOAs, and places holding a sensitive premise (a children's
   home, a refuge) are left out of every list: their figures count only towards the
@@ -29,30 +30,24 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from geo.core import hexes
 from geo.core.area import StudyArea
 from geo.core.config import Config
 from geo.core.filters import Filters
 from geo.core.roles import Role
-from geo.disclosure import (
-    WITHHELD,
-    check_resolution,
-    disclose_levels,
-    publish_counts,
-    small_counts,
-    store_for,
+from geo.disclosure import check_resolution, store_for
+from geo.disclosure.missing import (
+    coarsen_home_area,
+    disclose_theme_table,
+    found_cells_for_partnership,
+    home_areas_for_partnership,
+    protect_theme_areas,
+    publish_measures,
 )
 from geo.lenses.missing import (
     THEMES,
     AreaKey,
     by_school,
-    coarsen_home_area,
-    disclose_children,
     episodes,
-    found_cells_for_partnership,
-    found_location_overlap,
-    home_areas_for_partnership,
-    measure_key_sums,
     measures,
     repeat_children,
     repeat_children_in_period,
@@ -61,6 +56,7 @@ from geo.lenses.missing import (
     theme_key_sums,
     theme_rows,
 )
+from geo.lenses.missing_places import found_location_overlap, quarters_active
 from geo.store.database import Store
 
 #: Display names of the headline measures, in display order.
@@ -90,18 +86,6 @@ THEME_LABELS: Final[dict[str, str]] = {
     "mental_health": "Mental health",
     "other": "Other",
 }
-_COUNTS: Final = (
-    "episodes",
-    "children",
-    "repeat_children",
-    "still_missing",
-    "rhi_offered",
-    "rhi_completed",
-    "rhi_completed_72h",
-    "rhi_declined",
-)
-#: Quarters looked back over for "recurrence across periods" (at least the window).
-RECURRENCE_QUARTERS: Final = 4
 _CONFIDENCE: Final[dict[int, str]] = {1: "hot (90 %)", 2: "hot (95 %)", 3: "hot (99 %)"}
 
 
@@ -156,57 +140,6 @@ class MissingView:
 # --- headline measures ---------------------------------------------------------------------
 
 
-def _numerators(m: pd.Series) -> dict[str, tuple[float, float]]:
-    """(numerator, denominator) of each share, as counts."""
-    children = float(m["children"])
-    due = float(m["rhi_due"])
-    return {
-        "looked_after_share": (float(np.round(m["looked_after_share"] * children)), children),
-        "rhi_completed_72h_share": (float(np.round(m["rhi_completed_72h_share"] * due)), due),
-        "rhi_declined_share": (float(m["rhi_declined"]), float(m["rhi_offered"])),
-    }
-
-
-def disclose_measures(m: pd.Series, min_count: int) -> pd.Series:
-    """Headline measures with every figure that could single out a child withheld (NaN).
-
-    Counts from 1 to ``min_count - 1`` are withheld; a share when its numerator or
-    denominator is; the durations when fewer than ``min_count`` episodes returned.
-    """
-    out = m.astype(float).copy()
-    for name in (*_COUNTS, "rhi_due"):
-        if small_counts([m[name]], min_count)[0]:
-            out[name] = np.nan
-    shares = _numerators(m)
-    for name, (num, den) in shares.items():
-        if np.isnan(num) or small_counts([num, den], min_count).any():
-            out[name] = np.nan
-    returned = float(m["episodes"] - m["still_missing"])
-    if returned < min_count:
-        out[["median_duration_h", "p90_duration_h"]] = np.nan
-    # a part shown beside its whole gives the other part by subtraction
-    children = float(m["children"])
-    lac = shares["looked_after_share"][0]
-    for part, whole, value in (
-        ("repeat_children", children, float(m["repeat_children"])),
-        ("looked_after_share", children, lac),
-        ("rhi_completed_72h", float(m["rhi_completed"]), float(m["rhi_completed_72h"])),
-    ):
-        if np.isfinite(value) and small_counts([whole - value], min_count)[0]:
-            out[part] = np.nan
-    return out
-
-
-def publish_measures(m: pd.Series, frame: pd.DataFrame, config: Config) -> pd.Series:
-    """Disclosed headline measures with the counts other pages also show (episodes,
-    children) perturbed by their records' keys, so they equal the KPI tiles."""
-    out = disclose_measures(m, config.disclosure.min_count)
-    keys = measure_key_sums(frame)
-    for name, key in keys.items():
-        out[name] = publish_counts(np.array([out[name]]), np.array([key]), config)[0]
-    return out
-
-
 def measures_table(
     current: pd.DataFrame,
     previous: pd.DataFrame,
@@ -254,23 +187,12 @@ def themes_table(
         }
     )
     if role == Role.PARTNERSHIP:
-        min_count = config.disclosure.min_count
-        others = table["count"] - table["repeat_children_count"]
-        for col in table.columns:
-            table.loc[small_counts(table[col], min_count), col] = np.nan
-        # all minus repeat children's interviews would give the others'
-        table.loc[small_counts(others, min_count), "repeat_children_count"] = np.nan
-        # shown counts are perturbed with the interviews' keys
-        keys_now = theme_key_sums(current, repeat).reindex(table.index)
-        keys_before = theme_key_sums(previous).reindex(table.index)
-        for col, keys in (
-            ("count", keys_now["key_sum"]),
-            ("previous", keys_before["key_sum"]),
-            ("repeat_children_count", keys_now["repeat_key_sum"]),
-        ):
-            table[col] = publish_counts(
-                table[col].to_numpy(dtype=float), keys.to_numpy(dtype=np.int64), config
-            )
+        table = disclose_theme_table(
+            table,
+            config,
+            keys_now=theme_key_sums(current, repeat),
+            keys_before=theme_key_sums(previous),
+        )
     table["change"] = table["count"] - table["previous"]
     table = table[["count", "previous", "change", "repeat_children_count"]]
     return table.rename(index=THEME_LABELS).rename_axis("theme")
@@ -338,92 +260,16 @@ def theme_area_counts(
     table, totals = exact[area_key]
     if partnership:
         tables = {unit: t for unit, (t, _) in exact.items()}
-        table = _protect_theme_areas(frame, tables, area_key, repeat_only, totals, config)
+        # repeat children's areas are also protected against all children's
+        everyone = (
+            {unit: _theme_crosstab(frame, unit)[0] for unit in tables} if repeat_only else None
+        )
+        table = protect_theme_areas(tables, totals, config, area_key=area_key, everyone=everyone)
     table = table.rename(columns=THEME_LABELS).reset_index()
     return table.sort_values("area", kind="stable").reset_index(drop=True)
 
 
-def _protect_theme_areas(
-    frame: pd.DataFrame,
-    exact: dict[AreaKey, pd.DataFrame],
-    area_key: AreaKey,
-    repeat_only: bool,
-    totals: pd.Series,
-    config: Config,
-) -> pd.DataFrame:
-    """The partnership's theme x area table (see :func:`theme_area_counts`); ``exact``
-    holds the exact tables of every unit protected together."""
-    min_count = config.disclosure.min_count
-    extra: dict[AreaKey, pd.DataFrame] = {}
-    for unit, table in exact.items():
-        held = np.zeros(table.shape, dtype=bool)
-        if repeat_only:  # the complement (all children's interviews minus these)
-            everyone, _ = _theme_crosstab(frame, unit)
-            held = small_counts((everyone.reindex(table.index).fillna(0) - table), min_count)
-        extra[unit] = pd.DataFrame(held, index=table.index, columns=table.columns)
-    out = pd.DataFrame(index=exact[area_key].index)
-    for theme in THEMES:
-        if area_key == "home":
-            t = exact["home"]
-            part = pd.DataFrame({"area": t.index, "n": t[theme].to_numpy()})
-            shown = disclose_children(
-                part,
-                "area",
-                float(totals[theme]),
-                config,
-                value="n",
-                extra_withheld=extra["home"][theme].to_numpy(),
-            )
-            out[theme] = shown.table["n"].to_numpy()
-            continue
-        counts = {
-            r: pd.DataFrame(
-                {"cell": hexes.str_to_cells(exact[r].index), "count": exact[r][theme].to_numpy()}
-            )
-            for r in (7, 8)
-        }
-        levels = disclose_levels(
-            counts,
-            float(totals[theme]),
-            Role.PARTNERSHIP,
-            config,
-            {r: extra[r][theme].to_numpy(dtype=bool) for r in (7, 8)},
-        )
-        out[theme] = levels.levels[int(area_key)]["value"].to_numpy()
-    return out
-
-
 # --- found / last-seen places --------------------------------------------------------------
-
-
-def quarters_active(
-    store: Store, res: int, filters: Filters, quarters: int = RECURRENCE_QUARTERS
-) -> tuple[pd.Series, int]:
-    """In how many calendar quarters each found / last-seen cell had an episode.
-
-    The quarters are those the window touches, extended back to at least
-    ``quarters`` quarters ending with the window's last month.
-
-    Returns
-    -------
-    (Series, int)
-        Quarters with at least one episode, indexed by H3 string; and the number
-        of quarters looked at.
-    """
-    start, end = filters.bounds()
-    last_q = pd.Period(end - pd.Timedelta(days=1), freq="Q")
-    first_q = min(pd.Period(start, freq="Q"), last_q - (quarters - 1))
-    q_start = first_q.start_time
-    n_quarters = int((last_q - first_q).n) + 1
-    col = f"cell_{res}"
-    found = store.query(
-        f"SELECT lower(hex({col})) AS cell, "
-        "count(DISTINCT year(reported_at) * 10 + quarter(reported_at)) AS quarters "
-        f"FROM missing_episodes WHERE reported_at >= ? AND reported_at < ? AND {col} IS NOT NULL "
-        "GROUP BY 1",
-        [q_start.to_pydatetime(), end],
-    )
-    return found.set_index("cell")["quarters"].astype(np.int64), n_quarters
 
 
 def found_places(
@@ -591,13 +437,4 @@ def missing_view(
         home_areas=home_area_table(current, role, config),
         res=res,
         quarters=n_quarters,
-    )
-
-
-def withheld_note(min_count: int) -> str:
-    """The caption under partnership tables (cells reading "withheld")."""
-    return (
-        f"Cells reading “withheld” are {WITHHELD}: counts from 1 to {min_count - 1}, places "
-        "that could identify a children's home or refuge, and figures that would let a "
-        "withheld one be worked out."
     )
