@@ -27,7 +27,8 @@ from geo.core import hexes
 from geo.core.area import from_bng, load_study_area, to_bng
 from geo.core.config import load_config
 from geo.ingest.pipeline import OUTSIDE_AREA, IngestReport, ingest_bytes
-from geo.store.database import DATA_TABLES, Store
+from geo.store.database import Store
+from geo.store.tables import DATA_TABLES
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "data" / "templates"
