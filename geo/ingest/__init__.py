@@ -5,7 +5,9 @@ checks and the load pipeline that writes one transaction to the store.
 __all__ = [
     "fetch",
     "pipeline",
+    "personal_data",
     "privacy",
+    "readers",
     "validate",
     "sources",
 ]

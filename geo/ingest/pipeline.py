@@ -24,9 +24,10 @@ from geo.core.area import StudyArea, to_bng
 from geo.core.config import Config
 from geo.core.errors import ConfigError, FileRefusedError
 from geo.core.schema import KIND_TABLES, TABLE_ID_COLUMNS
+from geo.ingest.readers import ReadLimits, RowIssues, read_table
 from geo.ingest.sources import area_stats, boundaries, mapped, police_uk, schools
 from geo.ingest.sources.base import AdapterContext, Parsed
-from geo.ingest.validate import ReadLimits, RowIssues, coordinate_rules, read_table
+from geo.ingest.validate import coordinate_rules
 from geo.store.database import SYNTHETIC_DEMO, Store
 
 KINDS: tuple[str, ...] = tuple(KIND_TABLES)

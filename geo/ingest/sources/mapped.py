@@ -17,7 +17,7 @@ Dates are parsed only with the profile's format, ISO 8601 or Excel serial number
 names a person in any role (victim, suspect, parent, social worker, "YP Name", any
 "name" that is not a place's or an organisation's) or a personal detail (date of
 birth, address, postcode, phone, e-mail, UPN, NHS number) refuses the whole file,
-whether or not the profile maps it (:func:`geo.ingest.validate.header_rule`; more allowed
+whether or not the profile maps it (:func:`geo.ingest.personal_data.header_rule`; more allowed
 headers in ``[ingest] allowed_headers``). Child identifiers are replaced by keyed
 pseudonyms before anything is stored. Cells are capped at ``[ingest]
 max_cell_chars`` (:data:`AREA_WKT_MAX_CHARS` for an area polygon); a longer cell
@@ -49,15 +49,11 @@ from geo.core.schema import (
     SCHOOL_OUTCOME_MEASURES,
     SEXES,
 )
+from geo.ingest.personal_data import personal_data_values, refuse_personal_data_columns
 from geo.ingest.privacy import pseudonymise
+from geo.ingest.readers import RowIssues
 from geo.ingest.sources.base import AdapterContext, Parsed, reject
-from geo.ingest.validate import (
-    RowIssues,
-    parse_datetimes,
-    parse_numbers,
-    personal_data_values,
-    refuse_personal_data_columns,
-)
+from geo.ingest.validate import parse_datetimes, parse_numbers
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "data" / "templates"
 DEFAULT_PROFILES = {

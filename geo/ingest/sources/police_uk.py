@@ -46,8 +46,9 @@ import numpy as np
 import pandas as pd
 
 from geo.core.schema import POLICE_UK_CRIME_TYPES
+from geo.ingest.readers import RowIssues
 from geo.ingest.sources.base import AdapterContext, Parsed, check_header, reject, stable_row_ids
-from geo.ingest.validate import EARLIEST_DATE, RowIssues, parse_numbers
+from geo.ingest.validate import EARLIEST_DATE, parse_numbers
 
 STREET_COLUMNS = [
     "Crime ID",
