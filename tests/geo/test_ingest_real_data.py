@@ -25,9 +25,9 @@ from geo.ingest.pipeline import (
     ALREADY_STORED,
     OUTSIDE_AREA,
     REPEATED_IN_FILE,
-    IngestReport,
     ingest_file,
 )
+from geo.ingest.report import IngestReport
 from geo.ingest.sources import police_uk
 from geo.store.database import Store
 

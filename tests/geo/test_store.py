@@ -15,7 +15,8 @@ import geo.store.batches as store_module
 from geo.core.area import load_study_area
 from geo.core.config import load_config
 from geo.core.errors import StoreError
-from geo.ingest.pipeline import ALREADY_STORED, REPEATED_IN_FILE, IngestReport, ingest_bytes
+from geo.ingest.pipeline import ALREADY_STORED, REPEATED_IN_FILE, ingest_bytes
+from geo.ingest.report import IngestReport
 from geo.store.database import Store
 
 REPO = Path(__file__).resolve().parents[2]
