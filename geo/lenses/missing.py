@@ -38,7 +38,7 @@ from geo.core.config import Config
 from geo.core.errors import InsufficientDataError
 from geo.core.filters import ANALYSIS_RESOLUTIONS, Filters
 from geo.core.roles import Role
-from geo.core.schema import MISSING_COLUMNS
+from geo.core.schema import MISSING_COLUMNS, RHI_THEMES
 from geo.disclosure import (
     WITHHELD,
     DisclosedLevels,
@@ -60,16 +60,7 @@ RHI_DEADLINE_HOURS: Final = 72
 #: RHI statuses that mean an interview was offered.
 RHI_OFFERED: Final[tuple[str, ...]] = ("offered", "completed", "declined")
 #: Canonical RHI theme codes (DESIGN §3), in display order.
-THEMES: Final[tuple[str, ...]] = (
-    "exploitation_criminal",
-    "exploitation_sexual",
-    "peer_group",
-    "family_conflict",
-    "substance_use",
-    "relationship",
-    "mental_health",
-    "other",
-)
+THEMES: Final[tuple[str, ...]] = RHI_THEMES
 #: The coarsest resolution a home area may be shown at is this one (never finer).
 HOME_AREA_RESOLUTION: Final = 7
 #: Confidence of the Gi* bins 1..3, for reasons.
