@@ -8,7 +8,6 @@ record key for cell-key perturbation as they land.
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,11 +63,9 @@ class BatchStore(AuditedConnection):
             )
 
     def _record_key_salt(self, cur: duckdb.DuckDBPyConnection) -> str:
-        salt = _one(cur, "SELECT value FROM meta WHERE key = 'record_key_salt'")
-        if salt is None:
-            salt = secrets.token_hex(16)
-            _run(cur, "INSERT INTO meta VALUES ('record_key_salt', ?)", [salt])
-        return str(salt)
+        """The store's random record-key salt, made on first use: provided by
+        :class:`geo.store.database.Store`, the one writer of the ``meta`` table."""
+        raise NotImplementedError
 
     def _assign_record_keys(self, batch_id: int | None = None) -> None:
         """Give every record without one a record key in 0..255 for cell-key

@@ -16,6 +16,7 @@ assessment notes.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -125,6 +126,13 @@ class Store(BatchStore):
             if snapshots and self.path != ":memory:":
                 self._snapshots = True
                 self.publish_snapshot(only_if_stale=True)
+
+    def _record_key_salt(self, cur: duckdb.DuckDBPyConnection) -> str:
+        salt = _one(cur, "SELECT value FROM meta WHERE key = 'record_key_salt'")
+        if salt is None:
+            salt = secrets.token_hex(16)
+            _run(cur, "INSERT INTO meta VALUES ('record_key_salt', ?)", [salt])
+        return str(salt)
 
     # --- origin -------------------------------------------------------------------------
 
