@@ -61,7 +61,7 @@ def build_archive(path: Path, seed: int = 0) -> int:
 def main() -> None:
     from geo.core.area import load_study_area
     from geo.core.config import load_config
-    from geo.ingest.pipeline import ingest_archive
+    from geo.ingest.archive import ingest_archive
     from geo.store.database import Store
 
     with tempfile.TemporaryDirectory() as tmp:

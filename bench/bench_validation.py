@@ -9,7 +9,7 @@ Prints three tables:
 
 1. the old and new e-mail patterns on five input shapes (old timed at 10 and 20 kB and
    extrapolated to 1 MB with its measured quadratic growth; new timed at 1 MB);
-2. :func:`geo.ingest.validate.personal_data_values` (all four value patterns) on 1 MB cells;
+2. :func:`geo.ingest.personal_data.personal_data_values` (all four value patterns) on 1 MB cells;
 3. a whole missing-episodes file with one 1 MB cell through ``ingest_bytes``
    (dry run and stored), target under 1 s.
 
@@ -49,7 +49,7 @@ def _time(fn: Callable[[], object], repeat: int = 3) -> float:
 
 
 def pattern_table() -> list[dict[str, object]]:
-    from geo.ingest.validate import _EMAIL
+    from geo.ingest.personal_data import _EMAIL
 
     rows = []
     for name, make in SHAPES.items():
@@ -82,7 +82,7 @@ def _log2(x: float) -> float:
 
 
 def values_table() -> list[dict[str, object]]:
-    from geo.ingest.validate import personal_data_values
+    from geo.ingest.personal_data import personal_data_values
 
     rows = []
     for name, make in SHAPES.items():

@@ -22,8 +22,10 @@ from geo.core.errors import (
 )
 from geo.core.filters import Filters
 from geo.core.roles import Role
-from geo.ingest.pipeline import DEMO_STORE_REFUSAL, KINDS, ingest_archive, ingest_file
-from geo.store.database import Store, snapshot_path
+from geo.ingest.archive import ingest_archive
+from geo.ingest.pipeline import DEMO_STORE_REFUSAL, KINDS, ingest_file
+from geo.store.connection import snapshot_path
+from geo.store.database import Store
 
 #: ``--kind`` of a data.police.uk archive zip (street crime and stop and search inside).
 ARCHIVE = "police_uk_archive"

@@ -13,13 +13,8 @@ from geo.core.config import Config
 from geo.core.errors import StoreError
 from geo.core.escape import escape_markdown
 from geo.core.headers import human_headers
-from geo.ingest.pipeline import (
-    DEMO_STORE_REFUSAL,
-    IngestReport,
-    Progress,
-    ingest_bytes,
-    reasons_in_words,
-)
+from geo.ingest.pipeline import DEMO_STORE_REFUSAL, Progress, ingest_bytes
+from geo.ingest.report import IngestReport, reasons_in_words
 from geo.store.database import SYNTHETIC_DEMO, Store
 from ui import cache
 

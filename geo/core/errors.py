@@ -25,7 +25,7 @@ class PackError(ValueError):
     """The pack cannot be built as asked (unknown quarter or audience)."""
 
 
-# raised by geo.ingest.validate
+# raised by geo.ingest (readers, personal_data, the adapters in sources/)
 class FileRefusedError(ValueError):
     """The whole file is refused; nothing from it is stored.
 
@@ -38,7 +38,7 @@ class FetchError(RuntimeError):
     """The API could not be read (after retries), or answered outside its documentation."""
 
 
-# raised by geo.store.database
+# raised by geo.store (database, batches)
 class StoreError(RuntimeError):
     """The store cannot do what was asked (locked file, unknown batch...)."""
 

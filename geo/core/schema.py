@@ -203,73 +203,11 @@ SCHOOL_PHASES: Final[tuple[str, ...]] = (
     "not_applicable",
 )
 
-#: Columns each canonical table holds besides ``batch_id``, ``source`` and cells.
-INCIDENT_COLUMNS: Final[tuple[str, ...]] = (
-    "incident_id",
-    "category",
-    "occurred_at",
-    "time_precision",
-    "age_band",
-    "sex",
-    "ethnicity",
-    "weapon",
-    "location_type",
-    "outcome",
-)
-STOP_SEARCH_COLUMNS: Final[tuple[str, ...]] = (
-    "search_id",
-    "searched_at",
-    "search_type",
-    "sex",
-    "age_range",
-    "self_defined_ethnicity",
-    "officer_defined_ethnicity",
-    "legislation",
-    "object_of_search",
-    "outcome",
-    "outcome_linked",
-    "removal_of_clothing",
-)
-MISSING_COLUMNS: Final[tuple[str, ...]] = (
-    "episode_id",
-    "child_key",
-    "reported_at",
-    "returned_at",
-    "home_area",
-    "school_urn",
-    "looked_after",
-    "age_band",
-    "sex",
-    "ethnicity",
-    "rhi_status",
-    "rhi_completed_at",
-    "rhi_themes",
-    "risk_level",
-)
-SCHOOL_COLUMNS: Final[tuple[str, ...]] = ("urn", "name", "phase", "kind", "status", "la_code")
-YOUTH_SESSION_COLUMNS: Final[tuple[str, ...]] = (
-    "session_id",
-    "team",
-    "started_at",
-    "ended_at",
-    "contacts",
-    "referrals",
-)
-
 #: School-level outcomes a partner may send as counts by group (mapped feed).
 SCHOOL_OUTCOME_MEASURES: Final[tuple[str, ...]] = (
     "fixed_term_exclusion",
     "permanent_exclusion",
     "managed_move",
-)
-SCHOOL_OUTCOME_COLUMNS: Final[tuple[str, ...]] = (
-    "urn",
-    "period",
-    "period_start",
-    "measure",
-    "ethnicity",
-    "sex",
-    "count",
 )
 
 #: Kinds of health site (optional mapped feed), for hospital- or clinic-based youth work.
@@ -285,6 +223,332 @@ HEALTH_SITE_LABELS: Final[dict[str, str]] = {
     "sexual_health_clinic": "Sexual-health clinic",
     "other": "Other health site",
 }
+
+
+# --- tables ------------------------------------------------------------------------------
+#
+# Each canonical table is defined once, here: its columns in storage order with their DuckDB
+# type, nullability and meaning. The store generates its DDL from these definitions
+# (:mod:`geo.store.tables`) and the mapped feeds their profile fields
+# (:mod:`geo.ingest.sources.profiles`).
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a store table.
+
+    Attributes
+    ----------
+    name : str
+        The column's name.
+    sql_type : str
+        Its DuckDB type.
+    not_null : bool
+        Whether every row must hold a value (``NOT NULL``).
+    meaning : str
+        What it holds, in words.
+    mapped : bool or str
+        Whether a column-mapping profile (a mapped CSV/XLSX feed) names a partner column
+        for it: True when the profile field has the column's name, a string when the field
+        has another name (the child's id is stored only as its pseudonym ``child_key``).
+    added : bool
+        Added after the first schema: a store created earlier gains it when opened
+        (``ALTER TABLE ... ADD COLUMN IF NOT EXISTS``).
+    primary_key : bool
+        The table's primary key (store bookkeeping tables only).
+    default : str or None
+        A DuckDB default expression (store bookkeeping tables only).
+    """
+
+    name: str
+    sql_type: str
+    not_null: bool = False
+    meaning: str = ""
+    mapped: bool | str = False
+    added: bool = False
+    primary_key: bool = False
+    default: str | None = None
+
+    @property
+    def field(self) -> str | None:
+        """The column-mapping profile field that feeds this column, if any."""
+        if self.mapped is False:
+            return None
+        return self.name if self.mapped is True else str(self.mapped)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One store table: its columns in storage order and its record id.
+
+    Attributes
+    ----------
+    name : str
+        The table's name.
+    meaning : str
+        What one row is, in words.
+    columns : tuple of Column
+        Every column, in storage order.
+    id_column : str or None
+        The record-id column, unique within ``source`` (None for a child table).
+    parent : str or None
+        For a child table, the table whose record id (same column name) its rows carry.
+    """
+
+    name: str
+    meaning: str
+    columns: tuple[Column, ...]
+    id_column: str | None = None
+    parent: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Column names, in storage order."""
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Column-mapping profile fields that feed the table's columns, in column order."""
+        return tuple(f for f in (c.field for c in self.columns) if f is not None)
+
+    @property
+    def record_columns(self) -> tuple[str, ...]:
+        """Columns that hold what a record says: all but ``batch_id``, ``source``, the
+        record key and the cells, which the store and the pipeline fill."""
+        return tuple(n for n in self.names if n not in _STORE_FILLED)
+
+
+#: The storage H3 cell and its parents: located tables store these, never coordinates.
+CELL_COLUMNS: Final[tuple[str, ...]] = ("cell", "cell_7", "cell_8", "cell_9", "cell_10")
+
+_BATCH_ID: Final = Column(
+    "batch_id", "INTEGER", True, "the ingest batch that stored the row (``batches``)"
+)
+_SOURCE: Final = Column(
+    "source", "VARCHAR", True, "the feed the row came from; record ids are unique within it"
+)
+_RECORD_KEY: Final = Column(
+    "record_key",
+    "USMALLINT",
+    False,
+    "the record's key 0..255 for cell-key perturbation (geo.disclosure.perturbation)",
+    added=True,
+)
+_CELLS: Final[tuple[Column, ...]] = (
+    Column("cell", "UBIGINT", False, "storage H3 cell (NULL when the row has no place)"),
+    *(
+        Column(c, "UBIGINT", False, f"the storage cell's parent at H3 resolution {c[5:]}")
+        for c in CELL_COLUMNS[1:]
+    ),
+)
+_STORE_FILLED: Final = frozenset(("batch_id", "source", "record_key", *CELL_COLUMNS))
+_LOWER: Final = "in the partner's words, lower case"
+
+#: The canonical tables that ingest batches fill (child tables after their parents).
+TABLES: Final[dict[str, Table]] = {
+    t.name: t
+    for t in (
+        Table(
+            "incidents",
+            "one crime or incident (police.uk street crime or a partner's extract)",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("incident_id", "VARCHAR", True, "the record id", True),
+                Column("category", "VARCHAR", True, "INCIDENT_CATEGORIES", True),
+                Column("occurred_at", "TIMESTAMP", True, "when, UK local time", True),
+                Column("time_precision", "VARCHAR", True, "occurred_at's TIME_PRECISIONS"),
+                Column("age_band", "VARCHAR", False, "the person's AGE_BANDS", True),
+                Column("sex", "VARCHAR", False, "the person's SEXES", True),
+                Column("ethnicity", "VARCHAR", False, "the person's ETHNIC_GROUPS", True),
+                Column("weapon", "VARCHAR", False, f"weapon involved, {_LOWER}", True),
+                Column("location_type", "VARCHAR", False, f"kind of place, {_LOWER}", True),
+                Column("outcome", "VARCHAR", False, "police.uk last outcome category"),
+                _RECORD_KEY,
+                *_CELLS,
+                Column(
+                    "location_name",
+                    "VARCHAR",
+                    False,
+                    "police.uk's public map-point name ('On or near Market Place'); partner "
+                    "free text is never stored (geo.store.place_names)",
+                    added=True,
+                ),
+            ),
+            id_column="incident_id",
+        ),
+        Table(
+            "stop_search",
+            "one police.uk stop and search",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("search_id", "VARCHAR", True, "a stable content id"),
+                Column("searched_at", "TIMESTAMP", True, "when, UK local time"),
+                Column("search_type", "VARCHAR", False, "police.uk Type"),
+                Column("sex", "VARCHAR", False, "SEXES"),
+                Column("age_range", "VARCHAR", False, "police.uk Age range"),
+                Column("self_defined_ethnicity", "VARCHAR", False, "as police.uk publishes it"),
+                Column("officer_defined_ethnicity", "VARCHAR", False, "as police.uk publishes it"),
+                Column("legislation", "VARCHAR", False, "police.uk Legislation"),
+                Column("object_of_search", "VARCHAR", False, "police.uk Object of search"),
+                Column("outcome", "VARCHAR", False, "police.uk Outcome"),
+                Column("outcome_linked", "BOOLEAN", False, "outcome linked to the object"),
+                Column("removal_of_clothing", "BOOLEAN", False, "more than outer clothing"),
+                _RECORD_KEY,
+                *_CELLS,
+            ),
+            id_column="search_id",
+        ),
+        Table(
+            "missing_episodes",
+            "one episode of a child missing from home or care",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("episode_id", "VARCHAR", True, "the record id", True),
+                Column("child_key", "VARCHAR", True, "keyed pseudonym of the child", "child_id"),
+                Column("reported_at", "TIMESTAMP", True, "when reported missing", True),
+                Column("returned_at", "TIMESTAMP", False, "when the child returned", True),
+                Column("home_area", "VARCHAR", False, "LSOA code or H3 cell (res <= 7)", True),
+                Column("school_urn", "VARCHAR", False, "URN of the child's school", True),
+                Column("looked_after", "BOOLEAN", False, "whether the child is looked after", True),
+                Column("age_band", "VARCHAR", False, "AGE_BANDS", True),
+                Column("sex", "VARCHAR", False, "SEXES", True),
+                Column("ethnicity", "VARCHAR", False, "ETHNIC_GROUPS", True),
+                Column("rhi_status", "VARCHAR", False, "return-home interview RHI_STATUSES", True),
+                Column("rhi_completed_at", "TIMESTAMP", False, "when the RHI was held", True),
+                Column("rhi_themes", "VARCHAR", False, "RHI_THEMES codes joined by ';'", True),
+                Column("risk_level", "VARCHAR", False, "RISK_LEVELS", True),
+                _RECORD_KEY,
+                *_CELLS,
+            ),
+            id_column="episode_id",
+        ),
+        Table(
+            "schools",
+            "one school (GIAS, EduBase or a school directory)",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("school_id", "VARCHAR", True, "the URN, or slug:<slug> for a directory"),
+                Column("urn", "VARCHAR", False, "DfE unique reference number"),
+                Column("name", "VARCHAR", True, "the school's name"),
+                Column("phase", "VARCHAR", False, "SCHOOL_PHASES"),
+                Column("kind", "VARCHAR", False, "SCHOOL_KINDS"),
+                Column("status", "VARCHAR", False, "establishment status, lower case"),
+                Column("la_code", "VARCHAR", False, "local authority code"),
+                *_CELLS,
+            ),
+            id_column="school_id",
+        ),
+        Table(
+            "youth_sessions",
+            "one youth-work session, at a point or over an area",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("session_id", "VARCHAR", True, "the record id", True),
+                Column("team", "VARCHAR", False, "the youth-work team", True),
+                Column("started_at", "TIMESTAMP", True, "when it started", True),
+                Column("ended_at", "TIMESTAMP", True, "when it ended (within 24 hours)", True),
+                Column("contacts", "INTEGER", False, "young people contacted", True),
+                Column("referrals", "INTEGER", False, "referrals made", True),
+                Column("is_area", "BOOLEAN", True, "covered an area (youth_session_cells)"),
+                *_CELLS,
+            ),
+            id_column="session_id",
+        ),
+        Table(
+            "youth_session_cells",
+            "one cell an area youth session covered",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("session_id", "VARCHAR", True, "the session (youth_sessions)"),
+                *_CELLS,
+            ),
+            parent="youth_sessions",
+        ),
+        Table(
+            "areas",
+            "one area boundary (LSOA, ward, ...) from ONS GeoJSON",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("area_code", "VARCHAR", True, "the ONS code"),
+                Column("name", "VARCHAR", False, "the ONS name"),
+                Column("area_kind", "VARCHAR", True, "the code column's stem (lsoa21, wd24)"),
+                Column("geometry_wkb", "BLOB", True, "the polygon, WKB in lon/lat"),
+            ),
+            id_column="area_code",
+        ),
+        Table(
+            "area_stats",
+            "one value of one measure for one area (IMD, population, census)",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("stat_id", "VARCHAR", True, "area_code|measure"),
+                Column("area_code", "VARCHAR", True, "the ONS code (areas)"),
+                Column("measure", "VARCHAR", True, "the measure, named after its column"),
+                Column("value", "DOUBLE", True, "the value"),
+            ),
+            id_column="stat_id",
+        ),
+        Table(
+            "school_outcomes",
+            "a count of one outcome at one school in one period for one group",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("record_id", "VARCHAR", True, "the record id, or the natural key", True),
+                Column("urn", "VARCHAR", True, "the school's URN", True),
+                Column("period", "VARCHAR", True, "the period as the partner names it", True),
+                Column("period_start", "TIMESTAMP", True, "when the period starts", True),
+                Column("measure", "VARCHAR", True, "SCHOOL_OUTCOME_MEASURES", True),
+                Column("ethnicity", "VARCHAR", True, "ETHNIC_GROUPS (blank: not_recorded)", True),
+                Column("sex", "VARCHAR", False, "SEXES", True),
+                Column("count", "INTEGER", True, "how many", True),
+            ),
+            id_column="record_id",
+        ),
+        Table(
+            "health_sites",
+            "one health site (A&E, GP surgery, sexual-health clinic)",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("site_id", "VARCHAR", True, "the record id", True),
+                Column("name", "VARCHAR", True, "the organisation's name", True),
+                Column("kind", "VARCHAR", True, "HEALTH_SITE_KINDS", True),
+                *_CELLS,
+            ),
+            id_column="site_id",
+        ),
+        Table(
+            "stations",
+            "one rail, Underground, Overground or bus station",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("station_id", "VARCHAR", True, "the record id (default: the name)", True),
+                Column("name", "VARCHAR", True, "the station's name", True),
+                *_CELLS,
+            ),
+            id_column="station_id",
+        ),
+    )
+}
+
+#: Columns each canonical table holds besides ``batch_id``, ``source``, the record key and
+#: cells (:attr:`Table.record_columns`).
+INCIDENT_COLUMNS: Final[tuple[str, ...]] = TABLES["incidents"].record_columns
+STOP_SEARCH_COLUMNS: Final[tuple[str, ...]] = TABLES["stop_search"].record_columns
+MISSING_COLUMNS: Final[tuple[str, ...]] = TABLES["missing_episodes"].record_columns
+SCHOOL_COLUMNS: Final[tuple[str, ...]] = TABLES["schools"].record_columns
+YOUTH_SESSION_COLUMNS: Final[tuple[str, ...]] = TABLES["youth_sessions"].record_columns
+SCHOOL_OUTCOME_COLUMNS: Final[tuple[str, ...]] = TABLES["school_outcomes"].record_columns
 
 #: Canonical table per ingest kind.
 KIND_TABLES: Final[dict[str, str]] = {
@@ -303,14 +567,5 @@ KIND_TABLES: Final[dict[str, str]] = {
 
 #: Record-id column of each table (unique within ``source``).
 TABLE_ID_COLUMNS: Final[dict[str, str]] = {
-    "incidents": "incident_id",
-    "stop_search": "search_id",
-    "schools": "school_id",
-    "missing_episodes": "episode_id",
-    "youth_sessions": "session_id",
-    "areas": "area_code",
-    "area_stats": "stat_id",
-    "school_outcomes": "record_id",
-    "health_sites": "site_id",
-    "stations": "station_id",
+    t.name: t.id_column for t in TABLES.values() if t.id_column is not None
 }

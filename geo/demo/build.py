@@ -25,7 +25,8 @@ from geo.core.config import PROJECT_ROOT, Config, load_config
 from geo.core.errors import StoreError
 from geo.demo.data import GENERATOR_VERSION, generate_demo_files
 from geo.demo.health import write_demo_health_sites
-from geo.ingest.pipeline import IngestReport, ingest_file
+from geo.ingest.pipeline import ingest_file
+from geo.ingest.report import IngestReport
 from geo.store.database import SYNTHETIC_DEMO, Store
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"

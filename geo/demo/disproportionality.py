@@ -33,7 +33,7 @@ from geo.demo.population import (
     Areas,
 )
 from geo.demo.schools import Schools
-from geo.ingest.sources.police_uk import STOP_SEARCH_COLUMNS
+from geo.ingest.sources.police_uk import STOP_SEARCH_FILE_COLUMNS
 
 __all__ = [
     "NO_FURTHER_ACTION_OUTCOME",
@@ -138,7 +138,7 @@ def outcomes_frame(rng: np.random.Generator, schools: Schools) -> pd.DataFrame:
 
 # ================================================================= stop and search
 #: The police.uk stop-and-search header, exactly as the adapter reads it.
-STOP_SEARCH_HEADER: Final[tuple[str, ...]] = tuple(STOP_SEARCH_COLUMNS)
+STOP_SEARCH_HEADER: Final[tuple[str, ...]] = tuple(STOP_SEARCH_FILE_COLUMNS)
 #: Searches a year per 1,000 White residents of each age band (the reference group).
 _SEARCH_RATE: Final = np.array([0.0, 45.0, 70.0, 30.0, 6.0])
 #: Planted relative rate index against White residents of the same age band.

@@ -3,9 +3,13 @@ checks and the load pipeline that writes one transaction to the store.
 """
 
 __all__ = [
+    "archive",
     "fetch",
     "pipeline",
+    "personal_data",
     "privacy",
+    "readers",
+    "report",
     "validate",
     "sources",
 ]

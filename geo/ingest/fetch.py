@@ -35,7 +35,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.core.area import StudyArea
 from geo.core.errors import FetchError
-from geo.ingest.sources.police_uk import STOP_SEARCH_COLUMNS, STREET_COLUMNS
+from geo.ingest.sources.police_uk import STOP_SEARCH_FILE_COLUMNS, STREET_COLUMNS
 
 API: Final[str] = "https://data.police.uk/api"
 MAX_VERTICES: Final[int] = 100
@@ -319,7 +319,7 @@ def fetch_police_uk(
             if feed == "street":
                 _write_csv(path, STREET_COLUMNS, street_rows(records, month))
             else:
-                _write_csv(path, STOP_SEARCH_COLUMNS, stop_rows(records))
+                _write_csv(path, STOP_SEARCH_FILE_COLUMNS, stop_rows(records))
             report.files.append(path)
             what = "street crimes" if feed == "street" else "stops"
             report.rows[what] = report.rows.get(what, 0) + len(records)

@@ -3,17 +3,16 @@
 :func:`ingest_bytes` is the one way partner data enter the store. It returns an
 :class:`IngestReport` whatever happens: a refused file writes nothing (it is only
 recorded as a failed batch), a re-sent file is a no-op that says so, and rejected
-rows are counted per rule with their row numbers — never their values.
+rows are counted per rule with their row numbers — never their values. The report is
+:mod:`geo.ingest.report`; police.uk archive zips are :mod:`geo.ingest.archive`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import zipfile
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -24,13 +23,14 @@ from geo.core.area import StudyArea, to_bng
 from geo.core.config import Config
 from geo.core.errors import ConfigError, FileRefusedError
 from geo.core.schema import KIND_TABLES, TABLE_ID_COLUMNS
-from geo.ingest.sources import area_stats, boundaries, mapped, police_uk, schools
+from geo.ingest.readers import ReadLimits, RowIssues, read_table
+from geo.ingest.report import MAX_ISSUES_SHOWN, IngestReport, reasons_in_words
+from geo.ingest.sources import area_stats, boundaries, mapped, police_uk, profiles, schools
 from geo.ingest.sources.base import AdapterContext, Parsed
-from geo.ingest.validate import ReadLimits, RowIssues, coordinate_rules, read_table
+from geo.ingest.validate import coordinate_rules
 from geo.store.database import SYNTHETIC_DEMO, Store
 
 KINDS: tuple[str, ...] = tuple(KIND_TABLES)
-Status = Literal["live", "refused", "already_ingested", "checked"]
 
 #: Reason for rows whose record id appeared earlier in the same file.
 REPEATED_IN_FILE = "record id repeated in file (first row kept)"
@@ -50,118 +50,8 @@ STAGES: Final[dict[str, float]] = {
 }
 #: A progress callback: ``progress(stage, fraction)``.
 Progress = Callable[[str, float], None]
-#: How many row findings a report keeps for display (counts are always complete).
-MAX_ISSUES_SHOWN = 1000
 #: Why a store built by the demo generator refuses every partner file.
 DEMO_STORE_REFUSAL = "the synthetic demo does not take partner files; configure a real store"
-
-
-@dataclass
-class IngestReport:
-    """What happened to one file.
-
-    ``read = accepted + rejected + duplicates`` always holds for a stored batch.
-    """
-
-    kind: str
-    file_name: str
-    sha256: str
-    status: Status
-    read: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
-    duplicate_reasons: dict[str, int] = field(default_factory=dict)
-    issues: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["row", "column", "rule"])
-    )
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-    batch_id: int | None = None
-    table: str | None = None
-    unit: str = "rows"
-
-    @property
-    def ok(self) -> bool:
-        """True when the file was (or would be) accepted, even with rejected rows."""
-        return self.status in ("live", "already_ingested", "checked")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Machine-readable report (``--json``); no data values, only counts and rules."""
-        return {
-            "kind": self.kind,
-            "file": self.file_name,
-            "status": self.status,
-            "read": self.read,
-            "accepted": self.accepted,
-            "rejected": self.rejected,
-            "duplicates": self.duplicates,
-            "reasons": self.reasons,
-            "duplicate_reasons": self.duplicate_reasons,
-            "warnings": self.warnings,
-            "error": self.error,
-            "batch_id": self.batch_id,
-            "unit": self.unit,
-            "issues": self.issues.head(MAX_ISSUES_SHOWN).to_dict(orient="records"),
-        }
-
-    def grouped_issues(self) -> pd.DataFrame:
-        """The rejected rows shown, one line per rule and column with the row numbers as
-        ranges ("2–40, 42, 45–675"), so a thousand identical findings read as one."""
-        return group_row_issues(self.issues)
-
-    def summary(self) -> str:
-        """One plain-English paragraph."""
-        if self.status == "refused":
-            return f"{self.file_name}: refused — {self.error}. Nothing was stored."
-        if self.status == "already_ingested":
-            return (
-                f"{self.file_name}: already ingested as batch {self.batch_id} "
-                "(identical bytes); nothing changed."
-            )
-        verb = "would be accepted" if self.status == "checked" else "accepted"
-        text = (
-            f"{self.file_name}: {self.read:,} {self.unit} read, {self.accepted:,} {verb}, "
-            f"{self.rejected:,} rejected, {self.duplicates:,} duplicates"
-        )
-        if self.batch_id is not None:
-            text += f" (batch {self.batch_id})"
-        return text + "."
-
-
-def _row_ranges(rows: np.ndarray, most: int = 12) -> str:
-    """Sorted row numbers as ranges: ``2–40, 42, 45–675`` (at most ``most`` ranges)."""
-    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
-    starts = rows[np.r_[0, breaks]]
-    ends = rows[np.r_[breaks - 1, rows.size - 1]]
-    parts = [f"{a}" if a == b else f"{a}–{b}" for a, b in zip(starts, ends, strict=True)]
-    if len(parts) > most:
-        return ", ".join(parts[:most]) + f" and {len(parts) - most:,} more ranges"
-    return ", ".join(parts)
-
-
-def group_row_issues(issues: pd.DataFrame) -> pd.DataFrame:
-    """Row findings (``row``, ``column``, ``rule``) grouped by rule and column.
-
-    Returns
-    -------
-    DataFrame
-        ``Rule``, ``Column``, ``Rows`` (how many) and ``Row numbers`` (ranges; header =
-        row 1), most frequent first. Values are never shown, as in every report.
-    """
-    if issues.empty:
-        return pd.DataFrame(columns=["Rule", "Column", "Rows", "Row numbers"])
-    ordered = issues.sort_values(["rule", "column", "row"])
-    groups = ordered.groupby(["rule", "column"], sort=False)["row"]
-    out = pd.DataFrame(
-        [
-            (rule, column, len(rows), _row_ranges(np.unique(rows.to_numpy(dtype=np.int64))))
-            for (rule, column), rows in groups
-        ],
-        columns=["Rule", "Column", "Rows", "Row numbers"],
-    )
-    return out.sort_values("Rows", ascending=False, kind="stable").reset_index(drop=True)
 
 
 #: Kinds with a published column list (known formats): shorter cells, strict headers.
@@ -174,10 +64,10 @@ def read_limits(config: Config, kind: str, ctx: AdapterContext | None = None) ->
     ing = config.ingest
     long_columns: tuple[tuple[str, int], ...] = ()
     if kind == "youth_sessions":
-        profile = mapped.mapped_profile(kind, ctx.profile if ctx else None)
+        profile = profiles.mapped_profile(kind, ctx.profile if ctx else None)
         wkt = profile["columns"].get("area_wkt")
         if wkt:
-            long_columns = ((str(wkt), max(mapped.AREA_WKT_MAX_CHARS, ing.max_cell_chars)),)
+            long_columns = ((str(wkt), max(profiles.AREA_WKT_MAX_CHARS, ing.max_cell_chars)),)
     return ReadLimits(
         max_bytes=ing.max_uncompressed_bytes,
         max_rows=ing.max_rows,
@@ -211,7 +101,7 @@ def _parse(
         return area_stats.parse_area_stats(
             frame, rows, issues, ctx.allowed_headers, area.feature_codes, area.feature_names
         )
-    if kind in mapped.DEFAULT_PROFILES:
+    if kind in profiles.DEFAULT_PROFILES:
         return mapped.parse_mapped(kind, frame, rows, issues, ctx)
     raise FileRefusedError(f"unknown kind '{kind}'")
 
@@ -359,7 +249,7 @@ def ingest_bytes(
         ctx = AdapterContext(
             now=now or pd.Timestamp.now(),
             pseudonym_key=key,
-            profile=mapped.load_profile(kind, profile) if profile is not None else None,
+            profile=profiles.load_profile(kind, profile) if profile is not None else None,
             storage_resolution=config.storage_resolution,
             ignore_columns=config.ingest.ignore_columns,
             allowed_headers=config.ingest.allowed_headers,
@@ -373,15 +263,7 @@ def ingest_bytes(
         report.error = str(exc)
         report.warnings = issues.warnings
         if not dry_run:
-            store.record_failed_batch(
-                kind=kind,
-                source=kind,
-                file_name=report.file_name,
-                sha256=sha,
-                who=who,
-                report=report.to_dict(),
-            )
-            store.audit(who, None, "ingest_refused", detail={"kind": kind, "error": report.error})
+            _record_refusal(store, report, source=kind, who=who)
         return report
 
     tell("validate", STAGES["validate"])
@@ -406,15 +288,7 @@ def ingest_bytes(
     if frame.empty:  # nothing usable: never an empty live batch, and a retry stays open
         report.error = _nothing_usable(report, area)
         if not dry_run:
-            store.record_failed_batch(
-                kind=kind,
-                source=parsed.source,
-                file_name=report.file_name,
-                sha256=sha,
-                who=who,
-                report=report.to_dict(),
-            )
-            store.audit(who, None, "ingest_refused", detail={"kind": kind, "error": report.error})
+            _record_refusal(store, report, source=parsed.source, who=who)
         return report
 
     if dry_run:
@@ -460,6 +334,19 @@ def ingest_bytes(
     return report
 
 
+def _record_refusal(store: Store, report: IngestReport, *, source: str, who: str) -> None:
+    """Record a refused file as a failed batch (no rows) and in the audit log."""
+    store.record_failed_batch(
+        kind=report.kind,
+        source=source,
+        file_name=report.file_name,
+        sha256=report.sha256,
+        who=who,
+        report=report.to_dict(),
+    )
+    store.audit(who, None, "ingest_refused", detail={"kind": report.kind, "error": report.error})
+
+
 def _area_rows_in_study_area(
     store: Store, parsed: Parsed, issues: RowIssues, area: StudyArea
 ) -> Parsed:
@@ -485,28 +372,10 @@ def _area_rows_in_study_area(
     drop = codes.isin(outside_codes).to_numpy()
     if not drop.any():
         return parsed
-    issues.add(np.unique(parsed.rows[drop]), "area code", area_stats.OUTSIDE_AREA)
+    issues.add(np.unique(parsed.rows[drop]), "area code", area_stats.AREA_CODE_OUTSIDE)
     parsed.frame = parsed.frame.loc[~drop].reset_index(drop=True)
     parsed.rows = parsed.rows[~drop]
     return parsed
-
-
-def reasons_in_words(reasons: Mapping[str, int], read: int, area_name: str) -> str:
-    """Why rows were rejected, one phrase per rule with its count, most first, the study
-    area named: "all 1,058 points lie outside Demo borough (synthetic)" rather than a
-    thousand identical lines."""
-    parts = []
-    ordered = sorted(reasons.items(), key=lambda kv: -kv[1])
-    for rule, n in ordered:  # one phrase per rule, not per row
-        if "study area" in rule:
-            where = rule.replace("the study area", area_name)
-            verb = "lies" if n == 1 else "lie"
-            parts.append(f"{n:,} point{'s' * (n != 1)} {verb} {where}")
-        else:
-            parts.append(f"{n:,} {'is' if n == 1 else 'are'} {rule}")
-    if len(ordered) == 1 and ordered[0][1] == read and read > 1:
-        parts[0] = "all " + parts[0]
-    return "; ".join(parts)
 
 
 def _nothing_usable(report: IngestReport, area: StudyArea) -> str:
@@ -529,104 +398,3 @@ def ingest_file(
     return ingest_bytes(
         store, config, area, kind, Path(path).read_bytes(), Path(path).name, **kwargs
     )
-
-
-#: police.uk archive members by file-name ending -> kind (outcomes files are not used).
-ARCHIVE_KINDS: Final[dict[str, str]] = {
-    "-street.csv": "police_street",
-    "-stop-and-search.csv": "stop_search",
-}
-#: Uncompressed bytes read from one archive at most (a whole-country archive is refused:
-#: download the custom area from data.police.uk or use ``python -m geo fetch``).
-MAX_ARCHIVE_BYTES: Final[int] = 2_000_000_000
-
-
-@dataclass
-class ArchiveReport:
-    """What ingesting a police.uk archive did, member by member.
-
-    Attributes
-    ----------
-    file_name : str
-        The archive.
-    reports : list of IngestReport
-        One per street-crime or stop-and-search member that held rows in the area.
-    outside : list of str
-        Members with no row in the study area (another force's or area's files).
-    ignored : list of str
-        Members that are not street crime or stop and search (outcomes, folders).
-    error : str or None
-        Why the whole archive was refused (not a zip, too large).
-    """
-
-    file_name: str
-    reports: list[IngestReport] = field(default_factory=list)
-    outside: list[str] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """No refused member and the archive itself read."""
-        return self.error is None and all(r.ok for r in self.reports)
-
-    def summary(self) -> str:
-        """One paragraph: members stored, outside the area, ignored."""
-        if self.error:
-            return f"{self.file_name}: refused — {self.error}. Nothing was stored."
-        accepted = sum(r.accepted for r in self.reports if r.status == "live")
-        return (
-            f"{self.file_name}: {len(self.reports)} file(s) for the study area "
-            f"({accepted:,} rows accepted), {len(self.outside)} with no row in the study area, "
-            f"{len(self.ignored)} not used (outcomes and others)."
-        )
-
-
-def archive_kind(member: str) -> str | None:
-    """The kind of a police.uk archive member (``2024-04/2024-04-metropolitan-street.csv``)."""
-    name = member.rsplit("/", 1)[-1].lower()
-    return next((k for end, k in ARCHIVE_KINDS.items() if name.endswith(end)), None)
-
-
-def ingest_archive(
-    store: Store, config: Config, area: StudyArea, path: Path, **kwargs: Any
-) -> ArchiveReport:
-    """Ingest a data.police.uk archive zip (monthly folders, one or several forces).
-
-    Each street-crime and stop-and-search member is ingested as its own batch with
-    :func:`ingest_bytes` (so each month keeps its own accounting, and a month already
-    loaded is recognised by its bytes); members whose rows all lie outside the study area
-    are listed as such, not refused; outcomes files are not used.
-    """
-    out = ArchiveReport(file_name=Path(path).name)
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
-        out.error = "not a readable zip archive"
-        return out
-    with archive:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if sum(m.file_size for m in members) > MAX_ARCHIVE_BYTES:
-            out.error = (
-                f"the archive holds more than {MAX_ARCHIVE_BYTES:,} bytes; download a custom "
-                "area from data.police.uk or use python -m geo fetch police-uk"
-            )
-            return out
-        for member in sorted(members, key=lambda m: m.filename):
-            kind = archive_kind(member.filename)
-            if kind is None:
-                out.ignored.append(member.filename)
-                continue
-            report = ingest_bytes(
-                store, config, area, kind, archive.read(member), member.filename, **kwargs
-            )
-            nothing_here = (
-                report.status == "refused"
-                and report.read > 0
-                and set(report.reasons) == {OUTSIDE_AREA}
-            )
-            if nothing_here:
-                out.outside.append(member.filename)
-            else:
-                out.reports.append(report)
-    return out

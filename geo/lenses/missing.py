@@ -36,7 +36,7 @@ import pandas as pd
 
 from geo.core.config import Config
 from geo.core.filters import Filters
-from geo.core.schema import MISSING_COLUMNS
+from geo.core.schema import MISSING_COLUMNS, RHI_THEMES
 from geo.disclosure.missing import DisclosedChildren, disclose_school_children
 from geo.store.database import Store
 
@@ -48,16 +48,7 @@ RHI_DEADLINE_HOURS: Final = 72
 #: RHI statuses that mean an interview was offered.
 RHI_OFFERED: Final[tuple[str, ...]] = ("offered", "completed", "declined")
 #: Canonical RHI theme codes (DESIGN §3), in display order.
-THEMES: Final[tuple[str, ...]] = (
-    "exploitation_criminal",
-    "exploitation_sexual",
-    "peer_group",
-    "family_conflict",
-    "substance_use",
-    "relationship",
-    "mental_health",
-    "other",
-)
+THEMES: Final[tuple[str, ...]] = RHI_THEMES
 
 #: Columns of :func:`episodes`, in order.
 EPISODE_COLUMNS: Final[tuple[str, ...]] = (

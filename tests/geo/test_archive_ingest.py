@@ -12,7 +12,7 @@ import pytest
 
 from geo.core.area import load_study_area
 from geo.core.config import load_config
-from geo.ingest.pipeline import archive_kind, ingest_archive
+from geo.ingest.archive import archive_kind, ingest_archive
 from geo.store.database import Store
 
 pytestmark = pytest.mark.shared_data

@@ -28,7 +28,8 @@ from geo.core.audit import (
 )
 from geo.core.config import load_config
 from geo.core.errors import ConfigError
-from geo.store.database import Store, _audit_hash
+from geo.store.audit_log import _audit_hash
+from geo.store.database import Store
 
 KEY = b"k" * 40  # the deployment's secret key in these tests
 WRONG_KEY = b"w" * 40  # the attacker's guess

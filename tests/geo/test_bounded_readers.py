@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 
 from geo.core.errors import FileRefusedError
-from geo.ingest.validate import (
+from geo.ingest.personal_data import personal_data_values
+from geo.ingest.readers import (
     ReadLimits,
     RowIssues,
     check_xlsx_archive,
-    personal_data_values,
     read_csv_strings,
     read_excel_strings,
 )

@@ -11,7 +11,8 @@ import pytest
 from geo.core.area import load_study_area
 from geo.core.config import load_config
 from geo.demo.build import build_demo
-from geo.ingest.pipeline import OUTSIDE_AREA, STAGES, ingest_bytes, reasons_in_words
+from geo.ingest.pipeline import OUTSIDE_AREA, STAGES, ingest_bytes
+from geo.ingest.report import reasons_in_words
 from geo.store.database import Store
 
 AREA = "Demo borough (synthetic)"

@@ -25,9 +25,9 @@ from geo.ingest.pipeline import (
     ALREADY_STORED,
     OUTSIDE_AREA,
     REPEATED_IN_FILE,
-    IngestReport,
     ingest_file,
 )
+from geo.ingest.report import IngestReport
 from geo.ingest.sources import police_uk
 from geo.store.database import Store
 
@@ -449,7 +449,7 @@ def test_every_published_police_header_is_accepted_without_an_ignore_list(
     for path in street:
         assert list(raw_csv(path).columns) == police_uk.STREET_COLUMNS, path.name
     for path in (shared_data / MET_SS, shared_data / HAVERING_SS):
-        assert list(raw_csv(path).columns) == police_uk.STOP_SEARCH_COLUMNS, path.name
+        assert list(raw_csv(path).columns) == police_uk.STOP_SEARCH_FILE_COLUMNS, path.name
 
 
 def test_gias_easting_northing_land_on_the_published_lat_lon(

@@ -4,7 +4,7 @@ DESIGN §4: known formats (police.uk street, stop and search, GIAS/EduBase, the 
 directory) accept only their published columns plus ``[ingest] ignore_columns``; a
 mapped feed refuses any header that names a person in any role or a personal detail,
 unless it is a place's or an organisation's name ("LSOA name") or configured in
-``[ingest] allowed_headers``. One function decides (:func:`geo.ingest.validate.header_rule`);
+``[ingest] allowed_headers``. One function decides (:func:`geo.ingest.personal_data.header_rule`);
 every refusal names the column's position, header and rule — never a cell value —
 and leaves the store unchanged.
 """
@@ -18,8 +18,7 @@ import pytest
 
 from geo.core.config import load_config
 from geo.core.errors import ConfigError, FileRefusedError
-from geo.ingest.sources import police_uk, schools
-from geo.ingest.validate import (
+from geo.ingest.personal_data import (
     RULE_DETAIL,
     RULE_NAME,
     RULE_ROLE,
@@ -29,6 +28,7 @@ from geo.ingest.validate import (
     personal_data_columns,
     refuse_personal_data_columns,
 )
+from geo.ingest.sources import police_uk, schools
 from tests.geo.test_validation import (
     INSIDE,
     KEY_ENV,
@@ -124,7 +124,7 @@ MUST_REFUSE: tuple[str, ...] = (
 MUST_PASS: tuple[str, ...] = (
     # police.uk's "Reported by" (a force) is published; in a mapped feed it names a person
     *(c for c in police_uk.STREET_COLUMNS if c != "Reported by"),
-    *police_uk.STOP_SEARCH_COLUMNS,
+    *police_uk.STOP_SEARCH_FILE_COLUMNS,
     *MISSING_HEADER,
     "LSOA name",
     "School name",
@@ -343,8 +343,8 @@ def street_csv(extra: dict[str, str] | None = None) -> bytes:
 
 def stop_search_csv(extra: dict[str, str] | None = None) -> bytes:
     extra = extra or {}
-    header = [*police_uk.STOP_SEARCH_COLUMNS, *extra]
-    row = dict.fromkeys(police_uk.STOP_SEARCH_COLUMNS, "")
+    header = [*police_uk.STOP_SEARCH_FILE_COLUMNS, *extra]
+    row = dict.fromkeys(police_uk.STOP_SEARCH_FILE_COLUMNS, "")
     row.update(
         {
             "Type": "Person search",

@@ -14,7 +14,8 @@ import pytest
 
 from geo.core.errors import StoreLockedError
 from geo.demo.build import build_demo
-from geo.store.database import Store, snapshot_path
+from geo.store.connection import snapshot_path
+from geo.store.database import Store
 
 REPO = Path(__file__).resolve().parents[2]
 

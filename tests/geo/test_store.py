@@ -11,11 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import geo.store.database as store_module
+import geo.store.batches as store_module
 from geo.core.area import load_study_area
 from geo.core.config import load_config
 from geo.core.errors import StoreError
-from geo.ingest.pipeline import ALREADY_STORED, REPEATED_IN_FILE, IngestReport, ingest_bytes
+from geo.ingest.pipeline import ALREADY_STORED, REPEATED_IN_FILE, ingest_bytes
+from geo.ingest.report import IngestReport
 from geo.store.database import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -353,7 +354,7 @@ def test_a_process_killed_mid_ingest_leaves_previous_data_live_and_the_batch_fai
     child = f"""
 import sys, time
 sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
-import geo.store.database as store_module
+import geo.store.batches as store_module
 from geo.store.database import Store
 from tests.geo.test_store import write
 real = store_module._run

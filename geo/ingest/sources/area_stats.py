@@ -12,7 +12,7 @@ Two layouts are recognised:
 Rows are stored in ``area_stats`` as (area_code, measure, value). A later file
 with the same (area_code, measure) supersedes the earlier value. Like every tabular
 feed, a header that names a person refuses the file
-(:func:`geo.ingest.validate.refuse_personal_data_columns`).
+(:func:`geo.ingest.personal_data.refuse_personal_data_columns`).
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ import numpy as np
 import pandas as pd
 
 from geo.core.errors import FileRefusedError
+from geo.ingest.personal_data import refuse_personal_data_columns
+from geo.ingest.readers import RowIssues
 from geo.ingest.sources.base import Parsed
-from geo.ingest.validate import RowIssues, parse_numbers, refuse_personal_data_columns
+from geo.ingest.validate import parse_numbers
 
 _CODE_VALUE = re.compile(r"^[EWSN]\d{8}$")
 #: The rule for area rows outside the study area (as for located records).
-OUTSIDE_AREA = "area outside the study area"
+AREA_CODE_OUTSIDE = "area outside the study area"
 _VALUE_NAMES = ("n", "value", "count", "observation")
 
 
@@ -82,7 +84,7 @@ def parse_area_stats(
     code_col = _code_column(frame)
     outside = outside_study_area(frame, code_col, area_codes, area_names)
     if outside.any():
-        issues.add(rows[outside], code_col, OUTSIDE_AREA)
+        issues.add(rows[outside], code_col, AREA_CODE_OUTSIDE)
         frame, rows = frame.loc[~outside].reset_index(drop=True), rows[~outside]
         if frame.empty:
             raise FileRefusedError(

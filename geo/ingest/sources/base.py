@@ -10,7 +10,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from geo.core.errors import FileRefusedError
-from geo.ingest.validate import RowIssues, quote_header, refuse_personal_data_columns
+from geo.ingest.personal_data import quote_header, refuse_personal_data_columns
+from geo.ingest.readers import RowIssues
 
 Locate = Literal["required", "optional", "none", "nearby"]
 

@@ -18,8 +18,8 @@ import shapely
 
 from geo.core.area import WGS84, StudyArea
 from geo.core.errors import FileRefusedError
+from geo.ingest.readers import RowIssues
 from geo.ingest.sources.base import Parsed
-from geo.ingest.validate import RowIssues
 
 
 def parse_boundary(data: bytes, issues: RowIssues, area: StudyArea) -> Parsed:

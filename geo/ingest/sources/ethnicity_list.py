@@ -14,7 +14,7 @@ from typing import Final
 import pandas as pd
 
 from geo.core.ethnicity import GROUP_INDEX, NOT_RECORDED, Scheme, category_key, group_codes
-from geo.ingest.validate import RowIssues, read_table
+from geo.ingest.readers import RowIssues, read_table
 
 __all__ = ["EthnicityList", "read_ethnicity_list"]
 

@@ -17,19 +17,18 @@ Dates are parsed only with the profile's format, ISO 8601 or Excel serial number
 names a person in any role (victim, suspect, parent, social worker, "YP Name", any
 "name" that is not a place's or an organisation's) or a personal detail (date of
 birth, address, postcode, phone, e-mail, UPN, NHS number) refuses the whole file,
-whether or not the profile maps it (:func:`geo.ingest.validate.header_rule`; more allowed
+whether or not the profile maps it (:func:`geo.ingest.personal_data.header_rule`; more allowed
 headers in ``[ingest] allowed_headers``). Child identifiers are replaced by keyed
 pseudonyms before anything is stored. Cells are capped at ``[ingest]
-max_cell_chars`` (:data:`AREA_WKT_MAX_CHARS` for an area polygon); a longer cell
-rejects its row before any value check runs.
+max_cell_chars`` (:data:`geo.ingest.sources.profiles.AREA_WKT_MAX_CHARS` for an area
+polygon); a longer cell rejects its row before any value check runs. The fields a profile
+may map, and the checks on the profile and the file's header, are in
+:mod:`geo.ingest.sources.profiles`.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -50,110 +49,16 @@ from geo.core.schema import (
     SEXES,
 )
 from geo.ingest.privacy import pseudonymise
+from geo.ingest.readers import RowIssues
 from geo.ingest.sources.base import AdapterContext, Parsed, reject
-from geo.ingest.validate import (
-    RowIssues,
-    parse_datetimes,
-    parse_numbers,
-    personal_data_values,
-    refuse_personal_data_columns,
+from geo.ingest.sources.profiles import (
+    FIELDS,
+    REQUIRED,
+    check_columns,
+    coordinate_columns,
+    mapped_profile,
 )
-
-TEMPLATES = Path(__file__).resolve().parents[3] / "data" / "templates"
-DEFAULT_PROFILES = {
-    "missing": TEMPLATES / "missing_episodes.toml",
-    "youth_sessions": TEMPLATES / "youth_sessions.toml",
-    "incidents": TEMPLATES / "incidents.toml",
-    "school_outcomes": TEMPLATES / "school_outcomes.toml",
-    "health_sites": TEMPLATES / "health_sites.toml",
-    "stations": TEMPLATES / "stations.toml",
-}
-
-#: Canonical fields each kind requires in its profile and file.
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "missing": ("episode_id", "child_id", "reported_at"),
-    "youth_sessions": ("session_id", "started_at", "ended_at"),
-    "incidents": ("incident_id", "occurred_at", "category", "latitude", "longitude"),
-    "school_outcomes": ("urn", "period", "period_start", "measure", "count"),
-    "health_sites": ("site_id", "name", "kind", "latitude", "longitude"),
-    "stations": ("name", "latitude", "longitude"),
-}
-#: Fields a profile may map to, per kind.
-FIELDS: dict[str, tuple[str, ...]] = {
-    "missing": (
-        "episode_id",
-        "child_id",
-        "reported_at",
-        "returned_at",
-        "latitude",
-        "longitude",
-        "home_area",
-        "school_urn",
-        "looked_after",
-        "age_band",
-        "sex",
-        "ethnicity",
-        "rhi_status",
-        "rhi_completed_at",
-        "rhi_themes",
-        "risk_level",
-    ),
-    "youth_sessions": (
-        "session_id",
-        "team",
-        "started_at",
-        "ended_at",
-        "latitude",
-        "longitude",
-        "area_wkt",
-        "contacts",
-        "referrals",
-    ),
-    "incidents": (
-        "incident_id",
-        "occurred_at",
-        "category",
-        "latitude",
-        "longitude",
-        "age_band",
-        "sex",
-        "ethnicity",
-        "weapon",
-        "location_type",
-    ),
-    "school_outcomes": (
-        "record_id",
-        "urn",
-        "period",
-        "period_start",
-        "measure",
-        "ethnicity",
-        "sex",
-        "count",
-    ),
-    "health_sites": ("site_id", "name", "kind", "latitude", "longitude"),
-    "stations": ("station_id", "name", "latitude", "longitude"),
-}
-#: Longest area polygon (WKT) a youth-session row may carry; other cells use the
-#: configured ``[ingest] max_cell_chars``.
-AREA_WKT_MAX_CHARS = 200_000
-
-#: Columns that hold identifiers or codes and may contain digit runs (skip value scan).
-_NO_VALUE_SCAN = {
-    "latitude",
-    "longitude",
-    "reported_at",
-    "returned_at",
-    "rhi_completed_at",
-    "started_at",
-    "ended_at",
-    "occurred_at",
-    "contacts",
-    "referrals",
-    "area_wkt",
-    "period_start",
-    "count",
-}
+from geo.ingest.validate import parse_datetimes, parse_numbers
 
 _YES = {
     "y": True,
@@ -167,62 +72,6 @@ _YES = {
 }
 _SEX_SYNONYMS = {"m": "male", "f": "female", "u": "unknown", "not known": "unknown"}
 _LSOA = re.compile(r"^[EW]0[01]\d{6}$")
-
-
-def load_profile(kind: str, path: Path | None = None) -> dict[str, Any]:
-    """Read a column-mapping profile (the shipped template when ``path`` is None)."""
-    chosen = path or DEFAULT_PROFILES[kind]
-    try:
-        profile = tomllib.loads(Path(chosen).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise FileRefusedError("the column-mapping profile cannot be read") from exc
-    if profile.get("kind") != kind:
-        raise FileRefusedError(f"the column-mapping profile is not for '{kind}'")
-    columns = profile.get("columns")
-    if not isinstance(columns, dict):
-        raise FileRefusedError("the column-mapping profile has no [columns] table")
-    unknown = set(columns) - set(FIELDS[kind])
-    if unknown:
-        raise FileRefusedError(f"the profile maps unknown field(s): {', '.join(sorted(unknown))}")
-    missing = [f for f in REQUIRED[kind] if f not in columns]
-    if missing:
-        raise FileRefusedError(f"the profile does not map required field(s): {', '.join(missing)}")
-    return profile
-
-
-def mapped_profile(kind: str, ctx_profile: dict[str, object] | None) -> dict[str, Any]:
-    """The profile in use: the one given at ingest, else the shipped template."""
-    return dict(ctx_profile) if ctx_profile is not None else load_profile(kind)
-
-
-def _check_columns(
-    frame: pd.DataFrame,
-    columns: dict[str, str],
-    kind: str,
-    issues: RowIssues,
-    allowed_headers: tuple[str, ...] = (),
-) -> None:
-    missing = [
-        f"{c} ({f})" for f, c in columns.items() if c not in frame.columns and f in REQUIRED[kind]
-    ]
-    if missing:
-        raise FileRefusedError(f"missing required column(s): {', '.join(missing)}")
-    mapped = set(columns.values())
-    unknown = [c for c in frame.columns if c not in mapped]
-    refuse_personal_data_columns([str(c) for c in frame.columns], allowed_headers)
-    scan = [c for f, c in columns.items() if f not in _NO_VALUE_SCAN and c in frame.columns]
-    scan += unknown
-    hits = personal_data_values(frame, scan)
-    if hits:
-        described = ", ".join(f"{col} ({what})" for col, what in hits)
-        raise FileRefusedError(f"personal data found in column(s) {described}; the file is refused")
-    if unknown:
-        issues.warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
-
-
-def _coordinate_columns(columns: dict[str, str]) -> str:
-    """The file's latitude/longitude column names, for coordinate findings."""
-    return f"{columns.get('latitude', 'latitude')}/{columns.get('longitude', 'longitude')}"
 
 
 def _get(frame: pd.DataFrame, columns: dict[str, str], name: str) -> pd.Series:
@@ -257,6 +106,19 @@ class _Rows:
         )
 
 
+def _controlled(
+    r: _Rows,
+    columns: dict[str, str],
+    *fields: tuple[str, tuple[str, ...], dict[str, str] | None],
+) -> None:
+    """Normalise controlled fields in place, ``(field, allowed, synonyms)`` each in turn,
+    rejecting rows whose value is not in the allowed list."""
+    for field, allowed, syn in fields:
+        values, bad = _vocab(r.out[field], allowed, syn)
+        r.out[field] = values
+        r.reject(bad, columns.get(field, field), "value not in the allowed list")
+
+
 def _dates(
     out: _Rows, field: str, column: str, required: bool, fmt: str, now: pd.Timestamp
 ) -> None:
@@ -279,7 +141,7 @@ def parse_mapped(
     ``school_outcomes``)."""
     profile = mapped_profile(kind, ctx.profile)
     columns: dict[str, str] = dict(profile["columns"])
-    _check_columns(frame, columns, kind, issues, ctx.allowed_headers)
+    check_columns(frame, columns, kind, issues, ctx.allowed_headers)
     fmt = str(profile.get("datetime_format", "%d/%m/%Y %H:%M"))
     source = str(profile.get("source", kind))
     fields = dict.fromkeys((*FIELDS[kind], "latitude", "longitude"))  # ordered, unique
@@ -330,16 +192,15 @@ def _missing(
         columns.get("returned_at", "returned_at"),
         "return before the report",
     )
-    for field, allowed, syn in (
+    _controlled(
+        r,
+        columns,
         ("age_band", AGE_BANDS, None),
         ("sex", SEXES, _SEX_SYNONYMS),
         ("ethnicity", ETHNIC_GROUPS, None),
         ("rhi_status", RHI_STATUSES, None),
         ("risk_level", RISK_LEVELS, None),
-    ):
-        values, bad = _vocab(r.out[field], allowed, syn)
-        r.out[field] = values
-        r.reject(bad, columns.get(field, field), "value not in the allowed list")
+    )
     looked = r.out["looked_after"].str.lower().map(_YES)
     r.reject(
         ((r.out["looked_after"] != "") & looked.isna()).to_numpy(),
@@ -398,7 +259,7 @@ def _missing(
         out,
         r.rows,
         locate="optional",
-        coordinate_columns=_coordinate_columns(columns),
+        coordinate_columns=coordinate_columns(columns),
     )
 
 
@@ -478,7 +339,7 @@ def _youth_sessions(
         r.rows,
         locate="required",
         extra=extra,
-        coordinate_columns=_coordinate_columns(columns),
+        coordinate_columns=coordinate_columns(columns),
     )
 
 
@@ -489,14 +350,13 @@ def _incidents(
     cat, bad = _vocab(r.out["category"], INCIDENT_CATEGORIES)
     r.out["category"] = cat
     r.reject(bad, columns["category"], "category not in the canonical list")
-    for field, allowed, syn in (
+    _controlled(
+        r,
+        columns,
         ("age_band", AGE_BANDS, None),
         ("sex", SEXES, _SEX_SYNONYMS),
         ("ethnicity", ETHNIC_GROUPS, None),
-    ):
-        values, badv = _vocab(r.out[field], allowed, syn)
-        r.out[field] = values
-        r.reject(badv, columns.get(field, field), "value not in the allowed list")
+    )
     o = r.out
     out = pd.DataFrame(
         {
@@ -521,7 +381,7 @@ def _incidents(
         out,
         r.rows,
         locate="required",
-        coordinate_columns=_coordinate_columns(columns),
+        coordinate_columns=coordinate_columns(columns),
     )
 
 
@@ -552,13 +412,7 @@ def _school_outcomes(
     known = measure.isin(SCHOOL_OUTCOME_MEASURES).to_numpy()
     r.reject(~known, columns["measure"], "measure not in the allowed list")
     r.out["measure"] = measure
-    for field, allowed, syn in (
-        ("ethnicity", ETHNIC_GROUPS, None),
-        ("sex", SEXES, _SEX_SYNONYMS),
-    ):
-        values, badv = _vocab(r.out[field], allowed, syn)
-        r.out[field] = values
-        r.reject(badv, columns.get(field, field), "value not in the allowed list")
+    _controlled(r, columns, ("ethnicity", ETHNIC_GROUPS, None), ("sex", SEXES, _SEX_SYNONYMS))
     count = parse_numbers(r.out["count"])
     whole = np.isfinite(count) & (count >= 0) & (np.floor(count) == count)
     r.reject(~whole, columns["count"], "count must be a whole number of 0 or more")
@@ -644,7 +498,7 @@ def _health_sites(r: _Rows, columns: dict[str, str], source: str) -> Parsed:
         out,
         r.rows,
         locate="nearby",
-        coordinate_columns=_coordinate_columns(columns),
+        coordinate_columns=coordinate_columns(columns),
     )
 
 
@@ -671,5 +525,5 @@ def _stations(r: _Rows, columns: dict[str, str], source: str) -> Parsed:
         out,
         r.rows,
         locate="nearby",
-        coordinate_columns=_coordinate_columns(columns),
+        coordinate_columns=coordinate_columns(columns),
     )

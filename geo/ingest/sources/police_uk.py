@@ -46,8 +46,9 @@ import numpy as np
 import pandas as pd
 
 from geo.core.schema import POLICE_UK_CRIME_TYPES
+from geo.ingest.readers import RowIssues
 from geo.ingest.sources.base import AdapterContext, Parsed, check_header, reject, stable_row_ids
-from geo.ingest.validate import EARLIEST_DATE, RowIssues, parse_numbers
+from geo.ingest.validate import EARLIEST_DATE, parse_numbers
 
 STREET_COLUMNS = [
     "Crime ID",
@@ -65,7 +66,7 @@ STREET_COLUMNS = [
 ]
 STREET_REQUIRED = ["Crime ID", "Month", "Longitude", "Latitude", "Crime type"]
 
-STOP_SEARCH_COLUMNS = [
+STOP_SEARCH_FILE_COLUMNS = [
     "Type",
     "Date",
     "Part of a policing operation",
@@ -152,15 +153,17 @@ def parse_stop_search(
     check_header(
         list(frame.columns),
         STOP_SEARCH_REQUIRED,
-        STOP_SEARCH_COLUMNS,
+        STOP_SEARCH_FILE_COLUMNS,
         issues,
         "police.uk stop and search",
         ctx,
     )
-    for col in STOP_SEARCH_COLUMNS:
+    for col in STOP_SEARCH_FILE_COLUMNS:
         if col not in frame.columns:
             frame[col] = ""
-    ids = stable_row_ids(frame, STOP_SEARCH_COLUMNS, "ss-", coordinates=("Latitude", "Longitude"))
+    ids = stable_row_ids(
+        frame, STOP_SEARCH_FILE_COLUMNS, "ss-", coordinates=("Latitude", "Longitude")
+    )
     stamps = pd.to_datetime(frame["Date"].str.strip(), format="ISO8601", utc=True, errors="coerce")
     local = stamps.dt.tz_convert("Europe/London").dt.tz_localize(None)
 

@@ -24,8 +24,9 @@ import pandas as pd
 
 from geo.core.area import from_bng
 from geo.core.errors import FileRefusedError
+from geo.ingest.readers import RowIssues
 from geo.ingest.sources.base import AdapterContext, Parsed, check_header, reject
-from geo.ingest.validate import RowIssues, parse_numbers
+from geo.ingest.validate import parse_numbers
 
 _LAYOUTS: dict[str, dict[str, str]] = {
     "gias": {

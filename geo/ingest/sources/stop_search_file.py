@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.ingest.readers import RowIssues, read_table
 from geo.ingest.sources.base import AdapterContext
 from geo.ingest.sources.police_uk import parse_stop_search
-from geo.ingest.validate import RowIssues, read_table
 
 __all__ = ["StopSearchFile", "read_stop_search_file"]
 

@@ -1,0 +1,154 @@
+"""The store's connection: opening it, one lock for writers, cursors, reads and snapshots.
+
+:class:`StoreConnection` is the base of :class:`geo.store.database.Store`: it holds the
+DuckDB connection and the lock that serialises writers within one process, runs reads, and
+publishes the read-only snapshot beside the store (:func:`snapshot_path`).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+import duckdb
+import pandas as pd
+
+from geo.core.audit import AuditSettings
+
+__all__ = [
+    "SNAPSHOT_SUFFIX",
+    "StoreConnection",
+    "snapshot_path",
+]
+
+
+def _run(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> None:
+    """Execute a statement and drain its result (DuckDB 2 requires it before other work)."""
+    cur.execute(sql, params or []).fetchall()
+
+
+def _one(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    """The single value a query returns (result fully drained)."""
+    rows = cur.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
+#: Suffix of the read-only copy the app publishes beside its store (:meth:`Store.publish_snapshot`).
+SNAPSHOT_SUFFIX = ".snapshot"
+
+
+def snapshot_path(store_path: Path | str) -> Path:
+    """Where the read-only snapshot of the store at ``store_path`` is published."""
+    return Path(str(store_path) + SNAPSHOT_SUFFIX)
+
+
+class StoreConnection:
+    """The DuckDB connection a store holds, with its lock (see :class:`geo.store.database.Store`).
+
+    Attributes
+    ----------
+    path : str
+        The database file, or ``":memory:"``.
+    """
+
+    path: str
+    _con: duckdb.DuckDBPyConnection
+    _lock: threading.RLock
+    _audit_settings: AuditSettings
+    _snapshots: bool = False
+
+    def publish_snapshot(self, *, only_if_stale: bool = False) -> Path:
+        """Publish a read-only copy of the store beside it (:func:`snapshot_path`).
+
+        The copy is written to a temporary file with DuckDB's ``COPY FROM DATABASE``,
+        given the store's file permissions and moved into place atomically, so a reader
+        sees the old copy or the new one, never half of one.
+
+        Parameters
+        ----------
+        only_if_stale : bool
+            Skip the copy when the published one holds the current data version.
+        """
+        target = snapshot_path(self.path)
+        stamp = Path(str(target) + ".version")
+        version = self.data_version()
+        if (
+            only_if_stale
+            and target.is_file()
+            and stamp.is_file()
+            and stamp.read_text(encoding="utf-8") == version
+        ):
+            return target
+        tmp = Path(str(target) + ".tmp")
+        for leftover in (tmp, Path(str(tmp) + ".wal")):
+            leftover.unlink(missing_ok=True)
+        quoted = str(tmp).replace("'", "''")
+        with self._lock, self.cursor() as cur:
+            source = str(_one(cur, "SELECT current_database()"))
+            _run(cur, f"ATTACH '{quoted}' AS placesafe_snapshot")
+            try:
+                _run(cur, f'COPY FROM DATABASE "{source}" TO placesafe_snapshot')
+            finally:
+                _run(cur, "DETACH placesafe_snapshot")
+        os.chmod(tmp, stat.S_IMODE(os.stat(self.path).st_mode))
+        os.replace(tmp, target)
+        stamp_tmp = Path(str(stamp) + ".tmp")
+        stamp_tmp.write_text(version, encoding="utf-8")
+        os.replace(stamp_tmp, stamp)
+        return target
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._con.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for one thread's queries."""
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run a read query and return a DataFrame."""
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).df()
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        """Run a query returning one value."""
+        with self.cursor() as cur:
+            return _one(cur, sql, params)
+
+    # --- versions -----------------------------------------------------------------------
+
+    def has_table(self, table: str) -> bool:
+        """Whether the store has ``table`` (a store opened read-only keeps the tables of
+        the version that last wrote it)."""
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+            )
+        )
+
+    def data_version(self) -> str:
+        """A string that changes whenever live data change (for cache keys)."""
+        # The live count matters: a rollback within the same second as the ingest
+        # leaves max(batch_id), count(*) and max(status_changed_at) unchanged.
+        row = self.scalar(
+            "SELECT coalesce(max(batch_id), 0) || ':' || count(*) || ':' || "
+            "count(*) FILTER (WHERE status = 'live') || ':' || "
+            "coalesce(CAST(max(status_changed_at) AS VARCHAR), '') FROM batches"
+        )
+        return str(row)
