@@ -29,7 +29,9 @@ HOMES: dict[str, tuple[str, ...]] = {
     "core/hexes.py": ("str_to_cells", "cells_to_str"),
     "core/errors.py": ("InsufficientDataError", "ConfigError", "StoreError"),
     "core/ethnicity.py": ("GROUPS", "ETHNIC_GROUPS", "GROUP_LABELS", "map_ethnicity"),
-    "core/schema.py": ("TABLES", "INCIDENT_CATEGORIES", "INCIDENT_CATEGORY_LABELS", "HSB", "KIND_TABLES"),
+    "core/schema.py": (
+        "TABLES", "INCIDENT_CATEGORIES", "INCIDENT_CATEGORY_LABELS", "HSB", "KIND_TABLES",
+    ),  # fmt: skip
     "store/tables.py": ("DDL", "SCHEMA_VERSION"),
     "core/types.py": ("BoolArray", "FloatArray", "IntArray", "CellArray"),
     "core/area.py": ("to_bng", "from_bng", "cells_to_bng"),

@@ -23,10 +23,10 @@ from geo.core.area import StudyArea, to_bng
 from geo.core.config import Config
 from geo.core.errors import ConfigError, FileRefusedError
 from geo.core.schema import KIND_TABLES, TABLE_ID_COLUMNS
-from geo.ingest.readers import ReadLimits, RowIssues, read_table
+from geo.ingest.readers import ReadLimits, RowIssues
 from geo.ingest.report import MAX_ISSUES_SHOWN, IngestReport, reasons_in_words
-from geo.ingest.sources import area_stats, boundaries, mapped, police_uk, profiles, schools
-from geo.ingest.sources.base import AdapterContext, Parsed
+from geo.ingest.sources import adapter_for, area_stats, profiles
+from geo.ingest.sources.base import AdapterContext, Parsed, SourceFile
 from geo.ingest.validate import coordinate_rules
 from geo.store.database import SYNTHETIC_DEMO, Store
 
@@ -88,22 +88,8 @@ def _parse(
     area: StudyArea,
     limits: ReadLimits,
 ) -> Parsed:
-    if kind == "boundary":
-        return boundaries.parse_boundary(data, issues, area)
-    frame, rows = read_table(data, file_name, issues, limits)
-    if kind == "police_street":
-        return police_uk.parse_street(frame, rows, issues, ctx)
-    if kind == "stop_search":
-        return police_uk.parse_stop_search(frame, rows, issues, ctx)
-    if kind == "schools":
-        return schools.parse_schools(frame, rows, issues, ctx)
-    if kind == "area_stats":
-        return area_stats.parse_area_stats(
-            frame, rows, issues, ctx.allowed_headers, area.feature_codes, area.feature_names
-        )
-    if kind in profiles.DEFAULT_PROFILES:
-        return mapped.parse_mapped(kind, frame, rows, issues, ctx)
-    raise FileRefusedError(f"unknown kind '{kind}'")
+    source = SourceFile(kind, data, file_name, issues, ctx, area, limits)
+    return adapter_for(kind).parse(source)
 
 
 def _locate(parsed: Parsed, issues: RowIssues, area: StudyArea, res: int) -> Parsed:

@@ -25,7 +25,7 @@ import pandas as pd
 from geo.core.errors import FileRefusedError
 from geo.ingest.personal_data import refuse_personal_data_columns
 from geo.ingest.readers import RowIssues
-from geo.ingest.sources.base import Parsed
+from geo.ingest.sources.base import Adapter, Parsed, SourceFile
 from geo.ingest.validate import parse_numbers
 
 _CODE_VALUE = re.compile(r"^[EWSN]\d{8}$")
@@ -141,3 +141,14 @@ def parse_area_stats(
     )
     parsed.notes.append(f"{layout} layout, {out['measure'].nunique()} measures")
     return parsed
+
+
+def _parse_file(f: SourceFile) -> Parsed:
+    frame, rows = f.table()
+    return parse_area_stats(
+        frame, rows, f.issues, f.ctx.allowed_headers, f.area.feature_codes, f.area.feature_names
+    )
+
+
+#: The formats this module reads (found by :func:`geo.ingest.sources.adapter_for`).
+ADAPTERS: tuple[Adapter, ...] = (Adapter(("area_stats",), _parse_file),)

@@ -1,7 +1,9 @@
-"""What every source adapter receives and returns."""
+"""What every source adapter receives and returns, and how an adapter says which kinds
+of file it reads (:class:`Adapter`; the registry is :mod:`geo.ingest.sources`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -9,9 +11,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from geo.core.area import StudyArea
 from geo.core.errors import FileRefusedError
 from geo.ingest.personal_data import quote_header, refuse_personal_data_columns
-from geo.ingest.readers import RowIssues
+from geo.ingest.readers import ReadLimits, RowIssues, read_table
 
 Locate = Literal["required", "optional", "none", "nearby"]
 
@@ -189,3 +192,57 @@ def hex64(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.str_]:
     """Fixed-width 16-digit hex strings of 64-bit integers, without a Python loop."""
     text = np.ascontiguousarray(values, dtype=">u8").tobytes().hex().encode("ascii")
     return np.frombuffer(text, dtype="S16").astype("<U16")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One partner file as an adapter receives it.
+
+    Attributes
+    ----------
+    kind : str
+        The kind of file the user said it is (one of :data:`geo.core.schema.KIND_TABLES`).
+    data : bytes
+        The file's bytes.
+    file_name : str
+        Its name (the extension chooses CSV or XLSX).
+    issues : RowIssues
+        Where row findings go (rule and row, never a value).
+    ctx : AdapterContext
+        Ingest-time facts.
+    area : StudyArea
+        The study area (boundaries and area tables check codes against it).
+    limits : ReadLimits
+        The reader's size limits.
+    """
+
+    kind: str
+    data: bytes
+    file_name: str
+    issues: RowIssues
+    ctx: AdapterContext
+    area: StudyArea
+    limits: ReadLimits
+
+    def table(self) -> tuple[pd.DataFrame, npt.NDArray[np.int64]]:
+        """The file read as a table of strings and each row's file row number."""
+        return read_table(self.data, self.file_name, self.issues, self.limits)
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """A partner format: the kinds of file it reads and how.
+
+    A module in :mod:`geo.ingest.sources` declares its formats in a module-level
+    ``ADAPTERS`` tuple; the registry finds them, so adding a format is one new module.
+
+    Attributes
+    ----------
+    kinds : tuple of str
+        The kinds of file it reads.
+    parse : callable
+        ``parse(file) -> Parsed`` for a :class:`SourceFile`.
+    """
+
+    kinds: tuple[str, ...]
+    parse: Callable[[SourceFile], Parsed]

@@ -19,7 +19,7 @@ import shapely
 from geo.core.area import WGS84, StudyArea
 from geo.core.errors import FileRefusedError
 from geo.ingest.readers import RowIssues
-from geo.ingest.sources.base import Parsed
+from geo.ingest.sources.base import Adapter, Parsed
 
 
 def parse_boundary(data: bytes, issues: RowIssues, area: StudyArea) -> Parsed:
@@ -54,3 +54,9 @@ def parse_boundary(data: bytes, issues: RowIssues, area: StudyArea) -> Parsed:
         }
     )
     return Parsed("areas", f"boundary_{kind}", out, rows[inside], locate="none")
+
+
+#: The formats this module reads (found by :func:`geo.ingest.sources.adapter_for`).
+ADAPTERS: tuple[Adapter, ...] = (
+    Adapter(("boundary",), lambda f: parse_boundary(f.data, f.issues, f.area)),
+)

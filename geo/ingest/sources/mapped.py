@@ -50,8 +50,9 @@ from geo.core.schema import (
 )
 from geo.ingest.privacy import pseudonymise
 from geo.ingest.readers import RowIssues
-from geo.ingest.sources.base import AdapterContext, Parsed, reject
+from geo.ingest.sources.base import Adapter, AdapterContext, Parsed, reject
 from geo.ingest.sources.profiles import (
+    DEFAULT_PROFILES,
     FIELDS,
     REQUIRED,
     check_columns,
@@ -527,3 +528,10 @@ def _stations(r: _Rows, columns: dict[str, str], source: str) -> Parsed:
         locate="nearby",
         coordinate_columns=coordinate_columns(columns),
     )
+
+
+#: The formats this module reads: every kind with a column-mapping template (found by
+#: :func:`geo.ingest.sources.adapter_for`).
+ADAPTERS: tuple[Adapter, ...] = (
+    Adapter(tuple(DEFAULT_PROFILES), lambda f: parse_mapped(f.kind, *f.table(), f.issues, f.ctx)),
+)

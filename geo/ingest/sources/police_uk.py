@@ -47,7 +47,14 @@ import pandas as pd
 
 from geo.core.schema import POLICE_UK_CRIME_TYPES
 from geo.ingest.readers import RowIssues
-from geo.ingest.sources.base import AdapterContext, Parsed, check_header, reject, stable_row_ids
+from geo.ingest.sources.base import (
+    Adapter,
+    AdapterContext,
+    Parsed,
+    check_header,
+    reject,
+    stable_row_ids,
+)
 from geo.ingest.validate import EARLIEST_DATE, parse_numbers
 
 STREET_COLUMNS = [
@@ -205,3 +212,10 @@ def parse_stop_search(
     bad_time = ((when > ctx.now) | (when < EARLIEST_DATE)).to_numpy()
     out, rows = reject(out, rows, bad_time, "Date", "date in the future or before 2000", issues)
     return Parsed("stop_search", "police_uk_stop_search", out, rows, locate="required")
+
+
+#: The formats this module reads (found by :func:`geo.ingest.sources.adapter_for`).
+ADAPTERS: tuple[Adapter, ...] = (
+    Adapter(("police_street",), lambda f: parse_street(*f.table(), f.issues, f.ctx)),
+    Adapter(("stop_search",), lambda f: parse_stop_search(*f.table(), f.issues, f.ctx)),
+)

@@ -25,7 +25,7 @@ import pandas as pd
 from geo.core.area import from_bng
 from geo.core.errors import FileRefusedError
 from geo.ingest.readers import RowIssues
-from geo.ingest.sources.base import AdapterContext, Parsed, check_header, reject
+from geo.ingest.sources.base import Adapter, AdapterContext, Parsed, check_header, reject
 from geo.ingest.validate import parse_numbers
 
 _LAYOUTS: dict[str, dict[str, str]] = {
@@ -369,3 +369,9 @@ def parse_schools(
     return Parsed(
         "schools", f"schools_{layout}", out, rows, locate="required", coordinate_columns=coordinates
     )
+
+
+#: The formats this module reads (found by :func:`geo.ingest.sources.adapter_for`).
+ADAPTERS: tuple[Adapter, ...] = (
+    Adapter(("schools",), lambda f: parse_schools(*f.table(), f.issues, f.ctx)),
+)
