@@ -282,3 +282,11 @@ def _public_names(tree: ast.Module) -> set[str]:
         elif isinstance(node, ast.Assign):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return names
+
+
+def test_unit_tests_mirror_the_stages() -> None:
+    """tests/geo/ has one folder per stage and no unit test outside them."""
+    tests = REPO_ROOT / "tests" / "geo"
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == set(STAGE_IMPORTS), folders ^ set(STAGE_IMPORTS)
+    assert not list(tests.glob("test_*.py")), "unit tests outside a stage folder"

@@ -17,7 +17,7 @@ from geo.ingest.pipeline import ingest_file
 from geo.lenses import area_tables as at
 from geo.lenses import disproportionality as dp
 from geo.store.database import Store
-from tests.geo.test_onboarding import config_file
+from tests.geo.ingest.test_onboarding import config_file
 
 pytestmark = pytest.mark.shared_data
 

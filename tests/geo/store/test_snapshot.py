@@ -17,7 +17,7 @@ from geo.demo.build import build_demo
 from geo.store.connection import snapshot_path
 from geo.store.database import Store
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture()

@@ -19,7 +19,7 @@ from geo.ingest.pipeline import ALREADY_STORED, REPEATED_IN_FILE, ingest_bytes
 from geo.ingest.report import IngestReport
 from geo.store.database import Store
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TEMPLATES = REPO / "data" / "templates"
 DEMO_BOUNDARY = REPO / "data" / "demo" / "boundary.geojson"
 NOW = pd.Timestamp("2024-06-30 12:00")
@@ -353,10 +353,10 @@ def test_a_process_killed_mid_ingest_leaves_previous_data_live_and_the_batch_fai
         assert write(store, "feed", ["keep-1", "keep-2"], "first")[1] == 2
     child = f"""
 import sys, time
-sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+sys.path.insert(0, {str(Path(__file__).resolve().parents[3])!r})
 import geo.store.batches as store_module
 from geo.store.database import Store
-from tests.geo.test_store import write
+from tests.geo.store.test_store import write
 real = store_module._run
 def slow(cur, sql, params=None):
     real(cur, sql, params)
@@ -371,7 +371,7 @@ with Store({str(db)!r}) as store:
         [sys.executable, "-c", child],
         stdout=subprocess.PIPE,
         text=True,
-        cwd=str(Path(__file__).resolve().parents[2]),
+        cwd=str(Path(__file__).resolve().parents[3]),
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "inside"
@@ -417,7 +417,7 @@ def test_a_second_process_cannot_write_while_the_store_is_open(tmp_path: Path) -
     with Store(db) as store:
         write(store, "feed", ["x"], "s")
         code = (
-            f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+            f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[3])!r})\n"
             "from geo.store.database import Store, StoreError\n"
             f"try:\n    Store({str(db)!r})\nexcept StoreError as e:\n    print('refused:', e)\n"
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.geo.test_validation import Env, assert_redacted, issue_rows, template_header
+from tests.geo.ingest.test_validation import Env, assert_redacted, issue_rows, template_header
 
 HEADER = template_header("school_outcomes.csv")
 

@@ -31,7 +31,7 @@ from geo.ingest.report import IngestReport
 from geo.store.database import Store
 from geo.store.tables import DATA_TABLES
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TEMPLATES = REPO / "data" / "templates"
 DEMO_BOUNDARY = REPO / "data" / "demo" / "boundary.geojson"
 NOW = pd.Timestamp("2024-06-30 12:00")
@@ -745,7 +745,7 @@ def test_planted_name_and_date_of_birth_never_leave_the_validator(
         ],
         capture_output=True,
         text=True,
-        cwd=str(Path(__file__).resolve().parents[2]),
+        cwd=str(Path(__file__).resolve().parents[3]),
         timeout=120,
     )
     assert out.returncode == 0, out.stderr

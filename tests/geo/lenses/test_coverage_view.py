@@ -16,7 +16,7 @@ from geo.lenses import coverage_view as cview
 from geo.lenses import youth_work_plan as ywp
 from geo.render import coverage_export, coverage_layers
 from geo.render.hexlayer import ALLOWED_PROPERTIES
-from tests.geo.test_privacy_disclosure import HOME, OTHER, cell_at, make_config
+from tests.geo.disclosure.test_privacy_disclosure import HOME, OTHER, cell_at, make_config
 
 
 @pytest.fixture

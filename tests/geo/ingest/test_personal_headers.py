@@ -29,7 +29,7 @@ from geo.ingest.personal_data import (
     refuse_personal_data_columns,
 )
 from geo.ingest.sources import police_uk, schools
-from tests.geo.test_validation import (
+from tests.geo.ingest.test_validation import (
     INSIDE,
     KEY_ENV,
     MISSING_HEADER,
@@ -286,7 +286,7 @@ def test_a_mapped_column_naming_a_person_is_refused_even_when_the_profile_maps_i
     env: Env, tmp_path: Path
 ) -> None:
     profile = (
-        Path(__file__).resolve().parents[2] / "data/templates/missing_episodes.toml"
+        Path(__file__).resolve().parents[3] / "data/templates/missing_episodes.toml"
     ).read_text(encoding="utf-8")
     path = tmp_path / "yp.toml"
     path.write_text(profile.replace('child_id = "Child ID"', 'child_id = "Young person"'))

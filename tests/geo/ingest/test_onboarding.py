@@ -24,7 +24,7 @@ from geo.store.place_names import place_names, with_place_names
 
 pytestmark = pytest.mark.shared_data
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BOROUGHS = "boundaries/london_boroughs_lad22_gen20.geojson"
 HAVERING_STREET = "police/havering_2024-04-metropolitan-street_syv_subset.csv"
 CITY_JAN = "police/city_of_london_street_2023/2023-01-city-of-london-street.csv"

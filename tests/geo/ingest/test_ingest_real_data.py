@@ -33,7 +33,7 @@ from geo.store.database import Store
 
 pytestmark = pytest.mark.shared_data
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 UNLOCATABLE = "no coordinates (unlocatable)"
 LONDON_CODES = [f"E09{i:06d}" for i in range(1, 34)]
 BOROUGHS = "boundaries/london_boroughs_lad22_gen20.geojson"

@@ -16,7 +16,13 @@ from geo.core import hexes
 from geo.core.schema import HEALTH_SITE_KINDS
 from geo.demo.health import demo_health_sites, write_demo_health_sites
 from geo.ingest.pipeline import NEARBY_M, OUTSIDE_AREA, TOO_FAR
-from tests.geo.test_validation import INSIDE, Env, assert_redacted, issue_rows, template_header
+from tests.geo.ingest.test_validation import (
+    INSIDE,
+    Env,
+    assert_redacted,
+    issue_rows,
+    template_header,
+)
 
 HEADER = template_header("health_sites.csv")
 #: About 2 km east of the demo borough's eastern edge (outside it, well within 30 km).
@@ -85,7 +91,7 @@ def test_sites_outside_the_area_are_kept_and_stored_as_cells(env: Env) -> None:
 
 
 def test_other_feeds_still_reject_points_outside_the_area(env: Env) -> None:
-    from tests.geo.test_validation import INCIDENT_HEADER, incident, to_csv
+    from tests.geo.ingest.test_validation import INCIDENT_HEADER, incident, to_csv
 
     far = incident(latitude=str(OUTSIDE_NEAR[0]), longitude=str(OUTSIDE_NEAR[1]))
     report = env.ingest(to_csv(INCIDENT_HEADER, [far]).encode("utf-8"), kind="incidents")

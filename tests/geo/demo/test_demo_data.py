@@ -21,7 +21,7 @@ from geo.demo.incidents import LOCATION_TYPES
 from geo.demo.period import DEMO_FIRST_MONTH, DEMO_LAST_MONTH
 from geo.demo.schools import SCHOOLS_HEADER
 
-REPO = Path(__file__).resolve().parents[2]  # the checkout: tests/geo/ is two levels down
+REPO = Path(__file__).resolve().parents[3]  # the checkout: tests/geo/<stage>/ is three levels down
 TEMPLATES = REPO / "data" / "templates"
 FMT = "%d/%m/%Y %H:%M"
 TRUTH_KEYS = {

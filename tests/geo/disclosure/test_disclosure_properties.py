@@ -43,7 +43,7 @@ from geo.render.hexlayer import ALLOWED_PROPERTIES
 from geo.store import queries as overview
 from geo.store.database import Store
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TEMPLATES = REPO / "data" / "templates"
 BOUNDARY = REPO / "data" / "demo" / "boundary.geojson"
 MIN_COUNT = 6

@@ -24,7 +24,7 @@ from geo.disclosure import (
 )
 from geo.ingest.privacy import pseudonymise
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 KEY = b"0123456789abcdef0123456789abcdef-test"
 
 # Two points inside the demo borough (lat, lng); the first is the "children's home".

@@ -17,7 +17,7 @@ from geo.store.database import Store
 
 pytestmark = pytest.mark.shared_data
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BOROUGHS = "boundaries/london_boroughs_lad22_gen20.geojson"
 CITY = "police/city_of_london_street_2023/{m}-city-of-london-street.csv"
 HAVERING = "police/havering_2024-04-metropolitan-street_syv_subset.csv"

@@ -31,7 +31,7 @@ from geo.core.time_of_week import (
 )
 from geo.lenses import coverage as cv
 from geo.lenses import profiles
-from tests.geo.test_privacy_disclosure import OTHER, cell_at, make_config
+from tests.geo.disclosure.test_privacy_disclosure import OTHER, cell_at, make_config
 
 # Wednesday 6 March 2024, Friday 8, Saturday 9, Sunday 10, Monday 11
 WED, FRI, SAT, SUN, MON = "2024-03-06", "2024-03-08", "2024-03-09", "2024-03-10", "2024-03-11"

@@ -46,7 +46,7 @@ from geo.lenses.youth_work_plan import (
 from geo.render.coverage_export import plan_to_csv
 from geo.stats.max_cover import brute_force_max_cover, exact_max_cover, greedy_max_cover
 from geo.store.database import Store
-from tests.geo.test_time_of_week import FRI, SAT, SUN, WED
+from tests.geo.core.test_time_of_week import FRI, SAT, SUN, WED
 
 WINDOW = Filters("2023-01", "2024-12")
 GREEDY_FACTOR = 1.0 - 1.0 / math.e

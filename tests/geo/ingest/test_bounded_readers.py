@@ -27,8 +27,8 @@ from geo.ingest.readers import (
     read_csv_strings,
     read_excel_strings,
 )
-from tests.geo.test_personal_headers import street_csv
-from tests.geo.test_validation import (
+from tests.geo.ingest.test_personal_headers import street_csv
+from tests.geo.ingest.test_validation import (
     KEY_ENV,
     MISSING_HEADER,
     Env,

@@ -18,7 +18,7 @@ from geo.demo.data import GENERATOR_VERSION
 from geo.ingest.pipeline import DEMO_STORE_REFUSAL, KINDS, ingest_bytes, ingest_file
 from geo.store.database import ORIGIN_KEY, SYNTHETIC_DEMO, DemoMarker, Store
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")

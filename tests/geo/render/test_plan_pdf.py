@@ -19,8 +19,8 @@ from geo.lenses import coverage_view as cview
 from geo.lenses import youth_work_plan as ywp
 from geo.render import coverage_layers, plan_pdf
 from geo.render.hexlayer import ALLOWED_PROPERTIES
-from tests.geo.test_coverage_view import _analysis, cell_str, gap_frame
-from tests.geo.test_privacy_disclosure import HOME, OTHER, make_config
+from tests.geo.disclosure.test_privacy_disclosure import HOME, OTHER, make_config
+from tests.geo.lenses.test_coverage_view import _analysis, cell_str, gap_frame
 
 HOSTILE = "Smith & Sons <Yard> `${x}` <b>"
 

@@ -32,7 +32,7 @@ from geo.render.maps import build_map
 from geo.store import queries as overview
 from geo.store.database import Store
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 BOUNDARY = REPO / "data" / "demo" / "boundary.geojson"
 TEMPLATES = REPO / "data" / "templates"
 NOW = pd.Timestamp("2025-01-01")

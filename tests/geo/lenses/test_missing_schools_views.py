@@ -332,7 +332,7 @@ def test_school_outcomes_partnership_columns_are_protected(demo: Demo) -> None:
 
 
 def test_schools_config_terms_and_distances(tmp_path: Path) -> None:
-    boundary = Path(__file__).resolve().parents[2] / "data" / "demo" / "boundary.geojson"
+    boundary = Path(__file__).resolve().parents[3] / "data" / "demo" / "boundary.geojson"
     base = f'[study_area]\nboundary = "{boundary}"\n'
     path = tmp_path / "p.toml"
     path.write_text(
