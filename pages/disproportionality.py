@@ -9,7 +9,13 @@ from geo.core.roles import Role
 from geo.lenses import disproportionality as dp
 from ui.cache import disproportionality as cached
 from ui.context import page_context
-from ui.sections.disproportionality import hit_rate, measure_result, measure_window, trend
+from ui.sections.disproportionality import (
+    Choice,
+    hit_rate,
+    measure_result,
+    measure_window,
+    trend,
+)
 
 ctx = page_context(Role.ANALYST, Role.PARTNERSHIP)
 fp, version, role, filters = ctx.fp, ctx.version, ctx.role, ctx.filters
@@ -73,6 +79,7 @@ age_band = st.selectbox(
     format_func=lambda b: "All ages" if b is None else f"Aged {b}",
     key=f"dp_band_{measure}_{'-'.join(selection.age_ranges)}",
 )
+choice = Choice(measure, filters, reference, selection, lsoas, age_band)
 
 if measure == "upload":
     upload = st.file_uploader(
@@ -95,8 +102,8 @@ else:
         fp, version, role, measure, filters, reference, selection, lsoas, age_band
     )
 
-measure_result(ctx, result, measure, reference)
+measure_result(ctx, result, choice)
 if is_search:
-    hit_rate(ctx, measure, filters, selection, lsoas)
+    hit_rate(ctx, choice)
 if measure != "upload":
-    trend(ctx, measure, filters, reference, selection, lsoas, age_band)
+    trend(ctx, choice)

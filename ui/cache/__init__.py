@@ -15,26 +15,15 @@ is importable from the package itself (``from ui import cache; cache.get_config(
 
 from __future__ import annotations
 
-from ui.cache.base import (
-    analysis_window,
-    feeds,
-    feeds_used,
-    get_area,
-    get_config,
-    get_store,
-    months,
-    store_as,
-)
-from ui.cache.overview import overview_layers  # the incident layer several pages draw
+from ui.cache import base
+from ui.cache.base import analysis_window as analysis_window
+from ui.cache.base import feeds as feeds
+from ui.cache.base import feeds_used as feeds_used
+from ui.cache.base import get_area as get_area
+from ui.cache.base import get_config as get_config
+from ui.cache.base import get_store as get_store
+from ui.cache.base import months as months
+from ui.cache.base import store_as as store_as
+from ui.cache.overview import overview_layers as overview_layers  # drawn by several pages
 
-__all__ = [
-    "analysis_window",
-    "feeds",
-    "feeds_used",
-    "get_area",
-    "get_config",
-    "get_store",
-    "months",
-    "overview_layers",
-    "store_as",
-]
+__all__ = [*base.__all__, "overview_layers"]

@@ -4,6 +4,8 @@ trend."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from geo.core.escape import escape_markdown
@@ -14,7 +16,26 @@ from ui.cache.disproportionality import disproportionality_hit_rate, disproporti
 from ui.context import PageContext
 from ui.exports import export_buttons
 
-__all__ = ["hit_rate", "measure_result", "measure_window", "trend"]
+__all__ = ["Choice", "hit_rate", "measure_result", "measure_window", "trend"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the page's controls chose."""
+
+    #: The measure (a key of ``dp.MEASURES``, or ``"upload"``).
+    measure: str
+    #: The months it is shown over (:func:`measure_window`).
+    filters: Filters
+    #: The reference group of the relative rate indices.
+    reference: str
+    #: The stop-and-search selection (analysts only).
+    selection: dp.SearchSelection
+    #: Sub-areas (LSOA codes; none = the whole study area).
+    lsoas: tuple[str, ...]
+    #: The population's age band (None = all ages).
+    age_band: str | None
+
 
 #: Feeds with months of their own, in words.
 OWN_MONTHS = {"stop_search": "stop and search", "school_outcomes": "school outcomes"}
@@ -54,9 +75,10 @@ def measure_window(ctx: PageContext, measure: str, filters: Filters) -> Filters:
     return filters
 
 
-def measure_result(ctx: PageContext, result: dp.Audit, measure: str, reference: str) -> None:
+def measure_result(ctx: PageContext, result: dp.Audit, choice: Choice) -> None:
     """One measure's audit: findings, the RRI chart and table, what the selection left
     out and the caveats."""
+    measure, reference = choice.measure, choice.reference
     st.subheader(escape_markdown(result.measure).capitalize())
     for finding in result.findings:
         st.markdown("- " + escape_markdown(finding.sentence))
@@ -78,17 +100,12 @@ def measure_result(ctx: PageContext, result: dp.Audit, measure: str, reference: 
     st.markdown("\n".join(f"- {escape_markdown(c)}" for c in result.caveats))
 
 
-def hit_rate(
-    ctx: PageContext,
-    measure: str,
-    filters: Filters,
-    selection: dp.SearchSelection,
-    lsoas: tuple[str, ...],
-) -> None:
+def hit_rate(ctx: PageContext, choice: Choice) -> None:
     """Stop-and-search hit rates by group, with their intervals and caveats."""
+    measure = choice.measure
     st.subheader("Hit rate")
     hits = disproportionality_hit_rate(
-        ctx.fp, ctx.version, ctx.role, measure, filters, selection, lsoas
+        ctx.fp, ctx.version, ctx.role, measure, choice.filters, choice.selection, choice.lsoas
     )
     if hits is None:
         return
@@ -104,21 +121,23 @@ def hit_rate(
     st.markdown("\n".join(f"- {escape_markdown(c)}" for c in hits.caveats))
 
 
-def trend(
-    ctx: PageContext,
-    measure: str,
-    filters: Filters,
-    reference: str,
-    selection: dp.SearchSelection,
-    lsoas: tuple[str, ...],
-    age_band: str | None,
-) -> None:
+def trend(ctx: PageContext, choice: Choice) -> None:
     """RRIs by quarter (school terms for school outcomes) over the role's pattern window
-    ending with ``filters``, as a chart and a table."""
+    ending with the chosen months, as a chart and a table."""
+    fp, version, role = ctx.fp, ctx.version, ctx.role
+    measure, reference = choice.measure, choice.reference
     st.subheader("Trend")
-    window = cache.analysis_window(ctx.fp, ctx.version, ctx.role, filters)
+    window = cache.analysis_window(fp, version, role, choice.filters)
     trend_frame = disproportionality_trend(
-        ctx.fp, ctx.version, ctx.role, measure, window, reference, selection, lsoas, age_band
+        fp,
+        version,
+        role,
+        measure,
+        window,
+        reference,
+        choice.selection,
+        choice.lsoas,
+        choice.age_band,
     )
     lines = dp.trend_chart_frame(trend_frame, reference) if len(trend_frame) else None
     if lines is None or lines.dropna(how="all").empty:
