@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from geo.core.config import Config
-from geo.core.filters import Filters, quarter_label, quarter_menu
+from geo.core.filters import Filters, quarter_label
 from geo.core.roles import Role, as_role
-from geo.disclosure.windows import partnership_pattern_window
+from geo.disclosure.windows import partnership_pattern_window, partnership_quarters
 
 __all__ = ["min_records_described", "pattern_window", "playback_steps"]
 
@@ -64,10 +64,11 @@ def playback_steps(
     -------
     list of (str, Filters)
         The window's months for analysts (with their categories); the fixed menu of whole
-        quarters for the partnership (never months).
+        quarters for the partnership
+        (:func:`geo.disclosure.windows.partnership_quarters`, never months).
     """
     if role == Role.PARTNERSHIP:
-        return [(quarter_label(q), q) for q in quarter_menu(list(months))]
+        return [(quarter_label(q), q) for q in partnership_quarters(months)]
     inside = [m for m in months if window.month_from <= m <= window.month_to]
     return [(m, Filters(m, m, window.categories)) for m in inside]
 
