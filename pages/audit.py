@@ -6,57 +6,25 @@ from functools import partial
 
 import streamlit as st
 
+from geo.core.roles import Role
 from geo.render.export import to_csv_bytes
-from ui import auth, cache
+from ui import audit
+from ui.context import page_context
 from ui.exports import audited_download
 
-auth.require_role("admin")
-config = cache.get_config()
-store = cache.get_store(config)
+ctx = page_context(Role.ADMIN)
 
 st.title("Audit log")
-check = store.verify_audit_chain()
-if check.ok:
-    st.success(check.summary())
-else:
-    st.error(check.summary())
-events = st.multiselect(
-    "Events",
-    [
-        "login",
-        "session_start",
-        "view",
-        "purpose",
-        "export",
-        "ingest",
-        "ingest_refused",
-        "rollback",
-        "demo_built",
-        "export_served",
-        "export_refused",
-        "audit_keyed",
-    ],
-    key="audit_events",
-)
+audit.chain_check(ctx.store)
+events = st.multiselect("Events", list(audit.AUDIT_EVENTS), key="audit_events")
 limit = st.selectbox("Show", [100, 1000, 10000], index=1, key="audit_limit")
-log = store.audit_log(limit=int(limit))
-if events:
-    log = log.loc[log["event"].isin(events)]
-#: The log's columns in words (the CSV download keeps the stored names).
-AUDIT_HEADERS = {
-    "event_id": "Event",
-    "logged_at": "When",
-    "who": "Who",
-    "role": "Role",
-    "event": "What",
-    "page": "Page",
-    "detail": "Detail",
-    "purpose": "Purpose",
-}
-shown = log.drop(columns=["prev_hash", "row_hash"], errors="ignore").rename(columns=AUDIT_HEADERS)
+log = audit.read_log(ctx.store, int(limit), events)
+shown = log.drop(columns=["prev_hash", "row_hash"], errors="ignore").rename(
+    columns=audit.AUDIT_HEADERS
+)
 st.dataframe(shown.fillna(""), hide_index=True, width="stretch")
 audited_download(
-    store,
+    ctx.store,
     "Download as CSV",
     partial(to_csv_bytes, log),
     file_name="placesafe-audit-log.csv",

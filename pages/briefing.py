@@ -7,14 +7,12 @@ import streamlit as st
 from geo.core.escape import escape_markdown
 from geo.core.roles import Role
 from geo.render.briefing import output_names
-from ui import auth, cache
+from ui.cache.pack import review_pack, review_quarters
+from ui.context import page_context
 from ui.exports import audited_download
 
-auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
-config = cache.get_config()
-store = cache.get_store(config)
-version = store.data_version()
-role = st.session_state["role"]
+ctx = page_context(Role.ANALYST, Role.PARTNERSHIP)
+role = ctx.role
 
 st.title("Review pack")
 st.caption(
@@ -22,7 +20,7 @@ st.caption(
     "with static maps drawn without web tiles. The partnership pack follows the same "
     "disclosure rules as the app: small numbers withheld, resolution 8 at the finest."
 )
-quarters = cache.review_quarters(config.fingerprint, version)
+quarters = review_quarters(ctx.fp, ctx.version)
 if not quarters:
     st.info("No whole quarter of data yet.")
     st.stop()
@@ -49,9 +47,7 @@ if audience not in audiences:  # a forged session state never lifts the partners
 if st.button("Build the pack", type="primary", key="pack_build"):
     st.session_state["pack_ready"] = (quarter, audience)
 if st.session_state.get("pack_ready") == (quarter, audience):
-    pdf, html, seven, headlines = cache.review_pack(
-        config.fingerprint, version, str(quarter), str(audience)
-    )
+    pdf, html, seven, headlines = review_pack(ctx.fp, ctx.version, str(quarter), str(audience))
     names = output_names(str(quarter), str(audience))
     st.subheader("In brief")
     st.markdown("\n".join(f"- {escape_markdown(h)}" for h in headlines))
@@ -62,7 +58,7 @@ if st.session_state.get("pack_ready") == (quarter, audience):
         (d3, "7-minute briefing (PDF)", seven, names["seven"], "pdf", "pack_seven"),
     ):
         audited_download(
-            store,
+            ctx.store,
             label,
             lambda payload=data: payload,  # built above; registered only when fetched
             file_name=name,

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.core.headers import human_headers
+from geo.core.roles import Role
 from geo.ingest.pipeline import KINDS
-from geo.store import catalogue
-from ui import auth, cache, ingest_panel
+from ui import ingest_panel
+from ui.context import page_context
 
-auth.require_role("admin")
-config = cache.get_config()
-store = cache.get_store(config)
+ctx = page_context(Role.ADMIN)
 
 st.title("Data")
-refusal = ingest_panel.demo_refusal(config, store)
+refusal = ingest_panel.demo_refusal(ctx.config, ctx.store)
 if refusal:  # the synthetic demo holds only what its generator built
     st.info(refusal)
 else:
@@ -32,18 +30,9 @@ else:
         "File (CSV, XLSX or GeoJSON)", type=["csv", "xlsx", "geojson", "json"], key="ingest_file"
     )
     if upload is not None:
-        ingest_panel.check_and_confirm(store, config, kind, upload.name, upload.getvalue())
+        ingest_panel.check_and_confirm(ctx.store, ctx.config, kind, upload.name, upload.getvalue())
 
-st.subheader("What is loaded")
-st.caption(
-    "One row per feed: the months it covers, the finest time it records, whose records it "
-    'holds and what it cannot tell. Pages say "not loaded" for anything no feed can tell.'
-)
-feeds = catalogue.feed_catalogue(store)
-if feeds:
-    st.dataframe(human_headers(catalogue.catalogue_frame(feeds)), hide_index=True, width="stretch")
-else:
-    st.info("Nothing is loaded yet.")
+ingest_panel.loaded_feeds(ctx.store)
 
 st.subheader("Batches")
-ingest_panel.batch_history(store)
+ingest_panel.batch_history(ctx.store)

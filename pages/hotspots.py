@@ -16,32 +16,23 @@ from geo.lenses.hotspot_report import (
     trend_window,
 )
 from geo.render.layers import cell_series, hot_cells_table
-from geo.render.maps import build_map
 from geo.store.cube import LAYER_LABELS
-from geo.store.place_names import place_names, with_place_names
-from ui import auth, cache, state
+from ui import state
+from ui.cache import hotspots
+from ui.context import page_context
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
-auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
-config = cache.get_config()
-store = cache.get_store(config)
-version = store.data_version()
-role = st.session_state["role"]
-res = int(st.session_state[state.KEY_RES])
-filters = state.current_filters()
-months = cache.months(config.fingerprint, version)
-trend = trend_window(filters, months)
-area = cache.get_area(config)
+ctx = page_context(Role.ANALYST, Role.PARTNERSHIP)
+fp, version, role, res, filters = ctx.fp, ctx.version, ctx.role, ctx.res, ctx.filters
+trend = trend_window(filters, ctx.months())
 
 st.title("Hot spots")
 st.caption(
     f"{window_label(filters)} · resolution {res} · emerging hot spots: "
     f"{trend_text(trend)}, up to the chosen period"
 )
-st.caption(
-    cache.feeds_used(config.fingerprint, version, role, ("incidents", "missing_episodes"), trend)
-)
+st.caption(ctx.feeds_used(("incidents", "missing_episodes"), trend))
 layer = st.selectbox(
     "What to look at",
     list(LAYER_LABELS),
@@ -74,13 +65,10 @@ with st.expander("How this is worked out"):
         help="Benjamini-Hochberg over all hexagons (and months), as Esri does.",
     )
 
-report = cache.hotspot_report(config.fingerprint, version, role, layer, res, filters, k, fdr)
-gi_layer, em_layer = cache.hotspot_layers(
-    config.fingerprint, version, role, layer, res, filters, k, fdr
-)
+report = hotspots.hotspot_report(fp, version, role, layer, res, filters, k, fdr)
+gi_layer, em_layer = hotspots.hotspot_layers(fp, version, role, layer, res, filters, k, fdr)
 if report.grid_warning:
     st.warning(report.grid_warning)
-named_from = cache.store_as(config, role)  # names come from public sources only
 # One view at a time, not tabs: a Leaflet map drawn in a hidden tab has no size and
 # opens zoomed out to the whole world when its tab is chosen.
 VIEWS = ("Emerging hot spots", "Hot spots in the chosen period")
@@ -93,43 +81,40 @@ if view == VIEWS[0]:
                 "hot_periods", ascending=False
             )
             recurrence.index.name = "cell"
-            recurrence = with_place_names(named_from, recurrence).rename(
+            recurrence = ctx.with_place_names(recurrence).rename(
                 columns={"hot_periods": "Months hot", "cold_periods": "Months cold"}
             )
             st.dataframe(recurrence, hide_index=True, width="stretch")
-            export_buttons(store, "hot periods", table=recurrence, key="recurrence_download")
+            export_buttons(ctx.store, "hot periods", table=recurrence, key="recurrence_download")
     else:
-        table = hot_cells_table(report.hot_list(), role, res, config)
+        table = hot_cells_table(report.hot_list(), role, res, ctx.config)
         if table.empty:
             st.info(no_hot_spot_message(report))
-        m = build_map(area.centre, area.bounds, area.boundary, [em_layer], tiles=config.app.tiles)
-        clicked = selected_cell_from_event(show_map(m, key=f"ehsa-{res}"), res)
+        clicked = selected_cell_from_event(show_map(ctx.map([em_layer]), key=f"ehsa-{res}"), res)
         if clicked and clicked != st.session_state.get(state.KEY_CELL):
-            st.session_state[state.KEY_CELL] = clicked
-            st.switch_page(state.PROFILE_PAGE)
-        export_buttons(store, "emerging hot spot layer", layer=em_layer, key="ehsa_download")
+            state.open_profile(clicked)
+        export_buttons(ctx.store, "emerging hot spot layer", layer=em_layer, key="ehsa_download")
         if not table.empty:
             st.subheader(f"Hot spots: {trend_text(trend)}")
-            table = with_place_names(named_from, table.drop(columns=["trend_p"]))
+            table = ctx.with_place_names(table.drop(columns=["trend_p"]))
             table = table.rename(columns=HOT_LIST_HEADERS)
             st.dataframe(table, hide_index=True, width="stretch")
-            export_buttons(store, "hot cells", table=table, key="hot_download")
+            export_buttons(ctx.store, "hot cells", table=table, key="hot_download")
 else:
     if gi_layer is None:
         st.warning(report.gi_message or "No result.")
     else:
         st.caption(f"Gi* on the totals of {window_label(filters)}.")
-        m = build_map(area.centre, area.bounds, area.boundary, [gi_layer], tiles=config.app.tiles)
-        show_map(m, key=f"gi-{res}")
-        export_buttons(store, "Gi* hot and cold spot layer", layer=gi_layer, key="gi_download")
+        show_map(ctx.map([gi_layer]), key=f"gi-{res}")
+        export_buttons(ctx.store, "Gi* hot and cold spot layer", layer=gi_layer, key="gi_download")
 
 cell = st.session_state.get(state.KEY_CELL)
 if cell:
-    st.subheader(f"Selected: {escape_markdown(place_names(named_from, [cell], res).iloc[0])}")
+    st.subheader(f"Selected: {escape_markdown(ctx.place_name(cell, res))}")
     st.caption(f"Cell id {cell}")
     z = report.emerging.z if report.emerging is not None else None
     bins = report.emerging.bins if report.emerging is not None else None
-    series = cell_series(report.series, z, bins, cell, role, res, config)
+    series = cell_series(report.series, z, bins, cell, role, res, ctx.config)
     if series is None:
         st.caption("This cell is not on the grid at this resolution, or its detail is withheld.")
     else:

@@ -10,46 +10,34 @@ import streamlit as st
 from geo.core.escape import escape_markdown
 from geo.core.filters import Filters
 from geo.core.roles import Role
+from geo.disclosure.views import playback_steps
 from geo.lenses.story import story_quarter
 from geo.render.hexlayer import HexLayer
-from geo.render.maps import build_map
-from ui import auth, cache, playback, state, widgets
+from ui import playback, state, widgets
+from ui.cache import overview
+from ui.cache.story import quarter_story
+from ui.context import page_context
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
-auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
-config = cache.get_config()
-store = cache.get_store(config)
-version = store.data_version()
-role = st.session_state["role"]
-res = int(st.session_state[state.KEY_RES])
-filters = state.current_filters()
-area = cache.get_area(config)
+ctx = page_context(Role.ANALYST, Role.PARTNERSHIP)
+fp, version, role, res, filters = ctx.fp, ctx.version, ctx.role, ctx.res, ctx.filters
 
-st.title(f"Overview — {escape_markdown(area.name)}")
-quarter = story_quarter(filters, cache.months(config.fingerprint, version))
+st.title(f"Overview — {escape_markdown(ctx.area.name)}")
+quarter = story_quarter(filters, ctx.months())
 if quarter is not None:  # the meeting's first page, one click away
-    told = cache.quarter_story(config.fingerprint, version, role, res, quarter)[0]
+    told = quarter_story(fp, version, role, res, quarter)[0]
     st.page_link(
         str(state.STORY_PAGE),
         label=f"**The quarter's story** — {told.summary()}",
         icon=":material/newspaper:",
     )
-st.caption(
-    cache.feeds_used(
-        config.fingerprint,
-        version,
-        role,
-        ("incidents", "missing_episodes", "youth_sessions"),
-        filters,
-    )
-)
+st.caption(ctx.feeds_used(("incidents", "missing_episodes", "youth_sessions"), filters))
 st.caption(f"{filters.month_from} to {filters.month_to} · resolution {res} · viewing as {role}")
 widgets.kpi_tiles(
-    cache.kpis(config.fingerprint, version, role, filters),
-    cache.kpi_coverage(config.fingerprint, version, role, filters),
+    overview.kpis(fp, version, role, filters), overview.kpi_coverage(fp, version, role, filters)
 )
-protected = cache.protected_note(config.fingerprint, version, filters)
+protected = overview.protected_note(fp, version, filters)
 if role == Role.PARTNERSHIP and protected:
     st.caption(protected)
 
@@ -62,19 +50,17 @@ def with_shown(layers: tuple[HexLayer, ...]) -> list[HexLayer]:
     return [replace(x, show=k in shown) for k, x in zip(LAYER_KEYS, layers, strict=True)]
 
 
-layers = with_shown(cache.overview_map_layers(config.fingerprint, version, role, res, filters))
-markers = cache.school_markers(config.fingerprint, version) if "schools" in shown else ()
-m = build_map(area.centre, area.bounds, area.boundary, layers, markers, tiles=config.app.tiles)
-event = show_map(m, key=f"overview-map-{res}")
+layers = with_shown(overview.overview_map_layers(fp, version, role, res, filters))
+markers = overview.school_markers(fp, version) if "schools" in shown else ()
+event = show_map(ctx.map(layers, markers), key=f"overview-map-{res}")
 clicked = selected_cell_from_event(event, res)
 if clicked and clicked != st.session_state.get(state.KEY_CELL):
-    st.session_state[state.KEY_CELL] = clicked
-    st.switch_page(state.PROFILE_PAGE)
+    state.open_profile(clicked)
 
 cell = st.session_state.get(state.KEY_CELL)
 if cell:
     st.subheader("Selected cell")
-    st.text(cache.cell_summary(config.fingerprint, version, role, res, filters, cell))
+    st.text(overview.cell_summary(fp, version, role, res, filters, cell))
 st.caption(
     (f"{len(markers):,} schools shown as markers (red: alternative provision). " if markers else "")
     + "Hexagons show where incidents were recorded; blank areas had none."
@@ -84,45 +70,32 @@ school_points = pd.DataFrame(
     columns=["name", "alternative_provision", "latitude", "longitude"],
 )
 with st.container(horizontal=True):
-    export_buttons(store, "incident layer", layer=layers[0], key="overview_download")
-    export_buttons(store, "missing layer", layer=layers[1], key="overview_missing_download")
-    export_buttons(store, "youth-work layer", layer=layers[2], key="overview_youth_download")
+    export_buttons(ctx.store, "incident layer", layer=layers[0], key="overview_download")
+    export_buttons(ctx.store, "missing layer", layer=layers[1], key="overview_missing_download")
+    export_buttons(ctx.store, "youth-work layer", layer=layers[2], key="overview_youth_download")
     if markers:
-        export_buttons(store, "schools", table=school_points, key="overview_schools_download")
+        export_buttons(ctx.store, "schools", table=school_points, key="overview_schools_download")
 
 st.subheader("Month by month" if role != Role.PARTNERSHIP else "Quarter by quarter")
-
-
-steps = playback.playback_steps(role, filters, cache.months(config.fingerprint, version))
+steps = playback_steps(role, filters, ctx.months())
 
 
 def draw_step(label: str, step: Filters) -> None:
     """One step of the playback: the same layers for that month (or quarter), on legend
     bands shared by every step."""
-    bands = playback.playback_bands(
-        config.fingerprint, version, role, res, tuple(f for _, f in steps)
-    )
+    bands = playback.playback_bands(fp, version, role, res, tuple(f for _, f in steps))
     step_layers = with_shown(
-        playback.on_window_bands(
-            cache.overview_layers(config.fingerprint, version, role, res, step), bands
-        )
+        playback.on_window_bands(overview.overview_layers(fp, version, role, res, step), bands)
     )
-    show_map(
-        build_map(area.centre, area.bounds, area.boundary, step_layers, tiles=config.app.tiles),
-        key=f"overview-play-map-{res}",
-    )
+    show_map(ctx.map(step_layers), key=f"overview-play-map-{res}")
     cells = len(step_layers[0].geojson["features"])
     st.caption(f"Showing {label}: incidents recorded in {cells:,} hexagons.")
     export_buttons(
-        store, f"incident layer {label}", layer=step_layers[0], key="overview_play_download"
+        ctx.store, f"incident layer {label}", layer=step_layers[0], key="overview_play_download"
     )
 
 
-playback.playback(
-    steps,
-    draw_step,
-    unit="quarter" if role == Role.PARTNERSHIP else "month",
-)
+playback.playback(steps, draw_step, unit="quarter" if role == Role.PARTNERSHIP else "month")
 
 st.subheader("Neighbourhoods: harm per 1,000 residents")
 if role == Role.PARTNERSHIP:
@@ -131,7 +104,7 @@ if role == Role.PARTNERSHIP:
         "hexagon could be differenced to single out a record."
     )
 else:
-    rates = cache.neighbourhood_rates(config.fingerprint, version, filters)
+    rates = overview.neighbourhood_rates(fp, version, filters)
     if isinstance(rates, str):
         st.info(f"No neighbourhood rates: {escape_markdown(rates)}.")
     else:
@@ -142,6 +115,6 @@ else:
         )
         table = rates.display()
         st.dataframe(table, hide_index=True, width="stretch")
-        export_buttons(store, "neighbourhood rates", table=table, key="overview_neighbourhoods")
+        export_buttons(ctx.store, "neighbourhood rates", table=table, key="overview_neighbourhoods")
         for note in rates.notes:
             st.caption(escape_markdown(note))

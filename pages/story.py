@@ -17,8 +17,9 @@ from geo.lenses.story import (
     story_quarter,
     story_table,
 )
-from geo.render.maps import build_map
-from ui import auth, cache, state
+from ui import state
+from ui.cache.story import quarter_story
+from ui.context import page_context
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
 
@@ -30,35 +31,25 @@ STATUS_MEANING = {
     "No longer active": "Hot spots last quarter that are not this quarter.",
 }
 
-auth.require_role(Role.ANALYST, Role.PARTNERSHIP)
-config = cache.get_config()
-store = cache.get_store(config)
-version = store.data_version()
-role = st.session_state["role"]
-res = int(st.session_state[state.KEY_RES])
-months = cache.months(config.fingerprint, version)
-area = cache.get_area(config)
+ctx = page_context(Role.ANALYST, Role.PARTNERSHIP)
+role, res, config = ctx.role, ctx.res, ctx.config
 
-st.title(f"This quarter — {escape_markdown(area.name)}")
-quarter = story_quarter(state.current_filters(), months)
+st.title(f"This quarter — {escape_markdown(ctx.area.name)}")
+quarter = story_quarter(ctx.filters, ctx.months())
 if quarter is None:
     st.info(
         "There is no whole quarter of data up to the chosen period yet, so there is no "
         "quarter to tell. An admin loads more months on the Data page."
     )
     st.stop()
-told, names, layer = cache.quarter_story(config.fingerprint, version, role, res, quarter)
+told, names, layer = quarter_story(ctx.fp, ctx.version, role, res, quarter)
 previous = quarter_words(told.previous) if told.previous else "no earlier quarter"
 st.caption(
     f"{quarter_words(quarter)} compared with {previous} · hot spots from the "
     f"{trend_text(told.trend)} · resolution {res}"
 )
-st.caption(
-    cache.feeds_used(
-        config.fingerprint, version, role, ("incidents", "missing_episodes"), told.trend
-    )
-)
-if role != Role.PARTNERSHIP and quarter.month_to != state.current_filters().month_to:
+st.caption(ctx.feeds_used(("incidents", "missing_episodes"), told.trend))
+if role != Role.PARTNERSHIP and quarter.month_to != ctx.filters.month_to:
     st.caption(
         f"The story is told for whole quarters: {quarter_words(quarter)} is the latest whole "
         "quarter in your chosen period."
@@ -93,23 +84,20 @@ def place_cards(status: str, folded: bool) -> None:
                 left.markdown(f"**{escape_markdown(str(row.name))}**  \n{escape_markdown(row.why)}")
                 left.caption(f"Whose data: {escape_markdown(row.agencies)}")
                 if right.button("Open profile", key=f"story_open_{row.cell}"):
-                    st.session_state[state.KEY_CELL] = row.cell
-                    st.switch_page(state.PROFILE_PAGE)
+                    state.open_profile(row.cell)
 
 
 for status in ("Escalated", "New", "No longer active"):
     place_cards(status, folded=False)
 if len(places):
     st.subheader("Where they are")
-    m = build_map(area.centre, area.bounds, area.boundary, [layer], tiles=config.app.tiles)
-    clicked = selected_cell_from_event(show_map(m, key=f"story-{res}"), res)
+    clicked = selected_cell_from_event(show_map(ctx.map([layer]), key=f"story-{res}"), res)
     if clicked and clicked != st.session_state.get(state.KEY_CELL):
-        st.session_state[state.KEY_CELL] = clicked
-        st.switch_page(state.PROFILE_PAGE)
+        state.open_profile(clicked)
 place_cards("Persistent", folded=urgent and counts["Persistent"] > 3)
 
 table = story_table(told, names, exact=role != Role.PARTNERSHIP)
-export_buttons(store, f"the quarter's story {quarter_words(quarter)}", table=table, key="story")
+export_buttons(ctx.store, f"the quarter's story {quarter_words(quarter)}", table=table, key="story")
 
 with st.expander("How this is worked out"):
     st.markdown(

@@ -1,8 +1,9 @@
-"""Writing the audit log from the app: sessions, page views, purposes (downloads:
-``ui.exports.audited_download``)."""
+"""The audit log in the app: writing sessions, page views and purposes (downloads:
+``ui.exports.audited_download``), and reading it back on the Audit log page."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from geo.store.database import Store
@@ -73,3 +74,48 @@ def purpose_given(store: Store, identity: Identity) -> bool:
             store.audit(identity.user_id, "analyst", "purpose", purpose=choice)
             st.rerun()
     return False
+
+
+#: The events the audit log records (the Audit log page's filter).
+AUDIT_EVENTS = (
+    "login",
+    "session_start",
+    "view",
+    "purpose",
+    "export",
+    "ingest",
+    "ingest_refused",
+    "rollback",
+    "demo_built",
+    "export_served",
+    "export_refused",
+    "audit_keyed",
+)
+#: The log's columns in words (the CSV download keeps the stored names).
+AUDIT_HEADERS = {
+    "event_id": "Event",
+    "logged_at": "When",
+    "who": "Who",
+    "role": "Role",
+    "event": "What",
+    "page": "Page",
+    "detail": "Detail",
+    "purpose": "Purpose",
+}
+
+
+def chain_check(store: Store) -> None:
+    """Whether the audit log's hash chain is unbroken, in green, or where it breaks, in red."""
+    check = store.verify_audit_chain()
+    if check.ok:
+        st.success(check.summary())
+    else:
+        st.error(check.summary())
+
+
+def read_log(store: Store, limit: int, events: list[str]) -> pd.DataFrame:
+    """The newest ``limit`` audit events, only those of kinds in ``events`` when any."""
+    log = store.audit_log(limit=limit)
+    if events:
+        log = log.loc[log["event"].isin(events)]
+    return log

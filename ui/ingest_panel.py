@@ -1,4 +1,5 @@
-"""The Data page's ingest and rollback panels."""
+"""The Data page's panels: ingest (check, then confirm), what is loaded, and batches with
+rollback."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from geo.core.escape import escape_markdown
 from geo.core.headers import human_headers
 from geo.ingest.pipeline import DEMO_STORE_REFUSAL, Progress, ingest_bytes
 from geo.ingest.report import IngestReport, reasons_in_words
+from geo.store import catalogue
 from geo.store.database import SYNTHETIC_DEMO, Store
 from ui import cache
 
@@ -136,6 +138,23 @@ def progress_bar(size: int, verb: str) -> Iterator[Progress | None]:
         yield tell
     finally:
         bar.empty()
+
+
+def loaded_feeds(store: Store) -> None:
+    """What is loaded: one row per feed the store holds
+    (:func:`geo.store.catalogue.feed_catalogue`)."""
+    st.subheader("What is loaded")
+    st.caption(
+        "One row per feed: the months it covers, the finest time it records, whose records it "
+        'holds and what it cannot tell. Pages say "not loaded" for anything no feed can tell.'
+    )
+    feeds = catalogue.feed_catalogue(store)
+    if feeds:
+        st.dataframe(
+            human_headers(catalogue.catalogue_frame(feeds)), hide_index=True, width="stretch"
+        )
+    else:
+        st.info("Nothing is loaded yet.")
 
 
 def batch_history(store: Store) -> None:

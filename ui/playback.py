@@ -19,8 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import streamlit as st
 
-from geo.core.filters import Filters, quarter_label, quarter_menu
-from geo.core.roles import Role
+from geo.core.filters import Filters
 from geo.disclosure import WITHHELD
 from geo.render.hexlayer import (
     COUNT_PALETTE,
@@ -30,7 +29,7 @@ from geo.render.hexlayer import (
     rebanded,
     shared_breaks,
 )
-from ui import cache
+from ui.cache.overview import overview_layers
 
 KEY_STEP = "play_month"
 KEY_PLAYING = "_playing"
@@ -87,16 +86,7 @@ def playback_bands(
 ) -> tuple[Bands, ...]:
     """The bands every step of a playback shares: each step's disclosure-controlled
     Overview layers (``ui.cache.overview_layers``, cached) pooled."""
-    return window_bands([cache.overview_layers(fingerprint, version, role, res, f) for f in steps])
-
-
-def playback_steps(role: str, window: Filters, months: Sequence[str]) -> list[tuple[str, Filters]]:
-    """``(label, filters)`` per step: the window's months for analysts (with their
-    categories), the fixed menu of whole quarters for the partnership."""
-    if role == Role.PARTNERSHIP:
-        return [(quarter_label(q), q) for q in quarter_menu(list(months))]
-    inside = [m for m in months if window.month_from <= m <= window.month_to]
-    return [(m, Filters(m, m, window.categories)) for m in inside]
+    return window_bands([overview_layers(fingerprint, version, role, res, f) for f in steps])
 
 
 def next_step(labels: Sequence[str], current: str) -> tuple[str, bool]:

@@ -125,6 +125,12 @@ def share_url(base_url: str, url_path: str, params: Mapping[str, str]) -> str:
     return f"{base_url.rstrip('/')}/{url_path.strip('/')}" + (f"?{query}" if query else "")
 
 
+def open_profile(cell: str) -> None:
+    """Select ``cell`` and open its Location profile."""
+    st.session_state[KEY_CELL] = cell
+    st.switch_page(PROFILE_PAGE)
+
+
 def coarsen_cell(role: str, config: Config) -> None:
     """Coarsen the selected cell to the finest resolution ``role`` may see (a link made
     by an analyst opens the partnership view on the enclosing cell); drop a cell coarser

@@ -14,16 +14,8 @@ from geo.core.filters import quarter_label, quarter_menu
 from geo.core.roles import Role
 from geo.core.schema import INCIDENT_CATEGORIES, INCIDENT_CATEGORY_LABELS
 from geo.disclosure import allowed_resolutions
+from geo.render.briefing import KPI_LABELS  # the headline figures' names, as the pack prints them
 from ui import state
-
-KPI_LABELS = {
-    "incidents": "Incidents",
-    "knife_crime": "Knife crime",
-    "harmful_sexual_behaviour": "Harmful sexual behaviour",
-    "missing_episodes": "Missing episodes",
-    "children_missing": "Children missing",
-    "youth_work_hours": "Youth-work hours",
-}
 
 
 def synthetic_banner(config: Config) -> None:

@@ -133,7 +133,8 @@ def check_download(
 
 def _sources() -> list[Path]:
     return [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")),
-            *sorted((ROOT / "ui").glob("*.py")), *sorted((ROOT / "geo").rglob("*.py"))]  # fmt: skip
+            *sorted((ROOT / "ui").rglob("*.py")),  # ui/cache/ and ui/sections/ too
+            *sorted((ROOT / "geo").rglob("*.py"))]  # fmt: skip
 
 
 def test_no_download_button_exists_outside_the_helper() -> None:

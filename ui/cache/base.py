@@ -1,0 +1,97 @@
+"""The cached configuration, store and study area, and what every page shares: the months
+with data, the loaded feeds and the window a role's pattern analyses use.
+
+Cached wrappers are keyed on explicit hashable values: the configuration path and
+fingerprint, the store's data version and the filters — never a DataFrame. Which store,
+window or threshold a role gets is decided in :mod:`geo.disclosure` (:func:`store_for`,
+:mod:`geo.disclosure.views`), never here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from geo.core.area import StudyArea, load_study_area
+from geo.core.audit import AuditSettings
+from geo.core.config import CONFIG_ENV, Config, load_config
+from geo.core.filters import Filters
+from geo.demo.build import ensure_demo_store
+from geo.disclosure import store_for
+from geo.disclosure.views import pattern_window
+from geo.store import catalogue
+from geo.store import queries as overview
+from geo.store.database import Store
+
+__all__ = [
+    "analysis_window",
+    "feeds",
+    "feeds_used",
+    "get_area",
+    "get_config",
+    "get_store",
+    "months",
+    "store_as",
+]
+
+
+@st.cache_resource(show_spinner="Loading configuration…")
+def _config(path: str | None) -> Config:
+    config = load_config(path)
+    ensure_demo_store(config)
+    return config
+
+
+def get_config() -> Config:
+    """The configuration named by ``PLACESAFE_CONFIG`` (building the demo store if needed)."""
+    return _config(os.environ.get(CONFIG_ENV))
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str, fingerprint: str, _audit: AuditSettings) -> Store:
+    return Store(Path(path), audit=_audit, snapshots=True)
+
+
+def get_store(config: Config) -> Store:
+    """The shared store connection for this configuration (audit key and head file from it)."""
+    return _store(str(config.store_path), config.fingerprint, config.audit_settings())
+
+
+def store_as(config: Config, role: str) -> Store:
+    """The store ``role``'s analyses run on: for the partnership, the publishable
+    dataset (records at sensitive premises removed before any analysis)."""
+    return store_for(get_store(config), role, config)
+
+
+def get_area(config: Config) -> StudyArea:
+    """The configured study area."""
+    return load_study_area(config.study_area)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def months(fingerprint: str, version: str) -> list[str]:
+    """Months with data."""
+    return overview.available_months(get_store(get_config()))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def feeds(fingerprint: str, version: str, role: str) -> list[catalogue.Feed]:
+    """The catalogue of loaded feeds (as ``role``'s store holds them)."""
+    return catalogue.feed_catalogue(store_as(get_config(), role))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def feeds_used(
+    fingerprint: str, version: str, role: str, tables: tuple[str, ...], filters: Filters
+) -> str:
+    """The sentence naming the feeds and months an analysis used."""
+    return catalogue.feeds_used(feeds(fingerprint, version, role), tables, filters)
+
+
+def analysis_window(fingerprint: str, version: str, role: str, filters: Filters) -> Filters:
+    """The window for pattern analyses (:func:`geo.disclosure.views.pattern_window`): for
+    the partnership (whose period menu is whole quarters) the calendar year of the chosen
+    quarter; analysts use their own window."""
+    return pattern_window(role, filters, months(fingerprint, version))
