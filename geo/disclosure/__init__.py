@@ -68,6 +68,7 @@ __all__ = [
     "rates",
     "schools",
     "suppression",
+    "views",
     "windows",
     # its API
     "KEY_RANGE",
