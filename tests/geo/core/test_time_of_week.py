@@ -241,5 +241,5 @@ def test_friday_8pm_is_a_weekend_evening_on_the_location_profile(friday: Any) ->
     }  # fmt: skip
     assert table.loc["weekend_evening", "hours"] == 1.0
     # the page shows the blocks by the same labels as the Youth work page
-    shown = table.rename(index=profiles.BLOCK_LABELS)
+    shown = table.rename(index=DEFAULT_BLOCK_LABELS)
     assert "Weekend evenings (Fri-Sun 19:00-23:00)" in shown.index
