@@ -156,7 +156,7 @@ def header(column: object, extra: Mapping[str, str] | None = None) -> object:
     return text[0].upper() + text[1:]
 
 
-def percent(values: pd.Series, digits: int = 0) -> pd.Series:
+def percent(values: pd.Series, *, digits: int = 0) -> pd.Series:
     """Shares (0 to 1) as percentage text ("75%"); blanks stay blank."""
     numbers = pd.to_numeric(values, errors="coerce")
     out = values.astype(object).copy()

@@ -177,7 +177,7 @@ def cells_to_polygons(cells: npt.ArrayLike) -> npt.NDArray[np.object_]:
     return shapely.from_wkb(np.asarray(wkb.to_pylist(), dtype=object))
 
 
-def cell_rings(cells: npt.ArrayLike, decimals: int = 6) -> list[list[list[float]]]:
+def cell_rings(cells: npt.ArrayLike, *, decimals: int = 6) -> list[list[list[float]]]:
     """Closed GeoJSON rings ``[[lng, lat], ...]`` per cell, rounded to ``decimals``.
 
     Built with numpy from the h3 boundaries (which are lat/lng; GeoJSON is lng/lat).

@@ -128,7 +128,7 @@ def incident_source(source: str) -> IncidentSource:
     return INCIDENT_SOURCES.get(source, PARTNER_SYV_SOURCE)
 
 
-def syv_sql(categories: tuple[str, ...] | list[str] = SYV_CATEGORIES) -> str:
+def syv_sql(*, categories: tuple[str, ...] | list[str] = SYV_CATEGORIES) -> str:
     """SQL predicate on ``incidents``: serious youth violence in ``categories``.
 
     Only records from a partner's SYV extract count; categories are fixed vocabulary, so

@@ -261,6 +261,7 @@ def mixture(
     n: int,
     weights: Sequence[float],
     floor_weight: float,
+    *,
     sigma_scale: float = 1.0,
 ) -> tuple[FloatArray, FloatArray, IntArray]:
     """Points from the urban mixture, all inside the borough (BNG metres).

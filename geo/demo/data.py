@@ -119,7 +119,7 @@ def _write_csv(df: pd.DataFrame, path: Path, header: Sequence[str]) -> None:
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-def generate_demo_files(out_dir: Path, seed: int = 0, null: bool = False) -> dict[str, Any]:
+def generate_demo_files(out_dir: Path, *, seed: int = 0, null: bool = False) -> dict[str, Any]:
     """Generate the synthetic demo in partner file formats, with its planted truth.
 
     Parameters

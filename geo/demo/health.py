@@ -79,7 +79,7 @@ def demo_health_sites(boundary: BaseGeometry) -> pd.DataFrame:
     )
 
 
-def write_demo_health_sites(path: Path, boundary: BaseGeometry | None = None) -> Path:
+def write_demo_health_sites(path: Path, *, boundary: BaseGeometry | None = None) -> Path:
     """Write ``health_sites.csv`` for the demo.
 
     Parameters

@@ -299,6 +299,7 @@ def disclose_children(
     key: str,
     total: float,
     config: Config,
+    *,
     value: str = "children",
     extra_withheld: np.ndarray | None = None,
     keep: tuple[str, ...] = (),
@@ -451,7 +452,7 @@ def home_areas_for_partnership(frame: pd.DataFrame, config: Config) -> Disclosed
 
 
 def found_cells_for_partnership(
-    frame: pd.DataFrame, config: Config, resolutions: tuple[int, ...] = (7, 8)
+    frame: pd.DataFrame, config: Config, *, resolutions: tuple[int, ...] = (7, 8)
 ) -> DisclosedLevels:
     """Episodes per found / last-seen cell at res 7 and 8, disclosure-controlled.
 

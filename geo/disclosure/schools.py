@@ -30,6 +30,7 @@ def disclose_schools(
     frame: pd.DataFrame,
     role: str,
     min_count: int,
+    *,
     children: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """What ``role`` may see of a school table or ranking.

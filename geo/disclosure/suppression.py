@@ -79,6 +79,7 @@ def disclose_counts(
     role: str | Role,
     res: int,
     config: Config,
+    *,
     value: str = "count",
 ) -> pd.DataFrame:
     """Apply disclosure control to one per-cell count layer whose total is known.

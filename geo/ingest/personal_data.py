@@ -237,7 +237,7 @@ class HeaderFinding:
         return f"column {self.position} {quote_header(self.column)} ({self.rule})"
 
 
-def quote_header(header: str, limit: int = 60) -> str:
+def quote_header(header: str, *, limit: int = 60) -> str:
     """A header for a message: printable, at most ``limit`` characters, quoted."""
     text = "".join(ch if ch.isprintable() else " " for ch in str(header)).strip()
     if len(text) > limit:

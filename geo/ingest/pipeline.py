@@ -166,6 +166,7 @@ def ingest_bytes(
     kind: str,
     data: bytes,
     file_name: str,
+    *,
     who: str = "cli",
     profile: Path | None = None,
     dry_run: bool = False,

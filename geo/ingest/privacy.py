@@ -13,7 +13,7 @@ import hmac
 import pandas as pd
 
 
-def pseudonymise(values: pd.Series, key: bytes, namespace: str = "") -> pd.Series:
+def pseudonymise(values: pd.Series, key: bytes, *, namespace: str = "") -> pd.Series:
     """Replace identifiers with keyed pseudonyms (HMAC-SHA256, first 16 hex digits).
 
     Parameters

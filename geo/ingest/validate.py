@@ -33,7 +33,7 @@ def parse_numbers(values: pd.Series) -> npt.NDArray[np.float64]:
 
 
 def parse_datetimes(
-    values: pd.Series, fmt: str, now: pd.Timestamp | None = None
+    values: pd.Series, fmt: str, *, now: pd.Timestamp | None = None
 ) -> tuple[pd.Series, npt.NDArray[np.object_], npt.NDArray[np.object_]]:
     """Parse partner datetimes with explicit formats only (never guessed).
 

@@ -86,6 +86,7 @@ def _check_cells(cells: npt.NDArray[np.uint64]) -> None:
 def event_cells(
     store: Store,
     filters: Filters,
+    *,
     categories: Sequence[str] | None = None,
     layer: str = "incidents",
     period: Period = "month",

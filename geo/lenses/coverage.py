@@ -111,8 +111,6 @@ __all__ = [
 ]
 
 
-
-
 # =========================================================================== settings
 @dataclass(frozen=True)
 class NeedWeights:

@@ -39,7 +39,6 @@ from geo.stats.getis_ord import gi_star
 __all__ = ["hot_cells", "nearest_sites", "rank_gaps"]
 
 
-
 def hot_cells(
     need_table: pd.DataFrame,
     grid: Any,
@@ -195,7 +194,7 @@ def _gap_reason(
 
 
 def nearest_sites(
-    gap_table: pd.DataFrame, sites: pd.DataFrame, kinds: Sequence[str] = ()
+    gap_table: pd.DataFrame, sites: pd.DataFrame, *, kinds: Sequence[str] = ()
 ) -> pd.DataFrame:
     """Distance from each gap's cell centre to the nearest health site.
 

@@ -136,7 +136,7 @@ def gaps_in_blocks(gaps: pd.DataFrame, allowed: Sequence[str]) -> pd.DataFrame:
     return gaps.loc[gaps["block"].isin(list(allowed))].reset_index(drop=True)
 
 
-def fixed_site_options(gaps: pd.DataFrame, top: int = 50) -> list[str]:
+def fixed_site_options(gaps: pd.DataFrame, *, top: int = 50) -> list[str]:
     """``"cell|block"`` choices for sites already covered: the top gaps' (cell, block)."""
     head = gaps.head(top)
     return [f"{c}|{b}" for c, b in zip(head["cell"], head["block"], strict=True)]

@@ -283,6 +283,7 @@ def ethnicity_counts(
     frame: pd.DataFrame,
     stamp: str,
     by: PeriodBy | None,
+    *,
     weights: npt.NDArray[np.float64] | None = None,
 ) -> pd.DataFrame:
     """Counts by group of a canonical ``ethnicity`` column, split by period of ``stamp``."""

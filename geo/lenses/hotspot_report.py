@@ -56,7 +56,7 @@ def trend_window(period: Filters, months: list[str] | tuple[str, ...]) -> Filter
     return Filters(max(start, first, key=str), period.month_to, period.categories)
 
 
-def trend_text(trend: Filters, unit: str = "month") -> str:
+def trend_text(trend: Filters, *, unit: str = "month") -> str:
     """The trend window in words: "trend over the 24 months to 2024-12 (2023-01 to 2024-12)"."""
     n = len(pd.period_range(trend.month_from, trend.month_to, freq="M"))
     if unit == "quarter":
@@ -232,7 +232,7 @@ def no_hot_spot_message(report: HotspotReport) -> str:
     )
 
 
-def recurrence(cube: pd.DataFrame, k: int = 1, fdr: bool = True) -> pd.DataFrame:
+def recurrence(cube: pd.DataFrame, *, k: int = 1, fdr: bool = True) -> pd.DataFrame:
     """Per cell, in how many periods its own-period Gi* was a significant hot / cold spot.
 
     The fallback when a cube is too short for emerging hot spot analysis; periods

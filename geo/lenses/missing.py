@@ -113,6 +113,7 @@ def episodes(store: Store, filters: Filters) -> pd.DataFrame:
 
 def repeat_children(
     frame: pd.DataFrame,
+    *,
     n: int = REPEAT_EPISODES,
     days: float = REPEAT_DAYS,
     since: pd.Timestamp | None = None,
@@ -180,7 +181,7 @@ def repeat_children_in_period(store: Store, filters: Filters) -> pd.Index:
 
 
 def measures(
-    frame: pd.DataFrame, now: pd.Timestamp | None = None, repeat: pd.Index | None = None
+    frame: pd.DataFrame, *, now: pd.Timestamp | None = None, repeat: pd.Index | None = None
 ) -> pd.Series:
     """Headline measures of a set of episodes.
 
@@ -278,7 +279,7 @@ def _area_column(res: AreaKey) -> str:
 
 
 def theme_rows(
-    frame: pd.DataFrame, key: pd.Series, repeat: pd.Index, located_only: bool = True
+    frame: pd.DataFrame, key: pd.Series, repeat: pd.Index, *, located_only: bool = True
 ) -> pd.DataFrame:
     """One row per (episode, theme code): ``key``, ``theme``, ``repeat`` (bool) and the
     episode's ``record_key`` (0 when the frame has none).
@@ -312,6 +313,7 @@ def _count_themes(rows: pd.DataFrame) -> pd.DataFrame:
 
 def theme_counts(
     frame: pd.DataFrame,
+    *,
     by: Literal["period", "area"] = "period",
     res: AreaKey = 7,
     previous: pd.DataFrame | None = None,
@@ -392,7 +394,7 @@ def theme_key_sums(frame: pd.DataFrame, repeat: pd.Index | None = None) -> pd.Da
 
 
 def theme_area_table(
-    frame: pd.DataFrame, res: AreaKey = 7, repeat_only: bool = False
+    frame: pd.DataFrame, *, res: AreaKey = 7, repeat_only: bool = False
 ) -> pd.DataFrame:
     """Theme × area table of interview counts.
 

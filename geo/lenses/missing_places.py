@@ -68,6 +68,7 @@ def found_location_overlap(
     store: Store,
     area: StudyArea,
     filters: Filters,
+    *,
     res: int = 9,
     k: int = 1,
     fdr: bool = False,
@@ -148,7 +149,7 @@ def _overlap_reasons(cells: pd.DataFrame) -> pd.Series:
 
 
 def quarters_active(
-    store: Store, res: int, filters: Filters, quarters: int = RECURRENCE_QUARTERS
+    store: Store, res: int, filters: Filters, *, quarters: int = RECURRENCE_QUARTERS
 ) -> tuple[pd.Series, int]:
     """In how many calendar quarters each found / last-seen cell had an episode.
 

@@ -102,6 +102,7 @@ def build_profile(
     months: list[str],
     role: str,
     config: Config,
+    *,
     reach_m: float = 400.0,
     n_schools: int = 5,
 ) -> LocationProfile:

@@ -23,7 +23,6 @@ from geo.lenses.schools import pairs_within
 __all__ = ["cells_near", "reach_matrix", "rings_for"]
 
 
-
 def rings_for(res: int, reach_m: float) -> int:
     """Grid steps that certainly include every cell centre within ``reach_m``."""
     area_m2 = hexes.average_cell_area_km2(res) * 1e6

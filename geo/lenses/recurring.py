@@ -434,7 +434,7 @@ def month_precision_note(n: int) -> str:
 
 
 def knox_for_window(
-    store: Store, filters: Filters, permutations: int = 199, seed: int = 0
+    store: Store, filters: Filters, *, permutations: int = 199, seed: int = 0
 ) -> KnoxResult | None:
     """The Knox test (100 m × 5 and 7 days × 4 bands) on the window's timed incidents,
     or None when there are too few of them."""
@@ -454,7 +454,7 @@ def knox_for_window(
 
 
 def near_repeat_chain_table(
-    store: Store, filters: Filters, res: int, settings: RankingSettings = RankingSettings()
+    store: Store, filters: Filters, res: int, *, settings: RankingSettings = RankingSettings()
 ) -> pd.DataFrame:
     """Near-repeat chains in the window for analysts, largest first: ``events``,
     ``first`` and ``last`` dates, ``span_days`` and the ``cell`` (at ``res``) of the

@@ -221,6 +221,7 @@ def top_recurring(
     store: Store,
     area: StudyArea,
     filters: Filters,
+    *,
     top: int = 20,
     settings: RankingSettings | None = None,
 ) -> pd.DataFrame | None:
@@ -573,6 +574,7 @@ def schools_view(
     filters: Filters,
     role: str,
     min_count: int,
+    *,
     children: pd.DataFrame | None = None,
     distances_m: Sequence[float] = (400.0, 800.0),
     distance_m: float = 400.0,

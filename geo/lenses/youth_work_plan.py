@@ -52,7 +52,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True, eq=False)
 class CoverProblem:
     """A weighted maximum-coverage instance built from unmet need.
@@ -281,7 +280,7 @@ def plan_greedy(problem: CoverProblem, k: int) -> Plan:
 
 
 def plan_exact(
-    problem: CoverProblem, k: int, max_nonzeros: int = 2_000_000, time_limit_s: float = 30.0
+    problem: CoverProblem, k: int, *, max_nonzeros: int = 2_000_000, time_limit_s: float = 30.0
 ) -> Plan:
     """The optimal plan of ``k`` deployments by mixed-integer programming (HiGHS).
 

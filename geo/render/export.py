@@ -96,7 +96,7 @@ def _container_text(value: object) -> str:
     return "; ".join(sorted(items) if isinstance(value, set | frozenset) else items)
 
 
-def safe_layer_name(name: str, default: str = "placesafe") -> str:
+def safe_layer_name(name: str, *, default: str = "placesafe") -> str:
     """A GeoPackage table name: lower-case letters, digits and underscores, starting
     with a letter, at most 60 characters (safe in SQL and in every GIS)."""
     text = re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")

@@ -116,6 +116,7 @@ def hex_feature_collection(
     labels: Sequence[str],
     bands: npt.ArrayLike,
     colours: Sequence[str],
+    *,
     decimals: int = 6,
 ) -> dict[str, Any]:
     """GeoJSON FeatureCollection of hexagons with allow-listed properties only.
@@ -310,7 +311,7 @@ def category_layer(
 
 
 def outline_layer(
-    name: str, cells: npt.ArrayLike, labels: Sequence[str], colour: str, show: bool = True
+    name: str, cells: npt.ArrayLike, labels: Sequence[str], colour: str, *, show: bool = True
 ) -> HexLayer:
     """Hexagon outlines (for coverage), one colour."""
     cell_arr = np.asarray(cells, dtype=np.uint64)
@@ -326,6 +327,7 @@ def polygon_layer(
     polygons: Sequence[BaseGeometry],
     labels: Sequence[str],
     colour: str,
+    *,
     show: bool = True,
     decimals: int = 6,
 ) -> HexLayer:

@@ -98,7 +98,7 @@ def incident_layer(counts: pd.DataFrame, role: str, res: int, config: Config) ->
 
 
 def missing_layer(
-    counts: pd.DataFrame, role: str, res: int, config: Config, show: bool = False
+    counts: pd.DataFrame, role: str, res: int, config: Config, *, show: bool = False
 ) -> HexLayer:
     """Missing episodes per found/last-seen cell at one resolution.
 
@@ -111,7 +111,7 @@ def missing_layer(
     return missing_layer_from(levels, res, config, show)
 
 
-def youth_work_layer(cells: pd.DataFrame, show: bool = True) -> HexLayer:
+def youth_work_layer(cells: pd.DataFrame, *, show: bool = True) -> HexLayer:
     """Outline of the cells youth work reached in the period."""
     labels = [
         f"Youth work: {int(s):,} sessions, {h:,.0f} hours"
@@ -147,7 +147,9 @@ def cell_summary(layers: tuple[HexLayer, ...], cell: str) -> str:
     return f"Cell {cell} — " + "; ".join(parts) + "."
 
 
-def gi_layer(gi: pd.DataFrame, role: str, res: int, config: Config, show: bool = True) -> HexLayer:
+def gi_layer(
+    gi: pd.DataFrame, role: str, res: int, config: Config, *, show: bool = True
+) -> HexLayer:
     """Significant Gi* cells (bins ±1..±3) as a diverging layer.
 
     Not-significant cells are not drawn.
@@ -173,6 +175,7 @@ def emerging_layer(
     role: str,
     res: int,
     config: Config,
+    *,
     show: bool = True,
 ) -> HexLayer:
     """Emerging hot spot categories (cells with a pattern only)."""

@@ -33,6 +33,7 @@ def render_layers(
     layers: Sequence[HexLayer],
     boundary: BaseGeometry,
     title: str,
+    *,
     width_in: float = 7.0,
     dpi: int = 150,
     annotate_ranks: bool = False,

@@ -566,7 +566,7 @@ def _p(p: float) -> str:
     return f"p = {p:.2g}"
 
 
-def verdict(result: KnoxResult, alpha: float = 0.05) -> str:
+def verdict(result: KnoxResult, *, alpha: float = 0.05) -> str:
     """A plain-English verdict on near repeats, with exact distances and times.
 
     The near-repeat claim pools cells. Every rectangle of spatial bands 1..S and

@@ -52,7 +52,7 @@ def mann_kendall(values: npt.ArrayLike) -> tuple[float, float]:
     return float(z[0]), float(p[0])
 
 
-def mann_kendall_many(x: npt.ArrayLike, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def mann_kendall_many(x: npt.ArrayLike, *, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """Mann-Kendall z and p for every row of a 2-D array (rows = series)."""
     arr = np.asarray(x, dtype=np.float64)
     zs, ps = [], []

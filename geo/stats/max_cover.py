@@ -35,7 +35,6 @@ __all__ = [
 ]
 
 
-
 def greedy_max_cover(
     cover: sp.spmatrix, weights: npt.ArrayLike, k: int
 ) -> tuple[IntArray, FloatArray]:

@@ -161,7 +161,11 @@ def reject(
 
 
 def stable_row_ids(
-    frame: pd.DataFrame, columns: list[str], prefix: str, coordinates: tuple[str, str] | None = None
+    frame: pd.DataFrame,
+    columns: list[str],
+    prefix: str,
+    *,
+    coordinates: tuple[str, str] | None = None,
 ) -> pd.Series:
     """Identifiers for rows that have no id of their own, stable across re-ingests.
 

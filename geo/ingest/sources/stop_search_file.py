@@ -41,7 +41,7 @@ class StopSearchFile:
     rejected: dict[str, int]
 
 
-def read_stop_search_file(path: Path, now: pd.Timestamp | None = None) -> StopSearchFile:
+def read_stop_search_file(path: Path, *, now: pd.Timestamp | None = None) -> StopSearchFile:
     """Parse a police.uk stop-and-search CSV with the ingest adapter, keeping every
     row it accepts (the store keeps only located rows inside the study area, so a
     force-wide audit of a file works on this frame instead)."""

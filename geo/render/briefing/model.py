@@ -94,9 +94,7 @@ def parse_quarter(text: str) -> Filters:
     if not match:
         raise PackError(f"period must look like 2025Q1, not {text!r}")
     q = pd.Period(f"{match.group(1)}Q{match.group(2)}", freq="Q")
-    return Filters(
-        q.asfreq("M", "start").strftime("%Y-%m"), q.asfreq("M", "end").strftime("%Y-%m")
-    )
+    return Filters(q.asfreq("M", "start").strftime("%Y-%m"), q.asfreq("M", "end").strftime("%Y-%m"))
 
 
 def available_quarters(store: Store) -> list[str]:

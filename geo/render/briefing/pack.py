@@ -43,6 +43,7 @@ def build_pack(
     config: Config,
     quarter: str,
     audience: str,
+    *,
     now: datetime | None = None,
 ) -> ReviewPack:
     """Build the review pack for ``quarter`` (``"2025Q1"``, or ``"latest"``) and ``audience``.
