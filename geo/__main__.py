@@ -308,7 +308,8 @@ def _recurring(args: argparse.Namespace) -> int:
 
 def _knox(args: argparse.Namespace) -> int:
     from geo.lenses.recurring import incident_events_bng, month_precision_note, untimed_in_window
-    from geo.stats.knox import knox, verdict
+    from geo.stats.knox import knox
+    from geo.stats.knox_verdict import verdict
 
     config = load_config(args.config)
     with _reading_store(config) as store:

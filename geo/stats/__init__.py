@@ -19,6 +19,7 @@ __all__ = [
     "fdr",
     "getis_ord",
     "knox",
+    "knox_verdict",
     "mann_kendall",
     "max_cover",
     "near_repeat_chains",

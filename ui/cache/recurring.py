@@ -20,7 +20,8 @@ from geo.lenses.recurring import (
 )
 from geo.render import layers
 from geo.render.hexlayer import HexLayer
-from geo.stats.knox import KnoxResult, verdict
+from geo.stats.knox import KnoxResult
+from geo.stats.knox_verdict import verdict
 from ui.cache.base import get_area, get_config, get_store, store_as
 
 __all__ = [

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from geo.core.errors import InsufficientDataError
-from geo.stats.knox import KnoxResult, knox, pool, spatial_labels, temporal_labels, verdict
+from geo.stats.knox import KnoxResult, knox, spatial_labels, temporal_labels
+from geo.stats.knox_verdict import pool, verdict
 from geo.stats.near_repeat_chains import CHAIN_SUMMARY_COLUMNS, chain_summary, near_repeat_chains
 
 # (spatial_band_m, n_spatial, temporal_band_days, n_temporal)
