@@ -1,5 +1,5 @@
 """Disclosure of the schools lens (DESIGN §4): what the partnership may see of a school
-table or ranking (:func:`geo.lenses.schools.rank_schools`).
+table or ranking (:func:`geo.lenses.school_ranking.rank_schools`).
 
 Incident counts from 1 to ``min_count - 1`` are withheld, with the totals and wider
 rings that would give a withheld part away by subtraction; the pupils' missing

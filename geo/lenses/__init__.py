@@ -22,6 +22,7 @@ __all__ = [
     "recurring_places",
     "rri_audit",
     "school_outcomes",
+    "school_ranking",
     "schools",
     "stop_search",
     "story",

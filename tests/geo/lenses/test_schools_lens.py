@@ -15,13 +15,13 @@ from geo.core.filters import Filters
 from geo.core.terms import TermDates, in_term, journey_window
 from geo.demo.build import build_demo
 from geo.disclosure.schools import disclose_schools
+from geo.lenses.school_ranking import rank_schools
 from geo.lenses.schools import (
     buffer_counts,
     classify_times,
     incidents_near_schools,
     missing_by_school,
     pairs_within,
-    rank_schools,
     top_recurring,
 )
 from geo.store.database import Store
