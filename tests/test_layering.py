@@ -290,3 +290,36 @@ def test_unit_tests_mirror_the_stages() -> None:
     folders = {p.name for p in tests.iterdir() if p.is_dir() and p.name != "__pycache__"}
     assert folders == set(STAGE_IMPORTS), folders ^ set(STAGE_IMPORTS)
     assert not list(tests.glob("test_*.py")), "unit tests outside a stage folder"
+
+
+#: The publication layer's primitives: only geo/disclosure/ builds withholding or
+#: perturbation from them; every other module asks it for disclosed results.
+WITHHOLDING_PRIMITIVES = frozenset(
+    {
+        "small_counts",
+        "suppress_small_counts",
+        "protect_hierarchy",
+        "publish_counts",
+        "perturb",
+        "placesafe_ptable",
+        "PerturbationTable",
+    }
+)
+
+
+def test_only_disclosure_withholds() -> None:
+    found = []
+    for folder in ("geo", "ui", "pages"):
+        for path in (REPO_ROOT / folder).rglob("*.py"):
+            if (REPO_ROOT / "geo" / "disclosure") in path.parents:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names: set[str] = set()
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("geo"):
+                    names = {a.name for a in node.names}
+                elif isinstance(node, ast.Attribute):
+                    names = {node.attr}
+                hit = names & WITHHOLDING_PRIMITIVES
+                if hit:
+                    found.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno} {sorted(hit)}")
+    assert not found, found
