@@ -163,7 +163,7 @@ def protected_record_counts(
     -------
     dict
         Per located table with a time column: ``(count, record key sum)``, exact; the
-        caller publishes it through :func:`geo.disclosure.publish_count`.
+        caller publishes it through :func:`geo.disclosure.publish_counts`.
     """
     cells = protected_cells(config)
     out: dict[str, tuple[int, int]] = {}

@@ -10,7 +10,7 @@ shows in :mod:`geo.lenses.missing_view`.
 Definitions
 -----------
 * An episode belongs to a period when it was **reported** in the period
-  (``[start, end)`` of :meth:`geo.store.Filters.bounds`).
+  (``[start, end)`` of :meth:`geo.core.filters.Filters.bounds`).
 * A child is a **repeat** missing child when three of their episodes, taken
   consecutively in order of report time, have the first and the third reported
   at most 90 days apart (``reported_at[i + 2] - reported_at[i] <= 90 days``,

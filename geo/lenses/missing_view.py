@@ -18,7 +18,7 @@ partnership every figure goes through the disclosure rules of DESIGN §4
   home, a refuge) are left out of every list: their figures count only towards the
   withheld remainder, and nothing says why.
 
-Periods follow :class:`geo.store.Filters`; the partnership's period is a whole
+Periods follow :class:`geo.core.filters.Filters`; the partnership's period is a whole
 quarter from the fixed menu, compared with the quarter before.
 """
 

@@ -1,5 +1,5 @@
 """The Youth work page's map layers: gaps, youth-work coverage, health sites and the
-recommended places (:class:`geo.render.maps.HexLayer`).
+recommended places (:class:`geo.render.hexlayer.HexLayer`).
 
 Labels are fixed wording, numbers and the gap reasons; partner text (site and place
 names) is escaped by :mod:`geo.render.maps`. What goes on the layers is already what the
