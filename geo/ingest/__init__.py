@@ -5,6 +5,7 @@ checks and the load pipeline that writes one transaction to the store.
 __all__ = [
     "archive",
     "fetch",
+    "geocode",
     "pipeline",
     "personal_data",
     "privacy",
