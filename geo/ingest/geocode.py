@@ -23,7 +23,6 @@ reason, never the input text or the matched name: callers store no free text.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,7 +32,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from geo.core import hexes
 from geo.core.area import StudyArea, from_bng, to_bng
@@ -79,6 +79,9 @@ UNLOCATED_REASONS: Final[tuple[str, ...]] = (
 #: Confidence given to a record placed by its coordinates and by a postcode centroid.
 _COORDINATE_CONFIDENCE: Final = 100
 _POSTCODE_CONFIDENCE: Final = 95
+
+#: What each slip in a word costs its similarity (one slip: 0.94).
+_EDIT_COST: Final = 0.06
 
 #: Result columns, in order.
 _COLUMNS: Final = ("lat", "lng", "method", "confidence", "private_home", "reason")
@@ -360,14 +363,21 @@ def gazetteer_from_points(points: pd.DataFrame, *, kind: str | None = None) -> p
     out = groups.agg(
         points=("x", "size"), x=("x", "median"), y=("y", "median"), spread_m=("d", "max")
     )
-    out["name"] = groups["name"].agg(lambda s: s.value_counts().index[0])
-    out["kind"] = groups["kind"].agg(lambda s: s.value_counts().index[0])
+    out["name"] = _most_frequent(frame, "name")
+    out["kind"] = _most_frequent(frame, "kind")
     lng, lat = from_bng(out["x"].to_numpy(), out["y"].to_numpy())
     out["lat"], out["lng"] = lat, lng
     out = out.reset_index()
     out["points"] = out["points"].astype(np.int64)
     table: pd.DataFrame = out.loc[:, list(_GAZETTEER_COLUMNS)].reset_index(drop=True)
     return table
+
+
+def _most_frequent(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The most frequent value of ``column`` per ``key`` (ties: the first in sort order)."""
+    n = frame.groupby(["key", column], sort=True).size().rename("n").reset_index()
+    n = n.sort_values(["key", "n"], ascending=[True, False], kind="stable")
+    return n.drop_duplicates("key").set_index("key")[column]
 
 
 def _gazetteer_dtype(column: str) -> str:
@@ -507,14 +517,22 @@ class _Matches:
     runner_up: FloatArray
 
 
+def _allowed_edits(length: IntArray, max_edits: int) -> IntArray:
+    """Slips a word may hold and still be a name's word: none below five letters, one up
+    to nine, two from ten (never more than ``max_edits``)."""
+    allowed = np.where(length >= 10, 2, np.where(length >= 5, 1, 0))
+    return np.minimum(allowed, max_edits).astype(np.int64)
+
+
 def _token_matches(
-    query_tokens: npt.NDArray[np.object_], vocab: npt.NDArray[np.object_], cutoff: float
+    query_tokens: npt.NDArray[np.object_], vocab: npt.NDArray[np.object_], max_edits: int
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """(query token, vocabulary token, similarity) for every exact or near match.
 
-    Words of five letters or more may differ from a name's word ("Bridgwter" for
-    "Bridgwater"): rapidfuzz's ratio at least ``cutoff``, and half the difference counts
-    against the match (a one-letter slip in a long word still scores above 0.9).
+    A word absent from the gazetteer may be a slip for one of its words ("Bridgwter" for
+    "Bridgwater"): rapidfuzz's optimal-string-alignment distance (a swap of neighbouring
+    letters is one edit) within :func:`_allowed_edits`, each edit costing
+    :data:`_EDIT_COST` of the word's similarity.
     """
     vocab_index = pd.Index(vocab)
     exact = vocab_index.get_indexer(pd.Index(query_tokens))
@@ -523,31 +541,51 @@ def _token_matches(
     sims: list[FloatArray] = [np.ones(len(qi[0]))]
     q_len = np.fromiter((len(t) for t in query_tokens), dtype=np.int64, count=len(query_tokens))
     v_len = np.fromiter((len(t) for t in vocab), dtype=np.int64, count=len(vocab))
-    fuzzy = np.flatnonzero((exact < 0) & (q_len >= 5))
-    # ratio >= 80 needs the shorter word to be at least 2/3 of the longer: compare words of
-    # compatible lengths only
+    allowed = _allowed_edits(q_len, max_edits)
+    # a slip is looked for after the first letter only: "alley" is not "Calley"
+    first = np.array([t[:1] for t in query_tokens], dtype=object)
+    v_first = np.array([t[:1] for t in vocab], dtype=object)
+    fuzzy = np.flatnonzero((exact < 0) & (allowed > 0))
+    # words whose lengths differ by more than the edits allowed cannot match: compare
+    # each length with its neighbours only
     for length in np.unique(q_len[fuzzy]):
         rows = fuzzy[q_len[fuzzy] == length]
-        cols = np.flatnonzero(
-            (v_len >= max(4, math.ceil(length * 2 / 3))) & (v_len <= length * 1.5)
-        )
-        if cols.size == 0:
-            continue
-        for start in range(0, rows.size, 4000):
-            chunk = rows[start : start + 4000]
-            scores = process.cdist(
-                list(query_tokens[chunk]),
-                list(vocab[cols]),
-                scorer=fuzz.ratio,
-                score_cutoff=cutoff,
-                dtype=np.uint8,
-                workers=-1,
-            )
-            r, c = np.nonzero(scores)
-            qi.append(chunk[r])
-            vi.append(cols[c])
-            sims.append(1.0 - (100.0 - scores[r, c].astype(float)) / 200.0)
+        edits = int(allowed[rows[0]])
+        for letter in np.unique(first[rows]):
+            chunk_rows = rows[first[rows] == letter]
+            cols = np.flatnonzero((np.abs(v_len - length) <= edits) & (v_first == letter))
+            if cols.size == 0:
+                continue
+            _near_words(query_tokens, vocab, chunk_rows, cols, edits, qi, vi, sims)
     return np.concatenate(qi), np.concatenate(vi), np.concatenate(sims)
+
+
+def _near_words(
+    query_tokens: npt.NDArray[np.object_],
+    vocab: npt.NDArray[np.object_],
+    rows: IntArray,
+    cols: IntArray,
+    edits: int,
+    qi: list[IntArray],
+    vi: list[IntArray],
+    sims: list[FloatArray],
+) -> None:
+    """Append the (row, col, similarity) of words ``rows`` within ``edits`` of ``cols``."""
+    choices = list(vocab[cols])
+    for start in range(0, rows.size, 4000):
+        chunk = rows[start : start + 4000]
+        dist = process.cdist(
+            list(query_tokens[chunk]),
+            choices,
+            scorer=OSA.distance,
+            score_cutoff=edits,
+            dtype=np.uint8,
+            workers=-1,
+        )
+        r, c = np.nonzero(dist <= edits)
+        qi.append(chunk[r])
+        vi.append(cols[c])
+        sims.append(1.0 - _EDIT_COST * dist[r, c].astype(float))
 
 
 def _match(
@@ -557,7 +595,9 @@ def _match(
     y: FloatArray,
     *,
     same_place_m: float,
-    token_cutoff: float,
+    max_edits: int,
+    threshold: float,
+    margin: float,
 ) -> _Matches:
     """Score each distinct normalised text against every gazetteer key that could match.
 
@@ -565,6 +605,11 @@ def _match(
     the text, times each word's similarity: extra words in the text cost nothing
     ("costa south street" holds "south street" entirely), missing words do. Candidates are
     the keys whose rarest word is in the text (a key scoring 90 or more must have it).
+
+    A key whose words all belong to another key reaching ``threshold`` gives way to it
+    ("stannorstow wickray crescent" holds "wickray crescent"). The runner-up is the best
+    key lying more than ``same_place_m`` from the best; a key written exactly is rivalled
+    only by keys written exactly.
     """
     n_text = len(texts)
     none = _Matches(np.full(n_text, -1, dtype=np.int64), np.zeros(n_text), np.zeros(n_text))
@@ -598,7 +643,7 @@ def _match(
         return none
     t_of_word = text_words.index.to_numpy(dtype=np.int64)
     q_vocab, q_id = np.unique(text_words.to_numpy(dtype=str), return_inverse=True)
-    mq, mv, ms = _token_matches(q_vocab.astype(object), vocab.astype(object), token_cutoff)
+    mq, mv, ms = _token_matches(q_vocab.astype(object), vocab.astype(object), max_edits)
     tw = pd.DataFrame({"text": t_of_word, "q": q_id}).merge(
         pd.DataFrame({"q": mq, "word": mv, "sim": ms}), on="q"
     )
@@ -630,16 +675,33 @@ def _match(
     pos = np.searchsorted(t_code, code).clip(0, t_code.size - 1)
     sim = np.where(t_code[pos] == code, t_sim[pos], 0.0)
     score = np.bincount(pair, weights=weight_s[at] * sim, minlength=c_key.size) * 100.0
+    inexact = np.bincount(pair, weights=(sim < 1.0).astype(float), minlength=c_key.size)
+    exact = inexact == 0
+    score[exact] = 100.0
+    # only keys that could be placed or could rival one matter
+    keep = score >= threshold - margin
+    c_text, c_key, score, exact = c_text[keep], c_key[keep], score[keep], exact[keep]
+    if c_text.size == 0:
+        return none
+    n_words = np.bincount(kw, minlength=len(keys))
+    given_way = _held_by_longer(c_text, c_key, score >= threshold, n_words, kw_s, ww_s)
+    c_text, c_key, score, exact = (
+        c_text[~given_way],
+        c_key[~given_way],
+        score[~given_way],
+        exact[~given_way],
+    )
 
-    # best per text, and the best of the keys lying away from it
-    order = np.lexsort((c_key, -score, c_text))
-    c_text, c_key, score = c_text[order], c_key[order], score[order]
+    # best per text (the longest name among equals), and the best key lying away from it
+    order = np.lexsort((c_key, -n_words[c_key], -score, c_text))
+    c_text, c_key, score, exact = c_text[order], c_key[order], score[order], exact[order]
     head = np.ones(c_text.size, dtype=bool)
     head[1:] = c_text[1:] != c_text[:-1]
     group = np.cumsum(head) - 1
     best_key = c_key[head][group]
     far = np.hypot(x[c_key] - x[best_key], y[c_key] - y[best_key]) > same_place_m
-    rival = pd.Series(np.where(far, score, 0.0)).groupby(group).max().to_numpy()
+    rivals = far & (exact | ~exact[head][group])
+    rival = pd.Series(np.where(rivals, score, 0.0)).groupby(group).max().to_numpy()
     out_best = none.best.copy()
     out_score = none.score.copy()
     out_rival = none.runner_up.copy()
@@ -648,6 +710,44 @@ def _match(
     out_score[texts_with] = score[head]
     out_rival[texts_with] = rival
     return _Matches(out_best, out_score, out_rival)
+
+
+def _held_by_longer(
+    text: IntArray,
+    key: IntArray,
+    strong: BoolArray,
+    n_words: IntArray,
+    kw_sorted: IntArray,
+    ww_sorted: IntArray,
+) -> BoolArray:
+    """Which (text, key) candidates have all their words in a longer ``strong`` key
+    matched by the same text.
+
+    ``kw_sorted`` and ``ww_sorted`` list every (key, word) of the gazetteer, by key.
+    """
+    out = np.zeros(text.size, dtype=bool)
+    cand = pd.DataFrame({"text": text, "a": np.arange(text.size)})
+    longer = pd.DataFrame({"text": text[strong], "b": np.flatnonzero(strong)})
+    both = cand.merge(longer, on="text")
+    a = both["a"].to_numpy(dtype=np.int64)
+    b = both["b"].to_numpy(dtype=np.int64)
+    wider = n_words[key[b]] > n_words[key[a]]
+    a, b = a[wider], b[wider]
+    if a.size == 0:
+        return out
+    # every word of key a, looked up among the words of key b
+    lo = np.searchsorted(kw_sorted, key[a], side="left")
+    n = np.searchsorted(kw_sorted, key[a], side="right") - lo
+    row = np.repeat(np.arange(a.size), n)
+    at = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)
+    width = int(ww_sorted.max()) + 1
+    codes = np.sort(kw_sorted * width + ww_sorted)
+    wanted = key[b][row] * width + ww_sorted[at]
+    pos = np.searchsorted(codes, wanted).clip(0, codes.size - 1)
+    found = codes[pos] == wanted
+    held = np.bincount(row, weights=found.astype(float), minlength=a.size) == n
+    out[a[held]] = True
+    return out
 
 
 def _valid_coordinates(lat: FloatArray, lng: FloatArray) -> BoolArray:
@@ -684,7 +784,7 @@ def geocode_locations(
     margin: float = 8.0,
     same_place_m: float = 250.0,
     max_spread_m: float = 1000.0,
-    token_cutoff: float = 80.0,
+    max_edits: int = 2,
 ) -> pd.DataFrame:
     """Place each record by its coordinates, postcode or place name, or say why not.
 
@@ -715,9 +815,10 @@ def geocode_locations(
     max_spread_m : float
         A name whose points spread farther than this from their median is ambiguous and
         never placed; below it the spread lowers the confidence by up to 10.
-    token_cutoff : float
-        Lowest rapidfuzz ratio at which a word of five letters or more counts as a
-        misspelling of a name's word.
+    max_edits : int
+        Most slips (letters dropped, added, changed or swapped) a word may hold and still
+        count as a name's word: none in words under five letters, one up to nine letters,
+        two from ten; 0 turns spelling tolerance off.
 
     Returns
     -------
@@ -814,7 +915,9 @@ def geocode_locations(
                 gx,
                 gy,
                 same_place_m=same_place_m,
-                token_cutoff=token_cutoff,
+                max_edits=max_edits,
+                threshold=threshold,
+                margin=margin,
             )
         best, score, rival = (
             matches.best[inverse],
