@@ -23,6 +23,7 @@ import pandas as pd
 from _common import print_table
 from rapidfuzz import fuzz, process
 
+from geo.core.area import to_bng
 from geo.ingest.geocode import (
     gazetteer_from_points,
     geocode_locations,
@@ -64,9 +65,7 @@ def invented_words(
     return sorted(out)
 
 
-def synthetic_gazetteer(
-    n_names: int, seed: int = 0
-) -> tuple[pd.DataFrame, list[str], list[str]]:
+def synthetic_gazetteer(n_names: int, seed: int = 0) -> tuple[pd.DataFrame, list[str], list[str]]:
     """A gazetteer of ``n_names`` names, the names, and words that are in none of them."""
     rng = np.random.default_rng(seed)
     words = np.array(invented_words(rng, max(2_000, n_names // 3)))
@@ -156,11 +155,10 @@ def main(n_records: int = 100_000, n_names: int = 50_000) -> None:
     run_s = time.perf_counter() - t
 
     located = result["method"].to_numpy() == "gazetteer"
-    lat, lng = gaz["lat"].to_numpy(), gaz["lng"].to_numpy()
     tr = np.maximum(target_row, 0)
-    right = located & (target_row >= 0) & np.isclose(result["lat"], lat[tr]) & np.isclose(
-        result["lng"], lng[tr]
-    )
+    gx, gy = to_bng(result["lng"].to_numpy(), result["lat"].to_numpy())
+    wx, wy = to_bng(gaz["lng"].to_numpy()[tr], gaz["lat"].to_numpy()[tr])
+    right = located & (target_row >= 0) & (np.hypot(gx - wx, gy - wy) < 1.0)
     locatable = target_row >= 0
 
     # what the alternatives would cost, scaled from a sample

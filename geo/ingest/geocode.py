@@ -11,11 +11,11 @@ record is placed, in order, by
    :func:`gazetteer_from_points`, :func:`read_open_names`), matched with rapidfuzz.
 
 A gazetteer match is kept only when every word of one place name is found in the text
-(typos allowed in longer words), the score reaches a threshold, the runner-up naming a
-different place is clearly behind, and the name does not spread over a wide area (a
-"High Street" in three towns). Private homes ("at home", "friend's flat") are flagged and
-never placed: domestic settings are not contextual places. Anything else is left
-unlocated with its reason.
+(a slip or two allowed after the first letter of longer words), the score reaches a
+threshold, the runner-up naming a different place is clearly behind, and the name does
+not spread over a wide area (a "High Street" in three towns). Private homes ("at home",
+"friend's flat") are flagged and never placed, even with coordinates: domestic settings
+are not contextual places. Anything else is left unlocated with its reason.
 
 The result holds coordinates, the method, a confidence, the private-home flag and the
 reason, never the input text or the matched name: callers store no free text.
@@ -355,18 +355,18 @@ def gazetteer_from_points(points: pd.DataFrame, *, kind: str | None = None) -> p
     frame = frame.loc[ok].reset_index(drop=True)
     if frame.empty:
         return gazetteer_from_points(frame.iloc[:0])
-    x, y = to_bng(frame["lng"].to_numpy(), frame["lat"].to_numpy())
-    frame["x"], frame["y"] = x, y
     groups = frame.groupby("key", sort=True)
-    mx, my = groups["x"].transform("median"), groups["y"].transform("median")
-    frame["d"] = np.hypot(frame["x"] - mx, frame["y"] - my)
+    # the median point in degrees (a name with one point keeps it exactly), the spread in
+    # metres from it
+    mlat, mlng = groups["lat"].transform("median"), groups["lng"].transform("median")
+    x, y = to_bng(frame["lng"].to_numpy(), frame["lat"].to_numpy())
+    mx, my = to_bng(mlng.to_numpy(), mlat.to_numpy())
+    frame["d"] = np.hypot(x - mx, y - my)
     out = groups.agg(
-        points=("x", "size"), x=("x", "median"), y=("y", "median"), spread_m=("d", "max")
+        points=("lat", "size"), lat=("lat", "median"), lng=("lng", "median"), spread_m=("d", "max")
     )
     out["name"] = _most_frequent(frame, "name")
     out["kind"] = _most_frequent(frame, "kind")
-    lng, lat = from_bng(out["x"].to_numpy(), out["y"].to_numpy())
-    out["lat"], out["lng"] = lat, lng
     out = out.reset_index()
     out["points"] = out["points"].astype(np.int64)
     table: pd.DataFrame = out.loc[:, list(_GAZETTEER_COLUMNS)].reset_index(drop=True)
@@ -839,9 +839,14 @@ def geocode_locations(
     reason = np.full(n, "", dtype=object)
     todo = np.ones(n, dtype=bool)
 
-    # 1. coordinates
+    # 1. private homes: never placed, whatever else the record holds
+    home = is_private_home(raw).to_numpy(dtype=bool)
+    reason[home] = _PRIVATE
+    todo &= ~home
+
+    # 2. coordinates
     given_lat, given_lng = _float_column(lat, n), _float_column(lng, n)
-    valid = _valid_coordinates(given_lat, given_lng)
+    valid = _valid_coordinates(given_lat, given_lng) & todo
     if valid.any():
         inside = np.ones(n, dtype=bool)
         if area is not None:
@@ -852,8 +857,7 @@ def geocode_locations(
         reason[valid & ~inside] = _COORDS_OUTSIDE
         todo &= ~valid
 
-    # 2. private homes and texts that give no place
-    home = is_private_home(raw).to_numpy(dtype=bool)
+    # texts that give no place (and no postcode)
     codes = (
         normalise_postcode(_text_series(postcode)).to_numpy(dtype=object)
         if postcode is not None
@@ -863,8 +867,6 @@ def geocode_locations(
         raise ValueError(f"postcode has {len(codes)} values for {n} records")
     in_text = normalise_postcode(raw).to_numpy(dtype=object)
     codes = np.where(codes == "", in_text, codes)
-    reason[todo & home] = _PRIVATE
-    todo &= ~home
     blank = _no_location(raw).to_numpy(dtype=bool) & (codes == "")
     reason[todo & blank] = _NO_LOCATION
     todo &= ~blank
@@ -894,7 +896,7 @@ def geocode_locations(
         reason[rows[~known]] = _BAD_POSTCODE  # the gazetteer may still place these
         todo[rows[known]] = False
 
-    # 4. gazetteer
+    # 4. the gazetteer
     rows = np.flatnonzero(todo)
     if rows.size:
         without_codes = raw.iloc[rows].str.replace(
