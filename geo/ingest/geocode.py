@@ -529,8 +529,8 @@ def _token_matches(
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """(query token, vocabulary token, similarity) for every exact or near match.
 
-    A word absent from the gazetteer may be a slip for one of its words ("Bridgwter" for
-    "Bridgwater"): rapidfuzz's optimal-string-alignment distance (a swap of neighbouring
+    A word may be a slip for a gazetteer word ("Bridgwter" for "Bridgwater"): rapidfuzz's
+    optimal-string-alignment distance (a swap of neighbouring
     letters is one edit) within :func:`_allowed_edits`, each edit costing
     :data:`_EDIT_COST` of the word's similarity.
     """
@@ -545,7 +545,9 @@ def _token_matches(
     # a slip is looked for after the first letter only: "alley" is not "Calley"
     first = np.array([t[:1] for t in query_tokens], dtype=object)
     v_first = np.array([t[:1] for t in vocab], dtype=object)
-    fuzzy = np.flatnonzero((exact < 0) & (allowed > 0))
+    # a word that is a gazetteer word may still be a slip for another ("tersal" for
+    # "tertal"): every long-enough word is compared
+    fuzzy = np.flatnonzero(allowed > 0)
     # words whose lengths differ by more than the edits allowed cannot match: compare
     # each length with its neighbours only
     for length in np.unique(q_len[fuzzy]):
@@ -582,7 +584,7 @@ def _near_words(
             dtype=np.uint8,
             workers=-1,
         )
-        r, c = np.nonzero(dist <= edits)
+        r, c = np.nonzero((dist <= edits) & (dist > 0))
         qi.append(chunk[r])
         vi.append(cols[c])
         sims.append(1.0 - _EDIT_COST * dist[r, c].astype(float))
@@ -606,8 +608,9 @@ def _match(
     ("costa south street" holds "south street" entirely), missing words do. Candidates are
     the keys whose rarest word is in the text (a key scoring 90 or more must have it).
 
-    A key whose words all belong to another key reaching ``threshold`` gives way to it
-    ("stannorstow wickray crescent" holds "wickray crescent"). The runner-up is the best
+    A key matched by some of the text's words gives way to a key reaching ``threshold``
+    that is matched by those words and more ("stannorstow wickray crescent" holds
+    "wickray crescent"). The runner-up is the best
     key lying more than ``same_place_m`` from the best; a key written exactly is rivalled
     only by keys written exactly.
     """
@@ -649,11 +652,14 @@ def _match(
     )
     if tw.empty:
         return none
-    best_sim = tw.groupby(["text", "word"], sort=True)["sim"].max()
-    t_text = best_sim.index.get_level_values("text").to_numpy(dtype=np.int64)
-    t_word = best_sim.index.get_level_values("word").to_numpy(dtype=np.int64)
-    t_sim = best_sim.to_numpy(dtype=float)
-    t_code = t_text * vocab.size + t_word  # sorted, as groupby sorted them
+    # per text and gazetteer word: the best similarity and the text's word that gave it
+    tw = tw.sort_values(["text", "word", "sim"], ascending=[True, True, False], kind="stable")
+    tw = tw.drop_duplicates(["text", "word"])
+    t_text = tw["text"].to_numpy(dtype=np.int64)
+    t_word = tw["word"].to_numpy(dtype=np.int64)
+    t_sim = tw["sim"].to_numpy(dtype=float)
+    t_q = tw["q"].to_numpy(dtype=np.int64)
+    t_code = t_text * vocab.size + t_word  # sorted
 
     # candidate (text, key) pairs: the key's rarest word is in the text
     lo = np.searchsorted(block_word_sorted, t_word, side="left")
@@ -673,7 +679,16 @@ def _match(
     at = np.arange(k_n.sum()) - np.repeat(np.cumsum(k_n) - k_n, k_n) + np.repeat(k_lo, k_n)
     code = c_text[pair] * vocab.size + ww_s[at]
     pos = np.searchsorted(t_code, code).clip(0, t_code.size - 1)
-    sim = np.where(t_code[pos] == code, t_sim[pos], 0.0)
+    hit = t_code[pos] == code
+    sim = np.where(hit, t_sim[pos], 0.0)
+    # one word of the text stands for one word of a name ("gardens" is not also "garden")
+    rows = np.flatnonzero(hit)
+    rows = rows[np.lexsort((-weight_s[at[rows]] * sim[rows], t_q[pos[rows]], pair[rows]))]
+    again = np.zeros(rows.size, dtype=bool)
+    again[1:] = (pair[rows[1:]] == pair[rows[:-1]]) & (t_q[pos[rows[1:]]] == t_q[pos[rows[:-1]]])
+    sim[rows[again]] = 0.0
+    hit[rows[again]] = False
+    used_cand, used_q = pair[hit], t_q[pos[hit]]
     score = np.bincount(pair, weights=weight_s[at] * sim, minlength=c_key.size) * 100.0
     inexact = np.bincount(pair, weights=(sim < 1.0).astype(float), minlength=c_key.size)
     exact = inexact == 0
@@ -683,8 +698,11 @@ def _match(
     c_text, c_key, score, exact = c_text[keep], c_key[keep], score[keep], exact[keep]
     if c_text.size == 0:
         return none
+    renumber = np.cumsum(keep) - 1
+    still = keep[used_cand]
+    used_cand, used_q = renumber[used_cand[still]], used_q[still]
     n_words = np.bincount(kw, minlength=len(keys))
-    given_way = _held_by_longer(c_text, c_key, score >= threshold, n_words, kw_s, ww_s)
+    given_way = _held_by_longer(c_text, score >= threshold, used_cand, used_q)
     c_text, c_key, score, exact = (
         c_text[~given_way],
         c_key[~given_way],
@@ -713,36 +731,35 @@ def _match(
 
 
 def _held_by_longer(
-    text: IntArray,
-    key: IntArray,
-    strong: BoolArray,
-    n_words: IntArray,
-    kw_sorted: IntArray,
-    ww_sorted: IntArray,
+    text: IntArray, strong: BoolArray, used_cand: IntArray, used_q: IntArray
 ) -> BoolArray:
-    """Which (text, key) candidates have all their words in a longer ``strong`` key
-    matched by the same text.
+    """Which candidates use only words of the text that a ``strong`` candidate using more
+    of the text's words also uses ("yardor crescent" inside "yardor borleacar cres",
+    which names "Yardor Borleycar Crescent").
 
-    ``kw_sorted`` and ``ww_sorted`` list every (key, word) of the gazetteer, by key.
+    ``used_cand``, ``used_q`` list each candidate's matched text words (their ids).
     """
     out = np.zeros(text.size, dtype=bool)
+    n_used = np.bincount(used_cand, minlength=text.size)
     cand = pd.DataFrame({"text": text, "a": np.arange(text.size)})
     longer = pd.DataFrame({"text": text[strong], "b": np.flatnonzero(strong)})
     both = cand.merge(longer, on="text")
     a = both["a"].to_numpy(dtype=np.int64)
     b = both["b"].to_numpy(dtype=np.int64)
-    wider = n_words[key[b]] > n_words[key[a]]
+    wider = n_used[b] > n_used[a]
     a, b = a[wider], b[wider]
     if a.size == 0:
         return out
-    # every word of key a, looked up among the words of key b
-    lo = np.searchsorted(kw_sorted, key[a], side="left")
-    n = np.searchsorted(kw_sorted, key[a], side="right") - lo
+    # every text word candidate a uses, looked up among those candidate b uses
+    order = np.argsort(used_cand, kind="stable")
+    by_cand, q_sorted = used_cand[order], used_q[order]
+    lo = np.searchsorted(by_cand, a, side="left")
+    n = n_used[a]
     row = np.repeat(np.arange(a.size), n)
     at = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)
-    width = int(ww_sorted.max()) + 1
-    codes = np.sort(kw_sorted * width + ww_sorted)
-    wanted = key[b][row] * width + ww_sorted[at]
+    width = int(used_q.max()) + 1
+    codes = np.sort(used_cand * width + used_q)
+    wanted = b[row] * width + q_sorted[at]
     pos = np.searchsorted(codes, wanted).clip(0, codes.size - 1)
     found = codes[pos] == wanted
     held = np.bincount(row, weights=found.astype(float), minlength=a.size) == n
