@@ -530,9 +530,10 @@ def _token_matches(
     """(query token, vocabulary token, similarity) for every exact or near match.
 
     A word may be a slip for a gazetteer word ("Bridgwter" for "Bridgwater"): rapidfuzz's
-    optimal-string-alignment distance (a swap of neighbouring
-    letters is one edit) within :func:`_allowed_edits`, each edit costing
-    :data:`_EDIT_COST` of the word's similarity.
+    optimal-string-alignment distance (a swap of neighbouring letters is one edit) within
+    :func:`_allowed_edits`, each edit costing :data:`_EDIT_COST` of the word's similarity.
+    The first letter must agree, and words are compared only with words of the same first
+    letter and a length within reach, a block at a time (``process.cdist``).
     """
     vocab_index = pd.Index(vocab)
     exact = vocab_index.get_indexer(pd.Index(query_tokens))
@@ -610,9 +611,8 @@ def _match(
 
     A key matched by some of the text's words gives way to a key reaching ``threshold``
     that is matched by those words and more ("stannorstow wickray crescent" holds
-    "wickray crescent"). The runner-up is the best
-    key lying more than ``same_place_m`` from the best; a key written exactly is rivalled
-    only by keys written exactly.
+    "wickray crescent"). The runner-up is the best key lying more than ``same_place_m``
+    from the best; a key written exactly is rivalled only by keys written exactly.
     """
     n_text = len(texts)
     none = _Matches(np.full(n_text, -1, dtype=np.int64), np.zeros(n_text), np.zeros(n_text))

@@ -238,6 +238,12 @@ def test_ambiguous_or_unknown_names_are_not_located(
     assert got["reason"] == reason
 
 
+def test_spelling_tolerance_can_be_turned_off(gazetteer: pd.DataFrame) -> None:
+    got = geocode_locations(["Regarht Avenue", "Regarth Ave"], gazetteer=gazetteer, max_edits=0)
+    assert got["method"].tolist() == ["", "gazetteer"]
+    assert got.loc[0, "reason"] == "no confident match"
+
+
 def test_a_name_written_exactly_beats_a_near_spelling(gazetteer: pd.DataFrame) -> None:
     got = geocode_locations(["Marbrook Way", "marbrock way"], gazetteer=gazetteer)
     assert got["method"].tolist() == ["gazetteer", "gazetteer"]
