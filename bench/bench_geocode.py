@@ -26,10 +26,12 @@ from _common import print_table
 from rapidfuzz import fuzz, process
 
 from geo.core.area import to_bng
-from geo.ingest.geocode import (
+from geo.ingest.gazetteer import (
     gazetteer_from_points,
-    geocode_locations,
     normalise_place_text,
+)
+from geo.ingest.geocode import (
+    geocode_locations,
     summarise_geocoding,
 )
 

@@ -5,12 +5,14 @@ checks and the load pipeline that writes one transaction to the store.
 __all__ = [
     "archive",
     "fetch",
+    "gazetteer",
     "geocode",
-    "pipeline",
+    "name_matching",
     "personal_data",
+    "pipeline",
     "privacy",
     "readers",
     "report",
-    "validate",
     "sources",
+    "validate",
 ]

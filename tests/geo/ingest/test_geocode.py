@@ -13,18 +13,20 @@ import shapely
 
 from geo.core import hexes
 from geo.core.area import StudyArea, to_bng
-from geo.ingest.geocode import (
-    GEOCODE_METHODS,
-    UNLOCATED_REASONS,
+from geo.ingest.gazetteer import (
     gazetteer_from_points,
     gazetteer_from_store,
-    geocode_locations,
     is_private_home,
     normalise_place_text,
     normalise_postcode,
     read_codepoint_open,
     read_onspd,
     read_open_names,
+)
+from geo.ingest.geocode import (
+    GEOCODE_METHODS,
+    UNLOCATED_REASONS,
+    geocode_locations,
     summarise_geocoding,
 )
 from geo.store.database import Store
