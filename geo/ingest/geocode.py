@@ -6,9 +6,10 @@ record is placed, in order, by
 
 1. its coordinates, when given and valid;
 2. a full UK postcode (its own column, else found in the text), looked up in a postcode
-   centroid table (:func:`read_onspd`, :func:`read_codepoint_open`);
-3. a gazetteer of public place names (:func:`gazetteer_from_store`,
-   :func:`gazetteer_from_points`, :func:`read_open_names`), matched with rapidfuzz.
+   centroid table (:func:`geo.ingest.gazetteer.read_onspd`,
+   :func:`geo.ingest.gazetteer.read_codepoint_open`);
+3. a gazetteer of public place names (:mod:`geo.ingest.gazetteer`: what the store holds,
+   named points, OS Open Names), matched by :mod:`geo.ingest.name_matching`.
 
 A gazetteer match is kept only when every word of one place name is found in the text
 (a slip or two allowed after the first letter of longer words), the score reaches a
