@@ -13,6 +13,7 @@ import pandas as pd
 __all__ = [
     "ANALYSIS_RESOLUTIONS",
     "Filters",
+    "is_calendar_quarter",
     "month_quarter_label",
     "quarter_label",
     "quarter_menu",
@@ -86,3 +87,9 @@ def month_quarter_label(month: str | pd.Period) -> str:
     """``2024 Q3`` for the calendar quarter holding ``month`` (``YYYY-MM`` or a Period)."""
     p = pd.Period(month, freq="M").asfreq("Q")
     return f"{p.year} Q{p.quarter}"
+
+
+def is_calendar_quarter(filters: Filters) -> bool:
+    """Whether ``filters`` covers exactly one calendar quarter (Jan-Mar, Apr-Jun, ...)."""
+    start = pd.Period(filters.month_from, freq="M")
+    return filters.months == 3 and start.month in (1, 4, 7, 10)

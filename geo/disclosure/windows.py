@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from geo.core.filters import Filters, month_quarter_label, quarter_menu
+from geo.core.filters import Filters, is_calendar_quarter, month_quarter_label, quarter_menu
 
 
 def whole_years(months: Sequence[str]) -> list[Filters]:
@@ -72,6 +72,6 @@ def window_label(window: Filters) -> str:
     start = pd.Period(window.month_from, freq="M")
     if window.month_from.endswith("-01") and window.month_to == f"{window.month_from[:4]}-12":
         return window.month_from[:4]
-    if window.months == 3 and start.month in (1, 4, 7, 10):
+    if is_calendar_quarter(window):
         return month_quarter_label(start)
     return f"{window.month_from} to {window.month_to}"

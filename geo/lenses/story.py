@@ -36,7 +36,7 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from geo.core import hexes
-from geo.core.filters import Filters, month_quarter_label, quarter_menu
+from geo.core.filters import Filters, is_calendar_quarter, month_quarter_label, quarter_menu
 from geo.core.schema import INCIDENT_CATEGORY_LABELS
 from geo.lenses.hotspot_report import HotspotReport
 from geo.store.database import Store
@@ -148,10 +148,8 @@ def quarter_words(quarter: Filters | None) -> str:
     """``2024 Q4`` for a whole calendar quarter (else ``2024-01 to 2024-05``)."""
     if quarter is None:
         return "the previous quarter"
-    start = pd.Period(quarter.month_from, freq="M")
-    end = pd.Period(quarter.month_to, freq="M")
-    if start.month in (1, 4, 7, 10) and (end - start).n == 2:
-        return month_quarter_label(start)
+    if is_calendar_quarter(quarter):
+        return month_quarter_label(quarter.month_from)
     return f"{quarter.month_from} to {quarter.month_to}"
 
 
