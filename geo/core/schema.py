@@ -224,6 +224,30 @@ HEALTH_SITE_LABELS: Final[dict[str, str]] = {
     "other": "Other health site",
 }
 
+#: ISTV primary means of assault (ISB 1594 / ECDS), canonical codes. Partner values that
+#: are blank or not in the list are stored as ``not_recorded`` and counted, never dropped.
+ASSAULT_MEANS: Final[tuple[str, ...]] = (
+    "knife_or_sharp",
+    "bottle_or_glass",
+    "body_part",
+    "blunt_object",
+    "firearm",
+    "other",
+    "not_recorded",
+)
+#: Plain-English labels for :data:`ASSAULT_MEANS` (fixed strings, safe for HTML).
+ASSAULT_MEANS_LABELS: Final[dict[str, str]] = {
+    "knife_or_sharp": "Knife or sharp object",
+    "bottle_or_glass": "Bottle or glass",
+    "body_part": "Body part (punch, kick, head)",
+    "blunt_object": "Blunt object",
+    "firearm": "Firearm",
+    "other": "Other means",
+    "not_recorded": "Not recorded",
+}
+#: How an A&E assault's time was known: the assault's own time, or only the arrival.
+ASSAULT_TIME_BASES: Final[tuple[str, ...]] = ("assault", "arrival")
+
 
 # --- tables ------------------------------------------------------------------------------
 #
@@ -538,6 +562,73 @@ TABLES: Final[dict[str, Table]] = {
             ),
             id_column="station_id",
         ),
+        Table(
+            "ed_assaults",
+            "one assault treated at an emergency department (ISTV minimum data set)",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("attendance_id", "VARCHAR", True, "the record id", True),
+                Column("arrived_at", "TIMESTAMP", True, "arrival at the ED, UK local", True),
+                Column(
+                    "assaulted_at", "TIMESTAMP", False, "when the assault happened, if known", True
+                ),
+                Column(
+                    "occurred_at",
+                    "TIMESTAMP",
+                    True,
+                    "the analysis time: the assault's, else the arrival's (time_basis)",
+                ),
+                Column("time_basis", "VARCHAR", True, "ASSAULT_TIME_BASES"),
+                Column("means", "VARCHAR", True, "primary means of assault, ASSAULT_MEANS", True),
+                Column("location_type", "VARCHAR", False, f"kind of place, {_LOWER}", True),
+                Column("age_band", "VARCHAR", False, "the patient's AGE_BANDS", True),
+                Column("sex", "VARCHAR", False, "the patient's SEXES", True),
+                Column("ed_site", "VARCHAR", False, "the ED's site code", True),
+                Column(
+                    "private_home",
+                    "BOOLEAN",
+                    True,
+                    "assaulted in a private home: counted, never mapped (no cell)",
+                ),
+                Column(
+                    "locate_method",
+                    "VARCHAR",
+                    False,
+                    "how the place was found (GEOCODE_METHODS); the location text is never "
+                    "stored",
+                ),
+                Column("locate_confidence", "DOUBLE", False, "the method's confidence, 0-100"),
+                Column("unlocated_reason", "VARCHAR", False, "why no place was found"),
+                _RECORD_KEY,
+                *_CELLS,
+            ),
+            id_column="attendance_id",
+        ),
+        Table(
+            "postcodes",
+            "one postcode's centroid in the study area (ONS Postcode Directory, Code-Point Open)",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("postcode", "VARCHAR", True, "the postcode, upper case, one space"),
+                *_CELLS,
+            ),
+            id_column="postcode",
+        ),
+        Table(
+            "gazetteer_names",
+            "one named place in the study area (an OS Open Names extract)",
+            (
+                _BATCH_ID,
+                _SOURCE,
+                Column("name_id", "VARCHAR", True, "the entry's id"),
+                Column("name", "VARCHAR", True, "the place's name"),
+                Column("local_type", "VARCHAR", False, "OS local type, lower case"),
+                *_CELLS,
+            ),
+            id_column="name_id",
+        ),
     )
 }
 
@@ -563,6 +654,9 @@ KIND_TABLES: Final[dict[str, str]] = {
     "school_outcomes": "school_outcomes",
     "health_sites": "health_sites",
     "stations": "stations",
+    "istv": "ed_assaults",
+    "postcodes": "postcodes",
+    "gazetteer": "gazetteer_names",
 }
 
 #: Record-id column of each table (unique within ``source``).
