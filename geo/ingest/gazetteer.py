@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +37,7 @@ __all__ = [
     "is_private_home",
     "normalise_place_text",
     "normalise_postcode",
+    "postcodes_from_store",
     "read_codepoint_open",
     "read_onspd",
     "read_open_names",
@@ -207,7 +208,13 @@ def _postcode_frame(postcode: pd.Series, lat: npt.ArrayLike, lng: npt.ArrayLike)
     return kept
 
 
-def read_onspd(path: Path | str) -> pd.DataFrame:
+def _file_name(path: Path | str | IO[bytes]) -> str:
+    if isinstance(path, (str, Path)):
+        return Path(path).name
+    return "the file"
+
+
+def read_onspd(path: Path | str | IO[bytes]) -> pd.DataFrame:
     """Postcode centroids from an ONS Postcode Directory CSV (columns ``pcds``, ``lat``,
     ``long`` as published).
 
@@ -228,7 +235,7 @@ def read_onspd(path: Path | str) -> pd.DataFrame:
     return _postcode_frame(raw["pcds"], raw["lat"], raw["long"])
 
 
-def read_codepoint_open(path: Path | str) -> pd.DataFrame:
+def read_codepoint_open(path: Path | str | IO[bytes]) -> pd.DataFrame:
     """Postcode centroids from an OS Code-Point Open CSV (British National Grid).
 
     Parameters
@@ -252,7 +259,7 @@ def read_codepoint_open(path: Path | str) -> pd.DataFrame:
         raw = raw.set_axis(list(_CODEPOINT_COLUMNS), axis=1)
     else:
         raise ValueError(
-            f"{Path(path).name}: not a Code-Point Open file (no header naming postcode, "
+            f"{_file_name(path)}: not a Code-Point Open file (no header naming postcode, "
             f"and {raw.shape[1]} columns rather than {len(_CODEPOINT_COLUMNS)})"
         )
     east = pd.to_numeric(raw["eastings"], errors="coerce").to_numpy(dtype=float)
@@ -357,8 +364,9 @@ def gazetteer_from_store(store: Store, *, open_names: pd.DataFrame | None = None
 
     Sources, where the store has the table and column: police.uk map-point names
     (``incidents.location_name``, "On or near South Street" -> "South Street"), schools,
-    stations (named "... station") and health sites, each at its storage cell's centre.
-    Youth sessions carry a team, not a site name, so they add nothing.
+    stations (named "... station"), health sites and any OS Open Names extract loaded as a
+    ``gazetteer`` feed (``gazetteer_names``), each at its storage cell's centre. Youth
+    sessions carry a team, not a site name, so they add nothing.
 
     Parameters
     ----------
@@ -376,6 +384,7 @@ def gazetteer_from_store(store: Store, *, open_names: pd.DataFrame | None = None
         ("schools", "name", "school"),
         ("stations", "name", "station"),
         ("health_sites", "name", "health_site"),
+        ("gazetteer_names", "name", "open_names"),
     )
     parts: list[pd.DataFrame] = []
     for table, column, kind in sources:
@@ -412,7 +421,27 @@ def gazetteer_from_store(store: Store, *, open_names: pd.DataFrame | None = None
     return gazetteer_from_points(pd.concat(parts, ignore_index=True))
 
 
-def read_open_names(path: Path | str, *, include_areas: bool = False) -> pd.DataFrame:
+def postcodes_from_store(store: Store) -> pd.DataFrame | None:
+    """The postcode centroids loaded as ``postcodes`` feeds, or None when there are none.
+
+    Returns
+    -------
+    DataFrame or None
+        Columns ``postcode``, ``lat``, ``lng`` (WGS84, the storage cell's centre: within a
+        few metres of the published centroid at storage resolution 11).
+    """
+    if not {"postcode", "cell"} <= _store_columns(store, "postcodes"):
+        return None
+    rows = store.query("SELECT DISTINCT postcode, cell FROM postcodes WHERE cell IS NOT NULL")
+    if rows.empty:
+        return None
+    lat, lng = hexes.cell_centres(rows["cell"].to_numpy(dtype=np.uint64))
+    return _postcode_frame(rows["postcode"].astype(str), lat, lng)
+
+
+def read_open_names(
+    path: Path | str | IO[bytes], *, include_areas: bool = False
+) -> pd.DataFrame:
     """Named places from an OS Open Names CSV (British National Grid).
 
     Parameters
@@ -441,7 +470,7 @@ def read_open_names(path: Path | str, *, include_areas: bool = False) -> pd.Data
         raw = raw.set_axis(list(_OPEN_NAMES_COLUMNS), axis=1)
     else:
         raise ValueError(
-            f"{Path(path).name}: not an OS Open Names file (no header naming NAME1, and "
+            f"{_file_name(path)}: not an OS Open Names file (no header naming NAME1, and "
             f"{raw.shape[1]} columns rather than {len(_OPEN_NAMES_COLUMNS)})"
         )
     local = raw["LOCAL_TYPE"].fillna("").astype(str).str.strip()

@@ -303,16 +303,20 @@ _EMAIL = r"(?<![^@\s])[^@\s]++@(?:[^@\s.]++\.)+[A-Z]{2,}+\b"
 _NHS = r"\b[0-9]{3} ?[0-9]{3} ?[0-9]{4}\b"
 
 
-def personal_data_values(frame: pd.DataFrame, columns: Iterable[str]) -> list[tuple[str, str]]:
+def personal_data_values(
+    frame: pd.DataFrame, columns: Iterable[str], *, postcodes_are_places: bool = False
+) -> list[tuple[str, str]]:
     """Columns whose values contain personal identifiers.
 
     Looks for full postcodes, UPNs, e-mail addresses and NHS numbers (ten digits
     passing the modulus-11 check). Returns ``(column, kind)`` pairs, never values.
+    With ``postcodes_are_places`` a postcode is not a finding: the column says where a
+    public event happened (an ED's assault location), not where a person lives.
     """
     hits: list[tuple[str, str]] = []
     for col in columns:
         s = frame[col].astype(str).str.upper()
-        if s.str.contains(_POSTCODE, regex=True).any():
+        if not postcodes_are_places and s.str.contains(_POSTCODE, regex=True).any():
             hits.append((col, "full postcode"))
         elif s.str.contains(_UPN, regex=True).any():
             hits.append((col, "unique pupil number"))

@@ -23,6 +23,7 @@ from geo.core.area import StudyArea, to_bng
 from geo.core.config import Config
 from geo.core.errors import ConfigError, FileRefusedError
 from geo.core.schema import KIND_TABLES, TABLE_ID_COLUMNS
+from geo.ingest.gazetteer import gazetteer_from_store, postcodes_from_store
 from geo.ingest.readers import ReadLimits, RowIssues
 from geo.ingest.report import MAX_ISSUES_SHOWN, IngestReport, reasons_in_words
 from geo.ingest.sources import adapter_for, area_stats, profiles
@@ -240,6 +241,7 @@ def ingest_bytes(
             storage_resolution=config.storage_resolution,
             ignore_columns=config.ingest.ignore_columns,
             allowed_headers=config.ingest.allowed_headers,
+            **_place_lookups(store, kind),
         )
         limits = read_limits(config, kind, ctx)
         tell("read", STAGES["read"])
@@ -261,6 +263,7 @@ def ingest_bytes(
     report.rejected = len(found)
     report.reasons = {str(k): int(v) for k, v in found["rule"].value_counts().items()}
     report.warnings = issues.warnings
+    report.notes = list(parsed.notes)
     report.table = parsed.table
     report.unit = parsed.unit
 
@@ -296,7 +299,7 @@ def ingest_bytes(
         rows_rejected=report.rejected,
         who=who,
         tables=tables,
-        report={"reasons": report.reasons, "warnings": report.warnings},
+        report={"reasons": report.reasons, "warnings": report.warnings, "notes": report.notes},
         replace_source=parsed.table in ("areas", "area_stats"),
         rows_duplicate_in_file=in_file_dups,
     )
@@ -319,6 +322,18 @@ def ingest_bytes(
         },
     )
     return report
+
+
+#: Kinds placed from words (:mod:`geo.ingest.geocode`), which need the store's postcode
+#: centroids and gazetteer.
+GEOCODED_KINDS: Final[tuple[str, ...]] = ("istv",)
+
+
+def _place_lookups(store: Store, kind: str) -> dict[str, pd.DataFrame | None]:
+    """The postcode table and gazetteer for a geocoded kind (nothing for other kinds)."""
+    if kind not in GEOCODED_KINDS:
+        return {}
+    return {"postcodes": postcodes_from_store(store), "gazetteer": gazetteer_from_store(store)}
 
 
 def _record_refusal(store: Store, report: IngestReport, *, source: str, who: str) -> None:

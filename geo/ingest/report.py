@@ -48,6 +48,7 @@ class IngestReport:
         default_factory=lambda: pd.DataFrame(columns=["row", "column", "rule"])
     )
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     error: str | None = None
     batch_id: int | None = None
     table: str | None = None

@@ -37,6 +37,12 @@ class AdapterContext:
         Extra columns a known format may carry (``[ingest] ignore_columns``).
     allowed_headers : tuple of str
         Extra headers that are not personal data (``[ingest] allowed_headers``).
+    postcodes : DataFrame or None
+        Postcode centroids (``postcode``, ``lat``, ``lng``) for feeds placed by
+        :mod:`geo.ingest.geocode`; None when the store holds none.
+    gazetteer : DataFrame or None
+        Public place names (:func:`geo.ingest.gazetteer.gazetteer_from_store`) for the
+        same feeds.
     """
 
     now: pd.Timestamp
@@ -45,6 +51,8 @@ class AdapterContext:
     storage_resolution: int = 11
     ignore_columns: tuple[str, ...] = ()
     allowed_headers: tuple[str, ...] = ()
+    postcodes: pd.DataFrame | None = field(default=None, compare=False)
+    gazetteer: pd.DataFrame | None = field(default=None, compare=False)
 
 
 @dataclass

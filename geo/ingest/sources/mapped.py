@@ -135,11 +135,18 @@ def _dates(
     out.out = out.out.drop(columns="_rule")
 
 
-def parse_mapped(
+def read_mapped(
     kind: str, frame: pd.DataFrame, rows: np.ndarray, issues: RowIssues, ctx: AdapterContext
-) -> Parsed:
-    """Parse a mapped feed of ``kind`` (``missing``, ``youth_sessions``, ``incidents``,
-    ``school_outcomes``)."""
+) -> tuple[_Rows, dict[str, str], str, str]:
+    """The steps every mapped feed shares: check the profile's columns against the file,
+    read each field as text, parse coordinates and reject rows missing a required value.
+
+    Returns
+    -------
+    tuple
+        The rows (:class:`_Rows`, one text column per field plus float ``lat``/``lng``),
+        the profile's column mapping, the feed's source name and its date format.
+    """
     profile = mapped_profile(kind, ctx.profile)
     columns: dict[str, str] = dict(profile["columns"])
     check_columns(frame, columns, kind, issues, ctx.allowed_headers)
@@ -157,6 +164,15 @@ def parse_mapped(
         if f in ("latitude", "longitude"):
             continue
         r.reject((r.out[f] == "").to_numpy(), columns[f], "required value is empty")
+    return r, columns, source, fmt
+
+
+def parse_mapped(
+    kind: str, frame: pd.DataFrame, rows: np.ndarray, issues: RowIssues, ctx: AdapterContext
+) -> Parsed:
+    """Parse a mapped feed of ``kind`` (``missing``, ``youth_sessions``, ``incidents``,
+    ``school_outcomes``, ``health_sites``, ``stations``; ``istv`` has its own module)."""
+    r, columns, source, fmt = read_mapped(kind, frame, rows, issues, ctx)
     if kind == "missing":
         return _missing(r, columns, source, ctx, fmt)
     if kind == "youth_sessions":
@@ -530,8 +546,11 @@ def _stations(r: _Rows, columns: dict[str, str], source: str) -> Parsed:
     )
 
 
-#: The formats this module reads: every kind with a column-mapping template (found by
-#: :func:`geo.ingest.sources.adapter_for`).
+#: The formats this module reads: every kind with a column-mapping template but ``istv``
+#: (:mod:`geo.ingest.sources.istv`), found by :func:`geo.ingest.sources.adapter_for`.
 ADAPTERS: tuple[Adapter, ...] = (
-    Adapter(tuple(DEFAULT_PROFILES), lambda f: parse_mapped(f.kind, *f.table(), f.issues, f.ctx)),
+    Adapter(
+        tuple(k for k in DEFAULT_PROFILES if k != "istv"),
+        lambda f: parse_mapped(f.kind, *f.table(), f.issues, f.ctx),
+    ),
 )

@@ -23,6 +23,7 @@ __all__ = [
     "AREA_WKT_MAX_CHARS",
     "DEFAULT_PROFILES",
     "FIELDS",
+    "PLACE_TEXT_FIELDS",
     "REQUIRED",
     "TEMPLATES",
     "check_columns",
@@ -39,6 +40,7 @@ DEFAULT_PROFILES = {
     "school_outcomes": TEMPLATES / "school_outcomes.toml",
     "health_sites": TEMPLATES / "health_sites.toml",
     "stations": TEMPLATES / "stations.toml",
+    "istv": TEMPLATES / "istv.toml",
 }
 
 #: Canonical fields each kind requires in its profile and file.
@@ -49,12 +51,17 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "school_outcomes": ("urn", "period", "period_start", "measure", "count"),
     "health_sites": ("site_id", "name", "kind", "latitude", "longitude"),
     "stations": ("name", "latitude", "longitude"),
+    "istv": ("attendance_id", "arrived_at"),
 }
 #: Fields a profile may map to, per kind.
 #: Fields that place a row rather than fill a column of its own: coordinates (stored as
 #: cells) and a youth session's area (stored as the cells it covers).
 _PLACE_FIELDS: Final[tuple[str, ...]] = ("latitude", "longitude")
 _AREA_FIELDS: Final[dict[str, tuple[str, ...]]] = {"youth_sessions": ("area_wkt",)}
+#: Fields that describe a place in words (an ED's "where it happened" and its postcode):
+#: read once to place the row (:mod:`geo.ingest.geocode`), never stored. Their headers may
+#: name a postcode and their values may hold one: a place's postcode is not a person's.
+PLACE_TEXT_FIELDS: Final[dict[str, tuple[str, ...]]] = {"istv": ("location", "postcode")}
 #: Fields a profile may map to, per kind: the columns of its table that a mapped feed
 #: sends (:attr:`geo.core.schema.Table.fields`), then the fields that place a row.
 FIELDS: Final[dict[str, tuple[str, ...]]] = {
@@ -62,6 +69,7 @@ FIELDS: Final[dict[str, tuple[str, ...]]] = {
         *TABLES[KIND_TABLES[kind]].fields,
         *(_PLACE_FIELDS if "cell" in TABLES[KIND_TABLES[kind]].names else ()),
         *_AREA_FIELDS.get(kind, ()),
+        *PLACE_TEXT_FIELDS.get(kind, ()),
     )
     for kind in DEFAULT_PROFILES
 }
@@ -127,10 +135,20 @@ def check_columns(
         raise FileRefusedError(f"missing required column(s): {', '.join(missing)}")
     mapped = set(columns.values())
     unknown = [c for c in frame.columns if c not in mapped]
-    refuse_personal_data_columns([str(c) for c in frame.columns], allowed_headers)
-    scan = [c for f, c in columns.items() if f not in _NO_VALUE_SCAN and c in frame.columns]
+    place_text = [
+        c for f, c in columns.items() if f in PLACE_TEXT_FIELDS.get(kind, ()) and c in frame.columns
+    ]
+    refuse_personal_data_columns(
+        [str(c) for c in frame.columns], (*allowed_headers, *map(str, place_text))
+    )
+    scan = [
+        c
+        for f, c in columns.items()
+        if f not in _NO_VALUE_SCAN and c in frame.columns and c not in place_text
+    ]
     scan += unknown
     hits = personal_data_values(frame, scan)
+    hits += personal_data_values(frame, place_text, postcodes_are_places=True)
     if hits:
         described = ", ".join(f"{col} ({what})" for col, what in hits)
         raise FileRefusedError(f"personal data found in column(s) {described}; the file is refused")

@@ -53,7 +53,7 @@ def test_each_table_has_its_defined_columns_in_order(
 
 def test_derived_lists_follow_the_definitions() -> None:
     assert DATA_TABLES == tuple(TABLES)
-    assert set(KEYED_TABLES) == {"incidents", "stop_search", "missing_episodes"}
+    assert set(KEYED_TABLES) == {"incidents", "stop_search", "missing_episodes", "ed_assaults"}
     assert all(s.startswith("ALTER TABLE ") for s in MIGRATIONS)
     for kind, table in KIND_TABLES.items():
         assert table in TABLES, kind
