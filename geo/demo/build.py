@@ -47,6 +47,11 @@ DEMO_FILES: tuple[tuple[str, str], ...] = (
     ("area_stats", "population_single_year_of_age_lsoa.csv"),
     ("stop_search", "stop_and_search.csv"),
     ("health_sites", "health_sites.csv"),
+    # the public place lookups the ISTV extract is placed by, then the extract itself
+    # (istv_truth.csv is the tests' answer key, never ingested)
+    ("postcodes", "postcodes.csv"),
+    ("gazetteer", "gazetteer.csv"),
+    ("istv", "istv.csv"),
 )
 
 _CONFIG_TEMPLATE = """# Configuration of a generated synthetic demo (from `python -m geo demo`).

@@ -28,11 +28,18 @@ This module writes every file and ``truth.json``; what each file holds is made b
 * :mod:`geo.demo.missing`: missing episodes and return-home interviews;
 * :mod:`geo.demo.youth_work`: the youth-work timetable and sessions;
 * :mod:`geo.demo.population`: census areas and residents;
-* :mod:`geo.demo.disproportionality`: school outcomes and stop and search.
+* :mod:`geo.demo.disproportionality`: school outcomes and stop and search;
+* :mod:`geo.demo.place_names`: the gazetteer, postcodes and night-time-economy strip;
+* :mod:`geo.demo.istv`: the emergency department's ISTV extract and its truth.
+
+The ISTV files (``gazetteer.csv``, ``postcodes.csv``, ``istv.csv`` and the test file
+``istv_truth.csv``, never ingested) come from the last stream spawned, so every other
+file is byte-identical to what the generator wrote before they were added.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,9 +73,17 @@ from geo.demo.incidents import (
     plant_near_repeat_chains,
     planted_incidents,
 )
+from geo.demo.istv import ISTV_HEADER, ISTV_TRUTH_HEADER, ed_assaults
 from geo.demo.layout import make_layout
 from geo.demo.missing import MISSING_HEADER, missing_frame
 from geo.demo.period import DEMO_FIRST_MONTH, DEMO_LAST_MONTH, demo_calendar
+from geo.demo.place_names import (
+    GAZETTEER_HEADER,
+    STRIP_NAME,
+    codepoint_frame,
+    gazetteer_frame,
+    make_demo_places,
+)
 from geo.demo.population import (
     areas_geojson,
     census_by_age,
@@ -104,12 +119,16 @@ GENERATED_FILES: Final[tuple[str, ...]] = (
     "census_ethnic_group_by_age_lsoa.csv",
     "population_single_year_of_age_lsoa.csv",
     "stop_and_search.csv",
+    "gazetteer.csv",
+    "postcodes.csv",
+    "istv.csv",
+    "istv_truth.csv",
     "truth.json",
 )
 
 SENSITIVE_HEADER: Final[tuple[str, ...]] = ("kind", "latitude", "longitude")
 #: Bumped whenever the generator's output changes, so a stale default demo store is rebuilt.
-GENERATOR_VERSION: Final = 6  # 6: population by single year of age (5: demo marker)
+GENERATOR_VERSION: Final = 7  # 7: ISTV extract, gazetteer, postcodes (6: single years of age)
 
 
 # =========================================================================== main
@@ -162,7 +181,8 @@ def generate_demo_files(out_dir: Path, *, seed: int = 0, null: bool = False) -> 
         r_youth,
         r_outcomes,
         r_disproportion,
-    ) = root.spawn(10)
+        r_istv,
+    ) = root.spawn(11)
     cal = demo_calendar()
 
     schools = make_schools(r_school)
@@ -217,6 +237,21 @@ def generate_demo_files(out_dir: Path, *, seed: int = 0, null: bool = False) -> 
         encoding="utf-8",
     )
     _write_csv(searches, out / "stop_and_search.csv", STOP_SEARCH_HEADER)
+    # The ISTV demo, from its own stream: the files above do not change with it.
+    r_places, r_ed = r_istv.spawn(2)
+    places = make_demo_places(r_places, lay, bg.x, bg.y, bg.category)
+    ed = ed_assaults(r_ed, cal, parts, places, schools, null=null)
+    _write_csv(gazetteer_frame(places), out / "gazetteer.csv", GAZETTEER_HEADER)
+    codepoint_frame(places.postcodes).to_csv(
+        out / "postcodes.csv",
+        header=False,
+        index=False,
+        quoting=csv.QUOTE_NONNUMERIC,
+        lineterminator="\n",
+        encoding="utf-8",
+    )
+    _write_csv(ed.frame, out / "istv.csv", ISTV_HEADER)
+    _write_csv(ed.truth, out / "istv_truth.csv", ISTV_TRUTH_HEADER)
 
     truth: dict[str, Any] = {
         "seed": int(seed),
@@ -251,6 +286,8 @@ def generate_demo_files(out_dir: Path, *, seed: int = 0, null: bool = False) -> 
         "childrens_home": {"cell": cell_str(home9[0]), "cell_11": cell_str(home11[0])},
         "school_outcomes": {"black_relative_rate": OUTCOME_BLACK_RATE_RATIO},
         "disproportionality": disproportionality_truth(areas, searches, null=null),
+        "health_only_place": None if null else {"cell": places.strip.cell_str, "name": STRIP_NAME},
+        "istv": ed.counts(),
         "counts": {
             "incidents": len(incidents),
             "missing_episodes": len(missing),
@@ -260,6 +297,9 @@ def generate_demo_files(out_dir: Path, *, seed: int = 0, null: bool = False) -> 
             "school_outcome_rows": len(outcomes),
             "stop_searches": len(searches),
             "census_areas": len(areas.codes),
+            "ed_assaults": len(ed.frame),
+            "postcodes": len(places.postcodes.postcode),
+            "gazetteer_names": len(places.names.name),
         },
     }
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")

@@ -226,6 +226,9 @@ def test_data_page_for_admin(demo_dir: Path) -> None:
             "area_stats",
             "stop_search",
             "health_sites",
+            "postcodes",
+            "gazetteer",
+            "istv",
         ]
     )
     assert (batches["Status"] == "live").all()

@@ -40,6 +40,8 @@ TRUTH_KEYS = {
     "childrens_home",
     "school_outcomes",
     "disproportionality",
+    "health_only_place",
+    "istv",
     "counts",
 }
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
@@ -229,6 +231,9 @@ def test_counts_are_realistic_and_recorded(demo: Demo) -> None:
         "school_outcome_rows": len(demo.outcomes),
         "stop_searches": len(demo.searches),
         "census_areas": demo.census["lsoa21_code"].nunique(),
+        "ed_assaults": len(_read(demo.out / "istv.csv")),
+        "postcodes": len(pd.read_csv(demo.out / "postcodes.csv", header=None)),
+        "gazetteer_names": len(_read(demo.out / "gazetteer.csv")),
     }
     assert 9000 <= counts["incidents"] <= 12000
     assert 1200 <= counts["missing_episodes"] <= 1800
