@@ -28,7 +28,7 @@ from _common import ROOT, print_table
 from bench_geocode import _UNLOCATABLE, as_written, invented_words
 from shapely.geometry import shape
 
-from geo.core.area import from_bng, load_study_area, to_bng
+from geo.core.area import load_study_area, to_bng
 from geo.core.config import load_config
 from geo.ingest.pipeline import ingest_bytes
 from geo.store.database import Store
