@@ -101,6 +101,8 @@ def _ingest(args: argparse.Namespace) -> int:
                     print(f"  rejected {n:>8,}  {rule}")
                 for rule, n in report.duplicate_reasons.items():
                     print(f"  duplicate {n:>7,}  {rule}")
+                for note in report.notes:
+                    print(f"  {note}")
                 for warning in report.warnings:
                     print(f"  note: {warning}")
     if args.json:

@@ -32,6 +32,9 @@ KIND_LABELS = {
     "school_outcomes": "School exclusions and managed moves (mapped CSV/XLSX, counts)",
     "health_sites": "Health sites: A&E, GP surgeries, sexual-health clinics (mapped CSV/XLSX)",
     "stations": "Stations: rail, Underground and bus stations, to name places (mapped CSV)",
+    "istv": "A&E assaults: an emergency department's ISTV extract (mapped CSV/XLSX)",
+    "postcodes": "Postcode centroids: ONS Postcode Directory or Code-Point Open (CSV)",
+    "gazetteer": "Place names: an OS Open Names extract (CSV)",
 }
 
 
@@ -82,6 +85,8 @@ def show_report(report: IngestReport, area_name: str = "the study area") -> None
             for k, v in report.duplicate_reasons.items()
         ]
         st.dataframe(human_headers(pd.DataFrame(reasons)), hide_index=True, width="stretch")
+    for note in report.notes:  # counts and fixed words only, never a file's values
+        st.caption(escape_markdown(note))
     for warning in report.warnings:
         st.caption(escape_markdown(f"Note: {warning}"))
     if len(report.issues):

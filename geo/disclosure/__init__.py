@@ -130,9 +130,17 @@ def protected_records_note(store: Store, config: Config, filters: Filters) -> st
         amount = f"fewer than {policy.min_count}"
     else:
         amount = f"{publish_counts(np.array([float(n)]), np.array([keys]), config)[0]:,.0f}"
+    ed_loaded = exact.has_table("ed_assaults") and bool(
+        exact.scalar("SELECT count(*) > 0 FROM ed_assaults")
+    )
+    what = (
+        "incidents, missing episodes and A&E assaults"
+        if ed_loaded
+        else ("incidents and missing episodes")
+    )
     return (
         f"Records at protected places (children's homes, refuges) are not included in any "
-        f"figure or map: {amount} incidents and missing episodes in this period."
+        f"figure or map: {amount} {what} in this period."
     )
 
 

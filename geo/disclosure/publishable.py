@@ -9,8 +9,8 @@ premise's cell (DESIGN §4).
 
 :class:`PublishedStore` is a read view of a :class:`geo.store.database.Store`: each cursor it
 hands out shadows the located record tables (``incidents``, ``missing_episodes``,
-``stop_search``) with temporary views that leave out records whose storage cell lies
-within ``premise_radius_m`` of a premise. Every query any lens runs against it —
+``stop_search``, ``ed_assaults``) with temporary views that leave out records whose storage
+cell lies within ``premise_radius_m`` of a premise. Every query any lens runs against it —
 whatever its SQL — sees only publishable records. Analysts keep the exact store.
 """
 
@@ -36,7 +36,12 @@ from geo.store.database import Store
 
 #: Tables whose records carry a location (the storage cell ``cell``) and are removed
 #: when located at a premise.
-LOCATED_TABLES: tuple[str, ...] = ("incidents", "missing_episodes", "stop_search")
+LOCATED_TABLES: tuple[str, ...] = (
+    "incidents",
+    "missing_episodes",
+    "stop_search",
+    "ed_assaults",
+)
 
 
 @functools.lru_cache(maxsize=8)
@@ -168,9 +173,13 @@ def protected_record_counts(
     cells = protected_cells(config)
     out: dict[str, tuple[int, int]] = {}
     if cells.size == 0:
-        return {t: (0, 0) for t in ("incidents", "missing_episodes")}
+        return {t: (0, 0) for t in ("incidents", "missing_episodes", "ed_assaults")}
     listed = ", ".join(str(int(c)) for c in cells)
-    for table, column in (("incidents", "occurred_at"), ("missing_episodes", "reported_at")):
+    for table, column in (
+        ("incidents", "occurred_at"),
+        ("missing_episodes", "reported_at"),
+        ("ed_assaults", "occurred_at"),
+    ):
         row = store.query(
             f"SELECT count(*) AS n, coalesce(sum(record_key), 0) AS k FROM {table} "
             f"WHERE {column} >= ? AND {column} < ? AND cell IN ({listed})",

@@ -78,7 +78,9 @@ _NO_LOCATION_RE: Final = re.compile(
 #: Phrases that place an assault in somebody's home.
 _HOME_RE: Final = re.compile(
     r"\b(?:home|homes|address|residence|residential|flat|flats|bedsit|house|bedroom|"
-    r"domestic|dwelling|accommodation|lodgings|hostel room|kitchen|living room|"
+    r"domestic|dwelling|accommodation|lodgings|hostel|hostel room|kitchen|living room|"
+    r"refuge|foster (?:carers?|home|placement|parents?|family)|supported living|"
+    r"sheltered housing|"
     r"(?:his|her|their|my|own|friend'?s?|friends'|mum'?s|dad'?s|parents?'?s?|nan'?s|"
     r"relatives?'?s?|partner'?s?|boyfriend'?s?|girlfriend'?s?|cousin'?s?|aunt'?s?|"
     r"uncle'?s?|brother'?s?|sister'?s?)\s+(?:place|house|home|flat|room))\b"

@@ -72,6 +72,7 @@ class IngestReport:
             "reasons": self.reasons,
             "duplicate_reasons": self.duplicate_reasons,
             "warnings": self.warnings,
+            "notes": self.notes,
             "error": self.error,
             "batch_id": self.batch_id,
             "unit": self.unit,

@@ -23,7 +23,14 @@ DATED_TABLES: Final[dict[str, tuple[str, str, str]]] = {
     "youth_sessions": ("started_at", "minute", "youth-work sessions"),
     "stop_search": ("searched_at", "minute", "stop and search"),
     "school_outcomes": ("period_start", "month", "school outcomes"),
+    "ed_assaults": ("occurred_at", "minute", "A&E assaults"),
 }
+#: What an emergency department's ISTV extract cannot tell, in plain words.
+ED_CANNOT_TELL: Final[tuple[str, ...]] = (
+    "ethnicity",
+    "where assaults at a private home happened (counted, never mapped)",
+    "assaults not treated at the ED",
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,9 @@ def feed_catalogue(store: Store) -> list[Feed]:
             if table == "incidents":
                 info = schema.incident_source(source)
                 ages, cannot, label = info.ages, tuple(info.cannot_tell()), info.label
+            elif table == "ed_assaults":
+                ages, cannot = "all ages", ED_CANNOT_TELL
+                label = "A&E assaults (ISTV)" if source == "ed_assaults" else label
             feeds.append(
                 Feed(
                     table,
@@ -112,6 +122,8 @@ def feed_catalogue(store: Store) -> list[Feed]:
         ("area_stats", "area statistics"),
         ("health_sites", "health sites"),
         ("stations", "stations"),
+        ("postcodes", "postcode centroids"),
+        ("gazetteer_names", "place names"),
     ):
         if not store.has_table(table):  # a store last written by an older version
             continue

@@ -5,7 +5,9 @@ A cell shown to a person is named, in order of preference, after
 1. its most frequent police.uk map point (the public, anonymised ``Location`` text of
    police.uk street crime, e.g. "On or near Market Place"), else
 2. the nearest school or station within reach (open data), else
-3. the side of its area it lies on ("Hacton, north side"),
+3. the nearest named street or venue within reach from an OS Open Names extract, when one
+   is loaded (the ``gazetteer`` feed: "near Quayside Parade"), else
+4. the side of its area it lies on ("Hacton, north side"),
 
 followed by the name of the ward (else LSOA) its centre lies in, from the loaded
 boundaries. Every source is public, so the same names serve the analyst and the
@@ -28,6 +30,8 @@ from geo.store.database import Store
 
 #: How far (metres) a school or station may lie from a cell's centre to name it.
 SCHOOL_REACH_M: Final[float] = 400.0
+#: How far (metres) an OS Open Names street or venue may lie from a cell's centre to name it.
+OPEN_NAME_REACH_M: Final[float] = 250.0
 #: Area kinds whose names suffix a place, most local first (ONS boundary code prefixes).
 AREA_KINDS: Final[tuple[str, ...]] = ("wd", "cmwd", "lsoa")
 #: police.uk map points that name no place.
@@ -99,19 +103,34 @@ def _landmarks(store: Store) -> pd.DataFrame:
     return pd.concat([schools, stations], ignore_index=True)
 
 
+def _open_names(store: Store) -> pd.DataFrame:
+    """Named streets and venues of a loaded OS Open Names extract, one row per name."""
+    if not store.has_table("gazetteer_names"):
+        return pd.DataFrame(columns=["name", "cell"])
+    return store.query(
+        "SELECT DISTINCT ON (lower(name)) name, cell FROM gazetteer_names "
+        "WHERE cell IS NOT NULL ORDER BY lower(name), cell"
+    )
+
+
 def _nearest_landmark(
-    store: Store, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+    store: Store,
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    *,
+    places: pd.DataFrame | None = None,
+    reach_m: float = SCHOOL_REACH_M,
 ) -> npt.NDArray[np.object_]:
-    """The school or station nearest each point within :data:`SCHOOL_REACH_M`, as
-    "near …" (else None)."""
+    """The school or station (or the given ``places``) nearest each point within
+    ``reach_m``, as "near …" (else None)."""
     out = np.full(x.size, None, dtype=object)
-    places = _landmarks(store)
+    places = _landmarks(store) if places is None else places
     if places.empty or x.size == 0:
         return out
     lat, lng = hexes.cell_centres(places["cell"].to_numpy(dtype=np.uint64))
     sx, sy = to_bng(lng, lat)
     dist, idx = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([x, y]))
-    near = dist <= SCHOOL_REACH_M
+    near = dist <= reach_m
     out[near] = "near " + places["name"].to_numpy(dtype=object)[idx[near]]
     return out
 
@@ -198,6 +217,11 @@ def place_names(store: Store, cells: npt.ArrayLike, res: int | None = None) -> p
     x, y = to_bng(lng, lat)
     street = _map_point_names(store, np.unique(ids), res).reindex(ids).to_numpy(dtype=object)
     school = _nearest_landmark(store, x, y)
+    unnamed = np.flatnonzero(pd.isna(school))
+    if unnamed.size:
+        school[unnamed] = _nearest_landmark(
+            store, x[unnamed], y[unnamed], places=_open_names(store), reach_m=OPEN_NAME_REACH_M
+        )
     area, alng, alat = _area_names(store, lat, lng)
     ax, ay = to_bng(np.nan_to_num(alng), np.nan_to_num(alat))
     side = _side(x, y, ax, ay)

@@ -7,6 +7,8 @@ study area and its 250 m buffer), never from the code under test.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -29,6 +31,7 @@ from geo.ingest.pipeline import (
 )
 from geo.ingest.report import IngestReport
 from geo.ingest.sources import police_uk
+from geo.ingest.sources.profiles import TEMPLATES
 from geo.store.database import Store
 
 pytestmark = pytest.mark.shared_data
@@ -646,3 +649,47 @@ def test_cli_ingest_batches_and_rollback(shared_data: Path, tmp_path: Path) -> N
     statuses = {b["batch_id"]: b["status"] for b in json.loads(listed.stdout)}
     assert statuses[first["batch_id"]] == "rolled_back"
     assert statuses[second["batch_id"]] == "live"
+
+
+@pytest.mark.shared_data
+def test_havering_istv_records_are_placed_on_the_police_map_points(
+    havering, shared_data: Path, tmp_path: Path
+) -> None:
+    """The ISTV feed placed end to end on real data: the store's gazetteer is built from
+    the real police.uk map-point names, and free text lands on the right street."""
+    assert ingest(havering, "police_street", shared_data / HAVERING_SYV).status == "live"
+    texts = {
+        "ED-1": "outside the station, South Street",
+        "ED-2": "Costa on Exchange St",
+        "ED-3": "bus stop on Rush Green Rd",
+        "ED-4": "at home",
+        "ED-5": "High Street",  # Romford's and Hornchurch's
+        "ED-6": "unknown",
+    }
+    header = next(csv.reader(io.StringIO((TEMPLATES / "istv.csv").read_text())))
+    rows = [
+        dict.fromkeys(header, "")
+        | {"Attendance ID": k, "Arrival date time": "13/04/2024 02:10",
+           "Assault location": t, "Primary means of assault": "body part"}
+        for k, t in texts.items()
+    ]  # fmt: skip
+    path = tmp_path / "istv.csv"
+    pd.DataFrame(rows, columns=header).to_csv(path, index=False)
+    report = ingest(havering, "istv", path)
+    assert report.status == "live" and report.accepted == 6, report.summary()
+    got = havering["store"].query("SELECT * FROM ed_assaults").set_index("attendance_id")
+    raw = raw_csv(shared_data / HAVERING_SYV)
+    for key, street in (("ED-1", "South Street"), ("ED-2", "Exchange Street"),
+                        ("ED-3", "Rush Green Road")):  # fmt: skip
+        assert got.loc[key, "locate_method"] == "gazetteer", key
+        points = raw.loc[raw["Location"] == f"On or near {street}"]
+        cell = np.array([got.loc[key, "cell"]], dtype=np.uint64)
+        distance = cell_distance_m(
+            np.repeat(cell, len(points)),
+            points["Latitude"].to_numpy(float),
+            points["Longitude"].to_numpy(float),
+        )
+        assert distance.min() < 300, key
+    assert got.loc["ED-4", "private_home"] and pd.isna(got.loc["ED-4", "cell"])
+    assert got.loc["ED-5", "unlocated_reason"] == "place name too spread out"
+    assert pd.isna(got.loc["ED-6", "cell"]) and got.loc["ED-6", "unlocated_reason"]

@@ -16,6 +16,8 @@ from geo.core.area import to_bng
 from geo.core.schema import ASSAULT_MEANS
 from geo.ingest.report import IngestReport
 from geo.ingest.sources.istv import assault_means
+from geo.store import catalogue
+from geo.store.place_names import place_names
 from tests.geo.ingest.test_validation import Env, assert_redacted, issue_rows, template_header
 
 HEADER = template_header("istv.csv")
@@ -267,3 +269,16 @@ def test_a_file_of_another_kind_is_refused_and_changes_nothing(env: Env, kind: s
     report = env.ingest(istv_bytes([attendance()]), "wrong.csv", kind=kind)
     assert report.status == "refused" and "not a" in (report.error or "")
     assert env.snapshot() == before
+
+
+def test_open_names_name_places_and_the_catalogue_lists_the_feeds(env: Env) -> None:
+    assert env.ingest(istv_bytes([attendance()]), kind="istv").status == "live"
+    cells = hexes.points_to_cells([PUB[0], FAR[0]], [PUB[1], FAR[1]], 10)
+    names = place_names(env.store, cells, 10).tolist()
+    assert names[0] == "near The Anchor and Crown"
+    assert names[1] == "Unnamed place"  # nothing loaded within reach
+    feeds = {f.table: f for f in catalogue.feed_catalogue(env.store)}
+    assert feeds["ed_assaults"].label == "A&E assaults (ISTV)"
+    assert feeds["ed_assaults"].precision == "minute" and feeds["ed_assaults"].rows == 1
+    assert "ethnicity" in feeds["ed_assaults"].cannot_tell
+    assert feeds["postcodes"].rows == 1 and feeds["gazetteer_names"].rows == 2
