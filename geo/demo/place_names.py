@@ -63,6 +63,7 @@ __all__ = [
     "POSTCODE_AREA",
     "STRIP_NAME",
     "DemoPlaces",
+    "ObjectArray",
     "PlaceNames",
     "Postcodes",
     "choose_strip",
@@ -178,6 +179,7 @@ _SECOND_POSTCODE_SHARE: Final = 0.5  # res-9 cells with two postcodes
 #: Letters of a postcode's unit (Royal Mail never uses C, I, K, M, O, V there).
 _UNIT_LETTERS: Final = "ABDEFGHJLNPQRSTUWXYZ"
 
+#: Arrays of Python strings (names, postcodes, texts).
 ObjectArray = npt.NDArray[np.object_]
 
 
