@@ -7,7 +7,9 @@ store's violent incidents is treated at A&E (same storage cell, the assault a fe
 after the incident, so the A&E layer shares the planted hot spots and near repeats), plus
 assaults at a private home and assaults that could not be placed (counted, never given a
 cell), plus optionally a few at chosen storage cells (a sensitive premise's, say). One
-live ``istv`` batch holds them, so the store's data version changes.
+live ``istv`` batch holds them, so the store's data version changes; a store the demo
+generator built is marked as its again, the rows standing in for the demo's own ISTV feed
+(the app serves a demo store only as the generator left it).
 """
 
 from __future__ import annotations
@@ -124,4 +126,7 @@ def add_ed_assaults(
                 "UPDATE ed_assaults SET record_key = CAST(hash(source, attendance_id) % 256 "
                 "AS USMALLINT) WHERE record_key IS NULL"
             )
+        marker = store.demo_marker()
+        if marker is not None:  # the rows stand in for the demo's own ISTV feed
+            store.mark_synthetic_demo(marker.seed, marker.null, marker.generator_version)
     return frame
