@@ -13,7 +13,7 @@ from geo.core import hexes
 from geo.core.area import load_study_area
 from geo.core.config import Config
 from geo.core.filters import Filters
-from geo.disclosure import WITHHELD
+from geo.disclosure import WITHHELD, disclosure_policy
 from geo.disclosure.counts import disclosed_counts
 from geo.ingest.pipeline import ingest_bytes
 from geo.render import layers
@@ -137,11 +137,10 @@ def test_partnership_counts_are_controlled_with_the_total(store: Store, config: 
     frame = shown.levels[8].set_index("cell")
     assert frame.loc[np.uint64(cell(B, 8)), "withheld"]  # 3 is small
     assert frame.loc[np.uint64(cell(B, 8)), "label"] == WITHHELD
-    # 3 withheld at B and 3 without a cell (homes, unplaced): what the total leaves
-    # beside the shown cells is never a small number that would pin B
-    if shown.total is not None:
-        residual = shown.total - float(frame["value"].sum(skipna=True))
-        assert not 1 <= residual < 6, residual
+    # the published total is the 14 records, homes and unplaced ones included, moved by
+    # at most the perturbation's noise (never the 11 on the map)
+    noise = disclosure_policy(config).max_noise
+    assert shown.total is None or abs(shown.total - 14) <= noise < 3
     for res in (7, 8):
         assert set(shown.levels) >= {res}
     with pytest.raises(ValueError, match="ed_assaults"):
