@@ -78,6 +78,7 @@ def story_layers(store: Store) -> tuple[str, ...]:
     held = holds_ed_assaults(store)
     return tuple(layer for layer in STORY_LAYERS if layer != "ed_assaults" or held)
 
+
 #: Return-home interview themes in words.
 RHI_THEME_LABELS: Final[dict[str, str]] = {
     "exploitation_criminal": "criminal exploitation",
@@ -255,9 +256,7 @@ def _top_rhi_themes(store: Store, res: int, cells: Sequence[str], quarter: Filte
     return _top_labels(rows, RHI_THEME_LABELS)
 
 
-def _top_assault_means(
-    store: Store, res: int, cells: Sequence[str], quarter: Filters
-) -> pd.Series:
+def _top_assault_means(store: Store, res: int, cells: Sequence[str], quarter: Filters) -> pd.Series:
     """Per cell, the one or two recorded means of its A&E-treated assaults (knife or
     sharp object, bottle or glass, ...; "not recorded" and "other" never lead)."""
     if not cells or not store.has_table("ed_assaults"):

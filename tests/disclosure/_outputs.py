@@ -341,10 +341,12 @@ def _ed_assault_outputs(
                           else layers.gi_layer(r.gi, PARTNERSHIP, res, config))  # fmt: skip
                 yield out(
                     where + " emerging",
-                    lambda r=report, res=res: None
-                    if r.emerging is None
-                    else layers.emerging_layer(
-                        r.emerging.cells, r.periods, r.period, PARTNERSHIP, res, config
+                    lambda r=report, res=res: (
+                        None
+                        if r.emerging is None
+                        else layers.emerging_layer(
+                            r.emerging.cells, r.periods, r.period, PARTNERSHIP, res, config
+                        )
                     ),
                 )
                 yield out(
@@ -373,7 +375,7 @@ def _ed_assault_outputs(
         result = knox_for_window(store, window, layer="ed_assaults")
         yield out(
             f"A&E near repeats {window}",
-            lambda r=result: None
-            if r is None
-            else (r.ratio.round(2), r.p.round(3), verdict(r, events=nouns)),
+            lambda r=result: (
+                None if r is None else (r.ratio.round(2), r.p.round(3), verdict(r, events=nouns))
+            ),
         )

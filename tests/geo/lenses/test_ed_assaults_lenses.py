@@ -5,7 +5,11 @@ lenses then answer exactly as they did before the feed existed)."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -186,3 +190,28 @@ def test_the_story_reads_ae_assaults_where_loaded(demos: Demos) -> None:
             assert both["why"].str.startswith("Incidents").any()
             words = published.places["why"]
             assert not words.str.contains(r"\d+ records", regex=True).any()
+
+
+def _cli(toml: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    repo = Path(__file__).resolve().parents[3]
+    return subprocess.run(
+        [sys.executable, "-m", "geo", "--config", str(toml), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        cwd=repo,
+        timeout=300,
+    )
+
+
+def test_the_command_line_takes_the_ae_layer(demos: Demos) -> None:
+    toml = demos.health.config.store_path.parent / "placesafe.toml"
+    knox = _cli(toml, "knox", "--layer", "ed_assaults", "--permutations", "99", "--json")
+    assert knox.returncode == 0, knox.stderr
+    payload = json.loads(knox.stdout)
+    assert payload["events"] > 100 and "assault" in payload["verdict"]
+    hot = _cli(toml, "hotspots", "--layer", "ed_assaults", "--res", "8", "--json")
+    assert hot.returncode == 0, hot.stderr
+    assert json.loads(hot.stdout)["layer"] == "ed_assaults"
+    plain = _cli(demos.plain.out_dir / "placesafe.toml", "knox", "--layer", "ed_assaults")
+    assert plain.returncode == 3 and "0 A&E-treated assaults" in plain.stderr

@@ -98,9 +98,7 @@ def test_the_total_counts_homes_and_unplaced(store: Store) -> None:
     assert n == 8 + 3 + 2 + 1
     placed = int(queries.ed_assault_counts(store, 9, Q1)["count"].sum())
     assert n - placed == 3, "the map's cells add up to less than the total: 3 have no cell"
-    keys = store.scalar(
-        "SELECT sum(record_key) FROM ed_assaults WHERE occurred_at < '2024-04-01'"
-    )
+    keys = store.scalar("SELECT sum(record_key) FROM ed_assaults WHERE occurred_at < '2024-04-01'")
     assert key == int(keys)
     assert queries.layer_total(store, "ed_assaults", Q1) == 14.0
     with pytest.raises(ValueError, match="ed_assaults"):
