@@ -137,7 +137,8 @@ def test_the_check_fails_when_the_premise_filter_is_off(demo: Any, tmp_path: Pat
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_premise_anywhere_leaves_no_trace(demo: Any, tmp_path: Path, seed: int) -> None:
     """Property: a premise moved to a random busy storage cell (and a second one far away)
-    gives the outputs of a store without those cells' records, on the count pages."""
+    gives the outputs of a store without those cells' records, on the count pages and the
+    A&E layer's (a busy cell holds A&E assaults too)."""
     rng = random.Random(seed)
     with Store(demo.config.store_path, read_only=True) as store:
         busy = store.query(
@@ -150,7 +151,7 @@ def test_a_premise_anywhere_leaves_no_trace(demo: Any, tmp_path: Path, seed: int
     protected = protected_cells(config)
     assert set(picks) <= set(protected.tolist())
     cells = tuple(str(c) for c in hexes.cells_to_str(np.array(picks, dtype=np.uint64)))
-    pages = ("overview", "hotspots", "story", "missing", "profile")
+    pages = ("overview", "hotspots", "story", "missing", "profile", "ed_assaults")
     moved = _outputs(config, cells, pages)
     without = _outputs(_without_premise_records(config, protected, tmp_path), cells, pages)
     assert not _differences(moved, without), _differences(moved, without)[:10]
