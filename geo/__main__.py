@@ -24,7 +24,9 @@ from geo.core.filters import Filters
 from geo.core.roles import Role
 from geo.ingest.archive import ingest_archive
 from geo.ingest.pipeline import DEMO_STORE_REFUSAL, KINDS, ingest_file
+from geo.lenses.recurring import NEAR_REPEAT_LAYERS
 from geo.store.connection import snapshot_path
+from geo.store.cube import CUBE_LAYERS
 from geo.store.database import Store
 
 #: ``--kind`` of a data.police.uk archive zip (street crime and stop and search inside).
@@ -309,21 +311,28 @@ def _recurring(args: argparse.Namespace) -> int:
 
 
 def _knox(args: argparse.Namespace) -> int:
-    from geo.lenses.recurring import incident_events_bng, month_precision_note, untimed_in_window
+    from geo.lenses.recurring import (
+        NEAR_REPEAT_NOUNS,
+        month_precision_note,
+        timed_events_bng,
+        untimed_in_window,
+    )
     from geo.stats.knox import knox
     from geo.stats.knox_verdict import verdict
 
     config = load_config(args.config)
+    words = NEAR_REPEAT_LAYERS[args.layer]
     with _reading_store(config) as store:
         filters = _window(store, args)
         if filters is None:
             print("error: the store has no dated data", file=sys.stderr)
             return 2
-        events = incident_events_bng(store, filters)
-        note = month_precision_note(untimed_in_window(store, filters))
+        events = timed_events_bng(store, filters, args.layer)
+        incidents = args.layer == "incidents"
+        note = month_precision_note(untimed_in_window(store, filters)) if incidents else ""
     if len(events) < 3:
         raise InsufficientDataError(
-            f"{len(events):,} incidents dated to the day in {filters.month_from} to "
+            f"{len(events):,} {words} dated to the day in {filters.month_from} to "
             f"{filters.month_to}; the Knox test needs at least 3. {note}".strip()
         )
     result = knox(
@@ -340,7 +349,7 @@ def _knox(args: argparse.Namespace) -> int:
     if args.json:
         payload = {
             "events": result.n_events,
-            "verdict": verdict(result),
+            "verdict": verdict(result, events=NEAR_REPEAT_NOUNS[args.layer]),
             "observed": result.observed.to_dict(),
             "expected": result.expected.round(3).to_dict(),
             "ratio": result.ratio.round(3).to_dict(),
@@ -351,8 +360,8 @@ def _knox(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, indent=2, default=str))
     else:
-        print(f"{result.n_events:,} dated incidents, {filters.month_from} to {filters.month_to}")
-        print(verdict(result))
+        print(f"{result.n_events:,} dated {words}, {filters.month_from} to {filters.month_to}")
+        print(verdict(result, events=NEAR_REPEAT_NOUNS[args.layer]))
         if note:
             print(f"note: {note}")
         print("\nKnox ratios (observed / expected):")
@@ -464,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_rollback)
 
     p = sub.add_parser("hotspots", help="Gi* and emerging hot spots per cell")
-    p.add_argument("--layer", default="incidents", choices=["incidents", "missing", "knife_crime"])
+    p.add_argument("--layer", default="incidents", choices=list(CUBE_LAYERS))
     p.add_argument("--res", type=int, default=9, choices=[7, 8, 9, 10])
     p.add_argument("--period", default="month", choices=["month", "quarter"])
     p.add_argument("--from", dest="month_from", help="first month YYYY-MM (default: all)")
@@ -483,7 +492,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_recurring)
 
-    p = sub.add_parser("knox", help="Knox near-repeat test on timed incidents")
+    p = sub.add_parser("knox", help="Knox near-repeat test on timed incidents or A&E assaults")
+    p.add_argument("--layer", default="incidents", choices=list(NEAR_REPEAT_LAYERS))
     p.add_argument("--distance", type=float, default=100.0, help="spatial band width, metres")
     p.add_argument("--n-spatial", type=int, default=5)
     p.add_argument("--days", type=int, default=7, help="temporal band width, days")

@@ -16,8 +16,8 @@ from geo.lenses.hotspot_report import (
     trend_window,
 )
 from geo.render.layers import cell_series, hot_cells_table
-from geo.store.cube import LAYER_LABELS
-from ui import state
+from geo.store.cube import LAYER_LABELS, LAYER_TABLES
+from ui import state, widgets
 from ui.cache import hotspots
 from ui.context import page_context
 from ui.exports import export_buttons
@@ -32,13 +32,18 @@ st.caption(
     f"{window_label(filters)} · resolution {res} · emerging hot spots: "
     f"{trend_text(trend)}, up to the chosen period"
 )
-st.caption(ctx.feeds_used(("incidents", "missing_episodes"), trend))
 layer = st.selectbox(
     "What to look at",
     list(LAYER_LABELS),
     format_func=LAYER_LABELS.__getitem__,
     key="hs_layer",
 )
+health = layer == "ed_assaults"  # a feed of its own: "not loaded" rather than no events
+used = (LAYER_TABLES[layer],) if health else ("incidents", "missing_episodes")
+st.caption(ctx.feeds_used(used, trend))
+if health and not ctx.loaded(LAYER_TABLES[layer], trend):
+    st.info(widgets.not_loaded_note(layer, trend))
+    st.stop()
 with st.expander("How this is worked out"):
     st.markdown(
         "**Hot spots are places where harm clusters more than chance would give**, not just "

@@ -32,7 +32,9 @@ if quarter is not None:  # the meeting's first page, one click away
         label=f"**The quarter's story** — {told.summary()}",
         icon=":material/newspaper:",
     )
-st.caption(ctx.feeds_used(("incidents", "missing_episodes", "youth_sessions"), filters))
+st.caption(
+    ctx.feeds_used(("incidents", "missing_episodes", "ed_assaults", "youth_sessions"), filters)
+)
 st.caption(f"{filters.month_from} to {filters.month_to} · resolution {res} · viewing as {role}")
 widgets.kpi_tiles(
     overview.kpis(fp, version, role, filters), overview.kpi_coverage(fp, version, role, filters)
@@ -42,17 +44,24 @@ if role == Role.PARTNERSHIP and protected:
     st.caption(protected)
 
 shown = widgets.map_layer_select()
-LAYER_KEYS = ("incidents", "missing", "youth_work")
+ed_held = ctx.loaded("ed_assaults")
+if "ed_assaults" in shown and not ed_held:
+    st.info(widgets.not_loaded_note("ed_assaults", filters))
+LAYER_KEYS = ("incidents", "missing", "youth_work", "ed_assaults")
+DRAWN = ("incidents", "missing", "ed_assaults", "youth_work")  # the outline over the fills
 
 
-def with_shown(layers: tuple[HexLayer, ...]) -> list[HexLayer]:
-    """The layers with the chosen ones switched on (the others can be ticked on the map)."""
-    return [replace(x, show=k in shown) for k, x in zip(LAYER_KEYS, layers, strict=True)]
+def with_shown(layers: tuple[HexLayer, ...]) -> dict[str, HexLayer]:
+    """The layers with the chosen ones switched on (the others can be ticked on the map),
+    in drawing order; A&E assaults only where an emergency department feed is loaded."""
+    by_key = dict(zip(LAYER_KEYS, layers, strict=True))
+    keys = [k for k in DRAWN if k != "ed_assaults" or ed_held]
+    return {k: replace(by_key[k], show=k in shown) for k in keys}
 
 
 layers = with_shown(overview.overview_map_layers(fp, version, role, res, filters))
 markers = overview.school_markers(fp, version) if "schools" in shown else ()
-event = show_map(ctx.map(layers, markers), key=f"overview-map-{res}")
+event = show_map(ctx.map(list(layers.values()), markers), key=f"overview-map-{res}")
 clicked = selected_cell_from_event(event, res)
 if clicked and clicked != st.session_state.get(state.KEY_CELL):
     state.open_profile(clicked)
@@ -70,9 +79,15 @@ school_points = pd.DataFrame(
     columns=["name", "alternative_provision", "latitude", "longitude"],
 )
 with st.container(horizontal=True):
-    export_buttons(ctx.store, "incident layer", layer=layers[0], key="overview_download")
-    export_buttons(ctx.store, "missing layer", layer=layers[1], key="overview_missing_download")
-    export_buttons(ctx.store, "youth-work layer", layer=layers[2], key="overview_youth_download")
+    export_buttons(ctx.store, "incident layer", layer=layers["incidents"], key="overview_download")
+    export_buttons(
+        ctx.store, "missing layer", layer=layers["missing"], key="overview_missing_download"
+    )
+    export_buttons(
+        ctx.store, "youth-work layer", layer=layers["youth_work"], key="overview_youth_download"
+    )
+    if ed_held:
+        export_buttons(ctx.store, "A&E layer", layer=layers["ed_assaults"], key="overview_ed_dl")
     if markers:
         export_buttons(ctx.store, "schools", table=school_points, key="overview_schools_download")
 
@@ -87,11 +102,14 @@ def draw_step(label: str, step: Filters) -> None:
     step_layers = with_shown(
         playback.on_window_bands(overview.overview_layers(fp, version, role, res, step), bands)
     )
-    show_map(ctx.map(step_layers), key=f"overview-play-map-{res}")
-    cells = len(step_layers[0].geojson["features"])
+    show_map(ctx.map(list(step_layers.values())), key=f"overview-play-map-{res}")
+    cells = len(step_layers["incidents"].geojson["features"])
     st.caption(f"Showing {label}: incidents recorded in {cells:,} hexagons.")
     export_buttons(
-        ctx.store, f"incident layer {label}", layer=step_layers[0], key="overview_play_download"
+        ctx.store,
+        f"incident layer {label}",
+        layer=step_layers["incidents"],
+        key="overview_play_download",
     )
 
 

@@ -27,7 +27,9 @@ ctx = page_context(Role.ANALYST, Role.PARTNERSHIP)
 fp, version, role, res, filters = ctx.fp, ctx.version, ctx.role, ctx.res, ctx.window()
 
 st.title("Recurring locations")
-st.caption(ctx.feeds_used(("incidents", "missing_episodes", "youth_sessions"), filters))
+st.caption(
+    ctx.feeds_used(("incidents", "missing_episodes", "ed_assaults", "youth_sessions"), filters)
+)
 chosen_period = ctx.filters
 if filters != chosen_period:  # the partnership's ranking runs over a whole calendar year
     st.caption(
@@ -39,7 +41,7 @@ if filters != chosen_period:  # the partnership's ranking runs over a whole cale
 else:
     st.caption(f"{filters.month_from} to {filters.month_to} · resolution {res}")
 with st.expander("How this is worked out"):
-    st.markdown(method_in_words(WEIGHTS))
+    st.markdown(method_in_words(WEIGHTS, health=ctx.loaded("ed_assaults", filters)))
 try:
     ranking = recurring.recurring(fp, version, role, res, filters)
 except ValueError as exc:  # too few months for emerging hot spots
@@ -51,7 +53,7 @@ c1, c2, c3 = st.columns([2, 2, 1])
 chosen = c1.multiselect("Pattern over time", patterns, key="rec_categories")
 active = c2.multiselect(
     "Layers active at the place",
-    list(LAYER_WORDS),
+    [k for k in LAYER_WORDS if f"n_{k}" in ranking.columns],  # layers the ranking read
     format_func=LAYER_WORDS.__getitem__,
     key="rec_layers",
 )

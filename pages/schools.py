@@ -24,7 +24,9 @@ fp, version, role, res, filters = ctx.fp, ctx.version, ctx.role, ctx.res, ctx.fi
 config = ctx.config
 
 st.title("Schools")
-st.caption(ctx.feeds_used(("incidents", "missing_episodes", "school_outcomes"), filters))
+st.caption(
+    ctx.feeds_used(("incidents", "missing_episodes", "ed_assaults", "school_outcomes"), filters)
+)
 st.caption(
     f"{filters.month_from} to {filters.month_to}. School journey: weekdays 07:30-09:00 and "
     f"15:00-17:30 in term time ({config.schools.terms.describe()}). Distances are straight lines "
@@ -82,7 +84,8 @@ st.caption(
     f"{len(markers):,} schools (red: alternative provision), over where incidents were recorded "
     f"at resolution {res}; a school's marker gives its name and rank."
 )
-show_map(ctx.map([incidents], markers), key=f"schools-map-{res}")
+assaults = overview.ed_assault_layers(fp, version, role, res, filters, ctx.loaded("ed_assaults"))
+show_map(ctx.map([incidents, *assaults], markers), key=f"schools-map-{res}")
 st.subheader("Schools ranked by harm nearby")
 words = shown[columns].assign(
     kind=shown["kind"].map(KIND_NAMES).fillna(shown["kind"]),

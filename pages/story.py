@@ -43,12 +43,13 @@ if quarter is None:
     )
     st.stop()
 told, names, layer = quarter_story(ctx.fp, ctx.version, role, res, quarter)
+health = ctx.loaded("ed_assaults", told.trend)
 previous = quarter_words(told.previous) if told.previous else "no earlier quarter"
 st.caption(
     f"{quarter_words(quarter)} compared with {previous} · hot spots from the "
     f"{trend_text(told.trend)} · resolution {res}"
 )
-st.caption(ctx.feeds_used(("incidents", "missing_episodes"), told.trend))
+st.caption(ctx.feeds_used(("incidents", "missing_episodes", "ed_assaults"), told.trend))
 if role != Role.PARTNERSHIP and quarter.month_to != ctx.filters.month_to:
     st.caption(
         f"The story is told for whole quarters: {quarter_words(quarter)} is the latest whole "
@@ -112,7 +113,9 @@ with st.expander("How this is worked out"):
         "- **Persistent**: active this quarter and a hot spot last quarter, not escalated.\n"
         "- **No longer active**: active last quarter, not this quarter.\n\n"
         "Incidents are the police's records; missing children found at a place are children's "
-        "services' records. The partnership's sentences carry no counts, and what records "
+        "services' records"
+        + ("; assaults treated at A&E are emergency departments' records" if health else "")
+        + ". The partnership's sentences carry no counts, and what records "
         f"hold is described only where a place has at least {config.disclosure.min_count} "
         "records in the quarter."
     )

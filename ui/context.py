@@ -24,7 +24,7 @@ from geo.core.filters import Filters
 from geo.core.roles import Role
 from geo.render.hexlayer import HexLayer
 from geo.render.maps import build_map
-from geo.store.catalogue import Feed
+from geo.store.catalogue import Feed, loaded
 from geo.store.database import Store
 from geo.store.place_names import place_names, with_place_names
 from ui import auth, cache, state
@@ -88,6 +88,11 @@ class PageContext:
     def feeds(self) -> list[Feed]:
         """The loaded feeds, as this role's store holds them."""
         return cache.feeds(self.fp, self.version, self.role)
+
+    def loaded(self, table: str, window: Filters | None = None) -> bool:
+        """Whether a feed of ``table`` covering ``window`` (default: the chosen period)
+        is loaded; a layer of a feed that is not reads "not loaded", never zeros."""
+        return loaded(self.feeds(), table, self.filters if window is None else window)
 
     def feeds_used(self, tables: tuple[str, ...], window: Filters) -> str:
         """The sentence naming the feeds and months an analysis of ``tables`` used."""

@@ -23,12 +23,14 @@ from geo.core.filters import Filters
 from geo.disclosure import WITHHELD
 from geo.render.hexlayer import (
     COUNT_PALETTE,
+    ED_PALETTE,
     MISSING_PALETTE,
     Bands,
     HexLayer,
     rebanded,
     shared_breaks,
 )
+from geo.render.layers import ED_UNIT
 from ui.cache.overview import overview_layers
 
 KEY_STEP = "play_month"
@@ -48,6 +50,9 @@ FIXED_BAND_LAYERS: tuple[tuple[int, tuple[str, ...], str], ...] = (
     (0, COUNT_PALETTE, "incidents"),
     (1, MISSING_PALETTE, "missing episodes"),
 )
+#: Count layers after those, drawn on fixed bands too where a step has them (A&E assaults,
+#: which the Overview draws only where an emergency department's feed is loaded).
+FEED_BAND_LAYERS: tuple[tuple[int, tuple[str, ...], str], ...] = ((3, ED_PALETTE, ED_UNIT),)
 
 
 def layer_values(layer: HexLayer) -> npt.NDArray[np.float64]:
@@ -62,11 +67,11 @@ def layer_values(layer: HexLayer) -> npt.NDArray[np.float64]:
 
 
 def window_bands(frames: Sequence[Sequence[HexLayer]]) -> tuple[Bands, ...]:
-    """One set of legend bands per fixed-band layer, from every step's (disclosed)
-    values together."""
+    """One set of legend bands per fixed-band layer (:data:`FIXED_BAND_LAYERS`, then
+    :data:`FEED_BAND_LAYERS`), from every step's (disclosed) values together."""
     return tuple(
-        shared_breaks([layer_values(frame[i]) for frame in frames], len(palette))
-        for i, palette, _ in FIXED_BAND_LAYERS
+        shared_breaks([layer_values(frame[i]) for frame in frames if i < len(frame)], len(palette))
+        for i, palette, _ in (*FIXED_BAND_LAYERS, *FEED_BAND_LAYERS)
     )
 
 
@@ -75,8 +80,10 @@ def on_window_bands(
 ) -> tuple[HexLayer, ...]:
     """One step's layers with the count layers redrawn on the window's bands."""
     out = list(step_layers)
-    for (i, palette, unit), band in zip(FIXED_BAND_LAYERS, bands, strict=True):
-        out[i] = rebanded(out[i], band, palette, unit, withheld_text)
+    banded = (*FIXED_BAND_LAYERS, *FEED_BAND_LAYERS)
+    for (i, palette, unit), band in zip(banded, bands, strict=True):
+        if i < len(out):
+            out[i] = rebanded(out[i], band, palette, unit, withheld_text)
     return tuple(out)
 
 

@@ -35,7 +35,8 @@ KEY_NO_PERIOD = "_no_period"
 KEY_LAYERS = "layers"
 KEY_PRESENT = "present"
 #: The Overview map's layers, as spelled in the URL (``layers=incidents,missing``).
-MAP_LAYERS = ("incidents", "missing", "youth_work", "schools")
+MAP_LAYERS = ("incidents", "missing", "ed_assaults", "youth_work", "schools")
+#: A&E assaults are off until chosen, so the map opens as it did before the feed existed.
 DEFAULT_LAYERS = ("incidents", "youth_work", "schools")
 
 

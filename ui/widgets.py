@@ -10,10 +10,11 @@ import streamlit as st
 
 from geo import disclosure
 from geo.core.config import Config
-from geo.core.filters import quarter_label, quarter_menu
+from geo.core.filters import Filters, quarter_label, quarter_menu
 from geo.core.roles import Role
 from geo.core.schema import INCIDENT_CATEGORIES, INCIDENT_CATEGORY_LABELS
 from geo.disclosure import allowed_resolutions
+from geo.disclosure.windows import window_label
 from geo.render.briefing import KPI_LABELS  # the headline figures' names, as the pack prints them
 from ui import state
 
@@ -165,6 +166,22 @@ def kpi_tiles(kpis: pd.DataFrame, coverage: pd.DataFrame | None = None) -> None:
         )
 
 
+#: Each map layer's feed in words, for the note shown instead of an empty layer.
+LAYER_FEEDS: Final[dict[str, str]] = {
+    "ed_assaults": "emergency department (ISTV) feed of A&E-treated assaults",
+}
+
+
+def not_loaded_note(layer: str, window: Filters) -> str:
+    """What a page says instead of drawing an empty layer when no feed of ``layer``
+    covers ``window``: "not loaded", never a map of zeros (which would read as none)."""
+    return (
+        f"{MAP_LAYER_LABELS.get(layer, layer)}: not loaded. No {LAYER_FEEDS.get(layer, 'feed')} "
+        f"covers {window_label(window)}, so this layer is not drawn: an empty layer would "
+        "read as no assaults at all. An admin loads the feed on the Data page."
+    )
+
+
 #: Why a headline figure reads "Not loaded".
 NOT_LOADED_HELP = {
     "knife_crime": "Needs a partner's serious youth violence extract with a weapon flag; "
@@ -265,6 +282,7 @@ def share_link(config: Config, url_path: str) -> None:
 MAP_LAYER_LABELS = {
     "incidents": "Incidents",
     "missing": "Missing: found / last seen",
+    "ed_assaults": "A&E assaults (ED, ISTV)",
     "youth_work": "Youth-work coverage",
     "schools": "Schools",
 }

@@ -58,6 +58,7 @@ HEADERS: Final[dict[str, str]] = {
     "n_missing": "Missing found / last seen",
     "n_hsb": "Harmful sexual behaviour",
     "n_school_journey": "On the school journey",
+    "n_ed": "A&E-treated assaults",
     "sessions_nearby": "Youth-work sessions within 400 m",
     "recent_events": "Recent incidents",
     "part_of": "Also covers cells",

@@ -39,11 +39,15 @@ def few_children(counts: pd.DataFrame, min_count: int) -> np.ndarray:
 def disclosed_counts(
     store: Store, layer: str, role: str, res: int, filters: Filters, config: Config
 ) -> DisclosedLevels:
-    """Counts of ``layer`` (``incidents`` or ``missing``) at ``res`` for ``role``.
+    """Counts of ``layer`` (``incidents``, ``missing`` or ``ed_assaults``) at ``res`` for
+    ``role``.
 
     For the partnership role the counts are controlled jointly over every
     resolution it may choose and the layer's total, so that no withheld cell can be
-    found by differencing resolutions or the headline figure.
+    found by differencing resolutions or the headline figure. The total counts every
+    event in the period, with a cell or not (missing episodes with no found location,
+    A&E assaults at a private home or not placed): those without a cell are one
+    always-withheld part of it.
     """
     store = store_for(store, role, config)
     d = config.disclosure
@@ -58,8 +62,11 @@ def disclosed_counts(
     elif layer == "missing":
         counts = {r: overview.missing_found_counts(store, r, filters) for r in resolutions}
         extra = {r: few_children(c, d.min_count) for r, c in counts.items()}
+    elif layer == "ed_assaults":
+        counts = {r: overview.ed_assault_counts(store, r, filters) for r in resolutions}
+        extra = None
     else:
-        raise ValueError("layer must be 'incidents' or 'missing'")
+        raise ValueError("layer must be 'incidents', 'missing' or 'ed_assaults'")
     total, total_key = overview.layer_total_and_key(store, layer, filters)
     return disclose_levels(counts, float(total), role, config, extra, total_key=total_key)
 

@@ -2,8 +2,10 @@
 
 A profile is what any meeting opens for a place: its counts over time per layer, the
 time of week incidents happen, the nearest schools, youth work nearby and whether it
-is there when incidents happen, missing-from-home episodes found there, and the
-living multi-agency assessment (notes in :meth:`geo.store.database.Store.notes`).
+is there when incidents happen, missing-from-home episodes found there, assaults
+treated at A&E (where an emergency department's feed is loaded: their time of week,
+how many on the school journey and the means of assault), and the living
+multi-agency assessment (notes in :meth:`geo.store.database.Store.notes`).
 
 For the partnership role every count is the value the Overview shows for the same
 cell and quarter (:func:`geo.disclosure.counts.disclosed_counts`), so the profile can never be
@@ -24,10 +26,13 @@ from geo.core.area import to_bng
 from geo.core.config import Config
 from geo.core.filters import Filters, quarter_label, quarter_menu
 from geo.core.roles import Role
+from geo.core.schema import ASSAULT_MEANS, ASSAULT_MEANS_LABELS
+from geo.core.terms import journey_window
 from geo.core.time_of_week import DAY_ABBREVIATIONS, DEFAULT_BLOCKS, block_of
 from geo.disclosure import check_resolution, store_for
 from geo.disclosure.counts import disclosed_counts
 from geo.store.database import Store
+from geo.store.queries import holds_ed_assaults
 
 ASSESSMENT_HEADINGS: Final[tuple[str, ...]] = (
     "What happens here",
@@ -35,6 +40,30 @@ ASSESSMENT_HEADINGS: Final[tuple[str, ...]] = (
     "What is in place",
     "Actions agreed",
 )
+
+
+@dataclass(frozen=True)
+class AssaultDetail:
+    """Assaults treated at A&E at one place over the window (analysts only).
+
+    Attributes
+    ----------
+    total : int
+        A&E-treated assaults placed in the cell (those at a private home never are).
+    time_of_week : DataFrame
+        By day (rows Mon..Sun) and hour (columns 0..23), at the assault's time (else the
+        arrival's): every ISTV record is timed to the minute.
+    on_school_journey : int
+        Those on a school journey (weekdays 07:30-09:00 and 15:00-17:30 in term time).
+    means : DataFrame
+        Per primary means of assault (index: its label, every means listed) the number
+        of ``assaults``.
+    """
+
+    total: int
+    time_of_week: pd.DataFrame
+    on_school_journey: int
+    means: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -49,7 +78,8 @@ class LocationProfile:
         Its ring of neighbouring cells.
     series : DataFrame
         Counts per period (months for analysts, quarters for the partnership; NaN =
-        withheld), columns ``incidents``, ``knife_crime``, ``missing_episodes``.
+        withheld), columns ``incidents``, ``knife_crime`` (analysts), ``missing_episodes``
+        and, where an emergency department's feed is loaded, ``ed_assaults``.
     time_of_week : DataFrame or None
         Incidents by day (rows Mon..Sun) and hour (columns 0..23), minute-precision
         rows only; None for the partnership.
@@ -64,6 +94,11 @@ class LocationProfile:
         its start falls in).
     missing_themes : DataFrame or None
         Return-home-interview themes of episodes found here (analysts only).
+    health : bool
+        Whether an emergency department's (ISTV) feed is loaded; without one the
+        profile has no A&E figures at all (never zeros).
+    assaults : AssaultDetail or None
+        The A&E-treated assaults here over the window (analysts, where ``health``).
     """
 
     cell: str
@@ -76,15 +111,22 @@ class LocationProfile:
     youth_work: pd.DataFrame
     missing_themes: pd.DataFrame | None
     reach_m: float
+    health: bool = False
+    assaults: AssaultDetail | None = None
 
 
 def _partnership_series(
-    store: Store, cell: int, res: int, months: list[str], config: Config
+    store: Store, cell: int, res: int, months: list[str], config: Config, health: bool
 ) -> pd.DataFrame:
+    """The cell's counts per quarter as the Overview shows them (the same disclosed
+    values, so that the profile can never be differenced against the map)."""
+    layers = [("incidents", "incidents"), ("missing", "missing_episodes")]
+    if health:
+        layers.append(("ed_assaults", "ed_assaults"))
     rows = {}
     for quarter in quarter_menu(months):
         values = {}
-        for layer, column in (("incidents", "incidents"), ("missing", "missing_episodes")):
+        for layer, column in layers:
             levels = disclosed_counts(store, layer, Role.PARTNERSHIP, res, quarter, config)
             frame = levels.levels[res]
             hit = frame.loc[frame["cell"] == np.uint64(cell), "value"]
@@ -137,6 +179,8 @@ def build_profile(
         [c, start, end],
     )
     analyst = role != Role.PARTNERSHIP
+    health = holds_ed_assaults(store)
+    assaults = _assault_detail(store, col, c, filters, config) if health and analyst else None
     if analyst:
         month = pd.to_datetime(inc["occurred_at"]).dt.strftime("%Y-%m")
         knife = month[inc["category"] == "knife_crime"]
@@ -152,6 +196,8 @@ def build_profile(
                 "missing_episodes": mmonth.value_counts().reindex(index, fill_value=0),
             }
         ).astype(float)
+        if assaults is not None:
+            series["ed_assaults"] = assaults.by_month.reindex(index, fill_value=0).astype(float)
         precise = inc.loc[inc["time_precision"] == "minute"]
         t = pd.to_datetime(precise["occurred_at"])
         tow = pd.crosstab(t.dt.day_of_week, t.dt.hour).reindex(
@@ -164,7 +210,7 @@ def build_profile(
         )
         missing_themes: pd.DataFrame | None = themes.to_frame()
     else:
-        series = _partnership_series(store, c, res, months, config)
+        series = _partnership_series(store, c, res, months, config, health)
         tow, left_out, missing_themes = None, 0, None
 
     lat, lng = hexes.cell_centres(cells)
@@ -194,7 +240,37 @@ def build_profile(
         youth_work=youth,
         missing_themes=missing_themes,
         reach_m=reach_m,
+        health=health,
+        assaults=None if assaults is None else assaults.detail,
     )
+
+
+@dataclass(frozen=True)
+class _Assaults:
+    detail: AssaultDetail
+    by_month: pd.Series
+
+
+def _assault_detail(
+    store: Store, col: str, cell: int, filters: Filters, config: Config
+) -> _Assaults:
+    """The A&E-treated assaults placed in ``cell`` (its ``col`` parent) in the window."""
+    start, end = filters.bounds()
+    rows = store.query(
+        f"SELECT occurred_at, means FROM ed_assaults WHERE {col} = ? "
+        "AND occurred_at >= ? AND occurred_at < ?",
+        [cell, start, end],
+    )
+    when = pd.to_datetime(rows["occurred_at"])
+    tow = pd.crosstab(when.dt.day_of_week, when.dt.hour).reindex(
+        index=range(7), columns=range(24), fill_value=0
+    )
+    tow.index = pd.Index(DAY_ABBREVIATIONS, name="day")
+    journey = int(journey_window(when, config.schools.terms).sum()) if len(rows) else 0
+    means = rows["means"].value_counts().reindex(list(ASSAULT_MEANS), fill_value=0)
+    means.index = pd.Index([ASSAULT_MEANS_LABELS[m] for m in ASSAULT_MEANS], name="means")
+    detail = AssaultDetail(len(rows), tow, journey, means.rename("assaults").to_frame())
+    return _Assaults(detail, when.dt.strftime("%Y-%m").value_counts())
 
 
 def _youth_work(store: Store, x: float, y: float, filters: Filters, reach_m: float) -> pd.DataFrame:

@@ -20,7 +20,10 @@ each between 0 and 1, and a score that is their weighted sum (no black box)::
 * ``convergence`` — how many of four layers are active in the cell over the window:
   serious youth violence, missing-from-home found/last-seen locations, harmful sexual
   behaviour, and school-journey incidents (weekdays 07:30-09:00 and 15:00-17:30 in
-  term time, :func:`geo.core.terms.journey_window`) — divided by four.
+  term time, :func:`geo.core.terms.journey_window`) — divided by four; where an
+  emergency department's feed holds records in the window, assaults treated at A&E are
+  a fifth layer (divided by five), and a place with A&E-treated assaults but no police
+  record is ranked too.
 
 The maximum score is 11. New, Consecutive and Intensifying hot spots carry an
 escalation flag. A *place* is a cell whose score is the highest in its ring of
@@ -54,6 +57,7 @@ from geo.stats.near_repeat_chains import chain_summary, near_repeat_chains
 from geo.store.cube import build_cube
 from geo.store.database import Store
 from geo.store.place_names import place_names
+from geo.store.queries import holds_ed_assaults
 
 WEIGHTS: Final[dict[str, float]] = {
     "category_strength": 3.0,
@@ -97,16 +101,27 @@ RANKING_HEADERS: Final[dict[str, str]] = {
         "rank", "place", "cell", "score", "pattern", "category", "escalate", "reasons",
         "category_strength", "hot_share", "active_share", "volume", "near_repeat",
         "convergence", "code", "hot_periods", "chain_events", "n_syv", "n_missing", "n_hsb",
-        "n_school_journey", "sessions_nearby", "recent_events", "part_of",
+        "n_school_journey", "n_ed", "sessions_nearby", "recent_events", "part_of",
     )
 }  # fmt: skip
-LAYERS: Final[tuple[str, ...]] = ("syv", "missing", "hsb", "school_journey")
+#: The layers whose meeting at a place is ``convergence`` (``ed`` only where an emergency
+#: department's feed holds records in the window: :func:`ranking_layers`).
+LAYERS: Final[tuple[str, ...]] = ("syv", "missing", "hsb", "school_journey", "ed")
 LAYER_WORDS: Final[dict[str, str]] = {
     "syv": "serious youth violence",
     "missing": "missing children found or last seen",
     "hsb": "harmful sexual behaviour",
     "school_journey": "incidents on the school journey",
+    "ed": "A&E-treated assaults",
 }
+
+
+def ranking_layers(store: Store, filters: Filters) -> tuple[str, ...]:
+    """The layers of :data:`LAYERS` a ranking over ``filters`` reads: A&E-treated assaults
+    only where the store holds some in the window (a feed not loaded is no evidence of
+    calm, so it neither counts nor dilutes ``convergence``)."""
+    held = holds_ed_assaults(store, filters)
+    return tuple(layer for layer in LAYERS if layer != "ed" or held)
 
 
 @dataclass(frozen=True)
@@ -122,7 +137,9 @@ class RankingSettings:
     exact_counts: bool = True
 
 
-def _layer_flags(store: Store, res: int, filters: Filters, grid: np.ndarray) -> pd.DataFrame:
+def _layer_flags(
+    store: Store, res: int, filters: Filters, grid: np.ndarray, layers: Sequence[str]
+) -> pd.DataFrame:
     start, end = filters.bounds()
     col = f"cell_{res}"
     inc = store.query(
@@ -130,12 +147,7 @@ def _layer_flags(store: Store, res: int, filters: Filters, grid: np.ndarray) -> 
         "WHERE occurred_at >= ? AND occurred_at < ?",
         [start, end],
     )
-    mis = store.query(
-        f"SELECT {col} AS cell, count(*) AS n FROM missing_episodes "
-        f"WHERE reported_at >= ? AND reported_at < ? AND {col} IS NOT NULL GROUP BY 1",
-        [start, end],
-    )
-    flags = pd.DataFrame(0, index=pd.Index(grid, name="cell"), columns=list(LAYERS), dtype=int)
+    flags = pd.DataFrame(0, index=pd.Index(grid, name="cell"), columns=list(layers), dtype=int)
     cells = inc["cell"].to_numpy(dtype=np.uint64)
     hsb = (inc["category"] == "harmful_sexual_behaviour").to_numpy()
     precise = (inc["time_precision"] == "minute").to_numpy()
@@ -144,8 +156,17 @@ def _layer_flags(store: Store, res: int, filters: Filters, grid: np.ndarray) -> 
     for name, mask in (("syv", syv), ("hsb", hsb), ("school_journey", journey)):
         counts = pd.Series(cells[mask]).value_counts()
         flags.loc[flags.index.intersection(counts.index), name] = counts
-    m = mis.set_index(mis["cell"].to_numpy(dtype=np.uint64))["n"]
-    flags.loc[flags.index.intersection(m.index), "missing"] = m
+    located = (("missing", "missing_episodes", "reported_at"), ("ed", "ed_assaults", "occurred_at"))
+    for name, table, time_col in located:
+        if name not in layers:
+            continue
+        n = store.query(
+            f"SELECT {col} AS cell, count(*) AS n FROM {table} "
+            f"WHERE {time_col} >= ? AND {time_col} < ? AND {col} IS NOT NULL GROUP BY 1",
+            [start, end],
+        )
+        per_cell = n.set_index(n["cell"].to_numpy(dtype=np.uint64))["n"]
+        flags.loc[flags.index.intersection(per_cell.index), name] = per_cell
     return flags
 
 
@@ -244,8 +265,9 @@ def rank_recurring_locations(
     category = np.array([CATEGORY_STRENGTH.get(int(c), 0.0) for c in code])
     chain = _chain_events(store, settings.res, filters, settings).reindex(grid).fillna(0.0)
     near_repeat = np.minimum(chain.to_numpy() / 5.0, 1.0)
-    flags = _layer_flags(store, settings.res, filters, grid)
-    convergence = (flags.to_numpy() > 0).sum(axis=1) / len(LAYERS)
+    layers = ranking_layers(store, filters)
+    flags = _layer_flags(store, settings.res, filters, grid, layers)
+    convergence = (flags.to_numpy() > 0).sum(axis=1) / len(layers)
     parts = {
         "category_strength": category,
         "hot_share": hot_share,
@@ -261,9 +283,13 @@ def rank_recurring_locations(
     frame["escalate"] = np.isin(code, list(ESCALATE))
     frame["hot_periods"] = hot_bins.sum(axis=1)
     frame["chain_events"] = chain.to_numpy()
-    for layer in LAYERS:
+    for layer in layers:
         frame[f"n_{layer}"] = flags[layer].to_numpy()
-    keep = (frame["score"] > 0) & (counts.sum(axis=1) > 0)
+    # a place with A&E-treated assaults and no police record is a place too
+    recorded = counts.sum(axis=1) > 0
+    if "ed" in layers:
+        recorded |= frame["n_ed"].to_numpy() > 0
+    keep = (frame["score"] > 0) & recorded
     frame = frame.loc[keep].copy()
     sessions = _sessions_within(store, hexes.str_to_cells(frame["cell"]), filters, settings.reach_m)
     frame["sessions_nearby"] = sessions
@@ -368,6 +394,16 @@ def _reasons(
                 f"missing children found or last seen here{count}" + (" times" if count else ""),
             )
         )
+    if row.get("n_ed"):
+        count = _count_text(float(row["n_ed"]), settings)
+        candidates.append(
+            (
+                WEIGHTS["convergence"] * 0.55,
+                f"{count.strip()} assaults here treated at A&E"
+                if count
+                else "assaults here treated at A&E",
+            )
+        )
     others = [LAYER_WORDS[k] for k in ("hsb", "school_journey") if row[f"n_{k}"] > 0]
     if others:
         candidates.append((WEIGHTS["convergence"] * 0.5, "also " + " and ".join(others)))
@@ -396,19 +432,44 @@ def _reasons(
     return " ".join(t[0].upper() + t[1:] + "." for t in sentences)
 
 
-def incident_events_bng(store: Store, filters: Filters) -> pd.DataFrame:
-    """Incidents with a time of day in the window as ``x``, ``y`` (EPSG:27700 metres, the
-    storage-cell centre) and ``day`` (days since 1970-01-01), plus their storage ``cell``."""
+#: Layers near repeats are tested on (records timed to the day or finer), in words.
+NEAR_REPEAT_LAYERS: Final[dict[str, str]] = {
+    "incidents": "incidents",
+    "ed_assaults": "A&E-treated assaults",
+}
+#: One and many of each near-repeat layer's records, as the Knox verdict words them.
+NEAR_REPEAT_NOUNS: Final[dict[str, tuple[str, str]]] = {
+    "incidents": ("incident", "incidents"),
+    "ed_assaults": ("assault", "assaults"),
+}
+#: Each near-repeat layer's table and the condition for a record to be timed and placed.
+_TIMED_SQL: Final[dict[str, str]] = {
+    "incidents": "incidents WHERE time_precision <> 'month'",
+    "ed_assaults": "ed_assaults WHERE TRUE",  # timed to the minute; homes have no cell
+}
+
+
+def timed_events_bng(store: Store, filters: Filters, layer: str = "incidents") -> pd.DataFrame:
+    """Records of ``layer`` (one of :data:`NEAR_REPEAT_LAYERS`) with a time of day and a
+    place in the window as ``x``, ``y`` (EPSG:27700 metres, the storage-cell centre) and
+    ``day`` (days since 1970-01-01), plus their storage ``cell``."""
+    if layer not in _TIMED_SQL:
+        raise ValueError(f"layer must be one of {sorted(_TIMED_SQL)}")
     start, end = filters.bounds()
     events = store.query(
-        "SELECT cell, occurred_at FROM incidents WHERE occurred_at >= ? AND occurred_at < ? "
-        "AND time_precision <> 'month' AND cell IS NOT NULL",
+        f"SELECT cell, occurred_at FROM {_TIMED_SQL[layer]} AND occurred_at >= ? "
+        "AND occurred_at < ? AND cell IS NOT NULL",
         [start, end],
     )
     lat, lng = hexes.cell_centres(events["cell"].to_numpy(dtype=np.uint64))
     x, y = to_bng(lng, lat)
     day = (pd.to_datetime(events["occurred_at"]) - pd.Timestamp("1970-01-01")).dt.days
     return pd.DataFrame({"cell": events["cell"], "x": x, "y": y, "day": day.to_numpy()})
+
+
+def incident_events_bng(store: Store, filters: Filters) -> pd.DataFrame:
+    """Incidents with a time of day in the window (:func:`timed_events_bng`)."""
+    return timed_events_bng(store, filters, "incidents")
 
 
 def untimed_in_window(store: Store, filters: Filters) -> int:
@@ -434,11 +495,16 @@ def month_precision_note(n: int) -> str:
 
 
 def knox_for_window(
-    store: Store, filters: Filters, *, permutations: int = 199, seed: int = 0
+    store: Store,
+    filters: Filters,
+    *,
+    layer: str = "incidents",
+    permutations: int = 199,
+    seed: int = 0,
 ) -> KnoxResult | None:
-    """The Knox test (100 m × 5 and 7 days × 4 bands) on the window's timed incidents,
-    or None when there are too few of them."""
-    events = incident_events_bng(store, filters)
+    """The Knox test (100 m × 5 and 7 days × 4 bands) on the window's timed records of
+    ``layer`` (incidents or A&E assaults), or None when there are too few of them."""
+    events = timed_events_bng(store, filters, layer)
     if len(events) < 20:
         return None
     try:
@@ -454,12 +520,17 @@ def knox_for_window(
 
 
 def near_repeat_chain_table(
-    store: Store, filters: Filters, res: int, *, settings: RankingSettings = RankingSettings()
+    store: Store,
+    filters: Filters,
+    res: int,
+    *,
+    layer: str = "incidents",
+    settings: RankingSettings = RankingSettings(),
 ) -> pd.DataFrame:
-    """Near-repeat chains in the window for analysts, largest first: ``events``,
-    ``first`` and ``last`` dates, ``span_days`` and the ``cell`` (at ``res``) of the
-    chain's centre."""
-    events = incident_events_bng(store, filters)
+    """Near-repeat chains of ``layer``'s records in the window for analysts, largest
+    first: ``events``, ``first`` and ``last`` dates, ``span_days`` and the ``cell`` (at
+    ``res``) of the chain's centre."""
+    events = timed_events_bng(store, filters, layer)
     if len(events) < 3:
         return pd.DataFrame(columns=["events", "first", "last", "span_days", "cell"])
     x, y, day = events["x"].to_numpy(), events["y"].to_numpy(), events["day"].to_numpy()
@@ -552,8 +623,19 @@ PART_WORDS: Final[dict[str, str]] = {
 }
 
 
-def method_in_words(weights: Mapping[str, float] = WEIGHTS) -> str:
-    """How the ranking is worked out, in plain words (Markdown), from the weights used."""
+#: ``convergence`` in words where A&E-treated assaults are a fifth layer.
+CONVERGENCE_WITH_ED: Final = (
+    "how many of five kinds of harm meet there: serious youth violence, missing "
+    "children found or last seen, harmful sexual behaviour, incidents on the "
+    "school journey, and assaults treated at A&E (a place with A&E-treated assaults "
+    "and no police record is ranked too)"
+)
+
+
+def method_in_words(weights: Mapping[str, float] = WEIGHTS, *, health: bool = False) -> str:
+    """How the ranking is worked out, in plain words (Markdown), from the weights used
+    (``health``: whether A&E-treated assaults are a layer, :func:`ranking_layers`)."""
+    words = {**PART_WORDS, "convergence": CONVERGENCE_WITH_ED} if health else PART_WORDS
     total = sum(weights.values())
     lines = [
         "Each place gets a mark between 0 and 1 for each kind of evidence below; the marks "
@@ -561,7 +643,7 @@ def method_in_words(weights: Mapping[str, float] = WEIGHTS) -> str:
         "says how much each kind counts:",
         "",
     ]
-    lines += [f"- **{w:g}×** {PART_WORDS[k]};" for k, w in weights.items() if k in PART_WORDS]
+    lines += [f"- **{w:g}×** {words[k]};" for k, w in weights.items() if k in words]
     lines += [
         "",
         "A hexagon next to a higher-scoring one is folded into it, so each row is a "

@@ -6,7 +6,8 @@ ranked place this module says
 * how it behaved month by month in plain words, never contradicting the months it was
   hot (:func:`pattern_label`, from Esri's emerging hot spot category);
 * its most frequent incident categories, its busiest time of week, the feeds whose
-  records are there and its nearest school (:func:`place_details`).
+  records are there (police, children's services, A&E) and its nearest school
+  (:func:`place_details`).
 
 For the partnership a category or a time is named only when at least ``min_count``
 incidents make it, so a reason never points at a small number.
@@ -34,6 +35,7 @@ if TYPE_CHECKING:  # the ranking's settings; the ranking imports this module
 
 __all__ = [
     "DAY_PARTS",
+    "ED_FEED",
     "MISSING_FEED",
     "PlaceDetail",
     "pattern_label",
@@ -66,6 +68,7 @@ DAY_PARTS: Final[dict[str, tuple[int, int]]] = {
     "evenings": (18, 24),
 }
 MISSING_FEED: Final = "missing-from-home reports"
+ED_FEED: Final = "A&E assault records (ISTV)"
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,14 @@ def place_details(
         [start, end],
     )
     with_missing = set(hexes.cells_to_str(mis["cell"].dropna().to_numpy(dtype=np.uint64)))
+    with_ed: set[str] = set()
+    if store.has_table("ed_assaults"):
+        ed = store.query(
+            f"SELECT DISTINCT {col} AS cell FROM ed_assaults "
+            "WHERE occurred_at >= ? AND occurred_at < ?",
+            [start, end],
+        )
+        with_ed = set(hexes.cells_to_str(ed["cell"].dropna().to_numpy(dtype=np.uint64)))
     floor = 1 if settings.exact_counts else settings.min_count
     labels = schema.INCIDENT_CATEGORY_LABELS
     names = hexes.cells_to_str(inc["cell"].to_numpy(dtype=np.uint64))
@@ -151,6 +162,8 @@ def place_details(
             feeds = [schema.incident_source(str(s)).label for s in sorted(rows["source"].unique())]
         if cell in with_missing:
             feeds.append(MISSING_FEED)
+        if cell in with_ed:
+            feeds.append(ED_FEED)
         peak = None
         t = timed_by_place.get(cell)
         if t is not None and len(t):

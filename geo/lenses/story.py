@@ -37,9 +37,10 @@ from scipy.stats import binomtest
 
 from geo.core import hexes
 from geo.core.filters import Filters, is_calendar_quarter, month_quarter_label, quarter_menu
-from geo.core.schema import INCIDENT_CATEGORY_LABELS
+from geo.core.schema import ASSAULT_MEANS_LABELS, INCIDENT_CATEGORY_LABELS
 from geo.lenses.hotspot_report import HotspotReport
 from geo.store.database import Store
+from geo.store.queries import holds_ed_assaults
 
 #: Months of a quarter a place must be a significant hot spot in to count as active.
 ACTIVE_MONTHS: Final[int] = 2
@@ -51,14 +52,32 @@ ESCALATION_ALPHA: Final[float] = 0.05
 #: Story statuses, most urgent first (the order of the page and the pack).
 STATUSES: Final[tuple[str, ...]] = ("Escalated", "New", "Persistent", "No longer active")
 
-#: Hot spot layers the story reads (each is one agency's data).
-STORY_LAYERS: Final[tuple[str, ...]] = ("incidents", "missing")
+#: Hot spot layers the story reads (each is one agency's data); A&E assaults only where
+#: an emergency department's feed is loaded (:func:`story_layers`).
+STORY_LAYERS: Final[tuple[str, ...]] = ("incidents", "missing", "ed_assaults")
 
 #: Which agency's data each hot spot layer comes from.
 LAYER_AGENCIES: Final[dict[str, str]] = {
     "incidents": "Police",
     "missing": "Children's services",
+    "ed_assaults": "Health (A&E)",
 }
+
+#: What each layer's records are, leading its sentence.
+LAYER_WHAT: Final[dict[str, str]] = {
+    "incidents": "Incidents",
+    "missing": "Missing children found here",
+    "ed_assaults": "Assaults treated at A&E",
+}
+
+
+def story_layers(store: Store) -> tuple[str, ...]:
+    """The layers of :data:`STORY_LAYERS` the story reads on ``store``: A&E assaults only
+    where an emergency department's (ISTV) feed is loaded, so that a feed never loaded
+    adds no note and no place."""
+    held = holds_ed_assaults(store)
+    return tuple(layer for layer in STORY_LAYERS if layer != "ed_assaults" or held)
+
 
 #: Return-home interview themes in words.
 RHI_THEME_LABELS: Final[dict[str, str]] = {
@@ -237,6 +256,22 @@ def _top_rhi_themes(store: Store, res: int, cells: Sequence[str], quarter: Filte
     return _top_labels(rows, RHI_THEME_LABELS)
 
 
+def _top_assault_means(store: Store, res: int, cells: Sequence[str], quarter: Filters) -> pd.Series:
+    """Per cell, the one or two recorded means of its A&E-treated assaults (knife or
+    sharp object, bottle or glass, ...; "not recorded" and "other" never lead)."""
+    if not cells or not store.has_table("ed_assaults"):
+        return pd.Series(dtype=object)
+    start, end = quarter.bounds()
+    rows = store.query(
+        f"SELECT cell_{res} AS cell, means AS category, count(*) AS n FROM ed_assaults "
+        f"WHERE occurred_at >= ? AND occurred_at < ? AND cell_{res} IN "
+        "(SELECT unnest(?::UBIGINT[])) GROUP BY 1, 2",
+        [start, end, [int(c) for c in hexes.str_to_cells(cells)]],
+    )
+    named = {k: v for k, v in ASSAULT_MEANS_LABELS.items() if k not in ("not_recorded", "other")}
+    return _top_labels(rows, named)
+
+
 #: Parts of the day, by hour (0-23), for the time a place's harm most often happens.
 _DAYPARTS: Final[tuple[tuple[str, int, int], ...]] = (
     ("late at night", 23, 7),
@@ -259,16 +294,27 @@ TREND_PHRASES: Final[dict[int, str]] = {
 }
 
 
-def _peak_times(store: Store, res: int, cells: Sequence[str], quarter: Filters) -> pd.Series:
-    """Per cell, when its incidents timed to the minute most often happen ("weekend
-    evenings"), where one part of the week holds at least 40 % of them."""
-    if not cells or not store.has_table("incidents"):
+#: The records timed to the minute of each layer with a time of day.
+_TIMED: Final[dict[str, tuple[str, str]]] = {
+    "incidents": ("incidents", " AND time_precision = 'minute'"),
+    "ed_assaults": ("ed_assaults", ""),  # ISTV records are timed to the minute
+}
+
+
+def _peak_times(
+    store: Store, res: int, cells: Sequence[str], quarter: Filters, layer: str = "incidents"
+) -> pd.Series:
+    """Per cell, when its records of ``layer`` (incidents or A&E assaults) timed to the
+    minute most often happen ("weekend evenings"), where one part of the week holds at
+    least 40 % of them."""
+    table, timed = _TIMED[layer]
+    if not cells or not store.has_table(table):
         return pd.Series(dtype=object)
     start, end = quarter.bounds()
     rows = store.query(
         f"SELECT cell_{res} AS cell, isodow(occurred_at) >= 6 AS weekend, "
-        "hour(occurred_at) AS hour, count(*) AS n FROM incidents "
-        f"WHERE occurred_at >= ? AND occurred_at < ? AND time_precision = 'minute' AND "
+        f"hour(occurred_at) AS hour, count(*) AS n FROM {table} "
+        f"WHERE occurred_at >= ? AND occurred_at < ?{timed} AND "
         f"cell_{res} IN (SELECT unnest(?::UBIGINT[])) GROUP BY 1, 2, 3",
         [start, end, [int(c) for c in hexes.str_to_cells(cells)]],
     )
@@ -341,7 +387,7 @@ def _sentence(
     status = str(change.status[cell])
     hot_now, hot_before = int(change.hot_now[cell]), int(change.hot_before[cell])
     now, before = int(change.now[cell]), int(change.before[cell])
-    what = "Incidents" if layer == "incidents" else "Missing children found here"
+    what = LAYER_WHAT[layer]
     if status == "No longer active":
         text = (
             f"{what}: a hot spot in {_months_phrase(hot_before)} of {previous}, "
@@ -373,11 +419,11 @@ def _sentence(
         text += f"; the {('', 'second ', 'third ')[busiest]}busiest of the quarter's places"
     kinds = mix.get(cell)
     if isinstance(kinds, str) and kinds:
-        text += (
-            f"; mostly {kinds}"
-            if layer == "incidents"
-            else f"; return-home interviews most often mention {kinds}"
-        )
+        text += {
+            "incidents": f"; mostly {kinds}",
+            "missing": f"; return-home interviews most often mention {kinds}",
+            "ed_assaults": f"; most often by {kinds}",
+        }[layer]
     when = None if peak is None else peak.get(cell)
     if isinstance(when, str) and when:
         text += f"; most often {when}"
@@ -401,8 +447,8 @@ def quarter_story(
     store : Store
         The store the reports were worked out on (for the category mix per place).
     reports : dict
-        Layer name (``incidents``, ``missing``) -> its report at ``res``, whose trend
-        window ends with ``quarter``.
+        Layer name (``incidents``, ``missing``, ``ed_assaults``) -> its report at ``res``,
+        whose trend window ends with ``quarter``.
     quarter : Filters
         The chosen quarter (three months).
     res : int
@@ -429,12 +475,13 @@ def quarter_story(
         reached_back = reached_back or previous.month_from in report.series.columns
         cells = list(change.status.index)
         described = [c for c in cells if int(change.now[c]) >= max(min_records, 1)]
-        mix = (
-            _top_incident_kinds(store, res, described, quarter)
-            if layer == "incidents"
-            else _top_rhi_themes(store, res, described, quarter)
-        )
-        peak = _peak_times(store, res, described, quarter) if layer == "incidents" else None
+        mix = {
+            "incidents": _top_incident_kinds,
+            "missing": _top_rhi_themes,
+            "ed_assaults": _top_assault_means,
+        }[layer](store, res, described, quarter)
+        timed = layer in _TIMED
+        peak = _peak_times(store, res, described, quarter, layer) if timed else None
         codes = report.emerging.cells["code"] if report.emerging is not None else None
         order = change.now.rank(method="first", ascending=False).astype(int) - 1
         for cell in cells:
@@ -471,12 +518,18 @@ def _merge(rows: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=list(STORY_COLUMNS))
     urgency = {s: i for i, s in enumerate(STATUSES)}
-    rows = rows.assign(urgency=rows["status"].map(urgency))
-    rows = rows.sort_values(["cell", "urgency", "layer"])
+    order = {layer: i for i, layer in enumerate(STORY_LAYERS)}  # police first, then the others
+    rows = rows.assign(urgency=rows["status"].map(urgency), order=rows["layer"].map(order))
+    rows = rows.sort_values(["cell", "urgency", "order"])
     merged = rows.groupby("cell", sort=False).agg(
         urgency=("urgency", "min"),
         why=("why", " ".join),
-        agencies=("layer", lambda s: ", ".join(LAYER_AGENCIES.get(x, x) for x in sorted(set(s)))),
+        agencies=(
+            "layer",
+            lambda s: ", ".join(
+                LAYER_AGENCIES.get(x, x) for x in sorted(set(s), key=lambda x: order.get(x, 9))
+            ),
+        ),
         records_now=("records_now", "sum"),
         records_before=("records_before", "sum"),
     )

@@ -27,6 +27,8 @@ ALLOWED_PROPERTIES: frozenset[str] = frozenset({"cell", "value", "label", "band"
 #: Sequential palette (ColorBrewer YlOrRd, 5 classes) for counts.
 COUNT_PALETTE: tuple[str, ...] = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 MISSING_PALETTE: tuple[str, ...] = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+#: A&E assaults (ColorBrewer GnBu, 5 classes): apart from the police's warm colours.
+ED_PALETTE: tuple[str, ...] = ("#f0f9e8", "#bae4bc", "#7bccc4", "#43a2ca", "#0868ac")
 WITHHELD_COLOUR = "#9e9e9e"
 
 

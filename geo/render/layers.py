@@ -24,6 +24,7 @@ from geo.lenses.clusters import ClusterResult
 from geo.lenses.story import STATUSES, QuarterStory
 from geo.render.hexlayer import (
     COUNT_PALETTE,
+    ED_PALETTE,
     EHSA_COLOURS,
     GI_BIN_COLOURS,
     GI_BIN_LABELS,
@@ -83,6 +84,27 @@ def missing_layer_from(
         "Missing: found / last-seen",
         "missing episodes (found / last seen)",
         MISSING_PALETTE,
+        show,
+        config.disclosure.min_count,
+    )
+
+
+#: The A&E layer's name on maps, legends and exports.
+ED_LAYER_NAME: Final = "A&E assaults"
+#: What one A&E record is, in a hexagon's label ("12 A&E-treated assaults").
+ED_UNIT: Final = "A&E-treated assaults"
+
+
+def ed_assault_layer_from(
+    levels: DisclosedLevels, res: int, config: Config, show: bool = False
+) -> HexLayer:
+    """The A&E assaults choropleth (an emergency department's ISTV feed) from
+    disclosure-controlled counts; assaults at a private home are never drawn."""
+    return _count_layer_from(
+        levels.levels[res],
+        ED_LAYER_NAME,
+        ED_UNIT,
+        ED_PALETTE,
         show,
         config.disclosure.min_count,
     )

@@ -172,7 +172,9 @@ def _p(p: float) -> str:
     return f"p = {p:.2g}"
 
 
-def verdict(result: KnoxResult, *, alpha: float = 0.05) -> str:
+def verdict(
+    result: KnoxResult, *, alpha: float = 0.05, events: tuple[str, str] = ("incident", "incidents")
+) -> str:
     """A plain-English verdict on near repeats, with exact distances and times.
 
     The near-repeat claim pools cells. Every rectangle of spatial bands 1..S and
@@ -199,6 +201,8 @@ def verdict(result: KnoxResult, *, alpha: float = 0.05) -> str:
     result : KnoxResult
     alpha : float
         Significance level.
+    events : (str, str)
+        What the events are, one and many, after "an" ("assault", "assaults").
 
     Returns
     -------
@@ -217,6 +221,7 @@ def verdict(result: KnoxResult, *, alpha: float = 0.05) -> str:
     """
     if not 0.0 < alpha < 1.0:
         raise ValueError("alpha must be between 0 and 1")
+    one, many = events
     sentences = []
     rows = list(range(1, result.n_spatial + 1))
     near = _claims(result, rows, alpha, MIN_PATTERN_RATIO)
@@ -225,7 +230,7 @@ def verdict(result: KnoxResult, *, alpha: float = 0.05) -> str:
         dist, days = _extent(small, result)
         sentences.append(
             f"No near-repeat pattern worth acting on: within {dist} m and {days} of an "
-            f"incident, another incident is {small.block.ratio:.2f} times as likely as chance "
+            f"{one}, another {one} is {small.block.ratio:.2f} times as likely as chance "
             "would give "
             f"({_p(small.adjusted_p)}, allowing for the {small.tried} combinations tried) — "
             f"detectable, but under the {MIN_PATTERN_RATIO:g} times this tool calls a pattern."
@@ -233,9 +238,9 @@ def verdict(result: KnoxResult, *, alpha: float = 0.05) -> str:
     elif near is not None:
         dist, days = _extent(near, result)
         sentences.append(
-            f"Near-repeat pattern: within {dist} m and {days} of an incident (less than "
+            f"Near-repeat pattern: within {dist} m and {days} of an {one} (less than "
             f"{dist} m apart, not at the same place, and less than {days} apart), another "
-            f"incident is {_times(near.block.ratio)} ({_p(near.adjusted_p)}, allowing for "
+            f"{one} is {_times(near.block.ratio)} ({_p(near.adjusted_p)}, allowing for "
             f"the {near.tried} combinations of distance and time tried)."
         )
     else:
@@ -248,7 +253,7 @@ def verdict(result: KnoxResult, *, alpha: float = 0.05) -> str:
         else:
             ratio = f"{_ratio(first.ratio)} times"
         sentences.append(
-            "No near-repeat pattern: pairs of incidents close in space and time are about "
+            f"No near-repeat pattern: pairs of {many} close in space and time are about "
             "as common as chance would give (no combination of distance under "
             f"{label_number(result.n_spatial * result.spatial_band_m)} m and time under "
             f"{day_words(result.n_temporal * result.temporal_band_days)} reaches "
@@ -260,9 +265,9 @@ def verdict(result: KnoxResult, *, alpha: float = 0.05) -> str:
     if same is not None:
         days = day_words(same.top_t * result.temporal_band_days)
         sentences.append(
-            f"Repeat victimisation at the same place: another incident at the same "
+            f"Repeat victimisation at the same place: another {one} at the same "
             f"location (under {label_number(SAME_LOCATION_M)} m away) less than {days} before or "
-            f"after an incident is {_times(same.block.ratio)} ({_p(same.adjusted_p)}, allowing "
+            f"after an {one} is {_times(same.block.ratio)} ({_p(same.adjusted_p)}, allowing "
             f"for the {same.tried} time bands tried)."
         )
     return " ".join(sentences)

@@ -20,12 +20,18 @@ CUBE_LAYERS: Final[dict[str, tuple[str, str, str]]] = {
     "incidents": ("incidents", "occurred_at", ""),
     "missing": ("missing_episodes", "reported_at", ""),
     "knife_crime": ("incidents", "occurred_at", " AND category = 'knife_crime'"),
+    # assaults treated at an emergency department, at the assault's time (else the
+    # arrival's), timed to the minute; assaults at a private home have no cell
+    "ed_assaults": ("ed_assaults", "occurred_at", ""),
 }
 LAYER_LABELS: Final[dict[str, str]] = {
     "incidents": "Incidents",
     "missing": "Missing episodes (found / last-seen location)",
     "knife_crime": "Knife crime",
+    "ed_assaults": "A&E assaults (ED, ISTV)",
 }
+#: The feed (store table) each layer is read from, for "not loaded" notes.
+LAYER_TABLES: Final[dict[str, str]] = {layer: spec[0] for layer, spec in CUBE_LAYERS.items()}
 
 
 def period_labels(filters: Filters, period: Period) -> list[str]:

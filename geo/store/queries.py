@@ -28,16 +28,39 @@ def category_sql(categories: tuple[str, ...]) -> tuple[str, list[object]]:
 
 
 def available_months(store: Store) -> list[str]:
-    """Months (``YYYY-MM``) from the first to the last incident or missing episode."""
+    """Months (``YYYY-MM``) from the first to the last incident, missing episode or A&E
+    assault."""
+    ed = (
+        " UNION ALL SELECT date_trunc('month', occurred_at) FROM ed_assaults"
+        if store.has_table("ed_assaults")
+        else ""
+    )
     row = store.query(
         "SELECT min(m) AS lo, max(m) AS hi FROM ("
         "SELECT date_trunc('month', occurred_at) AS m FROM incidents UNION ALL "
-        "SELECT date_trunc('month', reported_at) FROM missing_episodes)"
+        f"SELECT date_trunc('month', reported_at) FROM missing_episodes{ed})"
     )
     lo, hi = row["lo"].iloc[0], row["hi"].iloc[0]
     if pd.isna(lo):
         return []
     return [p.strftime("%Y-%m") for p in pd.period_range(lo, hi, freq="M")]
+
+
+def holds_ed_assaults(store: Store, filters: Filters | None = None) -> bool:
+    """Whether the store holds any A&E assault (in the filter's months, when given): an
+    emergency department's ISTV feed is loaded. Without one the A&E layer is "not
+    loaded", never a layer of zeros."""
+    if not store.has_table("ed_assaults"):
+        return False
+    if filters is None:
+        return bool(store.scalar("SELECT count(*) > 0 FROM ed_assaults"))
+    start, end = filters.bounds()
+    return bool(
+        store.scalar(
+            "SELECT count(*) > 0 FROM ed_assaults WHERE occurred_at >= ? AND occurred_at < ?",
+            [start, end],
+        )
+    )
 
 
 def incident_counts(store: Store, res: int, filters: Filters) -> pd.DataFrame:
@@ -69,26 +92,55 @@ def missing_found_counts(store: Store, res: int, filters: Filters) -> pd.DataFra
     )
 
 
+def ed_assault_counts(store: Store, res: int, filters: Filters) -> pd.DataFrame:
+    """A&E assaults per cell at ``res`` in the period (assaults at a private home and
+    those that could not be placed have no cell and are left out): ``cell``, ``count``
+    and ``key_sum`` (the sum of the records' perturbation keys)."""
+    col = _check_res(res)
+    start, end = filters.bounds()
+    return store.query(
+        f"SELECT {col} AS cell, count(*) AS count, "
+        "coalesce(sum(record_key), 0)::BIGINT AS key_sum FROM ed_assaults "
+        f"WHERE occurred_at >= ? AND occurred_at < ? AND {col} IS NOT NULL "
+        "GROUP BY 1 ORDER BY 1",
+        [start, end],
+    )
+
+
+#: Layers with a total (:func:`layer_total_and_key`): table, time column.
+_TOTAL_LAYERS: dict[str, tuple[str, str]] = {
+    "incidents": ("incidents", "occurred_at"),
+    "missing": ("missing_episodes", "reported_at"),
+    "ed_assaults": ("ed_assaults", "occurred_at"),
+}
+
+
 def layer_total(store: Store, layer: str, filters: Filters) -> float:
-    """All events of ``incidents`` or ``missing`` in the filter (with or without a cell)."""
+    """All events of ``incidents``, ``missing`` or ``ed_assaults`` in the filter (with or
+    without a cell)."""
     return float(layer_total_and_key(store, layer, filters)[0])
 
 
 def layer_total_and_key(store: Store, layer: str, filters: Filters) -> tuple[int, int]:
-    """All events of ``incidents`` or ``missing`` in the filter and the sum of their
-    perturbation keys."""
+    """All events of ``incidents``, ``missing`` or ``ed_assaults`` in the filter and the
+    sum of their perturbation keys.
+
+    Events without a cell count: missing episodes with no found location, and A&E
+    assaults at a private home or not placed. The map's cells then add up to less than
+    the total, and the difference is an always-withheld part of the layer when it is
+    disclosure-controlled (:func:`geo.disclosure.disclose_levels`), so a home's
+    assaults are counted once, in the total, and never located by differencing.
+    """
+    if layer not in _TOTAL_LAYERS:
+        raise ValueError(f"layer must be one of {sorted(_TOTAL_LAYERS)}")
     start, end = filters.bounds()
-    select = "SELECT count(*) AS n, coalesce(sum(record_key), 0)::BIGINT AS k"
-    if layer == "incidents":
-        cat_sql, cat_params = category_sql(filters.categories)
-        sql = f"{select} FROM incidents WHERE occurred_at >= ? AND occurred_at < ?{cat_sql}"
-        params: list[object] = [start, end, *cat_params]
-    elif layer == "missing":
-        sql = f"{select} FROM missing_episodes WHERE reported_at >= ? AND reported_at < ?"
-        params = [start, end]
-    else:
-        raise ValueError("layer must be 'incidents' or 'missing'")
-    row = store.query(sql, params)
+    table, time_col = _TOTAL_LAYERS[layer]
+    cat_sql, cat_params = category_sql(filters.categories) if layer == "incidents" else ("", [])
+    row = store.query(
+        "SELECT count(*) AS n, coalesce(sum(record_key), 0)::BIGINT AS k "
+        f"FROM {table} WHERE {time_col} >= ? AND {time_col} < ?{cat_sql}",
+        [start, end, *cat_params],
+    )
     return int(row["n"].iloc[0]), int(row["k"].iloc[0])
 
 

@@ -34,11 +34,17 @@ from geo.lenses import missing, youth_work_plan
 from geo.lenses.hotspot_report import run_trend_hotspots
 from geo.lenses.missing_view import missing_view
 from geo.lenses.profiles import build_profile
-from geo.lenses.recurring import RankingSettings, rank_recurring_locations
+from geo.lenses.recurring import (
+    NEAR_REPEAT_NOUNS,
+    RankingSettings,
+    knox_for_window,
+    rank_recurring_locations,
+)
 from geo.lenses.schools import schools_view
-from geo.lenses.story import STORY_LAYERS, quarter_story, story_table
+from geo.lenses.story import quarter_story, story_layers, story_table
 from geo.render import briefing, layers
 from geo.render.layers import story_layer
+from geo.stats.knox_verdict import verdict
 from geo.store import queries as overview
 from geo.store.database import Store
 from geo.store.place_names import place_names
@@ -78,7 +84,8 @@ def partnership_outputs(
     config: Config,
     profile_cells: tuple[str, ...] = (),
     pages: tuple[str, ...] = ("overview", "hotspots", "story", "recurring", "missing",
-                              "schools", "youth_work", "disproportionality", "pack", "profile"),
+                              "schools", "youth_work", "disproportionality", "pack", "profile",
+                              "ed_assaults"),
 ) -> dict[str, str]:  # fmt: skip
     """Every output a partnership user can produce on ``store`` (``{where: text}``; the
     configuration's fingerprint, quoted in packs, is replaced by a placeholder)."""
@@ -177,12 +184,12 @@ def _outputs(
                                     ),
                                 )
     if "story" in pages:
-        # ui.cache.quarter_story: incidents and missing, one ring, FDR on
+        # ui.cache.quarter_story: incidents, missing (and A&E assaults), one ring, FDR on
         for q in quarters:
             for res in (7, 8):
                 reports = {
                     layer: run_trend_hotspots(store, area, layer, res, q, months)
-                    for layer in STORY_LAYERS
+                    for layer in story_layers(store)
                 }
                 told = quarter_story(store, reports, q, res, False, min_count)
                 names = tuple(str(n) for n in place_names(store, list(told.places["cell"]), res))
@@ -278,3 +285,97 @@ def _outputs(
                             exact, at, w, months, PARTNERSHIP, config
                         ),
                     )
+    if "ed_assaults" in pages:
+        yield from _ed_assault_outputs(exact, store, area, config, profile_cells, quarters, years)
+
+
+def _ed_assault_outputs(
+    exact: Store,
+    store: Store,
+    area: StudyArea,
+    config: Config,
+    profile_cells: tuple[str, ...],
+    quarters: list[Filters],
+    years: list[Filters],
+) -> Iterator[tuple[str, str]]:
+    """The A&E assaults layer (an emergency department's ISTV feed) wherever the
+    partnership meets it beside the other feeds: its map at each resolution and quarter
+    (ui.cache.overview_layers, also drawn on the Schools and Missing maps), hot spots on it
+    (ui.cache.hotspot_report with layer ``ed_assaults``) and its near repeats
+    (ui.cache.recurring.knox over the year). Its profile figures, the story's A&E places
+    and the ranking's A&E convergence are in the profile, story and recurring outputs.
+    Nothing when no emergency department feed is loaded: the pages say "not loaded"."""
+    if not overview.holds_ed_assaults(store):
+        return
+    months = overview.available_months(store)
+
+    def out(where: str, make: Callable[[], Any]) -> tuple[str, str]:
+        try:
+            return where, canon(make())
+        except Exception as exc:  # an error message is an output too
+            return where, f"error: {type(exc).__name__}: {exc}"
+
+    for q in quarters:
+        for res in (7, 8):
+            yield out(
+                f"A&E counts {res} {q}",
+                lambda q=q, res=res: disclosed_counts(
+                    exact, "ed_assaults", PARTNERSHIP, res, q, config
+                ),
+            )
+            yield out(
+                f"A&E map {res} {q}",
+                lambda q=q, res=res: layers.named_layer(
+                    layers.ed_assault_layer_from(
+                        disclosed_counts(exact, "ed_assaults", PARTNERSHIP, res, q, config),
+                        res,
+                        config,
+                    ),
+                    store,
+                ),
+            )
+            for k in (1, 2):
+                where = f"A&E hotspots {res} k{k} {q}"
+                report = run_trend_hotspots(store, area, "ed_assaults", res, q, months, k)
+                yield out(where + " gi", lambda r=report, res=res: None if r.gi is None
+                          else layers.gi_layer(r.gi, PARTNERSHIP, res, config))  # fmt: skip
+                yield out(
+                    where + " emerging",
+                    lambda r=report, res=res: (
+                        None
+                        if r.emerging is None
+                        else layers.emerging_layer(
+                            r.emerging.cells, r.periods, r.period, PARTNERSHIP, res, config
+                        )
+                    ),
+                )
+                yield out(
+                    where + " hot list",
+                    lambda r=report, res=res: layers.hot_cells_table(
+                        r.hot_list(), PARTNERSHIP, res, config
+                    ),
+                )
+                for cell in profile_cells:
+                    c = hexes.str_to_cells([cell])
+                    at = str(hexes.cells_to_str(hexes.cells_to_parent(c, res))[0])
+                    yield out(
+                        where + f" cell {at}",
+                        lambda r=report, res=res, at=at: layers.cell_series(
+                            r.series,
+                            None if r.emerging is None else r.emerging.z,
+                            None if r.emerging is None else r.emerging.bins,
+                            at,
+                            PARTNERSHIP,
+                            res,
+                            config,
+                        ),
+                    )
+    nouns = NEAR_REPEAT_NOUNS["ed_assaults"]
+    for window in years:  # the partnership sees the verdict, the ratios and their p-values
+        result = knox_for_window(store, window, layer="ed_assaults")
+        yield out(
+            f"A&E near repeats {window}",
+            lambda r=result: (
+                None if r is None else (r.ratio.round(2), r.p.round(3), verdict(r, events=nouns))
+            ),
+        )

@@ -23,15 +23,21 @@ from geo.disclosure.counts import disclosed_counts, disclosed_kpis
 from geo.disclosure.windows import partnership_quarters
 from geo.lenses.missing import episodes, repeat_children_in_period
 from geo.lenses.missing_view import missing_view, themes_table
+from geo.lenses.profiles import build_profile
+from geo.render import layers
 from geo.store import queries as overview
 from geo.store.database import Store
+from tests._ed_assaults import add_ed_assaults
 
 PARTNERSHIP = Role.PARTNERSHIP
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return build_demo(Path(tmp_path_factory.mktemp("consistency")) / "demo", seed=0)
+    """The demo with an emergency department's A&E assaults added."""
+    build = build_demo(Path(tmp_path_factory.mktemp("consistency")) / "demo", seed=0)
+    add_ed_assaults(build.config.store_path)
+    return build
 
 
 def test_missing_page_agrees_with_the_overview(demo: Any) -> None:
@@ -96,3 +102,34 @@ def test_missing_page_theme_counts_are_perturbed(demo: Any) -> None:
                 shown += int(ok.sum())
                 moved += int((a[ok] != e[ok]).sum())
     assert shown > 100 and moved > shown / 10
+
+
+def test_ae_figures_agree_between_map_and_profile(demo: Any) -> None:
+    """An A&E assault count is published once: the Overview's A&E layer and the Location
+    profile's quarterly A&E figure of a cell are the same perturbed (or withheld) value,
+    which moves from the exact count by at most the noise and is never 1 to 5."""
+    config = demo.config
+    compared = moved = 0
+    with Store(config.store_path, read_only=True) as store:
+        months = overview.available_months(store)
+        quarters = partnership_quarters(months)
+        busiest = overview.ed_assault_counts(store, 8, Filters(months[0], months[-1]))
+        cells = busiest.sort_values("count", ascending=False)["cell"].head(4).to_numpy(np.uint64)
+        for cell in hexes.cells_to_str(cells):
+            profile = build_profile(store, str(cell), quarters[-1], months, PARTNERSHIP, config)
+            series = profile.series["ed_assaults"]
+            for q in quarters:
+                levels = disclosed_counts(store, "ed_assaults", PARTNERSHIP, 8, q, config)
+                layer = layers.ed_assault_layer_from(levels, 8, config)
+                props = [f["properties"] for f in layer.geojson["features"]]
+                on_map = {p["cell"]: p["value"] for p in props}.get(str(cell), 0.0)
+                shown = series[series.index[quarters.index(q)]]
+                assert (on_map is None and np.isnan(shown)) or on_map == shown, (cell, q)
+                exact = overview.ed_assault_counts(store_for(store, PARTNERSHIP, config), 8, q)
+                truth = exact.loc[exact["cell"] == hexes.str_to_cells([str(cell)])[0], "count"]
+                n = float(truth.iloc[0]) if len(truth) else 0.0
+                if on_map is not None:
+                    assert not 1 <= on_map < 6 and abs(on_map - n) <= 2, (cell, q, on_map, n)
+                    moved += int(on_map != n)
+                compared += 1
+    assert compared >= 24 and moved > 0

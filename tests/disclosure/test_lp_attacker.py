@@ -7,7 +7,8 @@ res-7 cells, and the headline figures are the totals of the maps and their categ
 breakdown (knife crime, harmful sexual behaviour). Unknowns are the publishable
 records per res-8 cell, category and quarter (plus records without a cell). Every
 figure of the Overview maps at resolutions 7 and 8, the KPI tiles for the quarter (whose
-"previous" column is the quarter before), and the missing-episode maps becomes an
+"previous" column is the quarter before), the missing-episode maps and the A&E assault
+maps (with the A&E layer's total, and records without a cell) becomes an
 interval constraint on a sum of unknowns; the attacker then minimises and maximises each
 withheld figure and each shown one by linear programming. The constraint matrices are
 two laminar families (cells nested in cells; categories across cells), hence totally
@@ -40,6 +41,7 @@ from geo.disclosure.counts import disclosed_counts, disclosed_kpis
 from geo.disclosure.windows import partnership_quarters
 from geo.store import queries as overview
 from geo.store.database import Store
+from tests._ed_assaults import add_ed_assaults
 
 PARTNERSHIP = Role.PARTNERSHIP
 CATEGORIES = ("knife_crime", "harmful_sexual_behaviour", "rest")
@@ -47,7 +49,10 @@ CATEGORIES = ("knife_crime", "harmful_sexual_behaviour", "rest")
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return build_demo(Path(tmp_path_factory.mktemp("lp")) / "demo", seed=0)
+    """The demo with an emergency department's A&E assaults added (its third count layer)."""
+    build = build_demo(Path(tmp_path_factory.mktemp("lp")) / "demo", seed=0)
+    add_ed_assaults(build.config.store_path)
+    return build
 
 
 @dataclasses.dataclass
@@ -103,7 +108,8 @@ def _levels(store: Store, layer: str, q: Filters, config: Config) -> Any:
 
 
 def quarter_system(store: Store, q: Filters, config: Config) -> tuple[System, list]:
-    """Everything the partnership sees of incidents and missing episodes in quarter ``q``."""
+    """Everything the partnership sees of incidents, missing episodes and A&E assaults in
+    quarter ``q``."""
     published = store_for(store, PARTNERSHIP, config)
     noise = disclosure_policy(config).max_noise
     system = System()
@@ -144,6 +150,23 @@ def quarter_system(store: Store, q: Filters, config: Config) -> tuple[System, li
         mis_vars[int(cell)] = [v]
         all_mis.append(v)
 
+    # A&E assaults: records per res-8 cell, and those without a cell (at a private home
+    # or not placed), which only the layer's total counts
+    ed = published.query(
+        "SELECT coalesce(cell_8, 0) AS cell, count(*) AS n FROM ed_assaults "
+        "WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1",
+        [start, end],
+    )
+    ed_vars: dict[int, list[int]] = {}
+    all_ed = [system.var(("ed", "none"), 0.0)]
+    for cell, n in ed.itertuples(index=False):
+        if int(cell) == 0:
+            system.truth[all_ed[0]] = float(n)
+            continue
+        v = system.var(("ed", str(int(cell))), float(n))
+        ed_vars[int(cell)] = [v]
+        all_ed.append(v)
+
     def add_map(layer: str, by_cell: dict[int, list[int]]) -> None:
         levels = _levels(store, layer, q, config)
         for res in (7, 8):
@@ -165,6 +188,12 @@ def quarter_system(store: Store, q: Filters, config: Config) -> tuple[System, li
 
     add_map("incidents", cell_vars)
     add_map("missing", mis_vars)
+    add_map("ed_assaults", ed_vars)
+    # the A&E layer's total, as if it were shown (no page shows it yet: stricter)
+    ed_total = _levels(store, "ed_assaults", q, config).total
+    system.figure(all_ed, ed_total, False, noise, "A&E total")
+    targets.append((all_ed, ed_total is None, np.nan if ed_total is None else ed_total,
+                    f"A&E total {q.month_from}"))  # fmt: skip
     kpis = disclosed_kpis(store, PARTNERSHIP, q, config)
     total_inc = [v for vs in cat_vars.values() for v in vs]
     for key, members in (
@@ -240,3 +269,13 @@ def test_the_check_fails_without_perturbation(demo: Any) -> None:
     )
     assert disclosure_policy(off).max_noise == 0
     assert _pinned_share(demo, off) == 1.0
+
+
+def test_the_ae_layer_is_in_the_attack(demo: Any) -> None:
+    """The A&E assault maps withhold many cells, and the attacker checks each of them
+    (in the test above) with everything else the partnership sees of the quarter."""
+    withheld = 0
+    for store, q in _quarters(demo, last=2):
+        _, targets = quarter_system(store, q, demo.config)
+        withheld += sum(1 for t in targets if t[3].startswith("ed_assaults") and t[1] and t[0])
+    assert withheld > 40

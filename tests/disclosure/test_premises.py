@@ -27,12 +27,18 @@ from geo.demo.build import build_demo
 from geo.disclosure import protected_cells
 from geo.disclosure.publishable import LOCATED_TABLES
 from geo.store.database import Store
+from tests._ed_assaults import add_ed_assaults
 from tests.disclosure._outputs import partnership_outputs
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return build_demo(Path(tmp_path_factory.mktemp("premises")) / "demo", seed=0)
+    """The demo with an emergency department's A&E assaults added (some at the children's
+    home, so that the A&E layer's outputs must leave them out too)."""
+    build = build_demo(Path(tmp_path_factory.mktemp("premises")) / "demo", seed=0)
+    home = build.truth["childrens_home"]["cell_11"]
+    add_ed_assaults(build.config.store_path, at_cells=((home, 4),))
+    return build
 
 
 def _with_premises(config: Config, tmp: Path, points: list[tuple[float, float]]) -> Config:
@@ -92,6 +98,25 @@ def test_every_output_is_that_of_a_store_without_the_homes_records(
     errors = [k for k, v in with_home.items() if v.startswith("error:")]
     assert len(errors) < len(with_home) / 10, errors[:10]
     assert not _differences(with_home, without), _differences(with_home, without)[:10]
+    assaults = [k for k in with_home if k.startswith("A&E")]
+    assert len(assaults) > 100, "the A&E layer's outputs are in the intruder's view"
+    maps = [k for k in assaults if " map " in k]
+    assert maps and all("'features': [{" in with_home[k] for k in maps), "A&E maps have cells"
+
+
+def test_the_check_fails_for_the_ae_layer_when_the_premise_filter_is_off(
+    demo: Any, tmp_path: Path
+) -> None:
+    """The A&E assaults at the home are seen by the A&E outputs when the exact store is
+    served as if it were published: the comparison above covers the A&E layer."""
+    config = demo.config
+    protected = protected_cells(config)
+    off = dataclasses.replace(
+        config, disclosure=dataclasses.replace(config.disclosure, sensitive_premises=None)
+    )
+    leaky = _outputs(off, (), ("ed_assaults",))
+    without = _outputs(_without_premise_records(config, protected, tmp_path), (), ("ed_assaults",))
+    assert [k for k in _differences(leaky, without) if k.startswith("A&E")]
 
 
 def test_the_check_fails_when_the_premise_filter_is_off(demo: Any, tmp_path: Path) -> None:
@@ -112,7 +137,8 @@ def test_the_check_fails_when_the_premise_filter_is_off(demo: Any, tmp_path: Pat
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_premise_anywhere_leaves_no_trace(demo: Any, tmp_path: Path, seed: int) -> None:
     """Property: a premise moved to a random busy storage cell (and a second one far away)
-    gives the outputs of a store without those cells' records, on the count pages."""
+    gives the outputs of a store without those cells' records, on the count pages and the
+    A&E layer's (a busy cell holds A&E assaults too)."""
     rng = random.Random(seed)
     with Store(demo.config.store_path, read_only=True) as store:
         busy = store.query(
@@ -125,7 +151,7 @@ def test_a_premise_anywhere_leaves_no_trace(demo: Any, tmp_path: Path, seed: int
     protected = protected_cells(config)
     assert set(picks) <= set(protected.tolist())
     cells = tuple(str(c) for c in hexes.cells_to_str(np.array(picks, dtype=np.uint64)))
-    pages = ("overview", "hotspots", "story", "missing", "profile")
+    pages = ("overview", "hotspots", "story", "missing", "profile", "ed_assaults")
     moved = _outputs(config, cells, pages)
     without = _outputs(_without_premise_records(config, protected, tmp_path), cells, pages)
     assert not _differences(moved, without), _differences(moved, without)[:10]

@@ -21,6 +21,7 @@ from ui.cache.base import feeds, get_area, get_config, get_store, store_as
 
 __all__ = [
     "cell_summary",
+    "ed_assault_layers",
     "kpi_coverage",
     "kpis",
     "neighbourhood_rates",
@@ -68,16 +69,24 @@ def protected_note(fingerprint: str, version: str, filters: Filters) -> str | No
 def overview_layers(
     fingerprint: str, version: str, role: str, res: int, filters: Filters
 ) -> tuple[HexLayer, ...]:
-    """The Overview's hex layers after disclosure control for ``role``."""
+    """The Overview's hex layers after disclosure control for ``role``: incidents,
+    missing found / last seen, youth-work coverage and A&E assaults (empty when no
+    emergency department feed is loaded: pages leave it out and say so).
+
+    Found / last-seen places and A&E assaults are drawn at resolution 9 at the finest
+    (an A&E assault's place is a postcode centroid or a named place at best, not a
+    street corner)."""
     config = get_config()
     store = store_as(config, role)
     found_res = min(res, 9)
     incidents = disclosed_counts(store, "incidents", role, res, filters, config)
     missing = disclosed_counts(store, "missing", role, found_res, filters, config)
+    assaults = disclosed_counts(store, "ed_assaults", role, found_res, filters, config)
     return (
         layers.incident_layer_from(incidents, res, config),
         layers.missing_layer_from(missing, found_res, config),
         layers.youth_work_layer(overview.youth_work_cells(store, found_res, filters)),
+        layers.ed_assault_layer_from(assaults, found_res, config),
     )
 
 
@@ -91,6 +100,17 @@ def overview_map_layers(
         layers.named_layer(x, store)
         for x in overview_layers(fingerprint, version, role, res, filters)
     )
+
+
+def ed_assault_layers(
+    fingerprint: str, version: str, role: str, res: int, filters: Filters, held: bool
+) -> list[HexLayer]:
+    """The A&E assaults layer for a page's map beside its incident or missing layers
+    (named places, off until ticked in the map's layer control), or none when no
+    emergency department feed covers the period (``held`` false)."""
+    if not held:
+        return []
+    return [overview_map_layers(fingerprint, version, role, res, filters)[3]]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

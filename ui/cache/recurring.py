@@ -11,6 +11,7 @@ from geo.core.filters import Filters
 from geo.disclosure import as_role
 from geo.lenses.clusters import clusters_for_period, event_cells
 from geo.lenses.recurring import (
+    NEAR_REPEAT_NOUNS,
     RankingSettings,
     knox_for_window,
     month_precision_note,
@@ -75,15 +76,20 @@ def cell_ranking_row(
 
 
 @st.cache_data(show_spinner="Testing for near repeats…", max_entries=16)
-def knox(fingerprint: str, version: str, role: str, filters: Filters) -> KnoxResult | None:
-    """The Knox test on incidents with a time of day in the window (None if too few)."""
-    return knox_for_window(store_as(get_config(), role), filters)
+def knox(
+    fingerprint: str, version: str, role: str, filters: Filters, layer: str = "incidents"
+) -> KnoxResult | None:
+    """The Knox test on the records of ``layer`` (incidents or A&E assaults) with a time
+    of day in the window (None if too few)."""
+    return knox_for_window(store_as(get_config(), role), filters, layer=layer)
 
 
-def knox_verdict(fingerprint: str, version: str, role: str, filters: Filters) -> str:
+def knox_verdict(
+    fingerprint: str, version: str, role: str, filters: Filters, layer: str = "incidents"
+) -> str:
     """The plain-English verdict of :func:`knox`."""
-    result = knox(fingerprint, version, role, filters)
-    return "" if result is None else verdict(result)
+    result = knox(fingerprint, version, role, filters, layer)
+    return "" if result is None else verdict(result, events=NEAR_REPEAT_NOUNS[layer])
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -94,9 +100,11 @@ def untimed_note(fingerprint: str, version: str, role: str, filters: Filters) ->
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def chains(fingerprint: str, version: str, res: int, filters: Filters) -> pd.DataFrame:
-    """Near-repeat chains in the window (analysts only)."""
-    return near_repeat_chain_table(get_store(get_config()), filters, res)
+def chains(
+    fingerprint: str, version: str, res: int, filters: Filters, layer: str = "incidents"
+) -> pd.DataFrame:
+    """Near-repeat chains of ``layer``'s records in the window (analysts only)."""
+    return near_repeat_chain_table(get_store(get_config()), filters, res, layer=layer)
 
 
 @st.cache_data(show_spinner="Finding clusters…", max_entries=16)

@@ -28,7 +28,7 @@ def quarter_story(
     store = store_as(config, role)
     reports = {
         layer: hotspot_report(fingerprint, version, role, layer, res, quarter)
-        for layer in story_mod.STORY_LAYERS
+        for layer in story_mod.story_layers(store)
     }
     exact = as_role(role).sees_exact_counts
     min_records = min_records_described(role, config)

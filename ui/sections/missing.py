@@ -12,6 +12,7 @@ from geo.core.headers import human_headers
 from geo.lenses.missing_view import MissingView
 from ui import state, widgets
 from ui.cache.missing import missing_map_layers
+from ui.cache.overview import ed_assault_layers
 from ui.context import PageContext
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event, show_map
@@ -87,7 +88,11 @@ def found_places(ctx: PageContext, view: MissingView) -> None:
     places hot for missing episodes and for SYV, and the places' table."""
     role, res, store = ctx.role, ctx.res, ctx.store
     found_layer, overlap_layer = missing_map_layers(ctx.fp, ctx.version, role, res, ctx.filters)
-    fmap = ctx.map([replace(found_layer, show=True), overlap_layer])  # the found places, drawn
+    assaults = ed_assault_layers(
+        ctx.fp, ctx.version, role, res, ctx.filters, ctx.loaded("ed_assaults")
+    )
+    # the found places drawn; A&E assaults (where loaded) can be ticked on the map
+    fmap = ctx.map([replace(found_layer, show=True), *assaults, overlap_layer])
     clicked = selected_cell_from_event(show_map(fmap, key=f"missing-{res}"), res)
     if clicked:
         state.open_profile(clicked)

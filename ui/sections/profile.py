@@ -17,7 +17,7 @@ from ui.cache import recurring
 from ui.context import PageContext
 from ui.exports import export_buttons
 
-__all__ = ["SERIES_WORDS", "assessment", "pick_a_place", "profile_tabs"]
+__all__ = ["SERIES_WORDS", "assaults", "assessment", "pick_a_place", "profile_tabs"]
 
 #: The profile's series in words (chart legend).
 SERIES_WORDS = {
@@ -25,6 +25,7 @@ SERIES_WORDS = {
     "knife_crime": "Knife crime",
     "missing_episodes": "Missing episodes",
     "harmful_sexual_behaviour": "Harmful sexual behaviour",
+    "ed_assaults": "A&E-treated assaults",
 }
 
 
@@ -55,12 +56,15 @@ def pick_a_place(ctx: PageContext, window: Filters) -> None:
 
 
 def profile_tabs(ctx: PageContext, cell: str, profile: LocationProfile) -> None:
-    """The tabs of one place's detail: When, Schools nearby, Youth work, Missing episodes
-    and Assessment."""
+    """The tabs of one place's detail: When, Schools nearby, Youth work, Missing episodes,
+    A&E assaults (where an emergency department's feed is loaded) and Assessment."""
     store = ctx.store
     feeds = ctx.feeds()
-    tabs = st.tabs(["When", "Schools nearby", "Youth work", "Missing episodes", "Assessment"])
-    with tabs[0]:
+    names = ["When", "Schools nearby", "Youth work", "Missing episodes", "Assessment"]
+    if profile.health:
+        names.insert(4, "A&E assaults")
+    tabs = dict(zip(names, st.tabs(names), strict=True))
+    with tabs["When"]:
         if profile.time_of_week is None:
             st.caption("Time-of-week detail is available to analysts.")
         elif not profile.time_of_week.to_numpy().any():  # no timed incident: no grid of zeros
@@ -78,11 +82,11 @@ def profile_tabs(ctx: PageContext, cell: str, profile: LocationProfile) -> None:
                 f"Incidents by day and hour; {profile.time_of_week_left_out:,} without a "
                 "time of day left out."
             )
-    with tabs[1]:
+    with tabs["Schools nearby"]:
         schools = human_headers(profile.schools, {"name": "School"})
         st.dataframe(schools, hide_index=True, width="stretch")
         export_buttons(store, "schools nearby", table=schools, key="profile_schools_dl")
-    with tabs[2]:
+    with tabs["Youth work"]:
         table = human_headers(profile.youth_work.rename(index=DEFAULT_BLOCK_LABELS))
         if not catalogue.loaded(feeds, "youth_sessions"):
             st.info("No youth-work feed is loaded, so youth-work coverage cannot be shown.")
@@ -90,7 +94,7 @@ def profile_tabs(ctx: PageContext, cell: str, profile: LocationProfile) -> None:
             st.dataframe(table, width="stretch")
             st.caption(f"Youth-work sessions within {profile.reach_m:.0f} m, by time of week.")
             export_buttons(store, "youth work nearby", table=table, key="profile_youth_dl")
-    with tabs[3]:
+    with tabs["Missing episodes"]:
         if not catalogue.loaded(feeds, "missing_episodes"):
             st.info("No missing-from-home feed is loaded.")
         elif profile.missing_themes is None:
@@ -104,8 +108,40 @@ def profile_tabs(ctx: PageContext, cell: str, profile: LocationProfile) -> None:
             themes = human_headers(profile.missing_themes)
             st.dataframe(themes, width="stretch")
             export_buttons(store, "interview themes", table=themes, key="profile_rhi_dl")
-    with tabs[4]:
+    if profile.health:
+        with tabs["A&E assaults"]:
+            assaults(ctx, profile)
+    with tabs["Assessment"]:
         assessment(ctx, cell)
+
+
+def assaults(ctx: PageContext, profile: LocationProfile) -> None:
+    """Assaults treated at A&E at the place: for analysts how many, how many on the
+    school journey, the means of assault and the time of week; for the partnership the
+    quarterly figures of the chart only."""
+    detail = profile.assaults
+    if detail is None:
+        st.caption(
+            "A&E detail is available to analysts; the chart shows the quarterly figures the "
+            "partnership may see, as the Overview's A&E layer does."
+        )
+        return
+    if not detail.total:
+        st.caption("No assault treated at A&E was placed here in this window.")
+        return
+    st.text(
+        f"{detail.total:,} assaults treated at A&E here in this window, "
+        f"{detail.on_school_journey:,} of them on a school journey (weekdays 07:30-09:00 "
+        "and 15:00-17:30 in term time). Assaults at a private home are counted in the "
+        "area's totals but never placed."
+    )
+    means = human_headers(detail.means, {"means": "Means of assault", "assaults": "Assaults"})
+    st.dataframe(means, width="stretch")
+    export_buttons(ctx.store, "means of assault", table=means, key="profile_ed_means_dl")
+    when = human_headers(detail.time_of_week)
+    st.dataframe(when, width="stretch")
+    st.caption("Assaults by day and hour, at the assault's time (else the arrival's).")
+    export_buttons(ctx.store, "A&E time of week", table=when, key="profile_ed_when_dl")
 
 
 def assessment(ctx: PageContext, cell: str) -> None:

@@ -8,6 +8,7 @@ import streamlit as st
 from geo.core.filters import Filters
 from geo.core.headers import human_headers
 from geo.core.roles import Role
+from geo.lenses.recurring import NEAR_REPEAT_LAYERS
 from ui.cache import recurring
 from ui.context import PageContext
 from ui.exports import export_buttons
@@ -28,18 +29,28 @@ def near_repeats(ctx: PageContext, window: Filters) -> None:
     """
     fp, version, role, store = ctx.fp, ctx.version, ctx.role, ctx.store
     st.subheader("Near repeats")
-    knox = recurring.knox(fp, version, role, window)
-    untimed = recurring.untimed_note(fp, version, role, window)
+    layer = "incidents"
+    if ctx.loaded("ed_assaults", window):  # A&E assaults are timed to the minute too
+        layer = st.radio(
+            "Near repeats of",
+            list(NEAR_REPEAT_LAYERS),
+            format_func=lambda k: NEAR_REPEAT_LAYERS[k][0].upper() + NEAR_REPEAT_LAYERS[k][1:],
+            horizontal=True,
+            key="nr_layer",
+        )
+    words = NEAR_REPEAT_LAYERS[layer]
+    knox = recurring.knox(fp, version, role, window, layer)
+    untimed = recurring.untimed_note(fp, version, role, window) if layer == "incidents" else ""
     if untimed:
         st.caption(untimed)
     if knox is None:
         if not untimed:
-            st.caption("Too few incidents with a time of day for a near-repeat test.")
+            st.caption(f"Too few {words} with a time of day for a near-repeat test.")
         return
-    st.write(recurring.knox_verdict(fp, version, role, window))
-    st.markdown("**How much more often than chance incidents follow one another**")
+    st.write(recurring.knox_verdict(fp, version, role, window, layer))
+    st.markdown(f"**How much more often than chance {words} follow one another**")
     st.caption(
-        "Knox ratio by distance (rows) and time (columns) between pairs of incidents: "
+        f"Knox ratio by distance (rows) and time (columns) between pairs of {words}: "
         "1 is what chance gives; 2 means twice as many pairs as chance."
     )
     ratios = knox.ratio.round(2).rename_axis("Distance")
@@ -67,8 +78,8 @@ def near_repeats(ctx: PageContext, window: Filters) -> None:
                 store, "Knox expected pairs", table=knox.expected.round(1), key="knox_exp_download"
             )
     if role != Role.PARTNERSHIP:
-        with st.expander("Near-repeat chains (incidents within 100 m and 7 days of another)"):
-            chain_table = human_headers(recurring.chains(fp, version, ctx.res, window))
+        with st.expander(f"Near-repeat chains ({words} within 100 m and 7 days of another)"):
+            chain_table = human_headers(recurring.chains(fp, version, ctx.res, window, layer))
             st.dataframe(chain_table.head(50), hide_index=True, width="stretch")
             st.caption(f"{len(chain_table):,} chains; the largest 50 shown.")
             export_buttons(

@@ -43,8 +43,11 @@ def school_detail(ctx: PageContext, row: pd.Series, pick: str, by_school: pd.Dat
                 "#1f78b4",
             )
             incidents = overview.overview_layers(fp, version, role, ctx.res, ctx.filters)[0]
+            assaults = overview.ed_assault_layers(
+                fp, version, role, ctx.res, ctx.filters, ctx.loaded("ed_assaults")
+            )
             school = [m for m in overview.school_markers(fp, version) if m[2] == pick]
-            small = ctx.map([incidents, rings], school)
+            small = ctx.map([incidents, *assaults, rings], school)
             show_map(small, key=f"school-map-{row['urn']}", height=360)
             with st.container(horizontal=True):
                 export_buttons(store, "walking distances", layer=rings, key="school_rings_dl")

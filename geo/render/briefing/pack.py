@@ -76,7 +76,7 @@ def build_pack(
     months = overview.available_months(store)
     reports = {
         layer: run_trend_hotspots(store, area, layer, res, q, months)
-        for layer in story.STORY_LAYERS
+        for layer in story.story_layers(store)
     }
     told, s0 = story_section(store, area, q, reports, window, role, res, config)
     headline, s1 = headline_section(store, q, role, config)

@@ -481,7 +481,10 @@ def sources_section(
         ("youth_sessions", "started_at"),
         ("stop_search", "searched_at"),
         ("school_outcomes", "period_start"),
+        ("ed_assaults", "occurred_at"),
     ):
+        if not store.has_table(table):  # a store last written by an older version
+            continue
         first, last = store.query(
             f"SELECT strftime(min({col}), '%Y-%m') AS a, strftime(max({col}), '%Y-%m') AS b "
             f"FROM {table}"
