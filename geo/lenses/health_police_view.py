@@ -53,7 +53,9 @@ __all__ = [
     "COMBINED_LABEL",
     "HEALTH_HEADERS",
     "HOME_PART",
+    "NO_POLICE_RECORD",
     "PLACED_PART",
+    "UNLISTED_NOTE",
     "HealthPoliceView",
     "coverage_sentence",
     "health_police_view",
@@ -64,6 +66,11 @@ PLACED_PART: Final = "placed"
 HOME_PART: Final = "private home"
 #: How a mix's withheld categories, shown together, are labelled.
 COMBINED_LABEL: Final = "Withheld (combined)"
+#: The odds ratio of a place where the police recorded no violence (infinite).
+NO_POLICE_RECORD: Final = "no police record"
+#: Why the partnership may see fewer places than an analyst (said whether or not any is
+#: left out, so that it tells nothing about a place).
+UNLISTED_NOTE: Final = "A place whose A&E count is withheld is not listed, even when it stands out."
 #: Human headers of the view's tables (their column names are too general for the one
 #: mapping of :mod:`geo.core.headers`: "expected" or "p" mean other things elsewhere).
 HEALTH_HEADERS: Final[dict[str, str]] = {
@@ -258,7 +265,7 @@ def health_police_view(
         + (f" ({result.feed.arrival_times:,} assaults)." if exact else ".")
     ]
     if not exact:
-        notes.append(publication_note(config))
+        notes.append(publication_note(config) + " " + UNLISTED_NOTE)
     police, test = result.police, result.test
     if police is None or test is None:
         return HealthPoliceView(
@@ -281,7 +288,18 @@ def health_police_view(
         )
     places["expected"] = places["expected"].astype(float).round(1)
     places["ratio"] = places["ratio"].astype(float).round(1)
-    found = places.loc[places["finding"].astype(bool)].copy()
+    if exact:
+        places["excess"] = places["excess"].astype(float).round(1)
+        odds = places["odds_ratio"].astype(float).round(1)
+        # where the police recorded nothing the odds ratio is infinite: say so in words
+        places["odds_ratio"] = odds.astype(object).where(np.isfinite(odds), NO_POLICE_RECORD)
+    listed = places["finding"].astype(bool)
+    if not exact:
+        # a finding holds more than min_count A&E assaults: listing one whose count is
+        # withheld would tell that a withheld cell is large, a bound the secondary
+        # suppression of the map's cells does not allow for
+        listed &= np.isfinite(places["ed"].to_numpy(dtype=float))
+    found = places.loc[listed].copy()
     found["rank"] = np.arange(1, len(found) + 1)
     columns = [*_PLACE_COLUMNS, *(_ANALYST_COLUMNS if exact else ()), "cell"]
     names = found.set_index("cell")["place"]
