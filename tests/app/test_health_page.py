@@ -135,3 +135,14 @@ def test_not_loaded_says_so_and_shows_no_zeros(without_ed: Path) -> None:
         assert any("No A&E assault (ISTV) feed is loaded" in i.value for i in at.info)
         assert not at.dataframe and not at.metric
         assert "0 A&E assaults" not in captions(at)
+
+
+def test_an_admin_without_a_data_role_is_refused(demo: Path) -> None:
+    """Run directly with only the admin role (no analyst or partnership view): no data."""
+    at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
+    at.session_state["role"] = ""
+    at.session_state["roles"] = ("admin",)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("do not have access" in e.value for e in at.error)
+    assert not at.dataframe and not at.caption
