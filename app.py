@@ -99,6 +99,7 @@ if role:
         st.Page(PAGES / "missing.py", title="Missing from home", icon="🧒"),
         st.Page(PAGES / "schools.py", title="Schools", icon="🏫"),
         st.Page(PAGES / "disproportionality.py", title="Disproportionality", icon="⚖️"),
+        st.Page(PAGES / "health.py", title="Health and police", icon="🏥"),
     ]
 if "admin" in identity.roles:
     pages[NAV_DATA] = [

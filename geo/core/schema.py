@@ -66,6 +66,26 @@ SYV_CATEGORIES: Final[tuple[str, ...]] = (
 )
 
 
+#: Incident categories that are police-recorded *violence against the person*: the police
+#: side of the comparison with an emergency department's assaults (the Health and police
+#: lens). An ED treats injuries from assaults, so the police records to set against them
+#: are assaults: violence with and without injury (a police record "without injury" may
+#: still be an ED attendance: the two agencies grade injury differently), knife crime (a
+#: partner's knife-enabled violence) and police.uk's "Violence and sexual offences" (its
+#: only violence category; it also holds sexual offences, which police.uk cannot split
+#: out). Left out: robbery (an acquisitive offence, outside violence against the person
+#: in the Home Office classification, mostly by threat without injury), possession of
+#: weapons (no victim: found by police activity such as stop and search, so it follows
+#: where police look rather than where people are hurt), and sexual offences and harmful
+#: sexual behaviour (treated through sexual-assault services, not counted as ISTV
+#: assaults by most EDs).
+POLICE_VIOLENCE_CATEGORIES: Final[tuple[str, ...]] = (
+    "violence_with_injury",
+    "violence_without_injury",
+    "violence_and_sexual_offences",
+    "knife_crime",
+)
+
 @dataclass(frozen=True)
 class IncidentSource:
     """What an incident feed can and cannot tell.

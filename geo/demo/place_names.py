@@ -35,6 +35,9 @@ import pandas as pd
 
 from geo.core import hexes
 from geo.core.area import from_bng
+
+# the police side of the ED-versus-police comparison: one definition, in the schema
+from geo.core.schema import POLICE_VIOLENCE_CATEGORIES as POLICE_VIOLENCE_CATEGORIES
 from geo.demo.borough import (
     DEMO_LAD_CODE,
     DEMO_LAD_NAME,
@@ -78,13 +81,6 @@ __all__ = [
 NAME_RESOLUTION: Final = 10
 #: The postcode area of the demo's postcodes: not a real UK postcode area.
 POSTCODE_AREA: Final = "ZD"
-#: Police incident categories that count as recorded violence (the police side of the
-#: ED-versus-police comparison).
-POLICE_VIOLENCE_CATEGORIES: Final[tuple[str, ...]] = (
-    "violence_with_injury",
-    "violence_without_injury",
-    "knife_crime",
-)
 
 #: Columns of ``gazetteer.csv``: OS Open Names' own names, a subset of its 34 columns.
 GAZETTEER_HEADER: Final[tuple[str, ...]] = (

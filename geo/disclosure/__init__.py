@@ -61,6 +61,7 @@ __all__ = [
     # the publication layer's modules
     "counts",
     "coverage",
+    "health",
     "missing",
     "perturbation",
     "policy",

@@ -12,6 +12,8 @@ __all__ = [
     "disproportionality",
     "ethnicity_counts",
     "feed_counts",
+    "health_police",
+    "health_police_view",
     "hotspot_report",
     "missing",
     "missing_places",

@@ -7,6 +7,7 @@ __all__ = [
     "coverage_export",
     "coverage_layers",
     "export",
+    "health_layers",
     "hexlayer",
     "layers",
     "maps",

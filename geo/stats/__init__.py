@@ -3,7 +3,9 @@
 One statistic per module:
 
 * :mod:`geo.stats.getis_ord` — Getis-Ord Gi* hot spots on the H3 grid;
-* :mod:`geo.stats.fdr` — the Benjamini-Hochberg false discovery rate rule;
+* :mod:`geo.stats.fdr` — the Benjamini-Hochberg false discovery rate rule and its q-values;
+* :mod:`geo.stats.conditional_binomial` — health against police counts per place (one-sided
+  exact test given each place's total);
 * :mod:`geo.stats.mann_kendall` — the Mann-Kendall trend test;
 * :mod:`geo.stats.emerging` — Esri's Emerging Hot Spot Analysis;
 * :mod:`geo.stats.knox` — the Knox space-time interaction test and its verdict;
@@ -14,6 +16,7 @@ One statistic per module:
 
 __all__ = [
     "clustering",
+    "conditional_binomial",
     "emerging",
     "event_pairs",
     "fdr",

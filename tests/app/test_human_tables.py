@@ -34,6 +34,7 @@ ALL_PAGES = (
     "missing.py",
     "schools.py",
     "disproportionality.py",
+    "health.py",
     "data.py",
     "audit.py",
 )

@@ -23,7 +23,9 @@ AUTH = {
 }
 MEETING = ["This quarter", "Overview", "Review pack"]
 PLACES = ["Hot spots", "Recurring locations", "Location profile"]
-LENSES = ["Youth work", "Missing from home", "Schools", "Disproportionality"]
+LENSES = [
+    "Youth work", "Missing from home", "Schools", "Disproportionality", "Health and police",
+]  # fmt: skip
 DATA = ["Data", "Audit log"]
 
 

@@ -35,6 +35,7 @@ PARTNERSHIP_PAGES = (
     "disproportionality.py",
     "briefing.py",
     "youth_work.py",
+    "health.py",
 )
 #: Numeric columns that are not counts of events or people: a rank, the number of time
 #: periods a cell was a hot spot or had missing episodes, recurring places (places, not
@@ -70,6 +71,9 @@ NOT_COUNTS = {
     "site_distance_m",
     "share_of_unmet_need_pct",
     "share_of_all_need_pct",
+    # health and police: model figures worked out from published counts, not records
+    "A&E assaults expected",
+    "Times expected",
 }
 AUTH = {
     "cookie_secret": "x" * 48,

@@ -85,7 +85,7 @@ def partnership_outputs(
     profile_cells: tuple[str, ...] = (),
     pages: tuple[str, ...] = ("overview", "hotspots", "story", "recurring", "missing",
                               "schools", "youth_work", "disproportionality", "pack", "profile",
-                              "ed_assaults"),
+                              "ed_assaults", "health"),
 ) -> dict[str, str]:  # fmt: skip
     """Every output a partnership user can produce on ``store`` (``{where: text}``; the
     configuration's fingerprint, quoted in packs, is replaced by a placeholder)."""
@@ -272,6 +272,8 @@ def _outputs(
                     briefing.build_pack(exact, area, config, quarter, PARTNERSHIP, now=NOW)
                 ),
             )
+    if "health" in pages:
+        yield from _health_outputs(exact, area, config, quarters, out)
     if "profile" in pages:
         for cell in profile_cells:
             c = hexes.str_to_cells([cell])
@@ -379,3 +381,28 @@ def _ed_assault_outputs(
                 None if r is None else (r.ratio.round(2), r.p.round(3), verdict(r, events=nouns))
             ),
         )
+
+
+def _health_outputs(
+    exact: Store,
+    area: StudyArea,
+    config: Config,
+    quarters: list[Filters],
+    out: Callable[[str, Callable[[], Any]], tuple[str, str]],
+) -> Iterator[tuple[str, str]]:
+    """The Health and police page (ui.cache.health): the chosen quarter at resolutions 7
+    and 8, its tables, sentences and map layer."""
+    from geo.lenses.health_police_view import health_police_view
+    from geo.render.health_layers import known_to_health_layer
+
+    for q in quarters:
+        for res in (7, 8):
+            made: dict[str, Any] = {}
+
+            def view(q: Filters = q, res: int = res, made: dict[str, Any] = made) -> Any:
+                if "view" not in made:  # the page and its map share one view
+                    made["view"] = health_police_view(exact, area, res, q, PARTNERSHIP, config)
+                return made["view"]
+
+            yield out(f"health {res} {q}", view)
+            yield out(f"health map {res} {q}", lambda view=view: known_to_health_layer(view()))

@@ -6,6 +6,7 @@ filters — never a DataFrame.
   on), the study area, the months with data, the loaded feeds and the pattern window;
 - :mod:`ui.cache.overview`, :mod:`~ui.cache.hotspots`, :mod:`~ui.cache.recurring`,
   :mod:`~ui.cache.profile`, :mod:`~ui.cache.missing`, :mod:`~ui.cache.schools`,
+  :mod:`~ui.cache.health`,
   :mod:`~ui.cache.youth_work`, :mod:`~ui.cache.disproportionality`,
   :mod:`~ui.cache.story` and :mod:`~ui.cache.pack`: what one page (one lens) shows.
 
