@@ -1,15 +1,17 @@
 """Synthetic A&E assaults (the ``ed_assaults`` table) added to a test store directly.
 
-The demo generator plants no emergency-department (ISTV) feed yet, and a store marked as
-the synthetic demo refuses partner files, so tests that need the A&E layer write its rows
-straight into the store, as the ``istv`` adapter would have stored them: a share of the
-store's violent incidents is treated at A&E (same storage cell, the assault a few minutes
-after the incident, so the A&E layer shares the planted hot spots and near repeats), plus
-assaults at a private home and assaults that could not be placed (counted, never given a
-cell), plus optionally a few at chosen storage cells (a sensitive premise's, say). One
-live ``istv`` batch holds them, so the store's data version changes; a store the demo
-generator built is marked as its again, the rows standing in for the demo's own ISTV feed
-(the app serves a demo store only as the generator left it).
+The demo generator plants its own emergency-department (ISTV) extract (geo.demo.istv),
+placed by postcode and place name. Tests that need A&E assaults following the police's
+violent incidents, or at chosen cells (a sensitive premise's, say), write rows straight into
+the store, as the ``istv`` adapter would have stored them (a store marked as the synthetic
+demo refuses partner files): a share of the store's violent incidents is treated at A&E
+(same storage cell, the assault a few minutes after the incident, so the A&E layer shares
+the planted hot spots and near repeats), plus assaults at a private home and assaults that
+could not be placed (counted, never given a cell), plus optionally a few at chosen storage
+cells. One live ``istv`` batch holds them, so the store's data version changes; a store the
+demo generator built is marked as its again (the app serves a demo store only as the
+generator left it). :func:`remove_ed_assaults` takes every A&E assault out, for a store
+that never loaded the feed.
 """
 
 from __future__ import annotations
@@ -130,3 +132,15 @@ def add_ed_assaults(
         if marker is not None:  # the rows stand in for the demo's own ISTV feed
             store.mark_synthetic_demo(marker.seed, marker.null, marker.generator_version)
     return frame
+
+
+def remove_ed_assaults(store_path: Path | str) -> None:
+    """Take every A&E assault and its batches out of the store at ``store_path``: a store
+    that never loaded an emergency department's feed (kept marked as the demo's)."""
+    with Store(store_path) as store:
+        with store.cursor() as cur:
+            cur.execute("DELETE FROM ed_assaults")
+            cur.execute("DELETE FROM batches WHERE kind = 'istv'")
+        marker = store.demo_marker()
+        if marker is not None:
+            store.mark_synthetic_demo(marker.seed, marker.null, marker.generator_version)

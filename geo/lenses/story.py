@@ -63,6 +63,11 @@ LAYER_AGENCIES: Final[dict[str, str]] = {
     "ed_assaults": "Health (A&E)",
 }
 
+#: Added to the sentence of a place that only the A&E layer puts in the story.
+HEALTH_ONLY_NOTE: Final[str] = (
+    " Known mainly through health data: not a police or children's services hot spot."
+)
+
 #: What each layer's records are, leading its sentence.
 LAYER_WHAT: Final[dict[str, str]] = {
     "incidents": "Incidents",
@@ -532,7 +537,9 @@ def _merge(rows: pd.DataFrame) -> pd.DataFrame:
         ),
         records_now=("records_now", "sum"),
         records_before=("records_before", "sum"),
+        health_only=("layer", lambda s: set(s) == {"ed_assaults"}),
     )
+    merged["why"] = merged["why"].where(~merged["health_only"], merged["why"] + HEALTH_ONLY_NOTE)
     merged["status"] = [STATUSES[int(u)] for u in merged["urgency"]]
     merged = merged.reset_index().sort_values(
         ["urgency", "records_now", "cell"], ascending=[True, False, True]

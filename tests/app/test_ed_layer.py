@@ -27,17 +27,20 @@ ED = "A&E assaults"
 
 @pytest.fixture(scope="module")
 def configs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The demo as built (no A&E feed) and a copy with synthetic A&E assaults."""
+    """The demo without its A&E feed, and the demo with synthetic A&E assaults in place of
+    its ISTV extract (following the police's violent incidents)."""
     from geo.demo.build import build_demo
-    from tests._ed_assaults import add_ed_assaults
+    from tests._ed_assaults import add_ed_assaults, remove_ed_assaults
 
     plain = tmp_path_factory.mktemp("plain")
     build_demo(plain, seed=0)
     health = tmp_path_factory.mktemp("health")
     shutil.copytree(plain, health, dirs_exist_ok=True)
     text = (health / "placesafe.toml").read_text()
+    remove_ed_assaults(health / "placesafe.duckdb")
     add_ed_assaults(health / "placesafe.duckdb")
     (health / "placesafe.toml").write_text(text)
+    remove_ed_assaults(plain / "placesafe.duckdb")
     return {"plain": plain / "placesafe.toml", "health": health / "placesafe.toml"}
 
 

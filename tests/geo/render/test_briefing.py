@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import h3
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 
@@ -242,3 +243,19 @@ def test_the_disproportionality_section_says_which_period_it_covers(packs: dict[
             "school outcomes feed covers 2023-01 to 2024-09, outside 2024 Q4" in p
             for p in section.paragraphs
         )
+
+
+def test_the_pack_says_a_place_is_known_mainly_through_health_data(
+    packs: dict[str, Any],
+) -> None:
+    """The demo's night-time strip, which A&E sees and the police barely record, is in the
+    quarter's story of both packs as known mainly through health data, and no place the
+    police's data put there is."""
+    for audience, built in packs.items():
+        printed = built["pack"].sections[0].tables[0]
+        table = pd.DataFrame(list(printed.rows), columns=list(printed.columns))
+        health = table.loc[table["Whose data"] == "Health (A&E)"]
+        assert health["Why it is here"].str.contains("Known mainly through health data").any()
+        police = table.loc[table["Whose data"].str.contains("Police")]
+        assert not police["Why it is here"].str.contains("Known mainly through health").any()
+        assert "Known mainly through health data" in " ".join(built["text"].split()), audience
