@@ -465,6 +465,7 @@ def test_partnership_without_a_whole_quarter_sees_no_data_page(
             ("missing_episodes", "reported_at"),
             ("youth_sessions", "started_at"),
             ("stop_search", "searched_at"),
+            ("ed_assaults", "occurred_at"),
         ):
             cur.execute(f"DELETE FROM {table} WHERE {col} >= '2023-03-01'").fetchall()
     monkeypatch.setenv("PLACESAFE_CONFIG", str(tmp_path / "placesafe.toml"))

@@ -196,6 +196,12 @@ class _TableStore:
     def query(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         return self._con.execute(sql, params or []).df()
 
+    def has_table(self, name: str) -> bool:
+        found = self._con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchone()
+        return bool(found and found[0])
+
 
 @pytest.fixture
 def friday(tmp_path: Path) -> tuple[Any, str, Config]:

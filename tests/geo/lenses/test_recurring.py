@@ -118,7 +118,8 @@ def test_location_profile_analyst_and_partnership(ranked) -> None:
     months = [str(p) for p in pd.period_range("2023-01", "2024-12", freq="M")]
     with Store(build.config.store_path) as store:
         analyst = build_profile(store, cell, WINDOW, months, "analyst", build.config)
-        assert analyst.series.shape == (24, 3)
+        assert analyst.series.shape == (24, 4)  # incidents, missing, youth work, A&E
+        assert "ed_assaults" in analyst.series.columns
         assert analyst.time_of_week is not None and analyst.time_of_week.shape == (7, 24)
         assert len(analyst.neighbours) == 6
         assert len(analyst.schools) == 5 and analyst.schools["distance_m"].is_monotonic_increasing
