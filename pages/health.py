@@ -56,7 +56,10 @@ if places.empty:
         "the difference matters."
     )
 else:
-    st.subheader(f"{len(places)} place(s) known to A&E more than to police")
+    one = len(places) == 1
+    st.subheader(
+        f"{len(places)} {'place' if one else 'places'} known to A&E more than to police"
+    )
     layer = health.health_layer(fp, version, role, res, filters)
     event = show_map(ctx.map([layer]), key=f"health-{res}")
     clicked = selected_cell_from_event(event, res)
