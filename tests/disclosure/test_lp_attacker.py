@@ -7,12 +7,15 @@ res-7 cells, and the headline figures are the totals of the maps and their categ
 breakdown (knife crime, harmful sexual behaviour). Unknowns are the publishable
 records per res-8 cell, category and quarter (plus records without a cell). Every
 figure of the Overview maps at resolutions 7 and 8, the KPI tiles for the quarter (whose
-"previous" column is the quarter before), the missing-episode maps and the A&E assault
-maps (with the A&E layer's total, and records without a cell) becomes an
-interval constraint on a sum of unknowns; the attacker then minimises and maximises each
-withheld figure and each shown one by linear programming. The constraint matrices are
-two laminar families (cells nested in cells; categories across cells), hence totally
-unimodular, so the LP bounds are also the integer bounds.
+"previous" column is the quarter before), the missing-episode maps, the A&E assault maps
+(with the A&E layer's total, and records without a cell) and the Health and police page's
+counts for the places it lists (A&E assaults, of under-25s where the police feed is a
+youth-violence extract, and police-recorded violence) becomes an interval constraint on a
+sum of unknowns; the attacker then minimises and maximises each withheld figure and each
+shown one by linear programming. The constraint matrices are two laminar families (cells
+nested in cells, a cell's sub-totals such as its police violence or its under-25 A&E
+assaults nested in the cell; categories across cells), hence totally unimodular, so the LP
+bounds are also the integer bounds.
 
 The tests assert that no withheld count is pinned to a value in 1 to ``min_count - 1``
 and that perturbation leaves almost no shown count exactly known — and, so that the
@@ -28,23 +31,34 @@ from typing import Any
 
 import h3
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import sparse
 from scipy.optimize import linprog
 
 from geo.core import hexes
+from geo.core.area import load_study_area
 from geo.core.config import Config
 from geo.core.filters import Filters
+from geo.core.schema import HSB, POLICE_VIOLENCE_CATEGORIES
 from geo.demo.build import build_demo
 from geo.disclosure import Role, disclosure_policy, store_for
 from geo.disclosure.counts import disclosed_counts, disclosed_kpis
 from geo.disclosure.windows import partnership_quarters
+from geo.lenses.health_police import UNDER_25, police_feed
+from geo.lenses.health_police_view import health_police_view
 from geo.store import queries as overview
 from geo.store.database import Store
 from tests._ed_assaults import add_ed_assaults
 
 PARTNERSHIP = Role.PARTNERSHIP
-CATEGORIES = ("knife_crime", "harmful_sexual_behaviour", "rest")
+CATEGORIES = ("knife_crime", "harmful_sexual_behaviour", "violence", "rest")
+#: Police violence the Health and police page counts besides knife crime (the rest of
+#: geo.core.schema.POLICE_VIOLENCE_CATEGORIES), an unknown of its own so that the page's
+#: police counts are sums of unknowns.
+VIOLENCE_SQL = ", ".join(
+    f"'{c}'" for c in POLICE_VIOLENCE_CATEGORIES if c not in ("knife_crime", HSB)
+)
 
 
 @pytest.fixture(scope="module")
@@ -118,19 +132,23 @@ def quarter_system(store: Store, q: Filters, config: Config) -> tuple[System, li
     # unknowns: publishable records per res-8 cell and category, and those without a cell
     inc = published.query(
         "SELECT coalesce(cell_8, 0) AS cell, CASE WHEN category IN "
-        "('knife_crime', 'harmful_sexual_behaviour') THEN category ELSE 'rest' END AS cat, "
+        "('knife_crime', 'harmful_sexual_behaviour') THEN category "
+        f"WHEN category IN ({VIOLENCE_SQL}) THEN 'violence' ELSE 'rest' END AS cat, "
         "count(*) AS n FROM incidents "
         "WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2",
         [start, end],
     )
     cell_vars: dict[int, list[int]] = {}
     cat_vars: dict[str, list[int]] = {c: [] for c in CATEGORIES}
+    cell_keys: dict[int, list[int]] = {}  # police violence (the Health page's) per cell
     for cell, cat, n in inc.itertuples(index=False):
         key = ("inc", "none" if int(cell) == 0 else str(int(cell)), cat)
         v = system.var(key, float(n))
         cat_vars[cat].append(v)
         if key[1] != "none":
             cell_vars.setdefault(int(cell), []).append(v)
+            if cat in ("knife_crime", "violence"):
+                cell_keys.setdefault(int(cell), []).append(v)
     for cat in CATEGORIES:  # records without a cell in every category (possibly none)
         v = system.var(("inc", "none", cat), 0.0)
         if v not in cat_vars[cat]:
@@ -152,19 +170,26 @@ def quarter_system(store: Store, q: Filters, config: Config) -> tuple[System, li
 
     # A&E assaults: records per res-8 cell, and those without a cell (at a private home
     # or not placed), which only the layer's total counts
+    # (split by whether the patient was under 25, the ages the Health and police page
+    # compares with a youth-violence police feed)
+    under_25 = ", ".join(f"'{a}'" for a in UNDER_25)
     ed = published.query(
-        "SELECT coalesce(cell_8, 0) AS cell, count(*) AS n FROM ed_assaults "
-        "WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1",
+        "SELECT coalesce(cell_8, 0) AS cell, coalesce(age_band IN "
+        f"({under_25}), false) AS young, count(*) AS n FROM ed_assaults "
+        "WHERE occurred_at >= ? AND occurred_at < ? GROUP BY 1, 2",
         [start, end],
     )
     ed_vars: dict[int, list[int]] = {}
+    young_vars: dict[int, list[int]] = {}
     all_ed = [system.var(("ed", "none"), 0.0)]
-    for cell, n in ed.itertuples(index=False):
+    for cell, young, n in ed.itertuples(index=False):
         if int(cell) == 0:
-            system.truth[all_ed[0]] = float(n)
+            system.truth[all_ed[0]] += float(n)
             continue
-        v = system.var(("ed", str(int(cell))), float(n))
-        ed_vars[int(cell)] = [v]
+        v = system.var(("ed", str(int(cell)), "young" if young else "rest"), float(n))
+        ed_vars.setdefault(int(cell), []).append(v)
+        if young:
+            young_vars.setdefault(int(cell), []).append(v)
         all_ed.append(v)
 
     def add_map(layer: str, by_cell: dict[int, list[int]]) -> None:
@@ -189,6 +214,7 @@ def quarter_system(store: Store, q: Filters, config: Config) -> tuple[System, li
     add_map("incidents", cell_vars)
     add_map("missing", mis_vars)
     add_map("ed_assaults", ed_vars)
+    _add_health_page(store, q, config, system, targets, ed_vars, young_vars, cell_keys)
     # the A&E layer's total, as if it were shown (no page shows it yet: stricter)
     ed_total = _levels(store, "ed_assaults", q, config).total
     system.figure(all_ed, ed_total, False, noise, "A&E total")
@@ -207,6 +233,50 @@ def quarter_system(store: Store, q: Filters, config: Config) -> tuple[System, li
         system.figure(members, shown, False, noise, f"KPI {key}")
         targets.append((members, shown is None, value, f"KPI {key} {q.month_from}"))
     return system, targets
+
+
+def _to_res(by_cell: dict[int, list[int]], res: int) -> dict[int, list[int]]:
+    """Unknowns per res-8 cell gathered per cell at ``res`` (7 or 8)."""
+    if res == 8:
+        return by_cell
+    out: dict[int, list[int]] = {}
+    for cell, members in by_cell.items():
+        parent = int(hexes.cells_to_parent(np.array([cell], dtype=np.uint64), res)[0])
+        out.setdefault(parent, []).extend(members)
+    return out
+
+
+def _add_health_page(
+    store: Store,
+    q: Filters,
+    config: Config,
+    system: System,
+    targets: list[tuple[list[int], bool, float, str]],
+    ed_vars: dict[int, list[int]],
+    young_vars: dict[int, list[int]],
+    police_vars: dict[int, list[int]],
+) -> None:
+    """The Health and police page's counts for its listed places, at resolutions 7 and 8:
+    A&E assaults (of patients under 25 when the police feed is a youth-violence extract)
+    and police-recorded violence, each a figure on the same unknowns as the maps."""
+    area = load_study_area(config.study_area)
+    noise = disclosure_policy(config).max_noise
+    for res in (7, 8):
+        view = health_police_view(store, area, res, q, PARTNERSHIP, config)
+        if view.places.empty:
+            continue
+        feed = police_feed(store_for(store, PARTNERSHIP, config), q)
+        young = feed is not None and feed.ed_ages is not None
+        ed_by = _to_res(young_vars if young else ed_vars, res)
+        police_by = _to_res(police_vars, res)
+        cells = hexes.str_to_cells(view.places["cell"].astype(str).tolist())
+        for cell, ed, police in zip(cells, view.places["ed"], view.places["police"], strict=True):
+            for what, value, by in (("A&E", ed, ed_by), ("police violence", police, police_by)):
+                members = by.get(int(cell), [])
+                shown = None if pd.isna(value) else float(value)
+                label = f"health page {what} {h3.int_to_str(int(cell))} {q.month_from}"
+                system.figure(members, shown, True, noise, label)
+                targets.append((members, shown is None, np.nan if shown is None else shown, label))
 
 
 def _truth_is_feasible(system: System) -> None:
@@ -279,3 +349,13 @@ def test_the_ae_layer_is_in_the_attack(demo: Any) -> None:
         _, targets = quarter_system(store, q, demo.config)
         withheld += sum(1 for t in targets if t[3].startswith("ed_assaults") and t[1] and t[0])
     assert withheld > 40
+
+
+def test_the_health_page_is_in_the_attack(demo: Any) -> None:
+    """The Health and police page lists the demo's night-time strip in some quarters, and
+    its counts (A&E assaults of under-25s, police violence) join the attack above."""
+    listed = 0
+    for store, q in _quarters(demo):
+        _, targets = quarter_system(store, q, demo.config)
+        listed += sum(1 for t in targets if t[3].startswith("health page") and t[0])
+    assert listed >= 2  # a place's A&E and police counts
