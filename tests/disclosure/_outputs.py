@@ -149,40 +149,7 @@ def _outputs(
                     for k in (1, 2):
                         where = f"hotspots {layer} {res} k{k} {q}"
                         report = run_trend_hotspots(store, area, layer, res, q, months, k)
-                        yield out(where + " gi", lambda r=report, res=res: None if r.gi is None
-                                  else layers.gi_layer(r.gi, PARTNERSHIP, res, config))  # fmt: skip
-                        yield out(
-                            where + " emerging",
-                            lambda r=report, res=res: (
-                                None
-                                if r.emerging is None
-                                else layers.emerging_layer(
-                                    r.emerging.cells, r.periods, r.period, PARTNERSHIP, res, config
-                                )
-                            ),
-                        )
-                        yield out(
-                            where + " hot list",
-                            lambda r=report, res=res: layers.hot_cells_table(
-                                r.hot_list(), PARTNERSHIP, res, config
-                            ),
-                        )
-                        if profile_cells:
-                            for cell in profile_cells:
-                                c = hexes.str_to_cells([cell])
-                                at = str(hexes.cells_to_str(hexes.cells_to_parent(c, res))[0])
-                                yield out(
-                                    where + f" cell {at}",
-                                    lambda r=report, res=res, at=at: layers.cell_series(
-                                        r.series,
-                                        None if r.emerging is None else r.emerging.z,
-                                        None if r.emerging is None else r.emerging.bins,
-                                        at,
-                                        PARTNERSHIP,
-                                        res,
-                                        config,
-                                    ),
-                                )
+                        yield from _hotspot_outputs(report, where, res, profile_cells, config, out)
     if "story" in pages:
         # ui.cache.quarter_story: incidents, missing (and A&E assaults), one ring, FDR on
         for q in quarters:
@@ -291,6 +258,49 @@ def _outputs(
         yield from _ed_assault_outputs(exact, store, area, config, profile_cells, quarters, years)
 
 
+def _hotspot_outputs(
+    report: Any,
+    where: str,
+    res: int,
+    profile_cells: tuple[str, ...],
+    config: Config,
+    out: Callable[[str, Callable[[], Any]], tuple[str, str]],
+) -> Iterator[tuple[str, str]]:
+    """One hot spot report as the Hot spots page shows it to the partnership: the Gi*
+    layer, the emerging hot spot layer, the hot list and each profile cell's history."""
+    yield out(where + " gi", lambda: None if report.gi is None
+              else layers.gi_layer(report.gi, PARTNERSHIP, res, config))  # fmt: skip
+    yield out(
+        where + " emerging",
+        lambda: (
+            None
+            if report.emerging is None
+            else layers.emerging_layer(
+                report.emerging.cells, report.periods, report.period, PARTNERSHIP, res, config
+            )
+        ),
+    )
+    yield out(
+        where + " hot list",
+        lambda: layers.hot_cells_table(report.hot_list(), PARTNERSHIP, res, config),
+    )
+    for cell in profile_cells:
+        c = hexes.str_to_cells([cell])
+        at = str(hexes.cells_to_str(hexes.cells_to_parent(c, res))[0])
+        yield out(
+            where + f" cell {at}",
+            lambda at=at: layers.cell_series(
+                report.series,
+                None if report.emerging is None else report.emerging.z,
+                None if report.emerging is None else report.emerging.bins,
+                at,
+                PARTNERSHIP,
+                res,
+                config,
+            ),
+        )
+
+
 def _ed_assault_outputs(
     exact: Store,
     store: Store,
@@ -339,39 +349,7 @@ def _ed_assault_outputs(
             for k in (1, 2):
                 where = f"A&E hotspots {res} k{k} {q}"
                 report = run_trend_hotspots(store, area, "ed_assaults", res, q, months, k)
-                yield out(where + " gi", lambda r=report, res=res: None if r.gi is None
-                          else layers.gi_layer(r.gi, PARTNERSHIP, res, config))  # fmt: skip
-                yield out(
-                    where + " emerging",
-                    lambda r=report, res=res: (
-                        None
-                        if r.emerging is None
-                        else layers.emerging_layer(
-                            r.emerging.cells, r.periods, r.period, PARTNERSHIP, res, config
-                        )
-                    ),
-                )
-                yield out(
-                    where + " hot list",
-                    lambda r=report, res=res: layers.hot_cells_table(
-                        r.hot_list(), PARTNERSHIP, res, config
-                    ),
-                )
-                for cell in profile_cells:
-                    c = hexes.str_to_cells([cell])
-                    at = str(hexes.cells_to_str(hexes.cells_to_parent(c, res))[0])
-                    yield out(
-                        where + f" cell {at}",
-                        lambda r=report, res=res, at=at: layers.cell_series(
-                            r.series,
-                            None if r.emerging is None else r.emerging.z,
-                            None if r.emerging is None else r.emerging.bins,
-                            at,
-                            PARTNERSHIP,
-                            res,
-                            config,
-                        ),
-                    )
+                yield from _hotspot_outputs(report, where, res, profile_cells, config, out)
     nouns = NEAR_REPEAT_NOUNS["ed_assaults"]
     for window in years:  # the partnership sees the verdict, the ratios and their p-values
         result = knox_for_window(store, window, layer="ed_assaults")
