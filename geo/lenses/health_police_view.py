@@ -205,12 +205,16 @@ def _breakdown(result: KnownToHealth, role: str, config: Config) -> DisclosedBre
 
 
 def _wide(mix: pd.DataFrame, by: str, labels: dict[str, str], names: pd.Series) -> pd.DataFrame:
-    """A long mix as one row per place and one column of shares per category label."""
+    """A long mix as one row per place and one column of shares per category label, the
+    categories with the largest shares (as shown) first, so that what a place is known for
+    reads without scrolling; withheld categories together last."""
     if mix.empty:
         return pd.DataFrame({"place": [], "cell": []})
     words = {**labels, COMBINED: COMBINED_LABEL}
     wide = mix.pivot_table(index="cell", columns=by, values="share", sort=False, dropna=False)
-    order = [c for c in words if c in wide.columns]
+    order = [c for c in words if c in wide.columns and c != COMBINED]
+    order.sort(key=lambda c: -float(np.nansum(wide[c].to_numpy(dtype=float))))  # stable
+    order += [COMBINED] if COMBINED in wide.columns else []
     wide = wide[order].rename(columns=words)
     if COMBINED_LABEL in wide.columns and wide[COMBINED_LABEL].isna().all():
         wide = wide.drop(columns=COMBINED_LABEL)

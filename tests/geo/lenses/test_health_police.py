@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from geo.core import hexes
@@ -20,6 +21,7 @@ from geo.lenses.health_police import (
     model_sentence,
     police_feed,
 )
+from geo.lenses.health_police_view import COMBINED, COMBINED_LABEL, _wide
 from geo.store.database import Store
 from tests.geo._health_rows import QUARTER, STRIP, background, health_store
 
@@ -137,3 +139,21 @@ def test_without_police_violence_nothing_is_compared(tmp_path: Path) -> None:
 def test_background_places_are_all_tested(config: Config) -> None:
     got = run(config, res=10)
     assert set(got.places["cell"]) == background_cells(10) | {strip_cell(10)}
+
+
+def test_mix_columns_lead_with_the_largest_shares() -> None:
+    """A place's mix reads without scrolling: the largest shares first, withheld
+    categories together last (and no column when none is withheld)."""
+    names = pd.Series(["Place A", "Place B"], index=pd.Index(["a", "b"], name="cell"))
+    mix = pd.DataFrame(
+        {
+            "cell": ["a", "a", "a", "b", "b", "b"],
+            "block": ["x", "y", COMBINED, "x", "y", COMBINED],
+            "share": [0.2, 0.7, np.nan, 0.1, 0.5, 0.4],
+        }
+    )
+    out = _wide(mix, "block", {"x": "X", "y": "Y"}, names)
+    assert list(out.columns) == ["place", "Y", "X", COMBINED_LABEL, "cell"]
+    assert out["place"].tolist() == ["Place A", "Place B"]
+    none_withheld = _wide(mix.loc[mix["block"] != COMBINED], "block", {"x": "X", "y": "Y"}, names)
+    assert list(none_withheld.columns) == ["place", "Y", "X", "cell"]
