@@ -56,6 +56,7 @@ from geo.disclosure.suppression import (
     publish_counts,
 )
 from geo.store.database import Store
+from geo.store.queries import holds_ed_assaults
 
 __all__ = [
     # the publication layer's modules
@@ -131,13 +132,10 @@ def protected_records_note(store: Store, config: Config, filters: Filters) -> st
         amount = f"fewer than {policy.min_count}"
     else:
         amount = f"{publish_counts(np.array([float(n)]), np.array([keys]), config)[0]:,.0f}"
-    ed_loaded = exact.has_table("ed_assaults") and bool(
-        exact.scalar("SELECT count(*) > 0 FROM ed_assaults")
-    )
     what = (
         "incidents, missing episodes and A&E assaults"
-        if ed_loaded
-        else ("incidents and missing episodes")
+        if holds_ed_assaults(exact)
+        else "incidents and missing episodes"
     )
     return (
         f"Records at protected places (children's homes, refuges) are not included in any "

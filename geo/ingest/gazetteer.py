@@ -216,6 +216,25 @@ def _file_name(path: Path | str | IO[bytes]) -> str:
     return "the file"
 
 
+def _published_csv(
+    path: Path | str | IO[bytes], columns: tuple[str, ...], key: str, format_name: str
+) -> pd.DataFrame:
+    """An OS open-data CSV as strings, named by its own header row when it has one that
+    names ``key`` (compared in ``key``'s case), else by the published ``columns`` (the
+    files as published have no header row)."""
+    raw = pd.read_csv(path, header=None, dtype=str, encoding="utf-8-sig", low_memory=False)
+    fold = str.upper if key.isupper() else str.lower
+    first = [fold(str(v).strip()) for v in raw.iloc[0]] if len(raw) else []
+    if key in first:
+        return raw.iloc[1:].set_axis(first, axis=1)
+    if raw.shape[1] == len(columns):
+        return raw.set_axis(list(columns), axis=1)
+    raise ValueError(
+        f"{_file_name(path)}: not {format_name} file (no header naming {key}, and "
+        f"{raw.shape[1]} columns rather than {len(columns)})"
+    )
+
+
 def read_onspd(path: Path | str | IO[bytes]) -> pd.DataFrame:
     """Postcode centroids from an ONS Postcode Directory CSV (columns ``pcds``, ``lat``,
     ``long`` as published).
@@ -253,17 +272,7 @@ def read_codepoint_open(path: Path | str | IO[bytes]) -> pd.DataFrame:
         Columns ``postcode`` (normalised), ``lat``, ``lng`` (WGS84); postcodes without
         coordinates (easting and northing 0) are dropped.
     """
-    raw = pd.read_csv(path, header=None, dtype=str, encoding="utf-8-sig")
-    first = [str(v).strip().lower() for v in raw.iloc[0]] if len(raw) else []
-    if "postcode" in first:
-        raw = raw.iloc[1:].set_axis(first, axis=1)
-    elif raw.shape[1] == len(_CODEPOINT_COLUMNS):
-        raw = raw.set_axis(list(_CODEPOINT_COLUMNS), axis=1)
-    else:
-        raise ValueError(
-            f"{_file_name(path)}: not a Code-Point Open file (no header naming postcode, "
-            f"and {raw.shape[1]} columns rather than {len(_CODEPOINT_COLUMNS)})"
-        )
+    raw = _published_csv(path, _CODEPOINT_COLUMNS, "postcode", "a Code-Point Open")
     east = pd.to_numeric(raw["eastings"], errors="coerce").to_numpy(dtype=float)
     north = pd.to_numeric(raw["northings"], errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(east) & np.isfinite(north) & ((east > 0) | (north > 0))
@@ -464,17 +473,7 @@ def read_open_names(
         (WGS84), one row per entry (pass it to :func:`gazetteer_from_points` or
         :func:`gazetteer_from_store`).
     """
-    raw = pd.read_csv(path, header=None, dtype=str, encoding="utf-8-sig", low_memory=False)
-    first = [str(v).strip().upper() for v in raw.iloc[0]] if len(raw) else []
-    if "NAME1" in first:
-        raw = raw.iloc[1:].set_axis(first, axis=1)
-    elif raw.shape[1] == len(_OPEN_NAMES_COLUMNS):
-        raw = raw.set_axis(list(_OPEN_NAMES_COLUMNS), axis=1)
-    else:
-        raise ValueError(
-            f"{_file_name(path)}: not an OS Open Names file (no header naming NAME1, and "
-            f"{raw.shape[1]} columns rather than {len(_OPEN_NAMES_COLUMNS)})"
-        )
+    raw = _published_csv(path, _OPEN_NAMES_COLUMNS, "NAME1", "an OS Open Names")
     local = raw["LOCAL_TYPE"].fillna("").astype(str).str.strip()
     drop = {"Postcode"} if include_areas else set(_AREA_TYPES)
     raw = raw.loc[~local.isin(drop)]

@@ -234,16 +234,33 @@ def _top_incident_kinds(
     store: Store, res: int, cells: Sequence[str], quarter: Filters
 ) -> pd.Series:
     """Per cell, the one or two incident categories that make up most of its records."""
-    if not cells or not store.has_table("incidents"):
+    return _top_categories(
+        store, res, cells, quarter, "incidents", "category", INCIDENT_CATEGORY_LABELS
+    )
+
+
+def _top_categories(
+    store: Store,
+    res: int,
+    cells: Sequence[str],
+    quarter: Filters,
+    table: str,
+    column: str,
+    labels: dict[str, str],
+) -> pd.Series:
+    """Per cell, the one or two values of ``table.column`` (timed by ``occurred_at``) that
+    make up most of its records in the quarter, in words (values not in ``labels`` never
+    lead)."""
+    if not cells or not store.has_table(table):
         return pd.Series(dtype=object)
     start, end = quarter.bounds()
     rows = store.query(
-        f"SELECT cell_{res} AS cell, category, count(*) AS n FROM incidents "
+        f"SELECT cell_{res} AS cell, {column} AS category, count(*) AS n FROM {table} "
         f"WHERE occurred_at >= ? AND occurred_at < ? AND cell_{res} IN "
         "(SELECT unnest(?::UBIGINT[])) GROUP BY 1, 2",
         [start, end, [int(c) for c in hexes.str_to_cells(cells)]],
     )
-    return _top_labels(rows, INCIDENT_CATEGORY_LABELS)
+    return _top_labels(rows, labels)
 
 
 def _top_rhi_themes(store: Store, res: int, cells: Sequence[str], quarter: Filters) -> pd.Series:
@@ -264,17 +281,8 @@ def _top_rhi_themes(store: Store, res: int, cells: Sequence[str], quarter: Filte
 def _top_assault_means(store: Store, res: int, cells: Sequence[str], quarter: Filters) -> pd.Series:
     """Per cell, the one or two recorded means of its A&E-treated assaults (knife or
     sharp object, bottle or glass, ...; "not recorded" and "other" never lead)."""
-    if not cells or not store.has_table("ed_assaults"):
-        return pd.Series(dtype=object)
-    start, end = quarter.bounds()
-    rows = store.query(
-        f"SELECT cell_{res} AS cell, means AS category, count(*) AS n FROM ed_assaults "
-        f"WHERE occurred_at >= ? AND occurred_at < ? AND cell_{res} IN "
-        "(SELECT unnest(?::UBIGINT[])) GROUP BY 1, 2",
-        [start, end, [int(c) for c in hexes.str_to_cells(cells)]],
-    )
     named = {k: v for k, v in ASSAULT_MEANS_LABELS.items() if k not in ("not_recorded", "other")}
-    return _top_labels(rows, named)
+    return _top_categories(store, res, cells, quarter, "ed_assaults", "means", named)
 
 
 #: Parts of the day, by hour (0-23), for the time a place's harm most often happens.

@@ -18,6 +18,8 @@ Both are open data about places, not people. Entries outside the study area are 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -33,6 +35,19 @@ def _first_line(data: bytes) -> str:
     return data[:4096].decode("utf-8-sig", errors="replace").splitlines()[0] if data else ""
 
 
+def _read_csv(
+    file: SourceFile, reader: Callable[[IO[bytes]], pd.DataFrame], refusal: str
+) -> pd.DataFrame:
+    """The file read by one of :mod:`geo.ingest.gazetteer`'s readers; a spreadsheet or a
+    file the reader cannot read refuses the file with ``refusal``."""
+    if file.file_name.lower().endswith((".xlsx", ".xls")):
+        raise FileRefusedError(f"{refusal} (these files are read as CSV)")
+    try:
+        return reader(io.BytesIO(file.data))
+    except (ValueError, KeyError, pd.errors.ParserError) as exc:
+        raise FileRefusedError(refusal) from exc
+
+
 def _inside(file: SourceFile, frame: pd.DataFrame, what: str) -> tuple[pd.DataFrame, str]:
     """Keep the entries inside the study area; the note says how many were left out."""
     inside = file.area.contains(frame["lat"].to_numpy(float), frame["lng"].to_numpy(float))
@@ -43,19 +58,13 @@ def _inside(file: SourceFile, frame: pd.DataFrame, what: str) -> tuple[pd.DataFr
 
 def parse_postcodes(file: SourceFile) -> Parsed:
     """Postcode centroids from an ONSPD or Code-Point Open CSV, inside the study area."""
-    if file.file_name.lower().endswith((".xlsx", ".xls")):
-        raise FileRefusedError("postcode tables are read as CSV (ONSPD or Code-Point Open)")
     header = [h.strip().strip('"').lower() for h in _first_line(file.data).split(",")]
-    try:
-        if "pcds" in header:
-            table = read_onspd(io.BytesIO(file.data))
-        else:
-            table = read_codepoint_open(io.BytesIO(file.data))
-    except (ValueError, KeyError, pd.errors.ParserError) as exc:
-        raise FileRefusedError(
-            "not a postcode table: expected the ONS Postcode Directory (columns pcds, lat, "
-            "long) or an OS Code-Point Open file"
-        ) from exc
+    table = _read_csv(
+        file,
+        read_onspd if "pcds" in header else read_codepoint_open,
+        "not a postcode table: expected the ONS Postcode Directory (columns pcds, lat, long) "
+        "or an OS Code-Point Open file",
+    )
     table, note = _inside(file, table, "postcodes")
     frame = pd.DataFrame(
         {"source": "postcodes", "postcode": table["postcode"], "lat": table["lat"],
@@ -74,15 +83,12 @@ def parse_postcodes(file: SourceFile) -> Parsed:
 
 def parse_gazetteer(file: SourceFile) -> Parsed:
     """Named places from an OS Open Names CSV, inside the study area."""
-    if file.file_name.lower().endswith((".xlsx", ".xls")):
-        raise FileRefusedError("an OS Open Names extract is read as CSV")
-    try:
-        names = read_open_names(io.BytesIO(file.data))
-    except (ValueError, KeyError, pd.errors.ParserError) as exc:
-        raise FileRefusedError(
-            "not an OS Open Names file: expected its 34 published columns, or a header "
-            "naming NAME1, LOCAL_TYPE, GEOMETRY_X and GEOMETRY_Y"
-        ) from exc
+    names = _read_csv(
+        file,
+        read_open_names,
+        "not an OS Open Names file: expected its 34 published columns, or a header naming "
+        "NAME1, LOCAL_TYPE, GEOMETRY_X and GEOMETRY_Y",
+    )
     names, note = _inside(file, names, "named places")
     names = names.assign(name=names["name"].astype(str).str.strip())
     names = names.loc[names["name"] != ""].reset_index(drop=True)
