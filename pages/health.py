@@ -14,7 +14,7 @@ from ui import widgets
 from ui.cache import health
 from ui.context import page_context
 from ui.exports import export_buttons
-from ui.map import selected_cell_from_event, show_map
+from ui.map import selected_cell_from_event
 
 ctx = page_context(Role.ANALYST, Role.PARTNERSHIP)
 fp, version, role, res, filters = ctx.fp, ctx.version, ctx.role, ctx.res, ctx.filters
@@ -57,11 +57,9 @@ if places.empty:
     )
 else:
     one = len(places) == 1
-    st.subheader(
-        f"{len(places)} {'place' if one else 'places'} known to A&E more than to police"
-    )
+    st.subheader(f"{len(places)} {'place' if one else 'places'} known to A&E more than to police")
     layer = health.health_layer(fp, version, role, res, filters)
-    event = show_map(ctx.map([layer]), key=f"health-{res}")
+    event = ctx.draw_map([layer], key=f"health-{res}")
     clicked = selected_cell_from_event(event, res)
     table = shown(places)
     st.dataframe(table, hide_index=True, width="stretch")

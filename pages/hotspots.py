@@ -21,7 +21,7 @@ from ui import state, widgets
 from ui.cache import hotspots
 from ui.context import page_context
 from ui.exports import export_buttons
-from ui.map import selected_cell_from_event, show_map
+from ui.map import selected_cell_from_event
 
 ctx = page_context(Role.ANALYST, Role.PARTNERSHIP)
 fp, version, role, res, filters = ctx.fp, ctx.version, ctx.role, ctx.res, ctx.filters
@@ -95,7 +95,7 @@ if view == VIEWS[0]:
         table = hot_cells_table(report.hot_list(), role, res, ctx.config)
         if table.empty:
             st.info(no_hot_spot_message(report))
-        clicked = selected_cell_from_event(show_map(ctx.map([em_layer]), key=f"ehsa-{res}"), res)
+        clicked = selected_cell_from_event(ctx.draw_map([em_layer], key=f"ehsa-{res}"), res)
         if clicked and clicked != st.session_state.get(state.KEY_CELL):
             state.open_profile(clicked)
         export_buttons(ctx.store, "emerging hot spot layer", layer=em_layer, key="ehsa_download")
@@ -110,7 +110,7 @@ else:
         st.warning(report.gi_message or "No result.")
     else:
         st.caption(f"Gi* on the totals of {window_label(filters)}.")
-        show_map(ctx.map([gi_layer]), key=f"gi-{res}")
+        ctx.draw_map([gi_layer], key=f"gi-{res}")
         export_buttons(ctx.store, "Gi* hot and cold spot layer", layer=gi_layer, key="gi_download")
 
 cell = st.session_state.get(state.KEY_CELL)

@@ -18,7 +18,7 @@ from ui.cache import overview
 from ui.cache.story import quarter_story
 from ui.context import page_context
 from ui.exports import export_buttons
-from ui.map import selected_cell_from_event, show_map
+from ui.map import selected_cell_from_event
 
 ctx = page_context(Role.ANALYST, Role.PARTNERSHIP)
 fp, version, role, res, filters = ctx.fp, ctx.version, ctx.role, ctx.res, ctx.filters
@@ -61,7 +61,14 @@ def with_shown(layers: tuple[HexLayer, ...]) -> dict[str, HexLayer]:
 
 layers = with_shown(overview.overview_map_layers(fp, version, role, res, filters))
 markers = overview.school_markers(fp, version) if "schools" in shown else ()
-event = show_map(ctx.map(list(layers.values()), markers), key=f"overview-map-{res}")
+event = ctx.draw_map(
+    list(layers.values()),
+    key=f"overview-map-{res}",
+    schools=markers,
+    coarser=lambda r: list(
+        with_shown(overview.overview_map_layers(fp, version, role, r, filters)).values()
+    ),
+)
 clicked = selected_cell_from_event(event, res)
 if clicked and clicked != st.session_state.get(state.KEY_CELL):
     state.open_profile(clicked)
@@ -102,7 +109,7 @@ def draw_step(label: str, step: Filters) -> None:
     step_layers = with_shown(
         playback.on_window_bands(overview.overview_layers(fp, version, role, res, step), bands)
     )
-    show_map(ctx.map(list(step_layers.values())), key=f"overview-play-map-{res}")
+    ctx.draw_map(list(step_layers.values()), key=f"overview-play-map-{res}")
     cells = len(step_layers["incidents"].geojson["features"])
     st.caption(f"Showing {label}: incidents recorded in {cells:,} hexagons.")
     export_buttons(

@@ -20,7 +20,7 @@ from ui import state
 from ui.cache import recurring
 from ui.context import page_context
 from ui.exports import export_buttons
-from ui.map import selected_cell_from_event, show_map
+from ui.map import selected_cell_from_event
 from ui.sections.recurring import near_repeats
 
 ctx = page_context(Role.ANALYST, Role.PARTNERSHIP)
@@ -72,7 +72,7 @@ if st.toggle("Show clusters (HDBSCAN, matched month to month)", key="rec_cluster
         st.caption("Too few incidents to find clusters.")
     else:
         shown_layers.append(clusters)
-clicked = selected_cell_from_event(show_map(ctx.map(shown_layers), key=f"recurring-{res}"), res)
+clicked = selected_cell_from_event(ctx.draw_map(shown_layers, key=f"recurring-{res}"), res)
 if clicked:
     state.open_profile(clicked)
 with st.container(horizontal=True):

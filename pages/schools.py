@@ -16,7 +16,6 @@ from ui import widgets
 from ui.cache import overview, schools
 from ui.context import page_context
 from ui.exports import export_buttons
-from ui.map import show_map
 from ui.sections.schools import KIND_NAMES, exclusions, school_detail
 
 ctx = page_context(Role.ANALYST, Role.PARTNERSHIP)
@@ -85,7 +84,7 @@ st.caption(
     f"at resolution {res}; a school's marker gives its name and rank."
 )
 assaults = overview.ed_assault_layers(fp, version, role, res, filters, ctx.loaded("ed_assaults"))
-show_map(ctx.map([incidents, *assaults], markers), key=f"schools-map-{res}")
+ctx.draw_map([incidents, *assaults], key=f"schools-map-{res}", schools=markers)
 st.subheader("Schools ranked by harm nearby")
 words = shown[columns].assign(
     kind=shown["kind"].map(KIND_NAMES).fillna(shown["kind"]),

@@ -21,7 +21,7 @@ from ui import state
 from ui.cache.story import quarter_story
 from ui.context import page_context
 from ui.exports import export_buttons
-from ui.map import selected_cell_from_event, show_map
+from ui.map import selected_cell_from_event
 
 #: What each status means, in one line under its heading.
 STATUS_MEANING = {
@@ -92,7 +92,7 @@ for status in ("Escalated", "New", "No longer active"):
     place_cards(status, folded=False)
 if len(places):
     st.subheader("Where they are")
-    clicked = selected_cell_from_event(show_map(ctx.map([layer]), key=f"story-{res}"), res)
+    clicked = selected_cell_from_event(ctx.draw_map([layer], key=f"story-{res}"), res)
     if clicked and clicked != st.session_state.get(state.KEY_CELL):
         state.open_profile(clicked)
 place_cards("Persistent", folded=urgent and counts["Persistent"] > 3)

@@ -11,8 +11,9 @@ never from the store (they pass ``ctx.store`` on to ``ui`` functions that audit)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import pandas as pd
@@ -24,10 +25,12 @@ from geo.core.filters import Filters
 from geo.core.roles import Role
 from geo.render.hexlayer import HexLayer
 from geo.render.maps import build_map
+from geo.render.viewport import View
 from geo.store.catalogue import Feed, loaded
 from geo.store.database import Store
 from geo.store.place_names import place_names, with_place_names
 from ui import auth, cache, state
+from ui.map import on_screen, show_map
 
 __all__ = ["PageContext", "page_context"]
 
@@ -112,13 +115,48 @@ class PageContext:
         return with_place_names(cache.store_as(self.config, self.role), frame)
 
     def map(
-        self, layers: Sequence[HexLayer], schools: Sequence[tuple[float, float, str, bool]] = ()
+        self,
+        layers: Sequence[HexLayer],
+        schools: Sequence[tuple[float, float, str, bool]] = (),
+        view: View | None = None,
     ) -> folium.Map:
         """A map of the study area with ``layers`` (and school markers) on the configured
-        tiles."""
+        tiles, fitted to the area or opened at ``view``."""
         area = self.area
         return build_map(
-            area.centre, area.bounds, area.boundary, layers, schools, tiles=self.config.app.tiles
+            area.centre,
+            area.bounds,
+            area.boundary,
+            layers,
+            schools,
+            tiles=self.config.app.tiles,
+            view=view,
+        )
+
+    def draw_map(
+        self,
+        layers: Sequence[HexLayer],
+        key: str,
+        schools: Sequence[tuple[float, float, str, bool]] = (),
+        height: int = 560,
+        coarser: Callable[[int], Sequence[HexLayer]] | None = None,
+    ) -> dict[str, Any] | None:
+        """Draw ``layers`` on the study-area map and return its click events.
+
+        A map of more than :data:`geo.render.viewport.MAX_HEXAGONS` hexagons (a
+        London-wide area at a fine resolution) follows the viewer: only what is in
+        view is sent, at a coarser resolution from ``coarser(res)`` (or strongest
+        first) while the view holds too many, with a caption saying so
+        (:func:`ui.map.on_screen`). Smaller maps are drawn whole.
+        """
+        screen = on_screen(layers, key, self.res, coarser)
+        if screen.note:
+            st.caption(screen.note)
+        return show_map(
+            self.map(screen.layers, schools, view=screen.view),
+            key=key,
+            height=height,
+            follow=screen.follows,
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -9,7 +11,16 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.core import hexes
+from geo.render.hexlayer import HexLayer
 from geo.render.maps import fit_to_viewport
+from geo.render.viewport import (
+    MAX_HEXAGONS,
+    View,
+    clip_to_view,
+    feature_count,
+    keep_strongest,
+    view_from_event,
+)
 from ui.state import KEY_PRESENT
 
 
@@ -40,8 +51,84 @@ def selected_cell_from_event(event: dict[str, Any] | None, res: int) -> str | No
 PRESENTATION_SCALE = 1.5
 
 
-def show_map(m: folium.Map, key: str, height: int = 560) -> dict[str, Any] | None:
-    """Render a map and return its click events only (no pan/zoom reruns).
+def _component_key(key: str) -> str:
+    """The map component's key: a map is drawn afresh when presentation mode changes."""
+    return f"{key}-present" if st.session_state.get(KEY_PRESENT) else key
+
+
+#: The coarsest resolution a map falls back to when the view holds too many hexagons.
+COARSEST_RES = 7
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What one map sends (:func:`on_screen`).
+
+    Attributes
+    ----------
+    layers : list of HexLayer
+        The layers to draw (all of them, or those in view).
+    res : int
+        The resolution drawn.
+    view : View or None
+        The view to open the map at (None: fit the study area).
+    note : str or None
+        What the viewer should know about what is not drawn.
+    follows : bool
+        The map reports its view, and the page redraws what is in it.
+    """
+
+    layers: list[HexLayer]
+    res: int
+    view: View | None
+    note: str | None
+    follows: bool
+
+
+def on_screen(
+    layers: Sequence[HexLayer],
+    key: str,
+    res: int,
+    coarser: Callable[[int], Sequence[HexLayer]] | None = None,
+) -> Screen:
+    """The part of ``layers`` the map at ``key`` sends (see :mod:`geo.render.viewport`).
+
+    Up to :data:`MAX_HEXAGONS` polygons, everything (the map is unchanged). Past it,
+    the hexagons in the view the map last reported (the whole area before it has
+    reported one); while that is still too many, ``coarser(r)`` at resolution ``r``
+    one coarser each time (down to :data:`COARSEST_RES`), else the strongest first.
+    """
+    if feature_count(layers) <= MAX_HEXAGONS:
+        return Screen(list(layers), res, None, None, False)
+    view = view_from_event(st.session_state.get(_component_key(key)))
+    current, drawn = list(layers), res
+    while True:
+        shown = [clip_to_view(x, view) for x in current] if view else current
+        if feature_count(shown) <= MAX_HEXAGONS or coarser is None or drawn <= COARSEST_RES:
+            break
+        drawn -= 1
+        current = list(coarser(drawn))
+    shown, left_out = keep_strongest(shown)
+    note = None
+    if drawn < res:
+        note = (
+            f"Drawn at resolution {drawn}: at resolution {res} this view holds more "
+            f"hexagons than one map can draw ({MAX_HEXAGONS:,}). Zoom in to see "
+            f"resolution {res}; the map follows you."
+        )
+    if left_out:
+        note = (
+            f"{left_out:,} hexagons of the lowest classes in this view are not drawn (a "
+            f"map draws at most {MAX_HEXAGONS:,}, strongest first): zoom in to see them."
+        )
+    return Screen(shown, drawn, view, note, True)
+
+
+def show_map(
+    m: folium.Map, key: str, height: int = 560, follow: bool = False
+) -> dict[str, Any] | None:
+    """Render a map and return its click events only (no pan/zoom reruns unless
+    ``follow``: then also its bounds and zoom, for :func:`on_screen`).
 
     In presentation mode (``st.session_state["present"]``) the map is full width and
     follows the browser window: up to ``PRESENTATION_SCALE`` times taller, and no taller
@@ -57,9 +144,11 @@ def show_map(m: folium.Map, key: str, height: int = 560) -> dict[str, Any] | Non
             fit_to_viewport(m, max_height=height)
     result: dict[str, Any] | None = st_folium(
         m,
-        key=f"{key}-present" if present else key,
+        key=_component_key(key),
         height=height,
         use_container_width=True,
-        returned_objects=["last_object_clicked"],
+        returned_objects=["last_object_clicked", "bounds", "zoom"]
+        if follow
+        else ["last_object_clicked"],
     )
     return result

@@ -16,6 +16,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.core.escape import escape_text
 from geo.render.hexlayer import HexLayer
+from geo.render.packed import UNPACK_JS, packed_json, script_json
+from geo.render.viewport import View
 
 OSM_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 #: Where the browser finds the vendored Leaflet (``static/leaflet``, served by Streamlit's
@@ -23,22 +25,137 @@ OSM_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 LEAFLET_BASE = "../../app/static/leaflet"
 
 
-def _style_fill(feature: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "fillColor": feature["properties"]["colour"],
-        "color": "#555555",
-        "weight": 0.3,
-        "fillOpacity": 0.7,
-    }
+#: Hexagon fills: a thin grey edge under a 0.7 fill (the colour comes with each hexagon).
+FILL_STYLE: dict[str, Any] = {"color": "#555555", "weight": 0.3, "fillOpacity": 0.7}
+#: Coverage outlines: edge and a faint fill in the hexagon's own colour.
+OUTLINE_STYLE: dict[str, Any] = {"weight": 2, "fillOpacity": 0.08}
+#: The study area's outline (not interactive, not filled).
+BOUNDARY_STYLE: dict[str, Any] = {"fill": False, "color": "#222222", "weight": 2}
+#: A hexagon under the pointer.
+HIGHLIGHT_STYLE: dict[str, Any] = {"weight": 2, "color": "#000000"}
 
 
-def _style_outline(feature: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "fillColor": feature["properties"]["colour"],
-        "color": feature["properties"]["colour"],
-        "weight": 2,
-        "fillOpacity": 0.08,
-    }
+class _RawScript(branca.element.Element):
+    """Script text added to the figure as it is. branca wraps a macro's output in an
+    ``Element``, which compiles it as a Jinja template on every render: for a packed
+    layer that is a compile of its whole data, per map, per rerun."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+def _render_script(element: branca.element.MacroElement, kwargs: dict[str, Any]) -> None:
+    """Add ``element``'s script macro, rendered, to its figure (no template compile)."""
+    script = element._template.module.__dict__["script"]
+    figure = cast(Any, element.get_root())
+    figure.script.add_child(_RawScript(script(element, kwargs)), name=element.get_name())
+
+
+class ScriptElement(branca.element.MacroElement):
+    """A macro element with a script macro only, rendered without a template compile."""
+
+    def render(self, **kwargs: Any) -> str:
+        _render_script(self, kwargs)
+        return ""
+
+
+class PackedDecoder(ScriptElement):
+    """Defines ``psUnpack`` (:data:`geo.render.packed.UNPACK_JS`) once for the map's
+    :class:`PackedLayer` s."""
+
+    _template = branca.element.Template(
+        "{% macro script(this, kwargs) %}" + UNPACK_JS + "{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "PackedDecoder"
+
+
+class PackedLayer(folium.FeatureGroup):
+    """A layer of polygons drawn from :func:`geo.render.packed.pack_layer`'s compact
+    form: one Leaflet feature group (so the layer control ticks it on and off) of
+    canvas polygons, each with its colour, its label as a sticky tooltip and the
+    highlight under the pointer. Its template is compiled once (a class attribute) and
+    the packed JSON is remembered per layer, so redrawing a map costs little.
+
+    Parameters
+    ----------
+    geojson : dict
+        FeatureCollection of polygons with ``colour`` and ``label`` properties.
+    name : str
+        Layer-control name (fixed text; escaped here).
+    show : bool
+        Visible when the map opens.
+    style : dict
+        Leaflet path options shared by every polygon (:data:`FILL_STYLE`, ...).
+    outline : bool
+        Draw each polygon's edge in its own colour (coverage layers).
+    interactive : bool
+        Tooltips, highlight and clicks (False for the study-area outline).
+    control : bool
+        Listed in the layer control.
+    """
+
+    _template = branca.element.Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.featureGroup({});
+        (function () {
+          var group = {{ this.get_name() }};
+          var d = {{ this.data }};
+          var base = {{ this.style }};
+          var outline = {{ this.outline }};
+          var interactive = {{ this.interactive }};
+          var feats = psUnpack(d);
+          for (var i = 0; i < feats.length; i++) {
+            var colour = d.c[feats[i][0]];
+            var style = Object.assign({interactive: interactive}, base);
+            if (style.fill !== false) { style.fillColor = colour; }
+            if (outline) { style.color = colour; }
+            var poly = L.polygon(feats[i][2], style);
+            poly.psStyle = style;
+            if (interactive) { poly.bindTooltip(d.l[feats[i][1]], {sticky: true}); }
+            group.addLayer(poly);
+          }
+          if (interactive) {
+            var hl = {{ this.highlight }};
+            group.on("mouseover", function (e) { e.layer.setStyle(hl); });
+            group.on("mouseout", function (e) { e.layer.setStyle(e.layer.psStyle); });
+          }
+          {% if this.show %}group.addTo({{ this._parent.get_name() }});{% endif %}
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        geojson: dict[str, Any],
+        name: str,
+        *,
+        show: bool = True,
+        style: dict[str, Any] | None = None,
+        outline: bool = False,
+        interactive: bool = True,
+        control: bool = True,
+    ) -> None:
+        super().__init__(name=escape_text(name), show=show, control=control)
+        self._name = "PackedLayer"
+        self.data = packed_json(geojson)
+        self.style = script_json(style if style is not None else FILL_STYLE)
+        self.highlight = script_json(HIGHLIGHT_STYLE)
+        self.outline = "true" if outline else "false"
+        self.interactive = "true" if interactive else "false"
+
+    def render(self, **kwargs: Any) -> str:
+        """Its script alone (added to the map in it when shown; no template compile)."""
+        _render_script(self, kwargs)
+        return ""
 
 
 #: The legend's element id and class (a constant: the legend's HTML holds fixed text only).
@@ -73,7 +190,7 @@ def _legend_html(layers: Sequence[HexLayer], extra: Sequence[tuple[str, str]]) -
     return "".join(parts)
 
 
-class LegendControl(branca.element.MacroElement):
+class LegendControl(ScriptElement):
     """Moves the legend (:func:`_legend_html`) into a Leaflet control at the map's
     bottom right, its height capped to the map's so it never spills below it."""
 
@@ -109,7 +226,7 @@ class LegendControl(branca.element.MacroElement):
         self.legend_id = LEGEND_ID
 
 
-class FitViewport(branca.element.MacroElement):
+class FitViewport(ScriptElement):
     """Presentation mode: the map (and its frame, whose height then equals the map's)
     takes the height left between its top and the bottom of the browser window, between
     ``min_height`` and ``max_height``, so map and legend fit the first screen. A map that
@@ -204,7 +321,7 @@ def fit_to_viewport(m: folium.Map, max_height: int) -> folium.Map:
     return m
 
 
-class MetricScale(branca.element.MacroElement):
+class MetricScale(ScriptElement):
     """Leaflet's scale bar in metres and kilometres only (folium's shows feet and miles too)."""
 
     _template = branca.element.Template(
@@ -220,6 +337,31 @@ class MetricScale(branca.element.MacroElement):
         self._name = "MetricScale"
 
 
+#: The study area's outline as a FeatureCollection, per boundary object (the app's study
+#: area is one cached object), so its packed form is remembered too.
+_OUTLINES: dict[int, tuple[BaseGeometry, dict[str, Any]]] = {}
+
+
+def _outline_collection(boundary: BaseGeometry) -> dict[str, Any]:
+    hit = _OUTLINES.get(id(boundary))
+    if hit is not None and hit[0] is boundary:
+        return hit[1]
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": boundary.__geo_interface__,
+                "properties": {"colour": BOUNDARY_STYLE["color"], "label": ""},
+            }
+        ],
+    }
+    if len(_OUTLINES) > 8:
+        _OUTLINES.clear()
+    _OUTLINES[id(boundary)] = (boundary, collection)
+    return collection
+
+
 def build_map(
     centre: tuple[float, float],
     bounds: tuple[float, float, float, float],
@@ -228,6 +370,7 @@ def build_map(
     schools: Sequence[tuple[float, float, str, bool]] = (),
     tiles: str = "OpenStreetMap",
     leaflet_base: str = LEAFLET_BASE,
+    view: View | None = None,
 ) -> folium.Map:
     """Build the folium map.
 
@@ -249,8 +392,17 @@ def build_map(
         URL folder of the vendored ``leaflet.js`` and ``leaflet.css``. folium's other
         default assets (jQuery, Bootstrap, Font Awesome) are not needed and not loaded,
         so the map needs no network but for its tiles.
+    view : View, optional
+        Open at this view's centre and zoom instead of fitting ``bounds`` (a map that
+        follows the viewer, :mod:`geo.render.viewport`).
     """
-    m = folium.Map(location=list(centre), tiles=None, prefer_canvas=True, control_scale=False)
+    m = folium.Map(
+        location=list(view.centre if view else centre),
+        zoom_start=view.zoom if view else 10,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=False,
+    )
     MetricScale().add_to(m)
     m.default_js = [("leaflet", f"{leaflet_base}/leaflet.js")]
     m.default_css = [("leaflet_css", f"{leaflet_base}/leaflet.css")]
@@ -258,23 +410,17 @@ def build_map(
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=True).add_to(m)
     elif tiles.lower() != "none":
         folium.TileLayer(tiles=tiles, attr="Configured tiles", name="Basemap").add_to(m)
-    folium.GeoJson(
-        boundary.__geo_interface__,
-        name="Study area",
-        style_function=lambda _: {"fill": False, "color": "#222222", "weight": 2},
-        interactive=False,
+    PackedDecoder().add_to(m)
+    PackedLayer(
+        _outline_collection(boundary), "Study area", style=BOUNDARY_STYLE, interactive=False
     ).add_to(m)
     for layer in layers:
-        folium.GeoJson(
+        PackedLayer(
             layer.geojson,
-            name=layer.name,
+            layer.name,
             show=layer.show,
-            style_function=_style_outline if layer.outline_only else _style_fill,
-            highlight_function=lambda _: {"weight": 2, "color": "#000000"},
-            # folium refuses a tooltip on an empty layer
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False)
-            if layer.geojson["features"]
-            else None,
+            style=OUTLINE_STYLE if layer.outline_only else FILL_STYLE,
+            outline=layer.outline_only,
         ).add_to(m)
     if schools:
         # one GeoJSON layer (one template) instead of a marker element per school
@@ -309,5 +455,6 @@ def build_map(
     legend = branca.element.Element(_legend_html([x for x in layers if x.show], extra))
     cast(Any, m.get_root()).html.add_child(legend)
     LegendControl().add_to(m)
-    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    if view is None:
+        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return m

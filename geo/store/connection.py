@@ -102,6 +102,33 @@ class StoreConnection:
         os.replace(stamp_tmp, stamp)
         return target
 
+    def copy_to(self, target: Path) -> None:
+        """Write a complete copy of the store to ``target`` (a new file).
+
+        The copy is made under a temporary name with DuckDB's ``COPY FROM DATABASE``,
+        given the store's file permissions, synced to disk and then renamed, so
+        ``target`` never names half a copy.
+        """
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        for leftover in (tmp, Path(str(tmp) + ".wal")):
+            leftover.unlink(missing_ok=True)
+        quoted = str(tmp).replace("'", "''")
+        with self._lock, self.cursor() as cur:
+            source = str(_one(cur, "SELECT current_database()"))
+            _run(cur, f"ATTACH '{quoted}' AS placesafe_copy")
+            try:
+                _run(cur, f'COPY FROM DATABASE "{source}" TO placesafe_copy')
+            finally:
+                _run(cur, "DETACH placesafe_copy")
+        os.chmod(tmp, stat.S_IMODE(os.stat(self.path).st_mode))
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+
     def close(self) -> None:
         """Close the connection."""
         self._con.close()

@@ -134,10 +134,12 @@ def test_audit_page_says_in_plain_words_where_the_log_was_altered(
     monkeypatch.setenv("PLACESAFE_CONFIG", str(tmp_path / "placesafe.toml"))
     at = app()
     at.run()
-    store = cache.get_store(cache.get_config())
-    newest = int(store.scalar("SELECT max(event_id) FROM audit_log"))
-    with store.cursor() as cur:
-        cur.execute("DELETE FROM audit_log WHERE event_id = ?", [newest]).fetchall()
+    config = cache.get_config()
+    # the intruder edits the store file itself (the app holds it only while it writes)
+    with Store(config.store_path, audit=config.audit_settings()) as store:
+        newest = int(store.scalar("SELECT max(event_id) FROM audit_log"))
+        with store.cursor() as cur:
+            cur.execute("DELETE FROM audit_log WHERE event_id = ?", [newest]).fetchall()
     at.switch_page(str(PAGES / "audit.py")).run()
     assert not at.exception
     assert not at.success

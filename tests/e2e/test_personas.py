@@ -219,16 +219,22 @@ def go(page: Page, title: str) -> NavPage:
 
 
 #: The properties of every GeoJSON layer of a folium map (features in drawing order).
-GEOJSON_LAYERS_JS = """() => Object.keys(window)
-    .filter(k => { try { return window[k] instanceof L.GeoJSON; } catch (e) { return false; } })
-    .map(k => window[k].toGeoJSON().features.map(f => f.properties || {}))"""
+MAP_LAYERS_JS = """() => Object.keys(window)
+    .filter(k => { try { return window[k] instanceof L.FeatureGroup; } catch (e) { return false; } })
+    .map(k => window[k].getLayers().filter(p => p instanceof L.Polygon).map(p => {
+        const c = p.getBounds().getCenter();
+        const tip = p.getTooltip();
+        return {lat: c.lat, lng: c.lng, label: tip ? String(tip.getContent()) : ""};
+    }))"""
 
 
 def map_layers(frame: Locator) -> list[list[dict[str, Any]]]:
-    """The GeoJSON layers of the folium map in ``frame`` (an st_folium iframe), as lists
-    of feature properties. Maps are drawn on a canvas, so their hexagons are not in the DOM."""
+    """The hexagon layers of the map in ``frame`` (an st_folium iframe): per layer, each
+    polygon's centre (``lat``, ``lng``) and tooltip ``label``, read from the Leaflet
+    feature groups (:class:`geo.render.maps.PackedLayer`). Maps are drawn on a canvas,
+    so their hexagons are not in the DOM, and cell ids never reach the browser."""
     layers: list[list[dict[str, Any]]] = frame.content_frame.locator("html").evaluate(
-        GEOJSON_LAYERS_JS
+        MAP_LAYERS_JS
     )
     return layers
 
@@ -436,8 +442,8 @@ def test_police_lead_sees_the_five_planted_hot_spots(demo: Demo, page: Page) -> 
     table: glide-data-grid draws on a canvas and keeps only the rows and columns in view in
     the DOM, so a long list or a column off to the right (here "Cell id") is not there to
     read. The CSV holds every row and the "Cell id" column. The map is checked too, from
-    its Leaflet GeoJSON layers (each feature's ``cell``), since the hexagons themselves are
-    canvas pixels."""
+    its Leaflet layers (the res-8 cell under each hexagon's centre), since the hexagons
+    themselves are canvas pixels."""
     import h3
 
     open_app(page, demo.base, "partnership")
@@ -451,9 +457,9 @@ def test_police_lead_sees_the_five_planted_hot_spots(demo: Demo, page: Page) -> 
     parents = {cell: h3.cell_to_parent(cell, 8) for cell in planted}
     missing = {cell: parent for cell, parent in parents.items() if parent not in shown}
     assert not missing, f"planted hot spots (res 9 → res 8) not on the hot list: {missing}"
-    # and the map the police lead looks at draws them (its GeoJSON's cell property)
+    # and the map the police lead looks at draws them (a hexagon centred in each)
     on_map = {
-        str(props.get("cell"))
+        h3.latlng_to_cell(props["lat"], props["lng"], 8)
         for layer in map_layers(page.locator(FOLIUM).first)
         for props in layer
     }
@@ -486,7 +492,7 @@ def test_planner_gets_a_map_of_the_places_and_a_pdf_plan(demo: Demo, page: Page)
     plan_map = page.locator(FOLIUM).nth(index)
     plan_map.scroll_into_view_if_needed()
     expect(plan_map.content_frame.locator(".leaflet-container")).to_have_count(1)
-    # The hexagons are drawn on a canvas: read the map's GeoJSON layers instead. The plan's
+    # The hexagons are drawn on a canvas: read the map's Leaflet layers instead. The plan's
     # layer labels each place "#<n> <name> · <times>", as the numbered list under the map.
     labels = [
         str(props.get("label", ""))

@@ -24,6 +24,7 @@ from geo.disclosure.views import pattern_window
 from geo.store import catalogue
 from geo.store import queries as overview
 from geo.store.database import Store
+from geo.store.shared import SharedStore, store_lock
 
 __all__ = [
     "analysis_window",
@@ -40,7 +41,8 @@ __all__ = [
 @st.cache_resource(show_spinner="Loading configuration…")
 def _config(path: str | None) -> Config:
     config = load_config(path)
-    ensure_demo_store(config)
+    with store_lock(config.store_path):  # several app processes start at once
+        ensure_demo_store(config)
     return config
 
 
@@ -50,13 +52,16 @@ def get_config() -> Config:
 
 
 @st.cache_resource(show_spinner=False)
-def _store(path: str, fingerprint: str, _audit: AuditSettings) -> Store:
-    return Store(Path(path), audit=_audit, snapshots=True)
+def _shared(path: str, fingerprint: str, _audit: AuditSettings) -> SharedStore:
+    return SharedStore(Path(path), audit=_audit)
 
 
 def get_store(config: Config) -> Store:
-    """The shared store connection for this configuration (audit key and head file from it)."""
-    return _store(str(config.store_path), config.fingerprint, config.audit_settings())
+    """The store as this app process reads it: the current snapshot, read-only, whose
+    writes (audit events, loads, rollbacks) go to the store file one writer at a time
+    (:mod:`geo.store.shared`). A load published by any process is picked up on the next
+    script run."""
+    return _shared(str(config.store_path), config.fingerprint, config.audit_settings()).reader()
 
 
 def store_as(config: Config, role: str) -> Store:
@@ -65,9 +70,14 @@ def store_as(config: Config, role: str) -> Store:
     return store_for(get_store(config), role, config)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _area(fingerprint: str, _config: Config) -> StudyArea:
+    return load_study_area(_config.study_area)
+
+
 def get_area(config: Config) -> StudyArea:
-    """The configured study area."""
-    return load_study_area(config.study_area)
+    """The configured study area (read once per configuration)."""
+    return _area(config.fingerprint, config)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -48,9 +48,7 @@ def gaps(
     role, res, store = ctx.role, ctx.res, ctx.store
     st.subheader("Gaps: where and when harm happens with the least youth work")
     layers = coverage_map_layers(ctx.fp, ctx.version, role, filters, settings, allowed)
-    clicked = selected_cell_from_event(
-        show_map(ctx.map(list(layers)), key=f"youth-work-{res}"), res
-    )
+    clicked = selected_cell_from_event(ctx.draw_map(list(layers), key=f"youth-work-{res}"), res)
     with st.container(horizontal=True):
         for i, layer in enumerate(layers):
             export_buttons(store, f"youth work map: {layer.name}", layer=layer, key=f"yw_layer_{i}")

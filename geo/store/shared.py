@@ -1,0 +1,326 @@
+"""The store as several processes share it: immutable snapshots for readers, one writer
+at a time, and an atomic pointer between them.
+
+DuckDB lets one process hold a database file read-write, and then no other process may
+open it at all. PlaceSafe serves a partnership with several app processes (``make
+serve``), and the CLI loads files while the app runs, so the store is used like this:
+
+* **The store file** (``config.store_path``) is opened read-write only to write: an
+  ingest, a rollback, an audit event, a note. :meth:`SharedStore.writer` holds an
+  exclusive ``flock`` on ``<store>.lock`` for that time, so writers in any process take
+  turns (waiting up to :data:`LOCK_TIMEOUT_S`), and closes the file afterwards.
+* **Snapshots** (``<store>.snapshots/<n>-<version>.duckdb``) are complete copies made
+  after every write that changes the data (its ``data_version()``):
+  written to a temporary name with DuckDB's ``COPY FROM DATABASE``, synced, renamed, and
+  never changed again.
+* **The pointer** (``<store>.snapshots/CURRENT``, JSON) names the current snapshot, the
+  data version it holds and the store file's size and modification time when it was
+  checked. It is replaced with ``os.replace`` once the snapshot is complete, so a reader
+  finds the old snapshot or the new one, never half of one.
+* **Readers** (each app process, the CLI's read-only commands) open the current
+  snapshot read-only (:meth:`SharedStore.reader`): a stat and a small read per script
+  run tell them when a new one is published, and they switch without a restart. A
+  reader that still has an older snapshot open keeps reading it; old snapshots are
+  removed after :data:`KEEP_SNAPSHOTS` newer ones (an open file stays readable on POSIX).
+
+A store file changed by a process that does not take the lock (a tool holding a
+:class:`~geo.store.database.Store`) is noticed by its size or time, and the next reader
+publishes it. Swapping this module is the one change needed to keep snapshots as
+Parquet on shared storage, or to move the store to PostgreSQL/PostGIS (see the README's
+deployment notes).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geo.core.audit import AuditSettings, default_settings
+from geo.core.errors import StoreLockedError
+from geo.store.database import Store
+
+__all__ = [
+    "KEEP_SNAPSHOTS",
+    "SnapshotStore",
+    "LOCK_TIMEOUT_S",
+    "Pointer",
+    "SharedStore",
+    "lock_path",
+    "snapshot_dir",
+    "store_lock",
+]
+
+#: How long a writer waits for another one to finish (seconds).
+LOCK_TIMEOUT_S = 120.0
+#: Snapshots kept besides the current one.
+KEEP_SNAPSHOTS = 3
+POINTER = "CURRENT"
+
+
+def snapshot_dir(store_path: Path | str) -> Path:
+    """The folder of the store's snapshots and their pointer."""
+    return Path(str(store_path) + ".snapshots")
+
+
+def lock_path(store_path: Path | str) -> Path:
+    """The lock file writers take turns on."""
+    return Path(str(store_path) + ".lock")
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """What ``CURRENT`` says: the snapshot, its data version and the store file's
+    ``(size, mtime_ns)`` when that version was last confirmed."""
+
+    snapshot: str
+    version: str
+    stamp: tuple[int, int]
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """The store file's size and modification time (its write-ahead log's too)."""
+    size = mtime = 0
+    for part in (path, Path(str(path) + ".wal")):
+        try:
+            st = part.stat()
+        except FileNotFoundError:
+            continue
+        size += st.st_size
+        mtime = max(mtime, st.st_mtime_ns)
+    return (size, mtime)
+
+
+@contextmanager
+def _flock(path: Path, exclusive: bool, timeout: float) -> Iterator[None]:
+    """An inter-process lock on ``path`` (created if missing), waited for up to ``timeout``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreLockedError(
+                        f"the store has been busy with another write for {timeout:.0f} s"
+                    ) from None
+                time.sleep(0.01)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def store_lock(store_path: Path | str, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """The writers' lock on the store at ``store_path``, for work that replaces the store
+    file as a whole (building the demo)."""
+    with _flock(lock_path(store_path), True, timeout):
+        yield
+
+
+class SharedStore:
+    """One store shared by several processes (see the module notes).
+
+    Parameters
+    ----------
+    path : Path or str
+        The store file (``config.store_path``).
+    audit : AuditSettings, optional
+        The audit chain's key and head file.
+    lock_timeout : float
+        Seconds a writer waits for the lock.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        audit: AuditSettings | None = None,
+        lock_timeout: float = LOCK_TIMEOUT_S,
+    ) -> None:
+        self.path = Path(path)
+        self.audit_settings = audit or default_settings(str(self.path))
+        self.lock_timeout = lock_timeout
+        self._local = threading.RLock()  # one writer per process at a time, then the flock
+        self._reader: SnapshotStore | None = None
+        self._reader_name = ""
+
+    # --- the pointer ----------------------------------------------------------------------
+
+    def pointer(self) -> Pointer | None:
+        """The current pointer, or None before the first snapshot."""
+        try:
+            raw = json.loads((snapshot_dir(self.path) / POINTER).read_text(encoding="utf-8"))
+            size, mtime = (int(v) for v in raw["stamp"])
+            return Pointer(str(raw["snapshot"]), str(raw["version"]), (size, mtime))
+        except (FileNotFoundError, KeyError, ValueError, TypeError):
+            return None
+
+    def _write_pointer(self, pointer: Pointer) -> None:
+        folder = snapshot_dir(self.path)
+        tmp = folder / f".{POINTER}.{os.getpid()}.tmp"
+        tmp.write_text(
+            json.dumps({"snapshot": pointer.snapshot, "version": pointer.version,
+                        "stamp": list(pointer.stamp)}),
+            encoding="utf-8",
+        )  # fmt: skip
+        os.replace(tmp, folder / POINTER)
+
+    # --- writing --------------------------------------------------------------------------
+
+    @contextmanager
+    def writer(self) -> Iterator[Store]:
+        """The store file opened read-write, for this process alone and no other writer.
+
+        On leaving, a write that changed the data is published as a new snapshot before
+        the lock is released (a failed write publishes nothing: the store rolled it back).
+        """
+        with self._local, _flock(lock_path(self.path), True, self.lock_timeout):
+            store = Store(self.path, audit=self.audit_settings)
+            try:
+                yield store
+            finally:
+                self._settle(store)
+
+    def _settle(self, store: Store) -> None:
+        """After a write (lock held): publish when the data changed, then close the store
+        and confirm the pointer for the store file's new size and time."""
+        published = ""
+        try:
+            version = store.data_version()
+            current = self.pointer()
+            if current is None or version != current.version:
+                published = self._copy(store, current)
+        finally:
+            store.close()
+        if published:
+            self._write_pointer(Pointer(published, version, _stamp(self.path)))
+            self._prune(published)
+        elif current is not None:
+            self._write_pointer(Pointer(current.snapshot, version, _stamp(self.path)))
+
+    def _copy(self, store: Store, current: Pointer | None) -> str:
+        """Copy ``store`` to the next snapshot file (lock held); returns its name."""
+        folder = snapshot_dir(self.path)
+        number = int(current.snapshot.split("-", 1)[0]) + 1 if current else 1
+        digest = hashlib.sha256(store.data_version().encode()).hexdigest()[:8]
+        name = f"{number:06d}-{digest}.duckdb"
+        store.copy_to(folder / name)
+        return name
+
+    def _prune(self, keep: str) -> None:
+        """Remove all but the newest :data:`KEEP_SNAPSHOTS` snapshots besides ``keep``."""
+        files = sorted(f for f in snapshot_dir(self.path).glob("*.duckdb") if f.name != keep)
+        for f in files[: max(len(files) - KEEP_SNAPSHOTS, 0)]:
+            f.unlink(missing_ok=True)
+            Path(str(f) + ".wal").unlink(missing_ok=True)
+
+    def publish(self) -> Path:
+        """Publish the store file as it is now (e.g. after a demo build)."""
+        with self.writer():
+            pass
+        pointer = self.pointer()
+        assert pointer is not None
+        return snapshot_dir(self.path) / pointer.snapshot
+
+    # --- reading --------------------------------------------------------------------------
+
+    def current_snapshot(self) -> Path:
+        """The snapshot readers should use now, publishing one first when there is none
+        or the store file has changed since the pointer was confirmed."""
+        pointer = self.pointer()
+        if pointer is not None and pointer.stamp == _stamp(self.path):
+            path = snapshot_dir(self.path) / pointer.snapshot
+            if path.is_file():
+                return path
+        try:
+            return self.publish()
+        except StoreLockedError:
+            if pointer is None:
+                raise
+            return snapshot_dir(self.path) / pointer.snapshot  # held elsewhere: the last one
+
+    def reader(self) -> SnapshotStore:
+        """The current snapshot, open read-only (the same object until a new one is
+        published). Its writes go to :meth:`writer`."""
+        path = self.current_snapshot()
+        reader = self._reader
+        if reader is None or path.name != self._reader_name:
+            reader = SnapshotStore(path, self)
+            self._reader, self._reader_name = reader, path.name
+        return reader
+
+    def live_audit_log(self, limit: int) -> Any:
+        """The newest audit events from the store file itself (not a snapshot)."""
+        with (
+            self._local,
+            _flock(lock_path(self.path), False, self.lock_timeout),
+            Store(self.path, read_only=True, audit=self.audit_settings) as live,
+        ):
+            return live.audit_log(limit)
+
+    def live_audit_check(self) -> Any:
+        """:meth:`~geo.store.audit_log.AuditedConnection.verify_audit_chain` on the store file."""
+        with (
+            self._local,
+            _flock(lock_path(self.path), False, self.lock_timeout),
+            Store(self.path, read_only=True, audit=self.audit_settings) as live,
+        ):
+            return live.verify_audit_chain()
+
+
+class SnapshotStore(Store):
+    """A snapshot opened read-only whose writes go to the shared store's writer.
+
+    Pages and ``ui`` functions keep calling ``store.audit(...)``, ``store.rollback(...)``
+    or ingest into it as before; reads see the snapshot, which a write that changes the
+    data replaces (the app picks the new one up on its next run).
+    """
+
+    def __init__(self, path: Path, shared: SharedStore) -> None:
+        super().__init__(path, read_only=True, audit=shared.audit_settings)
+        self.shared = shared
+
+    def audit(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
+        with self.shared.writer() as store:
+            store.audit(*args, **kwargs)
+
+    def write_batch(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        with self.shared.writer() as store:
+            return store.write_batch(*args, **kwargs)
+
+    def record_failed_batch(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        with self.shared.writer() as store:
+            return store.record_failed_batch(*args, **kwargs)
+
+    def rollback(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        with self.shared.writer() as store:
+            return store.rollback(*args, **kwargs)
+
+    def add_note(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        with self.shared.writer() as store:
+            return store.add_note(*args, **kwargs)
+
+    def mark_synthetic_demo(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        with self.shared.writer() as store:
+            return store.mark_synthetic_demo(*args, **kwargs)
+
+    def audit_log(self, limit: int = 1000) -> Any:  # noqa: D102
+        return self.shared.live_audit_log(limit)
+
+    def verify_audit_chain(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        return self.shared.live_audit_check()
