@@ -18,16 +18,15 @@ from geo.core.errors import (
     ConfigError,
     InsufficientDataError,
     StoreError,
-    StoreLockedError,
 )
 from geo.core.filters import Filters
 from geo.core.roles import Role
 from geo.ingest.archive import ingest_archive
 from geo.ingest.pipeline import DEMO_STORE_REFUSAL, KINDS, ingest_file
 from geo.lenses.recurring import NEAR_REPEAT_LAYERS
-from geo.store.connection import snapshot_path
 from geo.store.cube import CUBE_LAYERS
 from geo.store.database import Store
+from geo.store.shared import SharedStore
 
 #: ``--kind`` of a data.police.uk archive zip (street crime and stop and search inside).
 ARCHIVE = "police_uk_archive"
@@ -54,7 +53,7 @@ def _ingest(args: argparse.Namespace) -> int:
     area = load_study_area(config.study_area)
     refused = False
     results = []
-    with Store(config.store_path, audit=config.audit_settings()) as store:
+    with _writing_store(config) as store:
         for name in args.files:
             path = Path(name)
             if not path.is_file():
@@ -141,22 +140,23 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shared(config: Config) -> SharedStore:
+    """The store as every process shares it (:mod:`geo.store.shared`)."""
+    return SharedStore(config.store_path, audit=config.audit_settings())
+
+
 def _reading_store(config: Config) -> Store:
-    """The store opened read-only; while the app holds it, the snapshot the app
-    publishes after every load (said once on stderr, so ``--json`` output stays JSON)."""
-    try:
+    """The current published snapshot, read-only: it works while the app runs, and while
+    a load is being written (the load's data appear once it is published)."""
+    if not Path(config.store_path).is_file():  # says there is no store yet
         return Store(config.store_path, read_only=True, audit=config.audit_settings())
-    except StoreLockedError:
-        snapshot = snapshot_path(config.store_path)
-        if not snapshot.is_file():
-            raise
-        when = pd.Timestamp(snapshot.stat().st_mtime, unit="s", tz="UTC").tz_convert(None)
-        print(
-            f"note: the app holds the store, so this reads the snapshot it published at "
-            f"{when:%Y-%m-%d %H:%M} UTC (the data as of its last load)",
-            file=sys.stderr,
-        )
-        return Store(snapshot, read_only=True, audit=config.audit_settings())
+    return _shared(config).reader()
+
+
+def _writing_store(config: Config) -> Store:
+    """The store for commands that write: reads from the current snapshot, each write
+    (a batch, a rollback, an audit event) made under the writers' lock and published."""
+    return _shared(config).reader()
 
 
 def _batches(args: argparse.Namespace) -> int:
@@ -172,7 +172,7 @@ def _batches(args: argparse.Namespace) -> int:
 
 def _rollback(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    with Store(config.store_path, audit=config.audit_settings()) as store:
+    with _writing_store(config) as store:
         removed = store.rollback(args.batch, who=args.who)
     print(f"batch {args.batch} rolled back: {removed:,} rows removed")
     return 0
@@ -388,7 +388,7 @@ def _briefing(args: argparse.Namespace) -> int:
         "review pack (HTML)": out.with_suffix(".html"),
         "7-minute briefing (PDF)": out.with_name(out.stem + "-7-minute-briefing.pdf"),
     }
-    with Store(config.store_path, audit=config.audit_settings()) as store:
+    with _writing_store(config) as store:
         try:
             pack = build_pack(store, area, config, args.period, args.audience)
         except PackError as exc:
@@ -419,8 +419,7 @@ def _briefing(args: argparse.Namespace) -> int:
 def _verify_audit(args: argparse.Namespace) -> int:
     """Verify the audit log against its key and head file (exit 1 when it fails)."""
     config = load_config(args.config)
-    with Store(config.store_path, read_only=True, audit=config.audit_settings()) as store:
-        check = store.verify_audit_chain()
+    check = _shared(config).live_audit_check()
     if args.json:
         print(json.dumps({"ok": check.ok, "first_bad_event": check.first_bad_event,
                           "reason": check.reason, "events": check.events,

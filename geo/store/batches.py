@@ -242,8 +242,6 @@ class BatchStore(AuditedConnection):
                     [datetime.now().replace(microsecond=0), batch_id],
                 )
                 raise
-        if self._snapshots:
-            self.publish_snapshot()
         return batch_id, accepted, duplicates
 
     def record_failed_batch(
@@ -315,6 +313,4 @@ class BatchStore(AuditedConnection):
         self.audit(
             who or "system", None, "rollback", detail={"batch_id": batch_id, "rows": removed}
         )
-        if self._snapshots:
-            self.publish_snapshot()
         return removed

@@ -1,8 +1,9 @@
-"""The store's connection: opening it, one lock for writers, cursors, reads and snapshots.
+"""The store's connection: opening it, one lock for writers, cursors, reads and copies.
 
 :class:`StoreConnection` is the base of :class:`geo.store.database.Store`: it holds the
 DuckDB connection and the lock that serialises writers within one process, runs reads, and
-publishes the read-only snapshot beside the store (:func:`snapshot_path`).
+writes complete copies of the store (:meth:`StoreConnection.copy_to`, the snapshots of
+:mod:`geo.store.shared`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,7 @@ import pandas as pd
 
 from geo.core.audit import AuditSettings
 
-__all__ = [
-    "SNAPSHOT_SUFFIX",
-    "StoreConnection",
-    "snapshot_path",
-]
+__all__ = ["StoreConnection"]
 
 
 def _run(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> None:
@@ -36,15 +33,6 @@ def _one(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = No
     """The single value a query returns (result fully drained)."""
     rows = cur.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None
-
-
-#: Suffix of the read-only copy the app publishes beside its store (:meth:`Store.publish_snapshot`).
-SNAPSHOT_SUFFIX = ".snapshot"
-
-
-def snapshot_path(store_path: Path | str) -> Path:
-    """Where the read-only snapshot of the store at ``store_path`` is published."""
-    return Path(str(store_path) + SNAPSHOT_SUFFIX)
 
 
 class StoreConnection:
@@ -60,47 +48,6 @@ class StoreConnection:
     _con: duckdb.DuckDBPyConnection
     _lock: threading.RLock
     _audit_settings: AuditSettings
-    _snapshots: bool = False
-
-    def publish_snapshot(self, *, only_if_stale: bool = False) -> Path:
-        """Publish a read-only copy of the store beside it (:func:`snapshot_path`).
-
-        The copy is written to a temporary file with DuckDB's ``COPY FROM DATABASE``,
-        given the store's file permissions and moved into place atomically, so a reader
-        sees the old copy or the new one, never half of one.
-
-        Parameters
-        ----------
-        only_if_stale : bool
-            Skip the copy when the published one holds the current data version.
-        """
-        target = snapshot_path(self.path)
-        stamp = Path(str(target) + ".version")
-        version = self.data_version()
-        if (
-            only_if_stale
-            and target.is_file()
-            and stamp.is_file()
-            and stamp.read_text(encoding="utf-8") == version
-        ):
-            return target
-        tmp = Path(str(target) + ".tmp")
-        for leftover in (tmp, Path(str(tmp) + ".wal")):
-            leftover.unlink(missing_ok=True)
-        quoted = str(tmp).replace("'", "''")
-        with self._lock, self.cursor() as cur:
-            source = str(_one(cur, "SELECT current_database()"))
-            _run(cur, f"ATTACH '{quoted}' AS placesafe_snapshot")
-            try:
-                _run(cur, f'COPY FROM DATABASE "{source}" TO placesafe_snapshot')
-            finally:
-                _run(cur, "DETACH placesafe_snapshot")
-        os.chmod(tmp, stat.S_IMODE(os.stat(self.path).st_mode))
-        os.replace(tmp, target)
-        stamp_tmp = Path(str(stamp) + ".tmp")
-        stamp_tmp.write_text(version, encoding="utf-8")
-        os.replace(stamp_tmp, stamp)
-        return target
 
     def copy_to(self, target: Path) -> None:
         """Write a complete copy of the store to ``target`` (a new file).

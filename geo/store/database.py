@@ -8,7 +8,7 @@ One ingest is one transaction: the batch row and all of the file's rows land
 together or not at all.
 
 :class:`Store` is built up in layers, one module each: the connection, its lock, reads
-and snapshots (:mod:`geo.store.connection`), the audit log (:mod:`geo.store.audit_log`)
+and copies (:mod:`geo.store.connection`), the audit log (:mod:`geo.store.audit_log`)
 and ingest batches (:mod:`geo.store.batches`); this module opens the store, creates and
 migrates its tables (:mod:`geo.store.tables`) and keeps the demo marker and the
 assessment notes.
@@ -80,22 +80,16 @@ class Store(BatchStore):
         The audit chain's key and head file (:meth:`geo.core.config.Config.audit_settings`).
         Default: ``$PLACESAFE_AUDIT_KEY`` or the public demo key, and a head file
         beside the store (:func:`geo.core.audit.default_settings`).
-    snapshots : bool
-        Keep a read-only copy of the data beside the store
-        (:func:`geo.store.connection.snapshot_path`),
-        published when the store opens and after every load or rollback, so that
-        read-only commands work while this process holds the store (the app).
-    """
 
-    _snapshots: bool = False
+    Several processes share a store through :class:`geo.store.shared.SharedStore`
+    (snapshots for readers, one writer at a time).
+    """
 
     def __init__(
         self,
         path: Path | str,
         read_only: bool = False,
         audit: AuditSettings | None = None,
-        *,
-        snapshots: bool = False,
     ) -> None:
         self.path = str(path)
         self._audit_settings = audit or default_settings(self.path)
@@ -123,9 +117,6 @@ class Store(BatchStore):
             self._recover_interrupted_batches()
             self._assign_record_keys()
             self._seal_legacy_audit()
-            if snapshots and self.path != ":memory:":
-                self._snapshots = True
-                self.publish_snapshot(only_if_stale=True)
 
     def _record_key_salt(self, cur: duckdb.DuckDBPyConnection) -> str:
         salt = _one(cur, "SELECT value FROM meta WHERE key = 'record_key_salt'")

@@ -10,7 +10,7 @@ serve``), and the CLI loads files while the app runs, so the store is used like 
   exclusive ``flock`` on ``<store>.lock`` for that time, so writers in any process take
   turns (waiting up to :data:`LOCK_TIMEOUT_S`), and closes the file afterwards.
 * **Snapshots** (``<store>.snapshots/<n>-<version>.duckdb``) are complete copies made
-  after every write that changes the data (its ``data_version()``):
+  after every write that changes the data or the assessment notes:
   written to a temporary name with DuckDB's ``COPY FROM DATABASE``, synced, renamed, and
   never changed again.
 * **The pointer** (``<store>.snapshots/CURRENT``, JSON) names the current snapshot, the
@@ -97,6 +97,14 @@ def _stamp(path: Path) -> tuple[int, int]:
         size += st.st_size
         mtime = max(mtime, st.st_mtime_ns)
     return (size, mtime)
+
+
+def _published_version(store: Store) -> str:
+    """What readers must see a new snapshot for: the data (batches loaded or rolled back)
+    and the assessment notes. Audit events alone are not published (they are read from
+    the store file)."""
+    notes = store.scalar("SELECT coalesce(max(note_id), 0) FROM assessment_notes")
+    return f"{store.data_version()}|notes:{notes}"
 
 
 @contextmanager
@@ -201,7 +209,7 @@ class SharedStore:
         and confirm the pointer for the store file's new size and time."""
         published = ""
         try:
-            version = store.data_version()
+            version = _published_version(store)
             current = self.pointer()
             if current is None or version != current.version:
                 published = self._copy(store, current)
@@ -217,7 +225,7 @@ class SharedStore:
         """Copy ``store`` to the next snapshot file (lock held); returns its name."""
         folder = snapshot_dir(self.path)
         number = int(current.snapshot.split("-", 1)[0]) + 1 if current else 1
-        digest = hashlib.sha256(store.data_version().encode()).hexdigest()[:8]
+        digest = hashlib.sha256(_published_version(store).encode()).hexdigest()[:8]
         name = f"{number:06d}-{digest}.duckdb"
         store.copy_to(folder / name)
         return name

@@ -218,9 +218,11 @@ def go(page: Page, title: str) -> NavPage:
     return target
 
 
-#: The properties of every GeoJSON layer of a folium map (features in drawing order).
+#: Every polygon layer of a map: each polygon's centre and tooltip (in drawing order).
 MAP_LAYERS_JS = """() => Object.keys(window)
-    .filter(k => { try { return window[k] instanceof L.FeatureGroup; } catch (e) { return false; } })
+    .filter(k => {
+        try { return window[k] instanceof L.FeatureGroup; } catch (e) { return false; }
+    })
     .map(k => window[k].getLayers().filter(p => p instanceof L.Polygon).map(p => {
         const c = p.getBounds().getCenter();
         const tip = p.getTooltip();

@@ -1,0 +1,189 @@
+"""The store shared by several processes: snapshots, the pointer and the writers' lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from geo.core.errors import StoreLockedError
+from geo.demo.build import build_demo
+from geo.store.database import Store
+from geo.store.shared import KEEP_SNAPSHOTS, SharedStore, lock_path, snapshot_dir
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    build_demo(out, seed=0)
+    return out
+
+
+@pytest.fixture()
+def demo(built: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "demo"
+    shutil.copytree(built, out)
+    for stale in out.glob("placesafe.duckdb.*"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+    return out
+
+
+def _incidents_batch(store: Store) -> int:
+    return int(
+        store.batches().query("kind == 'incidents' and status == 'live'")["batch_id"].iloc[0]
+    )
+
+
+def test_a_reader_sees_a_write_published_by_another_process_without_restart(demo: Path) -> None:
+    path = demo / "placesafe.duckdb"
+    app_a, app_b, loader = SharedStore(path), SharedStore(path), SharedStore(path)
+    before_a, before_b = app_a.reader(), app_b.reader()
+    incidents = before_a.row_counts()["incidents"]
+    assert incidents > 0 and before_b.row_counts()["incidents"] == incidents
+    with loader.writer() as store:
+        store.rollback(_incidents_batch(store), who="test")
+    # each app picks the new snapshot up on its next look, with no restart
+    assert app_a.reader().row_counts()["incidents"] == 0
+    assert app_b.reader().row_counts()["incidents"] == 0
+    assert app_a.reader().data_version() != before_a.data_version()
+    # a reader still holding the old snapshot keeps reading it, whole
+    assert before_a.row_counts()["incidents"] == incidents
+
+
+def test_writes_through_a_reader_go_to_the_store_file_and_are_published(demo: Path) -> None:
+    shared = SharedStore(demo / "placesafe.duckdb")
+    reader = shared.reader()
+    reader.rollback(_incidents_batch(reader), who="test")
+    assert shared.reader() is not reader
+    assert shared.reader().row_counts()["incidents"] == 0
+    with Store(demo / "placesafe.duckdb", read_only=True) as live:
+        assert live.row_counts()["incidents"] == 0
+
+
+def test_audit_events_are_written_without_publishing_a_snapshot(demo: Path) -> None:
+    shared = SharedStore(demo / "placesafe.duckdb")
+    reader = shared.reader()
+    pointer = shared.pointer()
+    reader.audit("someone", "analyst", "view", page="overview")
+    assert shared.pointer() is not None and shared.pointer().snapshot == pointer.snapshot  # type: ignore[union-attr]
+    assert shared.reader() is reader  # no copy made for an audit event
+    assert reader.audit_log(5)["who"].iloc[0] == "someone"  # read from the store file
+    assert reader.verify_audit_chain().ok
+
+
+def test_a_failed_write_publishes_nothing_and_changes_nothing(demo: Path) -> None:
+    shared = SharedStore(demo / "placesafe.duckdb")
+    reader = shared.reader()
+    pointer = shared.pointer()
+    counts = reader.row_counts()
+    with pytest.raises(RuntimeError), shared.writer() as store, store.cursor() as cur:
+        cur.execute("BEGIN TRANSACTION").fetchall()
+        cur.execute("DELETE FROM incidents").fetchall()
+        raise RuntimeError("the load failed half way")
+    assert shared.pointer().snapshot == pointer.snapshot  # type: ignore[union-attr]
+    assert shared.reader().row_counts() == counts
+
+
+def test_a_half_written_snapshot_is_never_pointed_at(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = SharedStore(demo / "placesafe.duckdb")
+    reader = shared.reader()
+    pointer = shared.pointer()
+
+    def crash(self: Store, target: Path) -> None:
+        (target.parent / f".{target.name}.tmp").write_bytes(b"half a copy")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Store, "copy_to", crash)
+    with pytest.raises(OSError):
+        reader.rollback(_incidents_batch(reader), who="test")
+    assert shared.pointer() == pointer  # still the last complete snapshot
+    assert (snapshot_dir(shared.path) / pointer.snapshot).is_file()  # type: ignore[union-attr]
+    assert reader.row_counts()["incidents"] > 0
+    # the rollback itself was committed: the next reader publishes it once copying works
+    monkeypatch.undo()
+    assert SharedStore(shared.path).reader().row_counts()["incidents"] == 0
+
+
+def test_a_writer_waits_for_another_and_gives_up_with_a_clear_error(demo: Path) -> None:
+    path = demo / "placesafe.duckdb"
+    first, second = SharedStore(path), SharedStore(path, lock_timeout=0.3)
+    second.reader()
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with first.writer():
+            holding.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    holding.wait(10)
+    try:
+        with pytest.raises(StoreLockedError, match="busy with another write"):
+            second.reader().audit("x", None, "view")
+        assert second.reader().row_counts()["incidents"] > 0  # readers are never blocked
+    finally:
+        release.set()
+        worker.join()
+    patient = SharedStore(path, lock_timeout=10)
+    patient.reader().audit("x", None, "view")  # once the lock is free, the write goes through
+
+
+def test_old_snapshots_are_pruned_and_the_current_one_kept(demo: Path) -> None:
+    shared = SharedStore(demo / "placesafe.duckdb")
+    for n in range(KEEP_SNAPSHOTS + 3):
+        with shared.writer() as store:
+            store.add_note("89194e69d07ffff", f"note {n}", "", "test", "analyst")
+    files = sorted(p.name for p in snapshot_dir(shared.path).glob("*.duckdb"))
+    pointer = shared.pointer()
+    assert pointer is not None and pointer.snapshot in files
+    assert len(files) == KEEP_SNAPSHOTS + 1
+
+
+def test_a_store_file_changed_without_the_lock_is_published_on_the_next_look(demo: Path) -> None:
+    path = demo / "placesafe.duckdb"
+    shared = SharedStore(path)
+    assert shared.reader().row_counts()["incidents"] > 0
+    with Store(path) as tool:  # a tool that writes the file directly
+        tool.rollback(_incidents_batch(tool), who="tool")
+    assert shared.reader().row_counts()["incidents"] == 0
+
+
+def test_read_only_commands_work_while_a_write_holds_the_lock(demo: Path) -> None:
+    config = demo / "placesafe.toml"
+    SharedStore(demo / "placesafe.duckdb").reader()
+    code = (
+        "import sys, fcntl, os; "
+        f"fd = os.open({str(lock_path(demo / 'placesafe.duckdb'))!r}, os.O_RDWR | os.O_CREAT); "
+        "fcntl.flock(fd, fcntl.LOCK_EX); print('ready', flush=True); sys.stdin.read()"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        started = time.monotonic()
+        for args in (("batches", "--json"), ("hotspots", "--json")):
+            done = subprocess.run(
+                [sys.executable, "-m", "geo", "--config", str(config), *args],
+                capture_output=True, text=True, env=env, cwd=REPO, timeout=300,
+            )  # fmt: skip
+            assert done.returncode == 0, (args, done.stderr)
+            json.loads(done.stdout)
+        assert time.monotonic() - started < 120
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
