@@ -9,10 +9,11 @@ BIN    := $(VENV)/bin
 BENCH  := $(filter-out bench/_%,$(sort $(wildcard bench/*.py)))
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint typecheck pytest bench clean
+.PHONY: help run serve test lint typecheck pytest bench clean
 
 help:
 	@echo "make run    - install runtime requirements if needed and start the app"
+	@echo "make serve  - PROCESSES app processes (default: one per core) behind Caddy on PORT"
 	@echo "make test   - install dev requirements if needed, then ruff, mypy and pytest"
 	@echo "make lint   - ruff check and mypy only"
 	@echo "make bench  - run every bench/*.py (prints tables)"
@@ -31,6 +32,13 @@ $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 run: $(VENV)/.stamp-run
 	MALLOC_ARENA_MAX=2 $(BIN)/streamlit run app.py
+
+PROCESSES ?= $(shell nproc 2>/dev/null || echo 2)
+PORT      ?= 8501
+
+serve: $(VENV)/.stamp-run
+	@command -v caddy >/dev/null || { echo "make serve needs Caddy: apt-get install caddy"; exit 2; }
+	$(BIN)/python deploy/serve.py --processes $(PROCESSES) --port $(PORT)
 
 test: $(VENV)/.stamp-dev
 	$(BIN)/ruff check .

@@ -124,6 +124,27 @@ def start_server(config_path: Path, log_path: Path) -> tuple[subprocess.Popen[by
     return proc, f"http://{HOST}:{port}"
 
 
+def start_served(
+    config_path: Path, log_path: Path, processes: int
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``make serve``'s launcher (deploy/serve.py): ``processes`` app processes
+    behind Caddy with sticky sessions; return the launcher (its process group holds
+    them all) and Caddy's base URL."""
+    port, base_port = _free_port(), _free_port()
+    env = dict(os.environ, PLACESAFE_CONFIG=str(config_path))
+    cmd = [
+        sys.executable, str(ROOT / "deploy" / "serve.py"), "--processes", str(processes),
+        "--port", str(port), "--base-port", str(base_port), "--address", HOST,
+        "--log-dir", str(log_path.parent / "serve-logs"),
+    ]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    return proc, f"http://{HOST}:{port}"
+
+
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
 
 
@@ -497,6 +518,8 @@ def main() -> int:
                         help="seconds a user waits before each change (uniform, seeded)")
     parser.add_argument("--after-close", type=float, default=15.0,
                         help="seconds to wait after the sessions close before measuring RSS")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="app processes; above 1, behind Caddy as `make serve` runs them")
     parser.add_argument("--past-reconnect-window", action="store_true",
                         help="also measure RSS once Streamlit has dropped the closed sessions "
                         f"(after its {RECONNECT_WINDOW_S} s reconnect window; +2 minutes)")
@@ -506,17 +529,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="placesafe-load-") as tmp:
         build = build_demo(Path(tmp) / "demo", seed=0)
         log_path = Path(tmp) / "server.log"
-        proc, base = start_server(build.out_dir / "placesafe.toml", log_path)
+        if args.processes > 1:
+            proc, base = start_served(build.out_dir / "placesafe.toml", log_path, args.processes)
+        else:
+            proc, base = start_server(build.out_dir / "placesafe.toml", log_path)
         try:
             wait_healthy(proc, base, log_path)
             results, measures = asyncio.run(drive(proc.pid, base, args))
-            log = log_path.read_text(encoding="utf-8", errors="replace")
+            logs = [log_path, *sorted((Path(tmp) / "serve-logs").glob("app-*.log"))]
+            log = "".join(p.read_text(encoding="utf-8", errors="replace") for p in logs)
             measures.app_errors = log.count("Uncaught app execution")
         except BaseException:
             print(f"server log tail:\n{_tail(log_path)}", file=sys.stderr)
             raise
         finally:
             stop_server(proc)
+    print(f"App processes: {args.processes}" + (" (behind Caddy, sticky sessions)"
+                                                   if args.processes > 1 else ""))
     report(results, measures)
     return 0  # a table, not a test: missed targets show as "NO"
 

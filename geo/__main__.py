@@ -26,7 +26,7 @@ from geo.ingest.pipeline import DEMO_STORE_REFUSAL, KINDS, ingest_file
 from geo.lenses.recurring import NEAR_REPEAT_LAYERS
 from geo.store.cube import CUBE_LAYERS
 from geo.store.database import Store
-from geo.store.shared import SharedStore
+from geo.store.shared import SharedStore, store_lock
 
 #: ``--kind`` of a data.police.uk archive zip (street crime and stop and search inside).
 ARCHIVE = "police_uk_archive"
@@ -40,6 +40,22 @@ def _demo(args: argparse.Namespace) -> int:
     for report in build.reports:
         print(report.summary())
     print(f"demo written to {build.out_dir} (PLACESAFE_CONFIG={build.out_dir / 'placesafe.toml'})")
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    """Build the demo store when the configuration names it, then publish the store's
+    current snapshot (what ``make serve`` runs once before starting the app processes)."""
+    from geo.demo.build import ensure_demo_store
+
+    config = load_config(args.config)
+    with store_lock(config.store_path):
+        ensure_demo_store(config)
+    if not Path(config.store_path).is_file():
+        print(f"no store at {config.store_path} yet: nothing to publish")
+        return 0
+    path = _shared(config).publish()
+    print(f"published {path}")
     return 0
 
 
@@ -440,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="output folder (default data/demo/generated)")
     p.add_argument("--null", action="store_true", help="plant no signals (null model)")
     p.set_defaults(func=_demo)
+
+    p = sub.add_parser("publish", help="publish the store's snapshot (building the demo first)")
+    p.set_defaults(func=_publish)
 
     p = sub.add_parser("ingest", help="validate and store partner files")
     p.add_argument(
