@@ -194,7 +194,7 @@ def cell_rings(cells: npt.ArrayLike, *, decimals: int = 6) -> list[list[list[flo
 def polygon_to_cells(
     geometry: shapely.Geometry, res: int, *, contain: Literal["center", "overlap"] = "center"
 ) -> CellArray:
-    """The cells of a (multi)polygon in EPSG:4326, sorted.
+    """The cells of a (multi)polygon in EPSG:4326, sorted, each once.
 
     Parameters
     ----------
@@ -215,7 +215,9 @@ def polygon_to_cells(
         cells = h3i.h3shape_to_cells_experimental(shape, int(res), contain="overlap")
     else:
         raise ValueError(f"contain must be 'center' or 'overlap', not {contain!r}")
-    return np.sort(np.asarray(list(cells), dtype=np.uint64))
+    # h3 fills a MultiPolygon part by part: a cell overlapping two parts (boroughs that
+    # touch, a partnership of several) comes back once per part
+    return np.unique(np.asarray(list(cells), dtype=np.uint64))
 
 
 def grid_disk(cells: Sequence[int] | CellArray, k: int) -> tuple[npt.NDArray[np.intp], CellArray]:

@@ -273,3 +273,15 @@ def test_grid_disk_empty() -> None:
 
 def test_average_cell_area() -> None:
     assert hexes.average_cell_area_km2(8) == pytest.approx(h3.average_hexagon_area(8, unit="km^2"))
+
+
+@pytest.mark.parametrize("contain", ["center", "overlap"])
+def test_a_multipolygon_of_touching_parts_gives_each_cell_once(contain: str) -> None:
+    """Two boroughs that share an edge: h3 fills each part, and a cell overlapping both
+    came back twice (a partnership or a London-wide area broke Gi* with duplicate cells)."""
+    west = shapely.box(-0.10, 51.50, -0.05, 51.55)
+    east = shapely.box(-0.05, 51.50, 0.00, 51.55)
+    both = shapely.MultiPolygon([west, east])
+    cells = hexes.polygon_to_cells(both, 9, contain=contain)  # type: ignore[arg-type]
+    assert len(cells) == len(np.unique(cells))
+    assert set(cells.tolist()) >= set(hexes.polygon_to_cells(west, 9, contain=contain).tolist())  # type: ignore[arg-type]
