@@ -11,7 +11,7 @@ nothing else:
 * ``g``: every vertex as ``(lat, lng)`` in micro-degrees (EPSG:4326, 1e-6°, about
   0.1 m), each the difference from the vertex before it, across the whole layer (the
   first from 0), with the closing vertex of each ring left out (Leaflet closes rings);
-* ``k``: the vertex count of every ring, or one number when all rings have it (a hex
+* ``n``: the vertex count of every ring, or one number when all rings have it (a hex
   layer: 6); ``p``: per feature, its polygons' ring counts when any feature is not a
   single ring (cluster hulls as MultiPolygons, rings with holes).
 
@@ -80,7 +80,7 @@ def pack_layer(geojson: Mapping[str, Any]) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"c", "l", "f", "g", "k"}`` and, for features that are not single rings, ``"p"``.
+        ``{"c", "l", "f", "g", "n"}`` and, for features that are not single rings, ``"p"``.
     """
     features = geojson["features"]
     colours, colour_idx = _index([str(f["properties"]["colour"]) for f in features])
@@ -125,7 +125,7 @@ def pack_layer(geojson: Mapping[str, Any]) -> dict[str, Any]:
         "l": labels,
         "f": np.column_stack([colour_idx, label_idx]).ravel().tolist(),
         "g": deltas.ravel().tolist(),
-        "k": counts,
+        "n": counts,
     }
     if structure is not None and any(s != [1] for s in structure):
         packed["p"] = structure
@@ -138,7 +138,7 @@ def unpack_layer(packed: Mapping[str, Any]) -> list[dict[str, Any]]:
     pairs = np.asarray(packed["f"], dtype=np.int64).reshape(-1, 2)
     coords = np.cumsum(np.asarray(packed["g"], dtype=np.int64).reshape(-1, 2), axis=0) / SCALE
     shapes = packed.get("p") or [[1]] * len(pairs)
-    counts = packed["k"]
+    counts = packed["n"]
     out: list[dict[str, Any]] = []
     at = ring_no = 0
     for (c, lab), shape in zip(pairs, shapes, strict=True):
@@ -195,14 +195,15 @@ def packed_json(geojson: Mapping[str, Any]) -> str:
 #: labelIndex, latlngs]`` with ``latlngs`` in Leaflet's nested-polygon form.
 UNPACK_JS = """
 function psUnpack(d) {
-  var g = d.g, k = d.k, p = d.p, f = d.f, out = [], at = 0, ring = 0, lat = 0, lng = 0;
-  var n = f.length / 2;
-  for (var i = 0; i < n; i++) {
+  var g = d.g, counts = d.n, p = d.p, f = d.f, out = [], at = 0, ring = 0, lat = 0, lng = 0;
+  var features = f.length / 2;
+  for (var i = 0; i < features; i++) {
     var shape = p ? p[i] : [1], polys = [];
     for (var j = 0; j < shape.length; j++) {
       var rings = [];
       for (var r = 0; r < shape[j]; r++) {
-        var count = (typeof k === "number") ? k : k[ring], pts = new Array(count);
+        var count = (typeof counts === "number") ? counts : counts[ring];
+        var pts = new Array(count);
         for (var v = 0; v < count; v++) {
           lat += g[at++]; lng += g[at++];
           pts[v] = [lat / 1e6, lng / 1e6];

@@ -47,7 +47,7 @@ def test_decoded_hexagons_are_the_h3_boundaries_to_a_micro_degree() -> None:
 def test_only_colours_labels_and_geometry_reach_the_browser() -> None:
     layer = _layer()
     packed = pack_layer(layer.geojson)
-    assert set(packed) <= {"c", "l", "f", "g", "k", "p"}
+    assert set(packed) <= {"c", "l", "f", "g", "n", "p"}
     text = json.dumps(packed)
     for feature in layer.geojson["features"]:
         assert feature["properties"]["cell"] not in text  # no cell ids, values or bands
