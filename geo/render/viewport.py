@@ -120,13 +120,14 @@ def keep_strongest(
     strength = []
     for n, layer in enumerate(layers):
         bands = np.array(
-            [abs(int(f["properties"].get("band") or 0)) for f in layer.geojson["features"]]
+            [abs(int(f["properties"].get("band") or 0)) for f in layer.geojson["features"]],
+            dtype=np.int64,
         )
         shown = np.full(len(bands), int(layer.show))
         strength.append(
             np.column_stack([shown, bands, np.full(len(bands), n), np.arange(len(bands))])
         )
-    allrows = np.concatenate(strength) if strength else np.empty((0, 4), int)
+    allrows = np.concatenate(strength).astype(np.int64) if strength else np.empty((0, 4), np.int64)
     order = np.lexsort((allrows[:, 3], -allrows[:, 1], -allrows[:, 0]))[:limit]
     chosen = allrows[order]
     out = []

@@ -1,0 +1,65 @@
+"""Maps of large areas send what is in view, at most a screenful, strongest first."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from geo.core import hexes
+from geo.render import hexlayer
+from geo.render.viewport import (
+    View,
+    clip_to_view,
+    feature_count,
+    keep_strongest,
+    view_from_event,
+)
+
+
+def _layer(name: str = "Incidents", show: bool = True) -> hexlayer.HexLayer:
+    lat, lng = np.meshgrid(np.linspace(51.50, 51.56, 30), np.linspace(-0.10, 0.05, 30))
+    cells = np.unique(hexes.points_to_cells(lat.ravel(), lng.ravel(), 9))
+    values = (np.arange(len(cells)) % 7 + 1).astype(float)
+    layer = hexlayer.count_layer(name, cells, values, [f"{v:.0f}" for v in values])
+    return hexlayer.HexLayer(layer.name, layer.geojson, layer.legend, show=show)
+
+
+def test_the_view_st_folium_reports_is_read_and_nonsense_refused() -> None:
+    event = {"bounds": {"_southWest": {"lat": 51.5, "lng": -0.1},
+                        "_northEast": {"lat": 51.6, "lng": 0.1}}, "zoom": 13}  # fmt: skip
+    assert view_from_event(event) == View(51.5, -0.1, 51.6, 0.1, 13)
+    assert view_from_event(None) is None
+    assert view_from_event({"bounds": None, "zoom": 12}) is None
+    inverted = {"bounds": {"_southWest": {"lat": 51.6, "lng": 0.1},
+                           "_northEast": {"lat": 51.5, "lng": -0.1}}, "zoom": 13}  # fmt: skip
+    assert view_from_event(inverted) is None
+
+
+def test_clipping_keeps_the_hexagons_in_the_padded_view_only() -> None:
+    layer = _layer()
+    view = View(51.52, -0.06, 51.54, 0.00, 14)
+    clipped = clip_to_view(layer, view, pad=0.0)
+    assert 0 < feature_count([clipped]) < feature_count([layer])
+    for f in clipped.geojson["features"]:
+        lng, lat = f["geometry"]["coordinates"][0][0]
+        assert view.south <= lat <= view.north and view.west <= lng <= view.east
+    padded = clip_to_view(layer, view)
+    assert feature_count([padded]) > feature_count([clipped])  # a small pan shows no gap
+    assert clipped.legend == layer.legend and clipped.name == layer.name
+
+
+def test_keep_strongest_keeps_the_top_classes_of_the_shown_layers_first() -> None:
+    shown, hidden = _layer(), _layer("Missing", show=False)
+    total = feature_count([shown, hidden])
+    kept, left_out = keep_strongest([shown, hidden], limit=100)
+    assert feature_count(kept) == 100 and left_out == total - 100
+    assert feature_count([kept[1]]) == 0  # a layer switched off gives way first
+    top = max(f["properties"]["band"] for f in shown.geojson["features"])
+    assert {f["properties"]["band"] for f in kept[0].geojson["features"]} == {top}
+    same, none_left = keep_strongest([shown], limit=10**6)
+    assert same == [shown] and none_left == 0
+
+
+def test_keep_strongest_copes_with_an_empty_layer() -> None:
+    empty = hexlayer.count_layer("Empty", np.array([], np.uint64), np.array([]), [])
+    kept, left_out = keep_strongest([empty, _layer()], limit=10)
+    assert feature_count(kept) == 10 and left_out > 0
