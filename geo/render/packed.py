@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from geo.render.viewport import FOR_ONE_VIEW
+
 __all__ = [
     "UNPACK_JS",
     "pack_layer",
@@ -171,12 +173,16 @@ def script_json(value: object) -> str:
 #: Packed layers kept by the identity of their GeoJSON (the cached layers the pages share
 #: are the same objects on every rerun), with the GeoJSON itself held so its id stays valid.
 _MEMO: OrderedDict[int, tuple[Mapping[str, Any], str]] = OrderedDict()
-_MEMO_SIZE = 64
+_MEMO_SIZE = 32
 _MEMO_LOCK = Lock()
 
 
 def packed_json(geojson: Mapping[str, Any]) -> str:
-    """:func:`pack_layer` as script-safe JSON, remembered for the same GeoJSON object."""
+    """:func:`pack_layer` as script-safe JSON, remembered for the same GeoJSON object
+    (not for a layer cut to one view, :data:`geo.render.viewport.FOR_ONE_VIEW`, which is
+    made afresh on every run)."""
+    if geojson.get(FOR_ONE_VIEW):
+        return script_json(pack_layer(geojson))
     key = id(geojson)
     with _MEMO_LOCK:
         hit = _MEMO.get(key)

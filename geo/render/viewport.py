@@ -22,6 +22,7 @@ import numpy as np
 from geo.render.hexlayer import HexLayer
 
 __all__ = [
+    "FOR_ONE_VIEW",
     "MAX_HEXAGONS",
     "View",
     "clip_to_view",
@@ -30,6 +31,9 @@ __all__ = [
     "view_from_event",
 ]
 
+#: A member of the FeatureCollections made here for one view: packed afresh every time,
+#: never remembered (:func:`geo.render.packed.packed_json`).
+FOR_ONE_VIEW = "placesafe_for_one_view"
 #: Most polygons one map sends (about 1.4 MB packed at resolution 10).
 MAX_HEXAGONS = 20_000
 #: How much wider than the view the sent area is, on each side (a fraction of the view).
@@ -104,7 +108,7 @@ def clip_to_view(layer: HexLayer, view: View, pad: float = VIEW_PAD) -> HexLayer
         & (xy[:, 1] >= box.south) & (xy[:, 1] <= box.north)
     )  # fmt: skip
     kept = [f for f, keep in zip(features, inside, strict=True) if keep]
-    return replace(layer, geojson={**layer.geojson, "features": kept})
+    return replace(layer, geojson={**layer.geojson, "features": kept, FOR_ONE_VIEW: True})
 
 
 def keep_strongest(
@@ -135,6 +139,13 @@ def keep_strongest(
         idx = np.sort(chosen[chosen[:, 2] == n][:, 3])
         features = layer.geojson["features"]
         out.append(
-            replace(layer, geojson={**layer.geojson, "features": [features[i] for i in idx]})
+            replace(
+                layer,
+                geojson={
+                    **layer.geojson,
+                    "features": [features[i] for i in idx],
+                    FOR_ONE_VIEW: True,
+                },
+            )
         )
     return out, total - limit

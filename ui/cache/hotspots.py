@@ -46,7 +46,8 @@ def hotspot_report(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+# the same layer objects every run (no copy per hit), so their packed form is remembered
+@st.cache_resource(show_spinner=False, max_entries=32)
 def hotspot_layers(
     fingerprint: str,
     version: str,

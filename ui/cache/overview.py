@@ -65,7 +65,8 @@ def protected_note(fingerprint: str, version: str, filters: Filters) -> str | No
     return protected_records_note(get_store(config), config, filters)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+# the same layer objects every run (no copy per hit), so their packed form is remembered
+@st.cache_resource(show_spinner=False, max_entries=64)
 def overview_layers(
     fingerprint: str, version: str, role: str, res: int, filters: Filters
 ) -> tuple[HexLayer, ...]:
@@ -90,7 +91,8 @@ def overview_layers(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+# the same layer objects every run (no copy per hit), so their packed form is remembered
+@st.cache_resource(show_spinner=False, max_entries=64)
 def overview_map_layers(
     fingerprint: str, version: str, role: str, res: int, filters: Filters
 ) -> tuple[HexLayer, ...]:
