@@ -1,6 +1,7 @@
 """The DuckDB store and the queries over it: the store itself (connection, audit log, ingest
 batches, tables), counts per cell, the space-time cube, place names, the feed catalogue and
-the school register.
+the school register, and the store as several processes share it (snapshots, the
+writers' lock).
 """
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "place_names",
     "queries",
     "school_register",
+    "shared",
     "tables",
 ]
