@@ -80,6 +80,10 @@ class Store(BatchStore):
         The audit chain's key and head file (:meth:`geo.core.config.Config.audit_settings`).
         Default: ``$PLACESAFE_AUDIT_KEY`` or the public demo key, and a head file
         beside the store (:func:`geo.core.audit.default_settings`).
+    maintain : bool
+        On opening for writing, create missing tables, migrate, recover interrupted
+        loads and key new records (the default). A process that opens the store for
+        every write (:class:`geo.store.shared.SharedStore`) does it on its first open only.
 
     Several processes share a store through :class:`geo.store.shared.SharedStore`
     (snapshots for readers, one writer at a time).
@@ -90,6 +94,8 @@ class Store(BatchStore):
         path: Path | str,
         read_only: bool = False,
         audit: AuditSettings | None = None,
+        *,
+        maintain: bool = True,
     ) -> None:
         self.path = str(path)
         self._audit_settings = audit or default_settings(self.path)
@@ -107,7 +113,7 @@ class Store(BatchStore):
                 "the store is locked by another process (is the app running?)"
             ) from exc
         self._lock = threading.RLock()
-        if not read_only:
+        if not read_only and maintain:
             self._con.execute(DDL)
             for statement in MIGRATIONS:
                 self._con.execute(statement)

@@ -166,6 +166,7 @@ class SharedStore:
         self._local = threading.RLock()  # one writer per process at a time, then the flock
         self._reader: SnapshotStore | None = None
         self._reader_name = ""
+        self._maintained = False  # tables checked and migrated on this process's first write
 
     # --- the pointer ----------------------------------------------------------------------
 
@@ -191,18 +192,27 @@ class SharedStore:
     # --- writing --------------------------------------------------------------------------
 
     @contextmanager
-    def writer(self) -> Iterator[Store]:
+    def writer(self, timeout: float | None = None) -> Iterator[Store]:
         """The store file opened read-write, for this process alone and no other writer.
 
         On leaving, a write that changed the data is published as a new snapshot before
         the lock is released (a failed write publishes nothing: the store rolled it back).
+        ``timeout`` overrides how long to wait for the lock (0: do not wait).
         """
-        with self._local, _flock(lock_path(self.path), True, self.lock_timeout):
-            store = Store(self.path, audit=self.audit_settings)
-            try:
-                yield store
-            finally:
-                self._settle(store)
+        wait = self.lock_timeout if timeout is None else timeout
+        took = self._local.acquire(timeout=wait) if wait > 0 else self._local.acquire(False)
+        if not took:
+            raise StoreLockedError(f"the store has been busy with another write for {wait:.0f} s")
+        try:
+            with _flock(lock_path(self.path), True, wait):
+                store = Store(self.path, audit=self.audit_settings, maintain=not self._maintained)
+                self._maintained = True
+                try:
+                    yield store
+                finally:
+                    self._settle(store)
+        finally:
+            self._local.release()
 
     def _settle(self, store: Store) -> None:
         """After a write (lock held): publish when the data changed, then close the store
@@ -237,9 +247,9 @@ class SharedStore:
             f.unlink(missing_ok=True)
             Path(str(f) + ".wal").unlink(missing_ok=True)
 
-    def publish(self) -> Path:
+    def publish(self, timeout: float | None = None) -> Path:
         """Publish the store file as it is now (e.g. after a demo build)."""
-        with self.writer():
+        with self.writer(timeout):
             pass
         pointer = self.pointer()
         assert pointer is not None
@@ -256,11 +266,13 @@ class SharedStore:
             if path.is_file():
                 return path
         try:
-            return self.publish()
+            # a writer busy now moves the pointer itself when it is done: do not queue
+            # behind it (only a first snapshot is worth waiting for)
+            return self.publish(timeout=None if pointer is None else 0)
         except StoreLockedError:
             if pointer is None:
                 raise
-            return snapshot_dir(self.path) / pointer.snapshot  # held elsewhere: the last one
+            return snapshot_dir(self.path) / pointer.snapshot
 
     def reader(self) -> SnapshotStore:
         """The current snapshot, open read-only (the same object until a new one is
