@@ -202,6 +202,21 @@ def tree_rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
+def child_pids(pid: int) -> list[int]:
+    """The direct children of ``pid`` (the app processes and Caddy under the launcher)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+            out.append(int(entry))
+    return sorted(out)
+
+
 async def sample_peak(pid: int, stop: asyncio.Event, peak: list[float]) -> None:
     while not stop.is_set():
         peak[0] = max(peak[0], tree_rss_mb(pid))
@@ -489,6 +504,9 @@ async def drive(pid: int, base: str, args: argparse.Namespace) -> tuple[list[Ses
     results = await run_sessions(base, args.sessions, args.categories, think)
     wall = time.monotonic() - t
     cpu1, client1 = cpu_seconds(pid), resource.getrusage(resource.RUSAGE_SELF)
+    per_process = {c: round(cpu_seconds(c), 1) for c in child_pids(pid)}
+    if len(per_process) > 1:
+        print(f"CPU seconds per process under the launcher (since start): {per_process}")
     await asyncio.sleep(args.after_close)
     stop.set()
     await sampler

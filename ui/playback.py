@@ -31,6 +31,7 @@ from geo.render.hexlayer import (
     shared_breaks,
 )
 from geo.render.layers import ED_UNIT
+from ui.cache.base import cache_data
 from ui.cache.overview import overview_layers
 
 KEY_STEP = "play_month"
@@ -87,7 +88,7 @@ def on_window_bands(
     return tuple(out)
 
 
-@st.cache_data(show_spinner="Setting one legend for every step…", max_entries=16)
+@cache_data(show_spinner="Setting one legend for every step…", max_entries=16)
 def playback_bands(
     fingerprint: str, version: str, role: str, res: int, steps: tuple[Filters, ...]
 ) -> tuple[Bands, ...]:

@@ -9,8 +9,12 @@ window or threshold a role gets is decided in :mod:`geo.disclosure` (:func:`stor
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -28,6 +32,8 @@ from geo.store.shared import SharedStore, store_lock
 
 __all__ = [
     "analysis_window",
+    "cache_data",
+    "cache_resource",
     "feeds",
     "feeds_used",
     "get_area",
@@ -36,6 +42,41 @@ __all__ = [
     "months",
     "store_as",
 ]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def single_flight(cached: F) -> F:
+    """One computation per key at a time: a second session asking for a result that is
+    being computed waits for it and then reads it from the cache, instead of computing it
+    again beside the first (Streamlit's caches do not wait). Twenty people opening the
+    same quarter at once then cost one analysis, not twenty."""
+    locks: dict[str, threading.RLock] = {}
+    guard = threading.Lock()
+
+    @functools.wraps(cached)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        key = repr((args, sorted(kwargs.items())))
+        with guard:
+            if len(locks) > 4096:  # keys of finished computations: forget them
+                locks.clear()
+            lock = locks.setdefault(key, threading.RLock())
+        with lock:
+            return cached(*args, **kwargs)
+
+    call.clear = cached.clear  # type: ignore[attr-defined]
+    return call  # type: ignore[return-value]
+
+
+def cache_data(**options: Any) -> Callable[[F], F]:
+    """``st.cache_data`` computing each key once at a time (:func:`single_flight`)."""
+    return lambda fn: single_flight(st.cache_data(**options)(fn))
+
+
+def cache_resource(**options: Any) -> Callable[[F], F]:
+    """``st.cache_resource`` computing each key once at a time (:func:`single_flight`)."""
+    return lambda fn: single_flight(st.cache_resource(**options)(fn))
 
 
 @st.cache_resource(show_spinner="Loading configuration…")

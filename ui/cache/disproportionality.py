@@ -7,12 +7,11 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pandas as pd
-import streamlit as st
 
 import geo.lenses.disproportionality as dp
 from geo.core.filters import Filters
 from geo.ingest.sources.ethnicity_list import read_ethnicity_list
-from ui.cache.base import get_area, get_config, get_store, store_as
+from ui.cache.base import cache_data, get_area, get_config, get_store, store_as
 
 __all__ = [
     "disproportionality_audit",
@@ -25,7 +24,7 @@ __all__ = [
 _Result = TypeVar("_Result")
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cache_data(show_spinner=False, max_entries=16)
 def disproportionality_menus(
     fingerprint: str, version: str
 ) -> tuple[pd.DataFrame, list[str], dict[str, list[str]]]:
@@ -62,7 +61,7 @@ def _run_measure(
     )
 
 
-@st.cache_data(show_spinner="Auditing…", max_entries=64)
+@cache_data(show_spinner="Auditing…", max_entries=64)
 def disproportionality_audit(
     fingerprint: str,
     version: str,
@@ -78,7 +77,7 @@ def disproportionality_audit(
     return _run_measure(dp.run_audit, role, measure, filters, reference, selection, lsoas, age_band)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cache_data(show_spinner=False, max_entries=32)
 def disproportionality_trend(
     fingerprint: str,
     version: str,
@@ -94,7 +93,7 @@ def disproportionality_trend(
     return _run_measure(dp.run_trend, role, measure, filters, reference, selection, lsoas, age_band)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cache_data(show_spinner=False, max_entries=32)
 def disproportionality_hit_rate(
     fingerprint: str,
     version: str,
@@ -117,7 +116,7 @@ def disproportionality_hit_rate(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cache_data(show_spinner=False, max_entries=8)
 def disproportionality_list_audit(
     fingerprint: str,
     version: str,

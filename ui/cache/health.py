@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import streamlit as st
-
 from geo.core.filters import Filters
 from geo.lenses import health_police_view as view_lens
 from geo.render.health_layers import known_to_health_layer
 from geo.render.hexlayer import HexLayer
-from ui.cache.base import get_area, get_config, store_as
+from ui.cache.base import cache_data, get_area, get_config, store_as
 
 __all__ = ["health_layer", "health_view"]
 
 
-@st.cache_data(show_spinner="Comparing A&E with police records…", max_entries=16)
+@cache_data(show_spinner="Comparing A&E with police records…", max_entries=16)
 def health_view(
     fingerprint: str, version: str, role: str, res: int, filters: Filters
 ) -> view_lens.HealthPoliceView:
@@ -25,7 +23,7 @@ def health_view(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cache_data(show_spinner=False, max_entries=16)
 def health_layer(fingerprint: str, version: str, role: str, res: int, filters: Filters) -> HexLayer:
     """The listed places as a map layer (coloured by the strength of evidence)."""
     return known_to_health_layer(health_view(fingerprint, version, role, res, filters))

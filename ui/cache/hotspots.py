@@ -4,7 +4,6 @@ layers after disclosure control, and one cell's hot spot history (the Location p
 from __future__ import annotations
 
 import pandas as pd
-import streamlit as st
 
 from geo.core import hexes
 from geo.core.filters import Filters
@@ -12,12 +11,12 @@ from geo.lenses.hotspot_report import HotspotReport, run_trend_hotspots
 from geo.render import layers
 from geo.render.hexlayer import HexLayer
 from geo.stats.emerging import describe_category
-from ui.cache.base import get_area, get_config, months, store_as
+from ui.cache.base import cache_data, cache_resource, get_area, get_config, months, store_as
 
 __all__ = ["cell_hotspot_history", "hotspot_layers", "hotspot_report"]
 
 
-@st.cache_data(show_spinner="Running hot spot analysis…", max_entries=32)
+@cache_data(show_spinner="Running hot spot analysis…", max_entries=32)
 def hotspot_report(
     fingerprint: str,
     version: str,
@@ -47,7 +46,7 @@ def hotspot_report(
 
 
 # the same layer objects every run (no copy per hit), so their packed form is remembered
-@st.cache_resource(show_spinner=False, max_entries=32)
+@cache_resource(show_spinner=False, max_entries=32)
 def hotspot_layers(
     fingerprint: str,
     version: str,

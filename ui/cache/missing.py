@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import streamlit as st
-
 from geo.core import hexes
 from geo.core.filters import Filters
 from geo.disclosure.counts import disclosed_counts
@@ -12,12 +10,12 @@ from geo.lenses import missing_view as missing_view_lens
 from geo.render import layers
 from geo.render.hexlayer import HexLayer, outline_layer
 from geo.store import queries as overview
-from ui.cache.base import get_area, get_config, store_as
+from ui.cache.base import cache_data, get_area, get_config, store_as
 
 __all__ = ["missing_map_layers", "missing_view"]
 
 
-@st.cache_data(show_spinner="Building the missing-from-home view…", max_entries=16)
+@cache_data(show_spinner="Building the missing-from-home view…", max_entries=16)
 def missing_view(
     fingerprint: str, version: str, role: str, res: int, area_key: int | str, filters: Filters
 ) -> missing_view_lens.MissingView:
@@ -31,7 +29,7 @@ def missing_view(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cache_data(show_spinner=False, max_entries=16)
 def missing_map_layers(
     fingerprint: str, version: str, role: str, res: int, filters: Filters
 ) -> tuple[HexLayer, HexLayer]:

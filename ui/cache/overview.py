@@ -5,7 +5,6 @@ Schools page and the playback draw)."""
 from __future__ import annotations
 
 import pandas as pd
-import streamlit as st
 
 from geo.core.errors import InsufficientDataError
 from geo.core.filters import Filters
@@ -17,7 +16,15 @@ from geo.render.hexlayer import HexLayer
 from geo.store import catalogue
 from geo.store import queries as overview
 from geo.store.place_names import place_names
-from ui.cache.base import feeds, get_area, get_config, get_store, store_as
+from ui.cache.base import (
+    cache_data,
+    cache_resource,
+    feeds,
+    get_area,
+    get_config,
+    get_store,
+    store_as,
+)
 
 __all__ = [
     "cell_summary",
@@ -32,20 +39,20 @@ __all__ = [
 ]
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cache_data(show_spinner=False, max_entries=64)
 def kpis(fingerprint: str, version: str, role: str, filters: Filters) -> pd.DataFrame:
     """Headline figures for the period and the previous one, disclosure-controlled for ``role``."""
     config = get_config()
     return disclosed_kpis(store_as(config, role), role, filters, config)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cache_data(show_spinner=False, max_entries=64)
 def kpi_coverage(fingerprint: str, version: str, role: str, filters: Filters) -> pd.DataFrame:
     """Which headline figures a loaded feed can tell, per period (False = not loaded)."""
     return catalogue.kpi_coverage(feeds(fingerprint, version, role), filters)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cache_data(show_spinner=False, max_entries=16)
 def neighbourhood_rates(
     fingerprint: str, version: str, filters: Filters
 ) -> area_tables.NeighbourhoodRates | str:
@@ -58,7 +65,7 @@ def neighbourhood_rates(
         return str(exc)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cache_data(show_spinner=False, max_entries=64)
 def protected_note(fingerprint: str, version: str, filters: Filters) -> str | None:
     """That records at protected places are left out, and how many (published)."""
     config = get_config()
@@ -66,7 +73,7 @@ def protected_note(fingerprint: str, version: str, filters: Filters) -> str | No
 
 
 # the same layer objects every run (no copy per hit), so their packed form is remembered
-@st.cache_resource(show_spinner=False, max_entries=64)
+@cache_resource(show_spinner=False, max_entries=64)
 def overview_layers(
     fingerprint: str, version: str, role: str, res: int, filters: Filters
 ) -> tuple[HexLayer, ...]:
@@ -92,7 +99,7 @@ def overview_layers(
 
 
 # the same layer objects every run (no copy per hit), so their packed form is remembered
-@st.cache_resource(show_spinner=False, max_entries=64)
+@cache_resource(show_spinner=False, max_entries=64)
 def overview_map_layers(
     fingerprint: str, version: str, role: str, res: int, filters: Filters
 ) -> tuple[HexLayer, ...]:
@@ -115,14 +122,14 @@ def ed_assault_layers(
     return [overview_map_layers(fingerprint, version, role, res, filters)[3]]
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cache_data(show_spinner=False, max_entries=16)
 def school_markers(fingerprint: str, version: str) -> tuple[tuple[float, float, str, bool], ...]:
     """School markers ``(lat, lng, name, is_alternative_provision)``."""
     frame = overview.schools(get_store(get_config()))
     return layers.school_markers(frame)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cache_data(show_spinner=False, max_entries=64)
 def cell_summary(
     fingerprint: str, version: str, role: str, res: int, filters: Filters, cell: str
 ) -> str:

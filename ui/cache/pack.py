@@ -3,22 +3,20 @@ pack itself."""
 
 from __future__ import annotations
 
-import streamlit as st
-
 from geo.disclosure import store_for
 from geo.render import briefing
-from ui.cache.base import get_area, get_config, get_store
+from ui.cache.base import cache_data, get_area, get_config, get_store
 
 __all__ = ["review_pack", "review_quarters"]
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@cache_data(show_spinner=False, max_entries=4)
 def review_quarters(fingerprint: str, version: str) -> list[str]:
     """Whole quarters a review pack can be built for (``"2024Q3"``)."""
     return briefing.available_quarters(get_store(get_config()))
 
 
-@st.cache_data(show_spinner="Building the review pack…", max_entries=8)
+@cache_data(show_spinner="Building the review pack…", max_entries=8)
 def review_pack(
     fingerprint: str, version: str, quarter: str, audience: str
 ) -> tuple[bytes, str, bytes, tuple[str, ...]]:

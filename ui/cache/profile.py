@@ -4,16 +4,14 @@ hot spot history is :func:`ui.cache.hotspots.cell_hotspot_history`, its rank
 
 from __future__ import annotations
 
-import streamlit as st
-
 from geo.core.filters import Filters
 from geo.lenses.profiles import LocationProfile, build_profile
-from ui.cache.base import get_config, months, store_as
+from ui.cache.base import cache_data, get_config, months, store_as
 
 __all__ = ["profile"]
 
 
-@st.cache_data(show_spinner="Building the location profile…", max_entries=32)
+@cache_data(show_spinner="Building the location profile…", max_entries=32)
 def profile(
     fingerprint: str, version: str, role: str, cell: str, filters: Filters
 ) -> LocationProfile:

@@ -4,7 +4,6 @@ Knox near-repeat test, near-repeat chains and clusters."""
 from __future__ import annotations
 
 import pandas as pd
-import streamlit as st
 
 from geo.core import hexes
 from geo.core.filters import Filters
@@ -23,7 +22,7 @@ from geo.render import layers
 from geo.render.hexlayer import HexLayer
 from geo.stats.knox import KnoxResult
 from geo.stats.knox_verdict import verdict
-from ui.cache.base import get_area, get_config, get_store, store_as
+from ui.cache.base import cache_data, get_area, get_config, get_store, store_as
 
 __all__ = [
     "cell_ranking_row",
@@ -37,7 +36,7 @@ __all__ = [
 ]
 
 
-@st.cache_data(show_spinner="Ranking recurring locations…", max_entries=16)
+@cache_data(show_spinner="Ranking recurring locations…", max_entries=16)
 def recurring(
     fingerprint: str, version: str, role: str, res: int, filters: Filters
 ) -> pd.DataFrame:
@@ -52,7 +51,7 @@ def recurring(
     return ranking
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cache_data(show_spinner=False, max_entries=16)
 def ranking_layer(
     fingerprint: str, version: str, role: str, res: int, filters: Filters, top: int
 ) -> HexLayer:
@@ -75,7 +74,7 @@ def cell_ranking_row(
     return None
 
 
-@st.cache_data(show_spinner="Testing for near repeats…", max_entries=16)
+@cache_data(show_spinner="Testing for near repeats…", max_entries=16)
 def knox(
     fingerprint: str, version: str, role: str, filters: Filters, layer: str = "incidents"
 ) -> KnoxResult | None:
@@ -92,14 +91,14 @@ def knox_verdict(
     return "" if result is None else verdict(result, events=NEAR_REPEAT_NOUNS[layer])
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@cache_data(show_spinner=False, max_entries=64)
 def untimed_note(fingerprint: str, version: str, role: str, filters: Filters) -> str:
     """How many incidents in the window are known only to the month, and why they are left
     out of timed analyses ("" when none)."""
     return month_precision_note(untimed_in_window(store_as(get_config(), role), filters))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cache_data(show_spinner=False, max_entries=16)
 def chains(
     fingerprint: str, version: str, res: int, filters: Filters, layer: str = "incidents"
 ) -> pd.DataFrame:
@@ -107,7 +106,7 @@ def chains(
     return near_repeat_chain_table(get_store(get_config()), filters, res, layer=layer)
 
 
-@st.cache_data(show_spinner="Finding clusters…", max_entries=16)
+@cache_data(show_spinner="Finding clusters…", max_entries=16)
 def cluster_map_layer(
     fingerprint: str, version: str, role: str, res: int, filters: Filters
 ) -> HexLayer | None:

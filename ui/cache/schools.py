@@ -4,25 +4,31 @@ exclusions and managed moves."""
 from __future__ import annotations
 
 import pandas as pd
-import streamlit as st
 
 from geo.core.filters import Filters
 from geo.disclosure import as_role
 from geo.lenses import missing, school_outcomes
 from geo.lenses import schools as schools_lens
 from geo.store import queries as overview
-from ui.cache.base import analysis_window, get_area, get_config, get_store, store_as
+from ui.cache.base import (
+    analysis_window,
+    cache_data,
+    get_area,
+    get_config,
+    get_store,
+    store_as,
+)
 
 __all__ = ["school_outcome_groups", "school_outcome_tables", "school_ranking", "schools"]
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cache_data(show_spinner=False, max_entries=16)
 def schools(fingerprint: str, version: str) -> pd.DataFrame:
     """Open schools."""
     return overview.schools(get_store(get_config()))
 
 
-@st.cache_data(show_spinner="Ranking schools…", max_entries=16)
+@cache_data(show_spinner="Ranking schools…", max_entries=16)
 def school_ranking(
     fingerprint: str, version: str, role: str, filters: Filters, distance_m: float
 ) -> pd.DataFrame:
@@ -48,7 +54,7 @@ def school_ranking(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cache_data(show_spinner=False, max_entries=16)
 def school_outcome_tables(
     fingerprint: str, version: str, role: str, filters: Filters
 ) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -65,7 +71,7 @@ def school_outcome_tables(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cache_data(show_spinner=False, max_entries=32)
 def school_outcome_groups(
     fingerprint: str, version: str, filters: Filters, urn: str
 ) -> pd.DataFrame:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import streamlit as st
-
 from geo.core.filters import Filters
 from geo.disclosure import as_role
 from geo.disclosure.views import min_records_described
@@ -11,13 +9,13 @@ from geo.lenses import story as story_mod
 from geo.render import layers
 from geo.render.hexlayer import HexLayer
 from geo.store.place_names import place_names
-from ui.cache.base import get_config, store_as
+from ui.cache.base import cache_data, get_config, store_as
 from ui.cache.hotspots import hotspot_report
 
 __all__ = ["quarter_story"]
 
 
-@st.cache_data(show_spinner="Reading the quarter…", max_entries=16)
+@cache_data(show_spinner="Reading the quarter…", max_entries=16)
 def quarter_story(
     fingerprint: str, version: str, role: str, res: int, quarter: Filters
 ) -> tuple[story_mod.QuarterStory, tuple[str, ...], HexLayer]:

@@ -4,7 +4,6 @@ greedy and exact deployment plans."""
 from __future__ import annotations
 
 import pandas as pd
-import streamlit as st
 
 import geo.lenses.coverage as cv
 import geo.lenses.coverage_view as cview
@@ -13,7 +12,7 @@ from geo.disclosure import check_resolution
 from geo.lenses import youth_work_plan as ywp
 from geo.render import coverage_layers, layers
 from geo.render.hexlayer import HexLayer
-from ui.cache.base import get_area, get_config, get_store, store_as
+from ui.cache.base import cache_data, get_area, get_config, get_store, store_as
 
 __all__ = [
     "coverage_analysis",
@@ -26,7 +25,7 @@ __all__ = [
 ]
 
 
-@st.cache_data(show_spinner="Analysing youth-work coverage…", max_entries=16)
+@cache_data(show_spinner="Analysing youth-work coverage…", max_entries=16)
 def coverage_analysis(
     fingerprint: str, version: str, role: str, filters: Filters, settings: cv.CoverageSettings
 ) -> cv.CoverageAnalysis:
@@ -36,13 +35,13 @@ def coverage_analysis(
     return cv.analyse(store_as(config, role), get_area(config), filters, settings)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@cache_data(show_spinner=False, max_entries=8)
 def health_sites(fingerprint: str, version: str) -> pd.DataFrame:
     """Stored health sites (A&E, GP surgeries, sexual-health clinics)."""
     return cview.health_sites(get_store(get_config()))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cache_data(show_spinner=False, max_entries=32)
 def coverage_gaps(
     fingerprint: str, version: str, role: str, filters: Filters, settings: cv.CoverageSettings
 ) -> pd.DataFrame:
@@ -52,7 +51,7 @@ def coverage_gaps(
     return cview.role_gaps(analysis.gaps, sites, role, settings.res, get_config())
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@cache_data(show_spinner=False, max_entries=16)
 def coverage_map_layers(
     fingerprint: str,
     version: str,
@@ -73,7 +72,7 @@ def coverage_map_layers(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@cache_data(show_spinner=False, max_entries=32)
 def coverage_problem(
     fingerprint: str,
     version: str,
@@ -88,7 +87,7 @@ def coverage_problem(
     return cview.plan_problem(analysis, role, get_config(), allowed, fixed)
 
 
-@st.cache_data(show_spinner="Planning deployments…", max_entries=32)
+@cache_data(show_spinner="Planning deployments…", max_entries=32)
 def coverage_plan(
     fingerprint: str,
     version: str,
@@ -104,7 +103,7 @@ def coverage_plan(
     return ywp.plan_greedy(problem, k)
 
 
-@st.cache_data(show_spinner="Solving exactly (MILP, up to 30 s)…", max_entries=16)
+@cache_data(show_spinner="Solving exactly (MILP, up to 30 s)…", max_entries=16)
 def coverage_plan_exact(
     fingerprint: str,
     version: str,
