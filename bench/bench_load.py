@@ -553,6 +553,8 @@ def main() -> int:
             proc, base = start_server(build.out_dir / "placesafe.toml", log_path)
         try:
             wait_healthy(proc, base, log_path)
+            while args.processes > 1 and "PlaceSafe:" not in _tail(log_path):
+                time.sleep(0.3)  # the launcher says so once every app process answers
             results, measures = asyncio.run(drive(proc.pid, base, args))
             logs = [log_path, *sorted((Path(tmp) / "serve-logs").glob("app-*.log"))]
             log = "".join(p.read_text(encoding="utf-8", errors="replace") for p in logs)
