@@ -13,7 +13,7 @@ BENCH  := $(filter-out bench/_%,$(sort $(wildcard bench/*.py)))
 
 help:
 	@echo "make run    - install runtime requirements if needed and start the app"
-	@echo "make serve  - PROCESSES app processes (default: one per core) behind Caddy on PORT"
+	@echo "make serve  - PROCESSES app processes (default: cores) behind Caddy on LISTEN"
 	@echo "make test   - install dev requirements if needed, then ruff, mypy and pytest"
 	@echo "make lint   - ruff check and mypy only"
 	@echo "make bench  - run every bench/*.py (prints tables)"
@@ -33,12 +33,14 @@ $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.stamp-run
 	MALLOC_ARENA_MAX=2 $(BIN)/streamlit run app.py
 
+# make serve: app processes (default: one per core) behind Caddy on $(LISTEN)
 PROCESSES ?= $(shell nproc 2>/dev/null || echo 2)
-PORT      ?= 8501
+LISTEN    ?= 127.0.0.1:8501
 
 serve: $(VENV)/.stamp-run
-	@command -v caddy >/dev/null || { echo "make serve needs Caddy: apt-get install caddy"; exit 2; }
-	$(BIN)/python deploy/serve.py --processes $(PROCESSES) --port $(PORT)
+	@command -v caddy >/dev/null || { echo "caddy is needed: apt-get install -y caddy"; exit 1; }
+	$(BIN)/python -m geo publish
+	$(BIN)/python deploy/serve.py --processes $(PROCESSES) --listen $(LISTEN)
 
 test: $(VENV)/.stamp-dev
 	$(BIN)/ruff check .

@@ -6,6 +6,12 @@ carrying the page, the query string and the value of every widget of the last ru
 ForwardMsgs until ``script_finished``. Widget ids change between runs (they include the page),
 so widgets are tracked by their user key and the latest id is sent, as the frontend does.
 
+Each session keeps its own cookie jar, as one browser does: before the websocket it loads
+the app's page over HTTP, stores the cookies the server (or a proxy in front of several app
+processes: Caddy's sticky ``lb_policy cookie``) sets, and sends them on the websocket
+handshake and on every later HTTP request (:meth:`Session.fetch`), so behind a sticky
+proxy all of one session's traffic reaches one process.
+
 Not emulated: custom-component values (st_folium's map events: the map is never "drawn"),
 button clicks outside forms, and the frontend's message cache (no ``cached_message_hashes``
 are sent, so every map is delivered in full, as to a browser with an empty cache).
@@ -15,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.request
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +34,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin, Subprotocol
 
 FINISHED_EARLY_FOR_RERUN = ForwardMsg.FINISHED_EARLY_FOR_RERUN
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
 STRING_WIDGETS = {"radio", "selectbox"}
 STRING_LIST_WIDGETS = {"multiselect"}
 BOOL_WIDGETS = {"checkbox"}  # st.checkbox and st.toggle
@@ -129,17 +138,45 @@ class Session:
         self._started_at: float | None = None
         self._done: asyncio.Future[None] | None = None
         self._closed: BaseException | None = None
+        self.cookies: dict[str, str] = {}  # this session's jar (name -> value)
+
+    def _store_cookies(self, headers: list[str]) -> None:
+        for header in headers:
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                self.cookies[name] = morsel.value
+
+    def _cookie_header(self) -> dict[str, str]:
+        if not self.cookies:
+            return {}
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+
+    def _get(self, path: str) -> bytes:
+        request = urllib.request.Request(self.base_url + path, headers=self._cookie_header())
+        with _DIRECT.open(request, timeout=60) as response:
+            self._store_cookies(response.headers.get_all("Set-Cookie") or [])
+            body: bytes = response.read()
+        return body
+
+    async def fetch(self, path: str) -> bytes:
+        """GET ``path`` over HTTP with this session's cookies (storing any it is given)."""
+        return await asyncio.to_thread(self._get, path)
 
     async def connect(self) -> None:
+        await self.fetch("/")  # the page a browser loads first: the proxy's cookie comes here
         parts = urlsplit(self.base_url)
         self.ws = await connect(
             f"ws://{parts.netloc}/_stcore/stream",
             origin=Origin(self.base_url),
             subprotocols=[Subprotocol("streamlit")],
+            additional_headers=self._cookie_header(),
             max_size=None,
             compression=None,
             proxy=None,
         )
+        if self.ws.response is not None:
+            self._store_cookies(self.ws.response.headers.get_all("Set-Cookie"))
         self._reader = asyncio.create_task(self._read())
 
     async def close(self) -> None:

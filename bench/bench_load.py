@@ -134,8 +134,7 @@ def start_served(
     env = dict(os.environ, PLACESAFE_CONFIG=str(config_path))
     cmd = [
         sys.executable, str(ROOT / "deploy" / "serve.py"), "--processes", str(processes),
-        "--port", str(port), "--base-port", str(base_port), "--address", HOST,
-        "--log-dir", str(log_path.parent / "serve-logs"),
+        "--listen", f"{HOST}:{port}", "--first-port", str(base_port),
     ]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -143,6 +142,17 @@ def start_served(
             stderr=subprocess.STDOUT, start_new_session=True,
         )
     return proc, f"http://{HOST}:{port}"
+
+
+def backends(log_path: Path) -> list[str]:
+    """The app processes' own URLs, from the launcher's "PlaceSafe: ... ports A-B" line."""
+    import re
+
+    found = re.search(r"on ports (\d+)-(\d+)", _tail(log_path))
+    if not found:
+        return []
+    first, last = int(found.group(1)), int(found.group(2))
+    return [f"http://{HOST}:{p}" for p in range(first, last + 1)]
 
 
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
@@ -492,9 +502,12 @@ async def drive(pid: int, base: str, args: argparse.Namespace) -> tuple[list[Ses
     rss = {"idle": tree_rss_mb(pid)}
     first = await first_contact(base)
     think = (args.think[0], args.think[1])
-    warm = await run_sessions(base, 1, args.categories, THINK_S, first_index=1000)
-    if warm[0].error:
-        raise RuntimeError(f"warm-up session failed at {warm[0].error}")
+    # one warm-up session per app process, straight to it (behind the proxy a session
+    # reaches one process only, and the others would start the timed run cold)
+    for n, url in enumerate(args.backends or [base]):
+        warm = await run_sessions(url, 1, args.categories, THINK_S, first_index=1000 + n)
+        if warm[0].error:
+            raise RuntimeError(f"warm-up session failed at {warm[0].error}")
     await asyncio.sleep(2)
     rss["start"] = tree_rss_mb(pid)
     stop, peak = asyncio.Event(), [rss["start"]]
@@ -555,9 +568,9 @@ def main() -> int:
             wait_healthy(proc, base, log_path)
             while args.processes > 1 and "PlaceSafe:" not in _tail(log_path):
                 time.sleep(0.3)  # the launcher says so once every app process answers
+            args.backends = backends(log_path) if args.processes > 1 else []
             results, measures = asyncio.run(drive(proc.pid, base, args))
-            logs = [log_path, *sorted((Path(tmp) / "serve-logs").glob("app-*.log"))]
-            log = "".join(p.read_text(encoding="utf-8", errors="replace") for p in logs)
+            log = log_path.read_text(encoding="utf-8", errors="replace")
             measures.app_errors = log.count("Uncaught app execution")
         except BaseException:
             print(f"server log tail:\n{_tail(log_path)}", file=sys.stderr)

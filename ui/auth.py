@@ -10,6 +10,7 @@ real data only when ``app.allow_local_real_data`` is set.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -51,6 +52,11 @@ def auth_settings() -> Mapping[str, Any] | None:
     return dict(section)
 
 
+#: The address a reverse proxy in front of the app listens on (set by ``deploy/serve.py``):
+#: without login it must be loopback too, as the app's own address must.
+PUBLIC_ADDRESS_ENV = "PLACESAFE_PUBLIC_ADDRESS"
+
+
 def startup_problem() -> str | None:
     """A configuration problem that must stop the app before anything is shown.
 
@@ -63,7 +69,8 @@ def startup_problem() -> str | None:
     settings = auth_settings()
     if settings is not None:
         return cookie_secret_problem(settings)
-    address = st.get_option("server.address")
+    # behind deploy/serve.py the proxy's address is the one the world sees
+    address = os.environ.get(PUBLIC_ADDRESS_ENV) or st.get_option("server.address")
     return open_address_problem(str(address) if address else None)
 
 
