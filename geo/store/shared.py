@@ -335,10 +335,6 @@ class SnapshotStore(Store):
         with self.shared.writer() as store:
             return store.add_note(*args, **kwargs)
 
-    def mark_synthetic_demo(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
-        with self.shared.writer() as store:
-            return store.mark_synthetic_demo(*args, **kwargs)
-
     def audit_log(self, limit: int = 1000) -> Any:  # noqa: D102
         return self.shared.live_audit_log(limit)
 
