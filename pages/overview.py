@@ -59,15 +59,18 @@ def with_shown(layers: tuple[HexLayer, ...]) -> dict[str, HexLayer]:
     return {k: replace(by_key[k], show=k in shown) for k in keys}
 
 
-layers = with_shown(overview.overview_map_layers(fp, version, role, res, filters))
+def map_layers(r: int) -> dict[str, HexLayer]:
+    """The map's layers at resolution ``r`` (coarser ones for a view with too many)."""
+    return with_shown(overview.overview_map_layers(fp, version, role, r, filters))
+
+
+layers = map_layers(res)
 markers = overview.school_markers(fp, version) if "schools" in shown else ()
 event = ctx.draw_map(
     list(layers.values()),
-    key=f"overview-map-{res}",
-    schools=markers,
-    coarser=lambda r: list(
-        with_shown(overview.overview_map_layers(fp, version, role, r, filters)).values()
-    ),
+    f"overview-map-{res}",
+    markers,
+    coarser=lambda r: [*map_layers(r).values()],
 )
 clicked = selected_cell_from_event(event, res)
 if clicked and clicked != st.session_state.get(state.KEY_CELL):
@@ -105,11 +108,19 @@ steps = playback_steps(role, filters, ctx.months())
 def draw_step(label: str, step: Filters) -> None:
     """One step of the playback: the same layers for that month (or quarter), on legend
     bands shared by every step."""
-    bands = playback.playback_bands(fp, version, role, res, tuple(f for _, f in steps))
-    step_layers = with_shown(
-        playback.on_window_bands(overview.overview_layers(fp, version, role, res, step), bands)
+
+    def at(r: int) -> dict[str, HexLayer]:
+        bands = playback.playback_bands(fp, version, role, r, tuple(f for _, f in steps))
+        return with_shown(
+            playback.on_window_bands(overview.overview_layers(fp, version, role, r, step), bands)
+        )
+
+    step_layers = at(res)
+    ctx.draw_map(
+        list(step_layers.values()),
+        key=f"overview-play-map-{res}",
+        coarser=lambda r: list(at(r).values()),
     )
-    ctx.draw_map(list(step_layers.values()), key=f"overview-play-map-{res}")
     cells = len(step_layers["incidents"].geojson["features"])
     st.caption(f"Showing {label}: incidents recorded in {cells:,} hexagons.")
     export_buttons(

@@ -34,8 +34,9 @@ __all__ = [
 #: A member of the FeatureCollections made here for one view: packed afresh every time,
 #: never remembered (:func:`geo.render.packed.packed_json`).
 FOR_ONE_VIEW = "placesafe_for_one_view"
-#: Most polygons one map sends (about 1.4 MB packed at resolution 10).
-MAX_HEXAGONS = 20_000
+#: Most polygons one map sends (at most about 1.7 MB packed, tooltips with place names
+#: included: bench/bench_london.py).
+MAX_HEXAGONS = 16_000
 #: How much wider than the view the sent area is, on each side (a fraction of the view).
 VIEW_PAD = 0.25
 
