@@ -162,7 +162,10 @@ def first_map_in_chromium(config: Path, res: int = 10) -> tuple[float, int, Path
                 if not drawn:
                     time.sleep(0.05)
             seconds = time.perf_counter() - started
-            page.wait_for_timeout(1000)
+            page.locator(
+                'iframe[title="streamlit_folium.st_folium"]'
+            ).first.scroll_into_view_if_needed()
+            page.wait_for_timeout(1500)
             page.screenshot(path=str(shot))
             browser.close()
     finally:
