@@ -90,6 +90,7 @@ def on_screen(
     key: str,
     res: int,
     coarser: Callable[[int], Sequence[HexLayer]] | None = None,
+    area_bounds: tuple[float, float, float, float] | None = None,
 ) -> Screen:
     """The part of ``layers`` the map at ``key`` sends (see :mod:`geo.render.viewport`).
 
@@ -97,6 +98,9 @@ def on_screen(
     the hexagons in the view the map last reported (the whole area before it has
     reported one); while that is still too many, ``coarser(r)`` at resolution ``r``
     one coarser each time (down to :data:`COARSEST_RES`), else the strongest first.
+    A view that holds the whole area (``area_bounds``: min lng, min lat, max lng, max
+    lat) is drawn as the first map was, fitted to the area, so the map the viewer has
+    is not drawn again just because it reported where it is.
     """
     if feature_count(layers) <= MAX_HEXAGONS:
         return Screen(list(layers), res, None, None, False)
@@ -109,6 +113,8 @@ def on_screen(
         drawn -= 1
         current = list(coarser(drawn))
     shown, left_out = keep_strongest(shown)
+    if view is not None and area_bounds is not None and view.covers(*area_bounds):
+        view = None
     note = None
     if drawn < res:
         note = (

@@ -56,6 +56,13 @@ class View:
         """The view's centre as (lat, lng)."""
         return ((self.south + self.north) / 2, (self.west + self.east) / 2)
 
+    def covers(self, min_lng: float, min_lat: float, max_lng: float, max_lat: float) -> bool:
+        """Whether the view holds the whole box (degrees, EPSG:4326)."""
+        return (
+            self.west <= min_lng and self.south <= min_lat
+            and self.east >= max_lng and self.north >= max_lat
+        )  # fmt: skip
+
     def padded(self, pad: float = VIEW_PAD) -> View:
         """The view grown by ``pad`` of its height and width on every side."""
         dy = (self.north - self.south) * pad

@@ -63,3 +63,10 @@ def test_keep_strongest_copes_with_an_empty_layer() -> None:
     empty = hexlayer.count_layer("Empty", np.array([], np.uint64), np.array([]), [])
     kept, left_out = keep_strongest([empty, _layer()], limit=10)
     assert feature_count(kept) == 10 and left_out > 0
+
+
+def test_a_view_covers_a_box_only_when_it_holds_all_of_it() -> None:
+    view = View(51.4, -0.2, 51.6, 0.1, 11)
+    assert view.covers(-0.15, 51.45, 0.05, 51.55)
+    assert not view.covers(-0.25, 51.45, 0.05, 51.55)
+    assert not view.covers(-0.15, 51.45, 0.05, 51.65)
