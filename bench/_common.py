@@ -35,15 +35,19 @@ def print_table(rows: Sequence[dict[str, object]]) -> None:
     print(frame.to_string(index=False))
 
 
-def write_police_csv(path: Path, n: int, seed: int = 0) -> None:
-    """Write ``n`` synthetic police.uk street rows inside the demo borough.
+def write_police_csv(path: Path, n: int, seed: int = 0, points: np.ndarray | None = None) -> None:
+    """Write ``n`` synthetic police.uk street rows inside the demo borough, or at
+    ``points`` (``(n, 2)`` longitude, latitude; EPSG:4326) when given.
 
     A third of rows are anti-social behaviour with blank Crime IDs (some identical),
     about 8 % have no coordinates, as in real files.
     """
     rng = np.random.default_rng(seed)
-    lng = rng.uniform(-0.005, 0.07, n).round(6)
-    lat = rng.uniform(51.515, 51.555, n).round(6)
+    if points is None:
+        lng = rng.uniform(-0.005, 0.07, n).round(6)
+        lat = rng.uniform(51.515, 51.555, n).round(6)
+    else:
+        lng, lat = points[:, 0].round(6), points[:, 1].round(6)
     crime = np.array(CRIME_TYPES)[rng.integers(0, len(CRIME_TYPES), n)]
     asb = crime == "Anti-social behaviour"
     ids = np.char.add("c", rng.integers(0, 2**62, n).astype(str))

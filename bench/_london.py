@@ -16,9 +16,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
-from _common import CRIME_TYPES, POLICE_HEADER, ROOT
+from _common import ROOT, write_police_csv
 
 BOROUGHS = ROOT.parent / "shared" / "data" / "boundaries" / "london_boroughs_lad22_gen20.geojson"
 #: The audit key of the benchmark's store (a real store needs its own; this one is synthetic).
@@ -67,36 +66,8 @@ def write_london_police_csv(path: Path, n_in_area: int = IN_AREA_ROWS, seed: int
     offsets = rng.normal(size=(n_clustered, 2)) * spread_m[:, None]
     clustered = centres[which] + offsets / np.array([111_320 * np.cos(np.radians(51.5)), 110_540])
     xy = np.concatenate([uniform, clustered])
-    n = len(xy)
-    crime = np.array(CRIME_TYPES)[rng.integers(0, len(CRIME_TYPES), n)]
-    asb = crime == "Anti-social behaviour"
-    ids = np.char.add("c", rng.integers(0, 2**62, n).astype(str))
-    ids[asb] = ""
-    months = np.array([f"2024-{m:02d}" for m in range(1, 13)])[rng.integers(0, 12, n)]
-    lng_s = xy[:, 0].round(6).astype(str)
-    lat_s = xy[:, 1].round(6).astype(str)
-    unlocated = rng.random(n) < 0.08
-    lng_s[unlocated] = ""
-    lat_s[unlocated] = ""
-    frame = pd.DataFrame(
-        {
-            "Crime ID": ids,
-            "Month": months,
-            "Reported by": "Metropolitan Police Service",
-            "Falls within": "Metropolitan Police Service",
-            "Longitude": lng_s,
-            "Latitude": lat_s,
-            "Location": "On or near Bench Street",
-            "LSOA code": "E01000001",
-            "LSOA name": "Bench 001A",
-            "Crime type": crime,
-            "Last outcome category": np.where(asb, "", "Under investigation"),
-            "Context": "",
-        }
-    )
-    assert ",".join(frame.columns) == POLICE_HEADER
-    frame.to_csv(path, index=False)
-    return n
+    write_police_csv(path, len(xy), seed=seed, points=xy)
+    return len(xy)
 
 
 CONFIG = """# London-wide benchmark store (synthetic police.uk rows; bench/_london.py)

@@ -214,17 +214,7 @@ def tree_rss_mb(pid: int) -> float:
 
 def child_pids(pid: int) -> list[int]:
     """The direct children of ``pid`` (the app processes and Caddy under the launcher)."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
-            out.append(int(entry))
-    return sorted(out)
+    return sorted(c for c, (ppid, _) in _proc_stats().items() if ppid == pid)
 
 
 async def sample_peak(pid: int, stop: asyncio.Event, peak: list[float]) -> None:
@@ -234,8 +224,8 @@ async def sample_peak(pid: int, stop: asyncio.Event, peak: list[float]) -> None:
             await asyncio.wait_for(stop.wait(), timeout=0.25)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of ``pid`` and its descendants (live ones), from /proc."""
+def _proc_stats() -> dict[int, tuple[int, float]]:
+    """Every live process's parent and user + system CPU seconds, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
     stats: dict[int, tuple[int, float]] = {}
     for entry in os.listdir("/proc"):
@@ -247,6 +237,12 @@ def cpu_seconds(pid: int) -> float:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
         stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return stats
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` and its descendants (live ones), from /proc."""
+    stats = _proc_stats()
     total, todo = 0.0, [pid]
     while todo:
         p = todo.pop()
