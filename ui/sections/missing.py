@@ -15,7 +15,7 @@ from ui.cache.missing import missing_map_layers
 from ui.cache.overview import ed_assault_layers
 from ui.context import PageContext
 from ui.exports import export_buttons
-from ui.map import selected_cell_from_event, show_map
+from ui.map import selected_cell_from_event
 
 __all__ = ["THEME_HEADERS", "download", "measures_table", "missing_tabs"]
 
@@ -92,8 +92,8 @@ def found_places(ctx: PageContext, view: MissingView) -> None:
         ctx.fp, ctx.version, role, res, ctx.filters, ctx.loaded("ed_assaults")
     )
     # the found places drawn; A&E assaults (where loaded) can be ticked on the map
-    fmap = ctx.map([replace(found_layer, show=True), *assaults, overlap_layer])
-    clicked = selected_cell_from_event(show_map(fmap, key=f"missing-{res}"), res)
+    layers = [replace(found_layer, show=True), *assaults, overlap_layer]
+    clicked = selected_cell_from_event(ctx.draw_map(layers, key=f"missing-{res}"), res)
     if clicked:
         state.open_profile(clicked)
     with st.container(horizontal=True):
