@@ -4,7 +4,7 @@ Each app process listens on its own loopback port (``--first-port``, ``--first-p
 ...); Caddy listens on ``--listen`` and sends each browser to one process for the whole of
 its session (a cookie: ``lb_policy cookie``), websockets included. All processes read the
 same published store snapshot and switch to a newer one when a load publishes it
-(:mod:`geo.store.service`); loads and audit events are written under the store's writer
+(:mod:`geo.store.shared`); loads and audit events are written under the store's writer
 lock, by whichever process (or the command line) makes them.
 
 Run: ``make serve`` (``make serve PROCESSES=3``), or
