@@ -68,8 +68,6 @@ class Screen:
     ----------
     layers : list of HexLayer
         The layers to draw (all of them, or those in view).
-    res : int
-        The resolution drawn.
     view : View or None
         The view to open the map at (None: fit the study area).
     note : str or None
@@ -79,7 +77,6 @@ class Screen:
     """
 
     layers: list[HexLayer]
-    res: int
     view: View | None
     note: str | None
     follows: bool
@@ -103,7 +100,7 @@ def on_screen(
     is not drawn again just because it reported where it is.
     """
     if feature_count(layers) <= MAX_HEXAGONS:
-        return Screen(list(layers), res, None, None, False)
+        return Screen(list(layers), None, None, False)
     view = view_from_event(st.session_state.get(_component_key(key)))
     current, drawn = list(layers), res
     while True:
@@ -127,7 +124,7 @@ def on_screen(
             f"{left_out:,} hexagons of the lowest classes in this view are not drawn (a "
             f"map draws at most {MAX_HEXAGONS:,}, strongest first): zoom in to see them."
         )
-    return Screen(shown, drawn, view, note, True)
+    return Screen(shown, view, note, True)
 
 
 def show_map(

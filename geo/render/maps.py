@@ -36,9 +36,7 @@ HIGHLIGHT_STYLE: dict[str, Any] = {"weight": 2, "color": "#000000"}
 
 
 class _RawScript(branca.element.Element):
-    """Script text added to the figure as it is. branca wraps a macro's output in an
-    ``Element``, which compiles it as a Jinja template on every render: for a packed
-    layer that is a compile of its whole data, per map, per rerun."""
+    """Rendered text added to the figure as it is (see :func:`_render_macros`)."""
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -52,9 +50,9 @@ def _render_macros(self: branca.element.MacroElement, **kwargs: Any) -> str:
     """branca's ``MacroElement.render`` without compiling its output again: the header,
     HTML and script a macro renders are added to the figure as they are. branca wraps
     each in an ``Element``, which parses it as a Jinja template: a cost on every map
-    of every rerun (about 30 ms a map), and a template parse of text that may hold
-    partner-supplied names (escaped, but not for Jinja). Installed for every folium
-    element drawn here, folium's own included."""
+    of every rerun (about 30 ms a map, and the whole data of a packed layer), and a
+    template parse of text that may hold partner-supplied names (escaped, but not for
+    Jinja). Installed for every folium element drawn here, folium's own included."""
     figure = cast(Any, self.get_root())
     macros = self._template.module.__dict__
     for part in ("header", "html", "script"):
@@ -69,22 +67,7 @@ def _render_macros(self: branca.element.MacroElement, **kwargs: Any) -> str:
 branca.element.MacroElement.render = _render_macros  # type: ignore[method-assign]
 
 
-def _render_script(element: branca.element.MacroElement, kwargs: dict[str, Any]) -> None:
-    """Add ``element``'s script macro, rendered, to its figure (no template compile)."""
-    script = element._template.module.__dict__["script"]
-    figure = cast(Any, element.get_root())
-    figure.script.add_child(_RawScript(script(element, kwargs)), name=element.get_name())
-
-
-class ScriptElement(branca.element.MacroElement):
-    """A macro element with a script macro only, rendered without a template compile."""
-
-    def render(self, **kwargs: Any) -> str:
-        _render_script(self, kwargs)
-        return ""
-
-
-class PackedDecoder(ScriptElement):
+class PackedDecoder(branca.element.MacroElement):
     """Defines ``psUnpack`` (:data:`geo.render.packed.UNPACK_JS`) once for the map's
     :class:`PackedLayer` s."""
 
@@ -174,9 +157,9 @@ class PackedLayer(folium.FeatureGroup):
         self.interactive = "true" if interactive else "false"
 
     def render(self, **kwargs: Any) -> str:
-        """Its script alone (added to the map in it when shown; no template compile)."""
-        _render_script(self, kwargs)
-        return ""
+        """Its script, which adds the group to the map when shown (folium's ``Layer``
+        would add an ``addTo`` element of its own)."""
+        return _render_macros(self, **kwargs)
 
 
 #: The legend's element id and class (a constant: the legend's HTML holds fixed text only).
@@ -211,7 +194,7 @@ def _legend_html(layers: Sequence[HexLayer], extra: Sequence[tuple[str, str]]) -
     return "".join(parts)
 
 
-class LegendControl(ScriptElement):
+class LegendControl(branca.element.MacroElement):
     """Moves the legend (:func:`_legend_html`) into a Leaflet control at the map's
     bottom right, its height capped to the map's so it never spills below it."""
 
@@ -247,7 +230,7 @@ class LegendControl(ScriptElement):
         self.legend_id = LEGEND_ID
 
 
-class FitViewport(ScriptElement):
+class FitViewport(branca.element.MacroElement):
     """Presentation mode: the map (and its frame, whose height then equals the map's)
     takes the height left between its top and the bottom of the browser window, between
     ``min_height`` and ``max_height``, so map and legend fit the first screen. A map that
@@ -342,7 +325,7 @@ def fit_to_viewport(m: folium.Map, max_height: int) -> folium.Map:
     return m
 
 
-class MetricScale(ScriptElement):
+class MetricScale(branca.element.MacroElement):
     """Leaflet's scale bar in metres and kilometres only (folium's shows feet and miles too)."""
 
     _template = branca.element.Template(

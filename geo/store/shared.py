@@ -284,23 +284,26 @@ class SharedStore:
             self._reader, self._reader_name = reader, path.name
         return reader
 
-    def live_audit_log(self, limit: int) -> Any:
-        """The newest audit events from the store file itself (not a snapshot)."""
+    @contextmanager
+    def live(self) -> Iterator[Store]:
+        """The store file itself, read-only, while no writer has it (the audit log is
+        written there and never published)."""
         with (
             self._local,
             _flock(lock_path(self.path), False, self.lock_timeout),
-            Store(self.path, read_only=True, audit=self.audit_settings) as live,
+            Store(self.path, read_only=True, audit=self.audit_settings) as store,
         ):
-            return live.audit_log(limit)
+            yield store
+
+    def live_audit_log(self, limit: int) -> Any:
+        """The newest audit events from the store file itself (not a snapshot)."""
+        with self.live() as store:
+            return store.audit_log(limit)
 
     def live_audit_check(self) -> Any:
         """:meth:`~geo.store.audit_log.AuditedConnection.verify_audit_chain` on the store file."""
-        with (
-            self._local,
-            _flock(lock_path(self.path), False, self.lock_timeout),
-            Store(self.path, read_only=True, audit=self.audit_settings) as live,
-        ):
-            return live.verify_audit_chain()
+        with self.live() as store:
+            return store.verify_audit_chain()
 
 
 class SnapshotStore(Store):
