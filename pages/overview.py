@@ -15,7 +15,7 @@ from geo.lenses.story import story_quarter
 from geo.render.hexlayer import HexLayer
 from ui import playback, state, widgets
 from ui.cache import overview
-from ui.cache.story import quarter_story
+from ui.cache.story import quarter_summary
 from ui.context import page_context
 from ui.exports import export_buttons
 from ui.map import selected_cell_from_event
@@ -26,10 +26,9 @@ fp, version, role, res, filters = ctx.fp, ctx.version, ctx.role, ctx.res, ctx.fi
 st.title(f"Overview — {escape_markdown(ctx.area.name)}")
 quarter = story_quarter(filters, ctx.months())
 if quarter is not None:  # the meeting's first page, one click away
-    told = quarter_story(fp, version, role, res, quarter)[0]
     st.page_link(
         str(state.STORY_PAGE),
-        label=f"**The quarter's story** — {told.summary()}",
+        label=f"**The quarter's story** — {quarter_summary(fp, version, role, res, quarter)}",
         icon=":material/newspaper:",
     )
 st.caption(

@@ -13,7 +13,7 @@ from all steps together (:func:`window_bands`), so that months can be compared.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +32,7 @@ from geo.render.hexlayer import (
 )
 from geo.render.layers import ED_UNIT
 from ui.cache.base import cache_data
-from ui.cache.overview import overview_layers
+from ui.cache.overview import overview_counts
 
 KEY_STEP = "play_month"
 KEY_PLAYING = "_playing"
@@ -67,11 +67,12 @@ def layer_values(layer: HexLayer) -> npt.NDArray[np.float64]:
     )
 
 
-def window_bands(frames: Sequence[Sequence[HexLayer]]) -> tuple[Bands, ...]:
+def window_bands(steps: Sequence[Mapping[int, npt.ArrayLike]]) -> tuple[Bands, ...]:
     """One set of legend bands per fixed-band layer (:data:`FIXED_BAND_LAYERS`, then
-    :data:`FEED_BAND_LAYERS`), from every step's (disclosed) values together."""
+    :data:`FEED_BAND_LAYERS`), from every step's displayed (disclosed) values together;
+    each step maps a layer's place to its values (NaN where withheld)."""
     return tuple(
-        shared_breaks([layer_values(frame[i]) for frame in frames if i < len(frame)], len(palette))
+        shared_breaks([step[i] for step in steps if i in step], len(palette))
         for i, palette, _ in (*FIXED_BAND_LAYERS, *FEED_BAND_LAYERS)
     )
 
@@ -92,9 +93,20 @@ def on_window_bands(
 def playback_bands(
     fingerprint: str, version: str, role: str, res: int, steps: tuple[Filters, ...]
 ) -> tuple[Bands, ...]:
-    """The bands every step of a playback shares: each step's disclosure-controlled
-    Overview layers (``ui.cache.overview_layers``, cached) pooled."""
-    return window_bands([overview_layers(fingerprint, version, role, res, f) for f in steps])
+    """The bands every step of a playback shares: the values each step's Overview layers
+    show (``ui.cache.overview_counts``, disclosure-controlled and cached) pooled."""
+    found = min(res, 9)  # missing and A&E assaults, as the Overview draws them
+    values = []
+    for step in steps:
+        incidents, missing, assaults = overview_counts(fingerprint, version, role, res, step)
+        values.append(
+            {
+                0: incidents.levels[res]["value"].to_numpy(float),
+                1: missing.levels[found]["value"].to_numpy(float),
+                3: assaults.levels[found]["value"].to_numpy(float),
+            }
+        )
+    return window_bands(values)
 
 
 def next_step(labels: Sequence[str], current: str) -> tuple[str, bool]:

@@ -30,6 +30,19 @@ LAYER_LABELS: Final[dict[str, str]] = {
     "knife_crime": "Knife crime",
     "ed_assaults": "A&E assaults (ED, ISTV)",
 }
+
+
+def layer_filters(layer: str, filters: Filters) -> Filters:
+    """The part of ``filters`` that bears on ``layer``: incident categories narrow the
+    layers read from the incidents table only, so a missing-episode, A&E or youth-work
+    layer (any layer not read from incidents) is the same whatever categories are chosen,
+    and caches can say so."""
+    table = CUBE_LAYERS[layer][0] if layer in CUBE_LAYERS else None
+    if table == "incidents" or not filters.categories:
+        return filters
+    return Filters(filters.month_from, filters.month_to)
+
+
 #: The feed (store table) each layer is read from, for "not loaded" notes.
 LAYER_TABLES: Final[dict[str, str]] = {layer: spec[0] for layer, spec in CUBE_LAYERS.items()}
 

@@ -24,7 +24,9 @@ def _frame(values: list[float]) -> tuple[hexlayer.HexLayer, ...]:
 def test_steps_with_different_counts_share_one_legend() -> None:
     march, may = _frame([1, 2, 2, 3, 4]), _frame([8, 20, 35, 50, 90])
     assert march[0].legend != may[0].legend  # each step on its own bands
-    bands = playback.window_bands([march, may])
+    bands = playback.window_bands(
+        [{i: playback.layer_values(f[i]) for i in (0, 1)} for f in (march, may)]
+    )
     shown_march = playback.on_window_bands(march, bands)
     shown_may = playback.on_window_bands(may, bands)
     for i, _, _ in playback.FIXED_BAND_LAYERS:

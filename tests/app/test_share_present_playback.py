@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import h3
@@ -352,6 +353,59 @@ def test_partnership_playback_steps_quarters_from_the_fixed_menu(
     shown = values[np.isfinite(values)]
     assert shown.size and not ((shown >= 1) & (shown < 6)).any()
     assert all(h3.get_resolution(p["cell"]) == 8 for p in props)
+
+
+@pytest.mark.parametrize(("role", "res"), [("analyst", 10), ("analyst", 8), ("partnership", 8)])
+def test_playback_bands_are_those_of_the_layers_drawn(demo: Path, role: str, res: int) -> None:
+    """The shared legend is worked out from the disclosed counts alone (no layer built
+    per step), and is exactly what pooling the steps' drawn layers gives."""
+    from geo.core.filters import Filters
+    from ui import cache, playback
+
+    config = cache.get_config()
+    version = cache.get_store(config).data_version()
+    steps = tuple(Filters(f"2024-{m:02d}", f"2024-{m:02d}") for m in range(1, 13))
+    if role == "partnership":
+        steps = tuple(Filters(f"2024-{m:02d}", f"2024-{m + 2:02d}") for m in (1, 4, 7, 10))
+    drawn = [cache.overview_layers(config.fingerprint, version, role, res, f) for f in steps]
+    pooled = playback.window_bands(
+        [{i: playback.layer_values(f[i]) for i in (0, 1, 3)} for f in drawn]
+    )
+    bands = playback.playback_bands(config.fingerprint, version, role, res, steps)
+    assert bands == pooled
+    assert len(bands[0].breaks) > 1  # something to compare: several bands of incidents
+
+
+def test_layers_categories_do_not_bear_on_are_worked_out_once(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Choosing incident categories recomputes the incident layers only: the missing,
+    youth-work and A&E layers are the same objects, the missing hot spot report is
+    worked out once."""
+    from geo.core.filters import Filters
+    from ui import cache
+    from ui.cache import hotspots
+
+    worked_out: list[str] = []
+    run = hotspots.run_trend_hotspots
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        worked_out.append(args[2])  # store, area, layer
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(hotspots, "run_trend_hotspots", counted)
+
+    config = cache.get_config()
+    fp, version = config.fingerprint, cache.get_store(config).data_version()
+    every, robbery = Filters("2024-02", "2024-05"), Filters("2024-02", "2024-05", ("robbery",))
+    a = cache.overview_layers(fp, version, "analyst", 10, every)
+    b = cache.overview_layers(fp, version, "analyst", 10, robbery)
+    assert a[0] is not b[0] and len(b[0].geojson["features"]) < len(a[0].geojson["features"])
+    assert all(x is y for x, y in zip(a[1:], b[1:], strict=True))
+    for layer in ("missing", "incidents"):
+        for filters in (every, robbery):
+            hotspots.hotspot_report(fp, version, "analyst", layer, 9, filters)
+    assert worked_out == ["missing", "incidents", "incidents"]
 
 
 # --- exports are offered in three formats and audited -----------------------------------

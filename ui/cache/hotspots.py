@@ -11,12 +11,12 @@ from geo.lenses.hotspot_report import HotspotReport, run_trend_hotspots
 from geo.render import layers
 from geo.render.hexlayer import HexLayer
 from geo.stats.emerging import describe_category
+from geo.store.cube import layer_filters
 from ui.cache.base import cache_data, cache_resource, get_area, get_config, months, store_as
 
 __all__ = ["cell_hotspot_history", "hotspot_layers", "hotspot_report"]
 
 
-@cache_data(show_spinner="Running hot spot analysis…", max_entries=32)
 def hotspot_report(
     fingerprint: str,
     version: str,
@@ -31,7 +31,24 @@ def hotspot_report(
     it (:func:`geo.lenses.hotspot_report.trend_window`, month by month, worked out at
     :data:`~geo.lenses.hotspot_report.TREND_RESOLUTION` and shown at ``res``): exact results on
     the store ``role``'s analyses run on; pages pass them through the disclosure-controlled
-    layers."""
+    layers. Cached once for every choice of incident categories where they do not bear on
+    ``layer`` (:func:`geo.store.cube.layer_filters`)."""
+    return _hotspot_report(
+        fingerprint, version, role, layer, res, layer_filters(layer, filters), k, fdr
+    )
+
+
+@cache_data(show_spinner="Running hot spot analysis…", max_entries=32)
+def _hotspot_report(
+    fingerprint: str,
+    version: str,
+    role: str,
+    layer: str,
+    res: int,
+    filters: Filters,
+    k: int = 1,
+    fdr: bool = True,
+) -> HotspotReport:
     config = get_config()
     return run_trend_hotspots(
         store_as(config, role),
@@ -45,8 +62,6 @@ def hotspot_report(
     )
 
 
-# the same layer objects every run (no copy per hit), so their packed form is remembered
-@cache_resource(show_spinner=False, max_entries=32)
 def hotspot_layers(
     fingerprint: str,
     version: str,
@@ -57,8 +72,26 @@ def hotspot_layers(
     k: int = 1,
     fdr: bool = True,
 ) -> tuple[HexLayer | None, HexLayer | None]:
-    """The Gi* and emerging hot spot map layers after disclosure control for ``role``."""
-    report = hotspot_report(fingerprint, version, role, layer, res, filters, k, fdr)
+    """The Gi* and emerging hot spot map layers after disclosure control for ``role``
+    (cached like :func:`hotspot_report`)."""
+    return _hotspot_layers(
+        fingerprint, version, role, layer, res, layer_filters(layer, filters), k, fdr
+    )
+
+
+# the same layer objects every run (no copy per hit), so their packed form is remembered
+@cache_resource(show_spinner=False, max_entries=32)
+def _hotspot_layers(
+    fingerprint: str,
+    version: str,
+    role: str,
+    layer: str,
+    res: int,
+    filters: Filters,
+    k: int = 1,
+    fdr: bool = True,
+) -> tuple[HexLayer | None, HexLayer | None]:
+    report = _hotspot_report(fingerprint, version, role, layer, res, filters, k, fdr)
     config = get_config()
     store = store_as(config, role)  # names come from public sources only
     gi = layers.gi_layer(report.gi, role, res, config) if report.gi is not None else None

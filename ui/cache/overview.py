@@ -8,13 +8,14 @@ import pandas as pd
 
 from geo.core.errors import InsufficientDataError
 from geo.core.filters import Filters
-from geo.disclosure import protected_records_note
+from geo.disclosure import DisclosedLevels, protected_records_note
 from geo.disclosure.counts import disclosed_counts, disclosed_kpis
 from geo.lenses import area_tables
 from geo.render import layers
 from geo.render.hexlayer import HexLayer
 from geo.store import catalogue
 from geo.store import queries as overview
+from geo.store.cube import layer_filters
 from geo.store.place_names import place_names
 from ui.cache.base import (
     cache_data,
@@ -32,6 +33,8 @@ __all__ = [
     "kpi_coverage",
     "kpis",
     "neighbourhood_rates",
+    "layer_counts",
+    "overview_counts",
     "overview_layers",
     "overview_map_layers",
     "protected_note",
@@ -72,8 +75,79 @@ def protected_note(fingerprint: str, version: str, filters: Filters) -> str | No
     return protected_records_note(get_store(config), config, filters)
 
 
+#: The Overview's layers, in the order of :func:`overview_layers`.
+OVERVIEW_LAYERS = ("incidents", "missing", "youth_work", "ed_assaults")
+
+
+def _shown_res(layer: str, res: int) -> int:
+    """Found / last-seen places, A&E assaults and youth-work coverage are drawn at
+    resolution 9 at the finest (an A&E assault's place is a postcode centroid or a named
+    place at best, not a street corner)."""
+    return res if layer == "incidents" else min(res, 9)
+
+
+# read-only results shared by every session (no copy per hit); a playback asks for every
+# month of its window, hence room for many
+@cache_resource(show_spinner=False, max_entries=512)
+def _layer_counts(
+    fingerprint: str, version: str, role: str, layer: str, res: int, filters: Filters
+) -> DisclosedLevels:
+    config = get_config()
+    return disclosed_counts(store_as(config, role), layer, role, res, filters, config)
+
+
+def layer_counts(
+    fingerprint: str, version: str, role: str, layer: str, res: int, filters: Filters
+) -> DisclosedLevels:
+    """One Overview count layer (``incidents``, ``missing``, ``ed_assaults``) after
+    disclosure control for ``role``, at the resolution the Overview draws it for
+    ``res``; cached once for every choice of incident categories where they do not
+    bear on the layer."""
+    shown = _shown_res(layer, res)
+    return _layer_counts(fingerprint, version, role, layer, shown, layer_filters(layer, filters))
+
+
+def overview_counts(
+    fingerprint: str, version: str, role: str, res: int, filters: Filters
+) -> tuple[DisclosedLevels, DisclosedLevels, DisclosedLevels]:
+    """The Overview's counts after disclosure control for ``role``: incidents at ``res``,
+    missing found / last seen and A&E assaults at ``min(res, 9)``."""
+    return (
+        layer_counts(fingerprint, version, role, "incidents", res, filters),
+        layer_counts(fingerprint, version, role, "missing", res, filters),
+        layer_counts(fingerprint, version, role, "ed_assaults", res, filters),
+    )
+
+
 # the same layer objects every run (no copy per hit), so their packed form is remembered
-@cache_resource(show_spinner=False, max_entries=64)
+@cache_resource(show_spinner=False, max_entries=128)
+def _overview_layer(
+    fingerprint: str, version: str, role: str, layer: str, res: int, filters: Filters
+) -> HexLayer:
+    config = get_config()
+    if layer == "youth_work":
+        return layers.youth_work_layer(
+            overview.youth_work_cells(store_as(config, role), res, filters)
+        )
+    levels = _layer_counts(fingerprint, version, role, layer, res, filters)
+    drawn = {
+        "incidents": layers.incident_layer_from,
+        "missing": layers.missing_layer_from,
+        "ed_assaults": layers.ed_assault_layer_from,
+    }[layer]
+    return drawn(levels, res, config)
+
+
+@cache_resource(show_spinner=False, max_entries=128)
+def _named_overview_layer(
+    fingerprint: str, version: str, role: str, layer: str, res: int, filters: Filters
+) -> HexLayer:
+    store = store_as(get_config(), role)  # names come from public sources only
+    return layers.named_layer(
+        _overview_layer(fingerprint, version, role, layer, res, filters), store
+    )
+
+
 def overview_layers(
     fingerprint: str, version: str, role: str, res: int, filters: Filters
 ) -> tuple[HexLayer, ...]:
@@ -81,33 +155,26 @@ def overview_layers(
     missing found / last seen, youth-work coverage and A&E assaults (empty when no
     emergency department feed is loaded: pages leave it out and say so).
 
-    Found / last-seen places and A&E assaults are drawn at resolution 9 at the finest
-    (an A&E assault's place is a postcode centroid or a named place at best, not a
-    street corner)."""
-    config = get_config()
-    store = store_as(config, role)
-    found_res = min(res, 9)
-    incidents = disclosed_counts(store, "incidents", role, res, filters, config)
-    missing = disclosed_counts(store, "missing", role, found_res, filters, config)
-    assaults = disclosed_counts(store, "ed_assaults", role, found_res, filters, config)
-    return (
-        layers.incident_layer_from(incidents, res, config),
-        layers.missing_layer_from(missing, found_res, config),
-        layers.youth_work_layer(overview.youth_work_cells(store, found_res, filters)),
-        layers.ed_assault_layer_from(assaults, found_res, config),
+    Found / last-seen places, youth-work coverage and A&E assaults are drawn at
+    resolution 9 at the finest. Each layer is cached on its own, once for every choice
+    of incident categories where they do not bear on it."""
+    return tuple(
+        _overview_layer(
+            fingerprint, version, role, x, _shown_res(x, res), layer_filters(x, filters)
+        )
+        for x in OVERVIEW_LAYERS
     )
 
 
-# the same layer objects every run (no copy per hit), so their packed form is remembered
-@cache_resource(show_spinner=False, max_entries=64)
 def overview_map_layers(
     fingerprint: str, version: str, role: str, res: int, filters: Filters
 ) -> tuple[HexLayer, ...]:
     """The Overview's layers for the map: each hexagon's tooltip led by its place name."""
-    store = store_as(get_config(), role)
     return tuple(
-        layers.named_layer(x, store)
-        for x in overview_layers(fingerprint, version, role, res, filters)
+        _named_overview_layer(
+            fingerprint, version, role, x, _shown_res(x, res), layer_filters(x, filters)
+        )
+        for x in OVERVIEW_LAYERS
     )
 
 

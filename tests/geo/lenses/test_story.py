@@ -132,7 +132,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return build_demo(tmp_path_factory.mktemp("story_demo"), seed=0)
 
 
-def _told(demo: Any, quarter: Filters, role: str, res: int) -> tuple[Store, QuarterStory]:
+def _told(
+    demo: Any, quarter: Filters, role: str, res: int, describe: bool = True
+) -> tuple[Store, QuarterStory]:
     config = load_config(demo.config_path) if hasattr(demo, "config_path") else demo.config
     area = load_study_area(config.study_area)
     store = store_for(Store(config.store_path, read_only=True), role, config)
@@ -145,7 +147,8 @@ def _told(demo: Any, quarter: Filters, role: str, res: int) -> tuple[Store, Quar
     }
     exact = role == "analyst"
     min_records = 0 if exact else config.disclosure.min_count
-    return store, quarter_story(store, reports, quarter, res, exact, min_records)
+    told = quarter_story(store, reports, quarter, res, exact, min_records, describe=describe)
+    return store, told
 
 
 @pytest.mark.parametrize(
@@ -196,3 +199,18 @@ def test_the_story_map_is_held_to_the_partnership_resolution(demo: Any) -> None:
     with pytest.raises(DisclosureError):
         story_layer(told, names, "partnership", 9, demo.config)
     assert np.all([len(f["properties"]) <= 6 for f in layer.geojson["features"]])
+
+
+@pytest.mark.parametrize("role", ["analyst", "partnership"])
+def test_the_overviews_summary_matches_the_whole_story(demo: Any, role: str) -> None:
+    """The Overview's link sentence comes from the story without its sentences
+    (``describe=False``): the same places, statuses and summary, no sentence written."""
+    for quarter in (Filters("2024-07", "2024-09"), Q4):
+        _, whole = _told(demo, quarter, role, 8)
+        _, short = _told(demo, quarter, role, 8, describe=False)
+        assert len(whole.places) > 0
+        cols = ["cell", "status", "records_now", "records_before"]
+        pd.testing.assert_frame_equal(whole.places[cols], short.places[cols])
+        assert short.summary() == whole.summary()
+        assert whole.places["why"].str.len().min() > 0
+        assert (short.places["why"].str.strip() == "").all()

@@ -305,3 +305,13 @@ def test_cube_invalid_layer(store: Store, area: StudyArea, layer: str) -> None:
 
 def test_layers_have_labels() -> None:
     assert set(CUBE_LAYERS) == set(LAYER_LABELS)
+
+
+def test_layer_filters_keep_categories_for_incident_layers_only() -> None:
+    from geo.store.cube import layer_filters
+
+    chosen = Filters("2024-01", "2024-03", ("robbery",))
+    assert layer_filters("incidents", chosen) is chosen
+    assert layer_filters("knife_crime", chosen) is chosen
+    for layer in ("missing", "ed_assaults", "youth_work"):
+        assert layer_filters(layer, chosen) == Filters("2024-01", "2024-03")
