@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import streamlit as st
 
@@ -28,7 +30,7 @@ from geo.render.maps import build_map
 from geo.render.viewport import View
 from geo.store.catalogue import Feed, loaded
 from geo.store.database import Store
-from geo.store.place_names import place_names, with_place_names
+from geo.store.place_names import with_place_names
 from ui import auth, cache, state
 from ui.map import on_screen, show_map
 
@@ -103,16 +105,21 @@ class PageContext:
 
     def place_name(self, cell: str, res: int | None = None) -> str:
         """The place name of ``cell`` (from public sources only)."""
-        return str(place_names(cache.store_as(self.config, self.role), [cell], res).iloc[0])
+        return cache.place_names_of(self.fp, self.version, self.role, (str(cell),), res)[0]
 
     def place_names(self, cells: Sequence[str]) -> dict[str, str]:
         """Each cell's place name (from public sources only)."""
-        names = place_names(cache.store_as(self.config, self.role), list(cells))
+        given = tuple(str(c) for c in cells)
+        names = cache.place_names_of(self.fp, self.version, self.role, given)
         return dict(zip(cells, names, strict=True))
 
     def with_place_names(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with the place name of its ``cell`` column (public sources only)."""
-        return with_place_names(cache.store_as(self.config, self.role), frame)
+
+        def names_of(cells: npt.NDArray[np.object_]) -> tuple[str, ...]:
+            return cache.place_names_of(self.fp, self.version, self.role, tuple(cells.tolist()))
+
+        return with_place_names(cache.store_as(self.config, self.role), frame, names_of=names_of)
 
     def map(
         self,

@@ -16,6 +16,7 @@ partnership; partner free text is never stored or used.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import numpy as np
@@ -256,10 +257,18 @@ def _letters(i: int) -> str:
     return text
 
 
-def with_place_names(store: Store, frame: pd.DataFrame, *, column: str = "cell") -> pd.DataFrame:
+def with_place_names(
+    store: Store,
+    frame: pd.DataFrame,
+    *,
+    column: str = "cell",
+    names_of: Callable[[npt.NDArray[np.object_]], Sequence[str]] | None = None,
+) -> pd.DataFrame:
     """``frame`` with a ``Place`` column first and its H3 ``column`` last (as ``Cell id``).
 
     ``column`` may also be the index's name. Cells may be at any one resolution.
+    ``names_of`` gives the cells' names instead of :func:`place_names` on ``store`` (the
+    app passes its cached copy).
     """
     out = (
         frame.reset_index() if column not in frame.columns and frame.index.name == column else frame
@@ -267,7 +276,7 @@ def with_place_names(store: Store, frame: pd.DataFrame, *, column: str = "cell")
     if column not in out.columns or out.empty:
         return out
     cells = out[column].astype(str).to_numpy()
-    names = place_names(store, cells).to_numpy()
+    names = place_names(store, cells).to_numpy() if names_of is None else list(names_of(cells))
     rest = [c for c in out.columns if c != column]
     named = out[rest].copy()
     named.insert(0, "Place", names)

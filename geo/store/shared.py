@@ -23,6 +23,11 @@ serve``), and the CLI loads files while the app runs, so the store is used like 
   reader that still has an older snapshot open keeps reading it; old snapshots are
   removed after :data:`KEEP_SNAPSHOTS` newer ones (an open file stays readable on POSIX).
 
+Audit events are the one write made on nearly every script run (each page view). An app
+process hands them to :class:`AuditQueue`, whose thread writes whatever has queued up in
+one turn of the writer's lock, in the order given; the process's other writes, and its
+reads of the audit log, wait until its queue is written.
+
 A store file changed by a process that does not take the lock (a tool holding a
 :class:`~geo.store.database.Store`) is noticed by its size or time, and the next reader
 publishes it. Swapping this module is the one change needed to keep snapshots as
@@ -32,9 +37,11 @@ deployment notes).
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -49,6 +56,7 @@ from geo.core.errors import StoreLockedError
 from geo.store.database import Store
 
 __all__ = [
+    "AuditQueue",
     "KEEP_SNAPSHOTS",
     "SnapshotStore",
     "LOCK_TIMEOUT_S",
@@ -141,6 +149,95 @@ def store_lock(store_path: Path | str, timeout: float = LOCK_TIMEOUT_S) -> Itera
         yield
 
 
+_log = logging.getLogger(__name__)
+
+
+class AuditQueue:
+    """A process's audit events, written by one thread in batches, in the order given.
+
+    A page view costs the script run no write: the event joins the queue and the
+    thread writes every event queued by then in one turn of the writer's lock (one open
+    of the store file instead of one per event). An event's time is when it is written,
+    a moment after it was queued. A batch that cannot be written (the lock busy for
+    :data:`LOCK_TIMEOUT_S`, a full disk) is kept and tried again, and the failure is
+    logged; events written before the failure are not written twice. The queue is
+    written out when the process exits normally; a process killed outright loses what
+    was still queued (events of its last moment).
+
+    Parameters
+    ----------
+    shared : SharedStore
+        The store the events are written to.
+    retry_s : float
+        Seconds between attempts at a batch that could not be written.
+    """
+
+    def __init__(self, shared: SharedStore, retry_s: float = 1.0) -> None:
+        self._shared = shared
+        self._retry_s = retry_s
+        self._events: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        self._writing = False
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        atexit.register(self.flush)
+
+    def put(self, *args: Any, **kwargs: Any) -> None:
+        """Queue one event (the arguments of :meth:`Store.audit`)."""
+        with self._cond:
+            self._events.append((args, kwargs))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="placesafe-audit", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify_all()
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every event queued so far is written.
+
+        Raises
+        ------
+        StoreLockedError
+            When they are not written within ``timeout`` seconds (default: the writer's
+            lock timeout and a retry).
+        """
+        wait = self._shared.lock_timeout + self._retry_s if timeout is None else timeout
+        with self._cond:
+            done = self._cond.wait_for(lambda: not self._events and not self._writing, wait)
+        if not done:
+            raise StoreLockedError(f"audit events still waited to be written after {wait:.0f} s")
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._events))
+                self._writing = True
+            try:
+                self._write()
+                failed = False
+            except Exception:
+                _log.exception("audit events could not be written yet; trying again")
+                failed = True
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+            if failed:
+                time.sleep(self._retry_s)
+
+    def _write(self) -> None:
+        """Write the queue out in one turn of the writer's lock, taking events queued
+        while the lock was awaited too; an event leaves the queue once it is written."""
+        with self._shared.writer() as store:
+            while True:
+                with self._cond:
+                    if not self._events:
+                        return
+                    args, kwargs = self._events[0]
+                store.audit(*args, **kwargs)
+                with self._cond:
+                    del self._events[0]
+
+
 class SharedStore:
     """One store shared by several processes (see the module notes).
 
@@ -152,6 +249,9 @@ class SharedStore:
         The audit chain's key and head file.
     lock_timeout : float
         Seconds a writer waits for the lock.
+    queue_audit : bool
+        Whether the readers' audit events go through an :class:`AuditQueue` (the app)
+        rather than being written before ``audit`` returns (the CLI, tools).
     """
 
     def __init__(
@@ -159,6 +259,8 @@ class SharedStore:
         path: Path | str,
         audit: AuditSettings | None = None,
         lock_timeout: float = LOCK_TIMEOUT_S,
+        *,
+        queue_audit: bool = False,
     ) -> None:
         self.path = Path(path)
         self.audit_settings = audit or default_settings(str(self.path))
@@ -167,6 +269,12 @@ class SharedStore:
         self._reader: SnapshotStore | None = None
         self._reader_name = ""
         self._maintained = False  # tables checked and migrated on this process's first write
+        self.audit_queue = AuditQueue(self) if queue_audit else None
+
+    def flush_audit(self) -> None:
+        """Wait until this process's queued audit events are written (if it queues them)."""
+        if self.audit_queue is not None:
+            self.audit_queue.flush()
 
     # --- the pointer ----------------------------------------------------------------------
 
@@ -319,27 +427,40 @@ class SnapshotStore(Store):
         self.shared = shared
 
     def audit(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
+        if self.shared.audit_queue is not None:
+            self.shared.audit_queue.put(*args, **kwargs)
+            return
         with self.shared.writer() as store:
             store.audit(*args, **kwargs)
 
-    def write_batch(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+    @contextmanager
+    def _writer(self) -> Iterator[Store]:
+        """The shared writer, after this process's queued audit events (so the log keeps
+        the order things happened in)."""
+        self.shared.flush_audit()
         with self.shared.writer() as store:
+            yield store
+
+    def write_batch(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        with self._writer() as store:
             return store.write_batch(*args, **kwargs)
 
     def record_failed_batch(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
-        with self.shared.writer() as store:
+        with self._writer() as store:
             return store.record_failed_batch(*args, **kwargs)
 
     def rollback(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
-        with self.shared.writer() as store:
+        with self._writer() as store:
             return store.rollback(*args, **kwargs)
 
     def add_note(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
-        with self.shared.writer() as store:
+        with self._writer() as store:
             return store.add_note(*args, **kwargs)
 
     def audit_log(self, limit: int = 1000) -> Any:  # noqa: D102
+        self.shared.flush_audit()
         return self.shared.live_audit_log(limit)
 
     def verify_audit_chain(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        self.shared.flush_audit()
         return self.shared.live_audit_check()

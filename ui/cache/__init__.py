@@ -24,6 +24,7 @@ from ui.cache.base import get_area as get_area
 from ui.cache.base import get_config as get_config
 from ui.cache.base import get_store as get_store
 from ui.cache.base import months as months
+from ui.cache.base import place_names_of as place_names_of
 from ui.cache.base import store_as as store_as
 from ui.cache.overview import overview_layers as overview_layers  # drawn by several pages
 

@@ -28,6 +28,7 @@ from geo.disclosure.views import pattern_window
 from geo.store import catalogue
 from geo.store import queries as overview
 from geo.store.database import Store
+from geo.store.place_names import place_names
 from geo.store.shared import SharedStore, store_lock
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "get_config",
     "get_store",
     "months",
+    "place_names_of",
     "store_as",
 ]
 
@@ -94,14 +96,15 @@ def get_config() -> Config:
 
 @st.cache_resource(show_spinner=False)
 def _shared(path: str, fingerprint: str, _audit: AuditSettings) -> SharedStore:
-    return SharedStore(Path(path), audit=_audit)
+    # page views are audited on nearly every run: queued, written in batches
+    return SharedStore(Path(path), audit=_audit, queue_audit=True)
 
 
 def get_store(config: Config) -> Store:
     """The store as this app process reads it: the current snapshot, read-only, whose
     writes (audit events, loads, rollbacks) go to the store file one writer at a time
-    (:mod:`geo.store.shared`). A load published by any process is picked up on the next
-    script run."""
+    (:mod:`geo.store.shared`; audit events through the process's queue). A load
+    published by any process is picked up on the next script run."""
     return _shared(str(config.store_path), config.fingerprint, config.audit_settings()).reader()
 
 
@@ -125,6 +128,17 @@ def get_area(config: Config) -> StudyArea:
 def months(fingerprint: str, version: str) -> list[str]:
     """Months with data."""
     return overview.available_months(get_store(get_config()))
+
+
+@cache_data(show_spinner=False, max_entries=256)
+def place_names_of(
+    fingerprint: str, version: str, role: str, cells: tuple[str, ...], res: int | None = None
+) -> tuple[str, ...]:
+    """The place names of ``cells`` in that order (:func:`geo.store.place_names.place_names`:
+    public sources only; a name that would repeat gets " (b)"), for tables and headings
+    that every rerun draws again."""
+    names = place_names(store_as(get_config(), role), list(cells), res)
+    return tuple(str(n) for n in names)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -187,3 +188,86 @@ def test_read_only_commands_work_while_a_write_holds_the_lock(demo: Path) -> Non
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+# --- the app's audit queue --------------------------------------------------------------
+
+
+def _counting_writer(shared: SharedStore, turns: list[int]) -> None:
+    """Count the writer's turns (one open of the store file each)."""
+    writer = shared.writer
+
+    def counted(timeout: float | None = None) -> Any:
+        turns.append(1)
+        return writer(timeout)
+
+    shared.writer = counted  # type: ignore[method-assign]
+
+
+def test_queued_audit_events_are_written_in_order_in_one_turn_per_burst(demo: Path) -> None:
+    shared = SharedStore(demo / "placesafe.duckdb", queue_audit=True)
+    reader = shared.reader()
+    turns: list[int] = []
+    _counting_writer(shared, turns)
+    with shared.writer():  # a load holds the lock: the views queue up meanwhile
+        for i in range(6):
+            reader.audit(f"user{i}", "analyst", "view", page="overview")
+        time.sleep(0.2)
+    log = reader.audit_log(10)  # this process's queue is written before it reads
+    assert log["who"].tolist()[:6] == [f"user{i}" for i in range(5, -1, -1)]  # newest first
+    assert len(turns) == 2  # the load, then one turn for all six
+    assert shared.reader().verify_audit_chain().ok
+
+
+def test_a_batch_that_fails_is_written_later_once_each_in_order(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = SharedStore(demo / "placesafe.duckdb", queue_audit=True)
+    assert shared.audit_queue is not None
+    shared.audit_queue._retry_s = 0.05
+    failures = [1]
+    audit = Store.audit
+
+    def flaky(self: Store, *args: Any, **kwargs: Any) -> None:
+        if args[0] == "user2" and failures:
+            failures.pop()
+            raise OSError("disk full")
+        audit(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "audit", flaky)
+    reader = shared.reader()
+    with shared.writer():
+        for i in range(4):
+            reader.audit(f"user{i}", "analyst", "view")
+    shared.flush_audit()
+    who = reader.audit_log(10)["who"].tolist()
+    assert who[:4] == ["user3", "user2", "user1", "user0"] and "user0" not in who[4:]
+    assert not failures  # it did fail once
+
+
+def test_a_load_or_note_waits_for_the_queued_events_before_it(demo: Path) -> None:
+    shared = SharedStore(demo / "placesafe.duckdb", queue_audit=True)
+    reader = shared.reader()
+    with shared.writer():
+        reader.audit("viewer", "analyst", "view", page="overview")
+    reader.rollback(_incidents_batch(reader), who="loader")
+    with Store(demo / "placesafe.duckdb", read_only=True) as live:
+        log = live.audit_log(10)
+    events = log["who"].tolist()
+    assert events.index("viewer") > events.index("loader")  # newest first: the view came first
+
+
+def test_an_app_process_writes_its_queue_out_on_exit(demo: Path) -> None:
+    script = (
+        "import sys; from pathlib import Path; from geo.store.shared import SharedStore\n"
+        "shared = SharedStore(Path(sys.argv[1]), queue_audit=True)\n"
+        "reader = shared.reader()\n"
+        "with shared.writer():\n"
+        "    for i in range(3): reader.audit(f'leaving{i}', 'analyst', 'view')\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, str(demo / "placesafe.duckdb")],
+        cwd=REPO, check=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    with Store(demo / "placesafe.duckdb", read_only=True) as live:
+        assert live.audit_log(3)["who"].tolist() == ["leaving2", "leaving1", "leaving0"]
