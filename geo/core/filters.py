@@ -50,6 +50,11 @@ class Filters:
         start, end = self.bounds()
         return (end.year - start.year) * 12 + end.month - start.month
 
+    def period_only(self) -> Filters:
+        """The same months with every incident category: the key of an analysis that
+        incident categories do not bear on."""
+        return self if not self.categories else Filters(self.month_from, self.month_to)
+
     def previous(self) -> Filters:
         """The equal-length period immediately before this one."""
         start, _ = self.bounds()

@@ -38,9 +38,7 @@ def layer_filters(layer: str, filters: Filters) -> Filters:
     layer (any layer not read from incidents) is the same whatever categories are chosen,
     and caches can say so."""
     table = CUBE_LAYERS[layer][0] if layer in CUBE_LAYERS else None
-    if table == "incidents" or not filters.categories:
-        return filters
-    return Filters(filters.month_from, filters.month_to)
+    return filters if table == "incidents" else filters.period_only()
 
 
 #: The feed (store table) each layer is read from, for "not loaded" notes.

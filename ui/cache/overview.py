@@ -55,12 +55,20 @@ def kpi_coverage(fingerprint: str, version: str, role: str, filters: Filters) ->
     return catalogue.kpi_coverage(feeds(fingerprint, version, role), filters)
 
 
-@cache_data(show_spinner=False, max_entries=16)
 def neighbourhood_rates(
     fingerprint: str, version: str, filters: Filters
 ) -> area_tables.NeighbourhoodRates | str:
     """Harm per 1,000 residents by neighbourhood with IMD (analysts only: the page
-    never calls this for the partnership), or why it cannot be given."""
+    never calls this for the partnership), or why it cannot be given. Serious youth
+    violence and police.uk violence are fixed sets of categories: the chosen incident
+    categories do not bear on it."""
+    return _neighbourhood_rates(fingerprint, version, filters.period_only())
+
+
+@cache_data(show_spinner=False, max_entries=16)
+def _neighbourhood_rates(
+    fingerprint: str, version: str, filters: Filters
+) -> area_tables.NeighbourhoodRates | str:
     config = get_config()
     try:
         return area_tables.neighbourhood_rates(get_store(config), get_area(config), filters)
@@ -68,9 +76,14 @@ def neighbourhood_rates(
         return str(exc)
 
 
-@cache_data(show_spinner=False, max_entries=64)
 def protected_note(fingerprint: str, version: str, filters: Filters) -> str | None:
-    """That records at protected places are left out, and how many (published)."""
+    """That records at protected places are left out, and how many (published): every
+    record of the period, whatever incident categories are chosen."""
+    return _protected_note(fingerprint, version, filters.period_only())
+
+
+@cache_data(show_spinner=False, max_entries=64)
+def _protected_note(fingerprint: str, version: str, filters: Filters) -> str | None:
     config = get_config()
     return protected_records_note(get_store(config), config, filters)
 
