@@ -61,10 +61,15 @@ def keep_widget_state() -> None:
 
 def init_state(months: list[str], default_res: int) -> None:
     """Fill session state from the URL once per session, validating every value."""
-    if st.session_state.get("_state_ready"):
-        return
     # default: the latest 12 months, so headline changes compare with the 12 before
     lo, hi = (months[-min(12, len(months))], months[-1]) if months else ("2000-01", "2000-01")
+    if st.session_state.get("_state_ready"):
+        start, end = st.session_state.get(KEY_MONTHS, (lo, hi))
+        if months and (start not in months or end not in months):
+            # the months changed under the session (its first dated data were loaded, or
+            # a rollback took months away): the default window, not a window of no month
+            st.session_state[KEY_MONTHS] = (lo, hi)
+        return
     start, end = _param("from") or lo, _param("to") or hi
     if start not in months or end not in months or start > end:
         start, end = lo, hi

@@ -349,7 +349,11 @@ class SharedStore:
         return name
 
     def _prune(self, keep: str) -> None:
-        """Remove all but the newest :data:`KEEP_SNAPSHOTS` snapshots besides ``keep``."""
+        """Remove all but the newest :data:`KEEP_SNAPSHOTS` snapshots besides ``keep``, and
+        what a copy or pointer cut short by a crash left (lock held: no other writer is
+        writing a temporary file now)."""
+        for leftover in snapshot_dir(self.path).glob(".*.tmp*"):
+            leftover.unlink(missing_ok=True)
         files = sorted(f for f in snapshot_dir(self.path).glob("*.duckdb") if f.name != keep)
         for f in files[: max(len(files) - KEEP_SNAPSHOTS, 0)]:
             f.unlink(missing_ok=True)

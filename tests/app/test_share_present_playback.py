@@ -408,6 +408,19 @@ def test_layers_categories_do_not_bear_on_are_worked_out_once(
     assert worked_out == ["missing", "incidents", "incidents"]
 
 
+def test_a_session_whose_months_are_gone_gets_the_default_window(demo: Path) -> None:
+    """A session opened before any dated data (its window a placeholder), or whose months
+    a rollback took away, gets the latest twelve months on its next run, not a crash in
+    the months slider."""
+    at = analyst_app()
+    window = at.session_state["months"]
+    at.session_state["months"] = ("2000-01", "2000-01")
+    at.run()
+    ok(at)
+    assert at.session_state["months"] == window
+    assert at.select_slider(key="months_slider").value == window
+
+
 # --- exports are offered in three formats and audited -----------------------------------
 
 

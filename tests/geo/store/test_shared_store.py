@@ -103,7 +103,9 @@ def test_a_half_written_snapshot_is_never_pointed_at(
     pointer = shared.pointer()
 
     def crash(self: Store, target: Path) -> None:
-        (target.parent / f".{target.name}.tmp").write_bytes(b"half a copy")
+        half = target.parent / f".{target.name}.{os.getpid() + 1}.tmp"  # a crashed process
+        half.write_bytes(b"half a copy")
+        Path(f"{half}.wal").write_bytes(b"its log")
         raise OSError("disk full")
 
     monkeypatch.setattr(Store, "copy_to", crash)
@@ -115,6 +117,8 @@ def test_a_half_written_snapshot_is_never_pointed_at(
     # the rollback itself was committed: the next reader publishes it once copying works
     monkeypatch.undo()
     assert SharedStore(shared.path).reader().row_counts()["incidents"] == 0
+    # and the half copy is gone once a snapshot is published
+    assert not list(snapshot_dir(shared.path).glob(".*tmp*"))
 
 
 def test_a_writer_waits_for_another_and_gives_up_with_a_clear_error(demo: Path) -> None:
