@@ -45,6 +45,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ from geo.store.database import Store
 
 __all__ = [
     "AuditQueue",
+    "flush_audit_queues",
     "KEEP_SNAPSHOTS",
     "SnapshotStore",
     "LOCK_TIMEOUT_S",
@@ -150,6 +152,18 @@ def store_lock(store_path: Path | str, timeout: float = LOCK_TIMEOUT_S) -> Itera
 
 
 _log = logging.getLogger(__name__)
+#: Every audit queue of this process, written out at exit (:func:`flush_audit_queues`).
+_QUEUES: weakref.WeakSet[AuditQueue] = weakref.WeakSet()
+
+
+def flush_audit_queues() -> None:
+    """Wait until every audit queue of this process is written (at exit; and before
+    anything copies or opens the store file beside the app, as tests do)."""
+    for queue in list(_QUEUES):
+        queue.flush()
+
+
+atexit.register(flush_audit_queues)
 
 
 class AuditQueue:
@@ -179,7 +193,7 @@ class AuditQueue:
         self._writing = False
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
-        atexit.register(self.flush)
+        _QUEUES.add(self)
 
     def put(self, *args: Any, **kwargs: Any) -> None:
         """Queue one event (the arguments of :meth:`Store.audit`)."""
