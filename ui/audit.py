@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
+from geo.core.errors import AuditUnavailableError
 from geo.store.database import Store
 from ui import state
 from ui.auth import Identity
@@ -20,12 +23,25 @@ PURPOSES = (
 )
 
 
+def _record(store: Store, *args: Any, **kwargs: Any) -> None:
+    """Write one event to the audit log (with no arguments: check that earlier ones were
+    written), or stop the page: no data is shown that the log cannot account for."""
+    try:
+        if args:
+            store.audit(*args, **kwargs)
+        else:
+            store.check_audit()
+    except AuditUnavailableError as exc:
+        st.error(f"PlaceSafe shows no data just now: {exc}. Try again in a moment.")
+        st.stop()
+
+
 def log_session_start(store: Store, identity: Identity, role: str) -> None:
     """Record a login (or a local-mode session start) once per session."""
     if st.session_state.get("_session_logged"):
         return
     event = "login" if identity.logged_in else "session_start"
-    store.audit(identity.user_id, role or None, event, detail={"roles": list(identity.roles)})
+    _record(store, identity.user_id, role or None, event, detail={"roles": list(identity.roles)})
     st.session_state["_session_logged"] = True
 
 
@@ -43,9 +59,10 @@ def log_view(store: Store, identity: Identity, role: str, page: str) -> None:
         }
     key = (page, role, tuple(sorted((k, str(v)) for k, v in detail.items())))
     if st.session_state.get("_last_view") == key:
+        _record(store)  # recorded before; still, no data while the log cannot be written
         return
-    st.session_state["_last_view"] = key
-    store.audit(
+    _record(
+        store,
         identity.user_id,
         role or None,
         "view",
@@ -53,6 +70,7 @@ def log_view(store: Store, identity: Identity, role: str, page: str) -> None:
         detail=detail,
         purpose=st.session_state.get("_purpose"),
     )
+    st.session_state["_last_view"] = key  # recorded (a view not recorded is tried again)
 
 
 def purpose_given(store: Store, identity: Identity) -> bool:
@@ -71,7 +89,7 @@ def purpose_given(store: Store, identity: Identity) -> bool:
         choice = st.radio("Purpose", PURPOSES, index=None, key="purpose_choice")
         if st.form_submit_button("Continue", type="primary") and choice:
             st.session_state["_purpose"] = choice
-            store.audit(identity.user_id, "analyst", "purpose", purpose=choice)
+            _record(store, identity.user_id, "analyst", "purpose", purpose=choice)
             st.rerun()
     return False
 

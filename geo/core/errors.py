@@ -48,6 +48,10 @@ class StoreLockedError(StoreError):
     """Another process (the app) holds the store for writing."""
 
 
+class AuditUnavailableError(StoreError):
+    """The audit log cannot be written (its events are kept, to write when it can)."""
+
+
 # raised by geo.core.config
 class ConfigError(ValueError):
     """The configuration file is missing, malformed or inconsistent."""

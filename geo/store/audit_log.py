@@ -44,6 +44,12 @@ _AUDIT_COLUMNS = (
 class AuditedConnection(StoreConnection):
     """A store connection with its audit log (see :class:`geo.store.database.Store`)."""
 
+    def check_audit(self) -> None:
+        """Raise :class:`~geo.core.errors.AuditUnavailableError` when events given to
+        :meth:`audit` could not be written. Here each event is written before
+        :meth:`audit` returns, so there is never one outstanding (an app process's
+        snapshot store queues them: :class:`geo.store.shared.AuditQueue`)."""
+
     def audit(
         self,
         who: str,

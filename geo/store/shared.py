@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.core.audit import AuditSettings, default_settings
-from geo.core.errors import StoreLockedError
+from geo.core.errors import AuditUnavailableError, StoreLockedError
 from geo.store.database import Store
 
 __all__ = [
@@ -174,7 +174,10 @@ class AuditQueue:
     of the store file instead of one per event). An event's time is when it is written,
     a moment after it was queued. A batch that cannot be written (the lock busy for
     :data:`LOCK_TIMEOUT_S`, a full disk) is kept and tried again, and the failure is
-    logged; events written before the failure are not written twice. The queue is
+    logged; events written before the failure are not written twice. While the last
+    attempt has failed, :meth:`put` still queues the event but raises
+    :class:`~geo.core.errors.AuditUnavailableError`, so that the app shows no data it
+    cannot account for (as when each view was written before the page). The queue is
     written out when the process exits normally; a process killed outright loses what
     was still queued (events of its last moment).
 
@@ -190,13 +193,21 @@ class AuditQueue:
         self._shared = shared
         self._retry_s = retry_s
         self._events: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-        self._writing = False
+        self._failure: str | None = None  # why the last attempt failed (None: it did not)
+        self._attempts = 0
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         _QUEUES.add(self)
 
     def put(self, *args: Any, **kwargs: Any) -> None:
-        """Queue one event (the arguments of :meth:`Store.audit`)."""
+        """Queue one event (the arguments of :meth:`Store.audit`).
+
+        Raises
+        ------
+        AuditUnavailableError
+            When the last attempt to write the queue failed (the event is queued all the
+            same, and written with the others once writing works again).
+        """
         with self._cond:
             self._events.append((args, kwargs))
             if self._thread is None or not self._thread.is_alive():
@@ -205,37 +216,63 @@ class AuditQueue:
                 )
                 self._thread.start()
             self._cond.notify_all()
+        self.check()
+
+    def check(self) -> None:
+        """Raise :class:`~geo.core.errors.AuditUnavailableError` while the last attempt to
+        write the queue has failed."""
+        with self._cond:
+            failure, left = self._failure, len(self._events)
+        if failure is not None and left:
+            raise AuditUnavailableError(
+                f"the audit log could not be written ({failure}); the events are kept and "
+                "written as soon as it can be"
+            )
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every event queued so far is written.
 
         Raises
         ------
+        AuditUnavailableError
+            When they could not be written on two tries since this call.
         StoreLockedError
             When they are not written within ``timeout`` seconds (default: the writer's
             lock timeout and a retry).
         """
         wait = self._shared.lock_timeout + self._retry_s if timeout is None else timeout
         with self._cond:
-            done = self._cond.wait_for(lambda: not self._events and not self._writing, wait)
-        if not done:
+            tried = self._attempts
+            # done, or still failing after two tries since this call (a failure that a
+            # retry mends is waited for; a lasting one is reported within seconds)
+            self._cond.wait_for(
+                lambda: not self._events
+                or (self._failure is not None and self._attempts >= tried + 2),
+                wait,
+            )
+            left, failure = len(self._events), self._failure
+        if left and failure is not None:
+            raise AuditUnavailableError(
+                f"{left} audit events could not be written ({failure}); they are kept"
+            )
+        if left:
             raise StoreLockedError(f"audit events still waited to be written after {wait:.0f} s")
 
     def _run(self) -> None:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: bool(self._events))
-                self._writing = True
+            failure = None
             try:
                 self._write()
-                failed = False
-            except Exception:
+            except Exception as exc:
                 _log.exception("audit events could not be written yet; trying again")
-                failed = True
+                failure = type(exc).__name__
             with self._cond:
-                self._writing = False
+                self._failure = failure
+                self._attempts += 1
                 self._cond.notify_all()
-            if failed:
+            if failure is not None:
                 time.sleep(self._retry_s)
 
     def _write(self) -> None:
@@ -443,6 +480,10 @@ class SnapshotStore(Store):
     def __init__(self, path: Path, shared: SharedStore) -> None:
         super().__init__(path, read_only=True, audit=shared.audit_settings)
         self.shared = shared
+
+    def check_audit(self) -> None:  # noqa: D102
+        if self.shared.audit_queue is not None:
+            self.shared.audit_queue.check()
 
     def audit(self, *args: Any, **kwargs: Any) -> None:  # noqa: D102
         if self.shared.audit_queue is not None:

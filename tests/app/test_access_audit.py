@@ -83,6 +83,44 @@ def test_analyst_is_asked_for_a_purpose_before_police_data(demo: Path, monkeypat
     assert views["purpose"].iloc[0] == "Multi-agency assessment of a location"
 
 
+def test_no_data_is_shown_while_the_audit_log_cannot_be_written(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Page views are written by the process's audit queue; when writing fails the next
+    runs show an error and no data (not even a rerun of a view already recorded), and
+    the views are written once the log can be written again."""
+    from geo.core.errors import AuditUnavailableError
+    from ui import cache
+
+    store = cache.get_store(cache.get_config())
+    at = app()
+    at.run()
+    assert at.metric and not at.error
+    broken = [True]
+    audit = Store.audit
+
+    def failing(self: Store, *args: object, **kwargs: object) -> None:
+        if broken:
+            raise OSError("disk full")
+        audit(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "audit", failing)
+    at.selectbox(key="res").set_value(7).run()  # queued; the write fails meanwhile
+    with pytest.raises(AuditUnavailableError):
+        store.audit_log(10)
+    for _ in range(2):  # a rerun of the same view too
+        at.run()
+        assert not at.exception
+        assert at.error and "audit log could not be written" in at.error[0].value
+        assert not at.metric  # no headline figures, no map
+    broken.clear()
+    log = store.audit_log(10)  # the queue is written once writing works again
+    assert log["event"].iloc[0] == "view" and '"res": 7' in log["detail"].iloc[0]
+    at.run()
+    assert at.metric and not at.error
+    assert store.verify_audit_chain().ok
+
+
 def test_page_views_are_audited_with_filters_once_per_view(demo: Path) -> None:
     from ui import cache
 

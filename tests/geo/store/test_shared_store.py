@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from geo.core.errors import StoreLockedError
+from geo.core.errors import AuditUnavailableError, StoreLockedError
 from geo.demo.build import build_demo
 from geo.store.database import Store
 from geo.store.shared import KEEP_SNAPSHOTS, SharedStore, lock_path, snapshot_dir
@@ -275,3 +275,33 @@ def test_an_app_process_writes_its_queue_out_on_exit(demo: Path) -> None:
     )  # fmt: skip
     with Store(demo / "placesafe.duckdb", read_only=True) as live:
         assert live.audit_log(3)["who"].tolist() == ["leaving2", "leaving1", "leaving0"]
+
+
+def test_while_the_log_cannot_be_written_views_are_refused_and_kept(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = SharedStore(demo / "placesafe.duckdb", queue_audit=True)
+    queue = shared.audit_queue
+    assert queue is not None
+    queue._retry_s = 0.05
+    broken = [True]
+    audit = Store.audit
+
+    def failing(self: Store, *args: Any, **kwargs: Any) -> None:
+        if broken:
+            raise OSError("disk full")
+        audit(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "audit", failing)
+    reader = shared.reader()
+    reader.audit("first", "analyst", "view")  # the failure is not known yet
+    with pytest.raises(AuditUnavailableError):
+        queue.flush(timeout=30)
+    with pytest.raises(AuditUnavailableError, match="OSError"):
+        reader.audit("second", "analyst", "view")  # refused, and kept
+    with pytest.raises(AuditUnavailableError):
+        reader.check_audit()
+    broken.clear()
+    shared.flush_audit()
+    reader.check_audit()  # written: nothing outstanding
+    assert reader.audit_log(2)["who"].tolist() == ["second", "first"]
