@@ -24,7 +24,6 @@ WGS84 = "EPSG:4326"
 BNG = "EPSG:27700"
 
 
-
 def _best_pipeline(source: str, target: str) -> Transformer:
     """The best transformation available here from ``source`` to ``target`` (what
     ``Transformer.from_crs`` would use: OSTN15 where its grid is installed, else the

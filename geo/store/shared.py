@@ -246,8 +246,9 @@ class AuditQueue:
             # done, or still failing after two tries since this call (a failure that a
             # retry mends is waited for; a lasting one is reported within seconds)
             self._cond.wait_for(
-                lambda: not self._events
-                or (self._failure is not None and self._attempts >= tried + 2),
+                lambda: (
+                    not self._events or (self._failure is not None and self._attempts >= tried + 2)
+                ),
                 wait,
             )
             left, failure = len(self._events), self._failure
