@@ -162,9 +162,14 @@ def first_map_in_chromium(config: Path, res: int = 10) -> tuple[float, int, Path
                 if not drawn:
                     time.sleep(0.05)
             seconds = time.perf_counter() - started
-            page.locator(
-                'iframe[title="streamlit_folium.st_folium"]'
-            ).first.scroll_into_view_if_needed()
+            for _ in range(10):  # the map's frame may be re-attached by the view's rerun
+                try:
+                    page.locator(
+                        'iframe[title="streamlit_folium.st_folium"]'
+                    ).first.scroll_into_view_if_needed(timeout=5000)
+                    break
+                except Exception:
+                    page.wait_for_timeout(500)
             page.wait_for_timeout(1500)
             page.screenshot(path=str(shot))
             browser.close()

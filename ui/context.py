@@ -156,7 +156,7 @@ class PageContext:
         first) while the view holds too many, with a caption saying so
         (:func:`ui.map.on_screen`). Smaller maps are drawn whole.
         """
-        screen = on_screen(layers, key, self.res, coarser, self.area.bounds)
+        screen = on_screen(layers, key, self.res, coarser, self.area.bounds, height)
         if screen.note:
             st.caption(screen.note)
         return show_map(

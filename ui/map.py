@@ -18,6 +18,7 @@ from geo.render.viewport import (
     View,
     clip_to_view,
     feature_count,
+    fitted_zoom,
     keep_strongest,
     view_from_event,
 )
@@ -88,6 +89,7 @@ def on_screen(
     res: int,
     coarser: Callable[[int], Sequence[HexLayer]] | None = None,
     area_bounds: tuple[float, float, float, float] | None = None,
+    height: int = 560,
 ) -> Screen:
     """The part of ``layers`` the map at ``key`` sends (see :mod:`geo.render.viewport`).
 
@@ -96,12 +98,21 @@ def on_screen(
     reported one); while that is still too many, ``coarser(r)`` at resolution ``r``
     one coarser each time (down to :data:`COARSEST_RES`), else the strongest first.
     A view that holds the whole area (``area_bounds``: min lng, min lat, max lng, max
-    lat) is drawn as the first map was, fitted to the area, so the map the viewer has
-    is not drawn again just because it reported where it is.
+    lat), or is at the zoom the area is fitted to on a map ``height`` pixels tall or
+    below (:func:`geo.render.viewport.fitted_zoom`), is drawn as the first map was,
+    fitted to the area: the map the viewer has is not drawn again just because it
+    reported where it is, and only zooming in makes the map follow.
     """
     if feature_count(layers) <= MAX_HEXAGONS:
         return Screen(list(layers), None, None, False)
     view = view_from_event(st.session_state.get(_component_key(key)))
+    if view is not None and area_bounds is not None:
+        tallest = int(height * (PRESENTATION_SCALE if st.session_state.get(KEY_PRESENT) else 1))
+        if view.zoom <= fitted_zoom(*area_bounds, tallest) or view.covers(*area_bounds):
+            # the map as first drawn, whole and fitted: a map reports its view as it
+            # lays out (a view shifted by the page settling around it, not the viewer),
+            # and drawing it again at that view would report another, and so on
+            view = None
     current, drawn = list(layers), res
     while True:
         shown = [clip_to_view(x, view) for x in current] if view else current
@@ -110,8 +121,6 @@ def on_screen(
         drawn -= 1
         current = list(coarser(drawn))
     shown, left_out = keep_strongest(shown)
-    if view is not None and area_bounds is not None and view.covers(*area_bounds):
-        view = None
     note = None
     if drawn < res:
         note = (

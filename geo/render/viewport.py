@@ -70,6 +70,24 @@ class View:
         return View(self.south - dy, self.west - dx, self.north + dy, self.east + dx, self.zoom)
 
 
+def fitted_zoom(
+    min_lng: float, min_lat: float, max_lng: float, max_lat: float, height_px: int
+) -> int:
+    """The highest zoom at which the box fits ``height_px`` pixels of map height (Web
+    Mercator, 256-pixel tiles): the zoom Leaflet fits the box to on a map that tall,
+    or a lower one on a narrow map. A view reported at this zoom or below shows the
+    map as first drawn, so it is not a reason to draw it again.
+    """
+    def y(lat: float) -> float:
+        rad = np.radians(lat)
+        return float(np.log(np.tan(np.pi / 4 + rad / 2)) / (2 * np.pi))  # in world widths
+
+    world = abs(y(max_lat) - y(min_lat))  # box height in world units (one tile at zoom 0)
+    if world <= 0:
+        return 22
+    return max(0, int(np.floor(np.log2(height_px / (256.0 * world)))))
+
+
 def view_from_event(event: Mapping[str, Any] | None) -> View | None:
     """The view ``st_folium`` reported (``bounds`` and ``zoom``), if a usable one."""
     if not isinstance(event, Mapping):

@@ -81,6 +81,42 @@ def test_past_the_cap_the_map_is_drawn_coarser_then_follows_the_view_in(
     assert not [c.value for c in at.caption if "Drawn at resolution" in c.value]
 
 
+def test_a_view_reported_at_the_fitted_zoom_draws_the_first_map_again(
+    drawn: list[dict[str, Any]],
+) -> None:
+    """A map reports its view as it lays out, and the page settling around it can shift
+    that view. At the zoom the area is fitted to, such a view is the first map again
+    (whole, fitted, not clipped): drawing the map at it made the browser report another
+    view, and the page reran without end (seen in Chromium on a London-wide area)."""
+    from geo.render.viewport import fitted_zoom
+    from ui import cache
+
+    at = AppTest.from_file(str(ENTRY), default_timeout=120)
+    at.query_params["res"] = "10"
+    at.run()
+    first = drawn[0]
+    bounds = cache.get_area(cache.get_config()).bounds
+    zoom = fitted_zoom(*bounds, 560)
+    west, south, east, north = bounds
+    shift = (east - west) / 3  # a third of the area off the map's left edge
+    shifted = {
+        "_southWest": {"lat": south, "lng": west - shift},
+        "_northEast": {"lat": north, "lng": east - shift},
+    }
+    drawn.clear()
+    at.session_state[KEY] = {"bounds": shifted, "zoom": zoom, "last_object_clicked": None}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    again = drawn[0]
+    assert again["view"] is None
+    assert _cells(again["layers"]["Incidents"]) == _cells(first["layers"]["Incidents"])
+    # one zoom closer, the map follows
+    drawn.clear()
+    at.session_state[KEY] = {"bounds": ZOOMED, "zoom": zoom + 1, "last_object_clicked": None}
+    at.run()
+    assert drawn[0]["view"] is not None
+
+
 def test_under_the_cap_the_map_is_sent_whole_and_fitted_to_the_area(
     drawn: list[dict[str, Any]],
 ) -> None:

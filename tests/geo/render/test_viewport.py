@@ -70,3 +70,15 @@ def test_a_view_covers_a_box_only_when_it_holds_all_of_it() -> None:
     assert view.covers(-0.15, 51.45, 0.05, 51.55)
     assert not view.covers(-0.25, 51.45, 0.05, 51.55)
     assert not view.covers(-0.15, 51.45, 0.05, 51.65)
+
+
+def test_fitted_zoom_is_the_zoom_leaflet_fits_a_box_to_by_height() -> None:
+    from geo.render.viewport import fitted_zoom
+
+    # Greater London (about 0.4 degrees of latitude): 466 px tall at zoom 10, 932 at 11
+    london = (-0.51, 51.29, 0.33, 51.69)
+    assert fitted_zoom(*london, 560) == 10
+    assert fitted_zoom(*london, 1000) == 11
+    assert fitted_zoom(*london, 400) == 9
+    # a borough a tenth of the height fits three zooms closer
+    assert fitted_zoom(-0.2, 51.50, -0.1, 51.54, 560) == 13
