@@ -3,6 +3,10 @@ layers after disclosure control, and one cell's hot spot history (the Location p
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
 import pandas as pd
 
 from geo.core import hexes
@@ -17,6 +21,27 @@ from ui.cache.base import cache_data, cache_resource, get_area, get_config, mont
 __all__ = ["cell_hotspot_history", "hotspot_layers", "hotspot_report"]
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _per_layer_filters(cached: F) -> F:
+    """``cached(fingerprint, version, role, layer, res, filters, ...)`` called with only
+    the filters that bear on ``layer`` (:func:`geo.store.cube.layer_filters`), so that
+    it is worked out once for every choice of incident categories where they do not
+    bear on the layer."""
+
+    @functools.wraps(cached)
+    def call(
+        fingerprint: str, version: str, role: str, layer: str, res: int, filters: Filters,
+        *rest: Any,
+    ) -> Any:  # fmt: skip
+        return cached(fingerprint, version, role, layer, res, layer_filters(layer, filters), *rest)
+
+    return cast(F, call)
+
+
+@_per_layer_filters
+@cache_data(show_spinner="Running hot spot analysis…", max_entries=32)
 def hotspot_report(
     fingerprint: str,
     version: str,
@@ -32,23 +57,7 @@ def hotspot_report(
     :data:`~geo.lenses.hotspot_report.TREND_RESOLUTION` and shown at ``res``): exact results on
     the store ``role``'s analyses run on; pages pass them through the disclosure-controlled
     layers. Cached once for every choice of incident categories where they do not bear on
-    ``layer`` (:func:`geo.store.cube.layer_filters`)."""
-    return _hotspot_report(
-        fingerprint, version, role, layer, res, layer_filters(layer, filters), k, fdr
-    )
-
-
-@cache_data(show_spinner="Running hot spot analysis…", max_entries=32)
-def _hotspot_report(
-    fingerprint: str,
-    version: str,
-    role: str,
-    layer: str,
-    res: int,
-    filters: Filters,
-    k: int = 1,
-    fdr: bool = True,
-) -> HotspotReport:
+    ``layer``."""
     config = get_config()
     return run_trend_hotspots(
         store_as(config, role),
@@ -62,6 +71,9 @@ def _hotspot_report(
     )
 
 
+# the same layer objects every run (no copy per hit), so their packed form is remembered
+@_per_layer_filters
+@cache_resource(show_spinner=False, max_entries=32)
 def hotspot_layers(
     fingerprint: str,
     version: str,
@@ -74,24 +86,7 @@ def hotspot_layers(
 ) -> tuple[HexLayer | None, HexLayer | None]:
     """The Gi* and emerging hot spot map layers after disclosure control for ``role``
     (cached like :func:`hotspot_report`)."""
-    return _hotspot_layers(
-        fingerprint, version, role, layer, res, layer_filters(layer, filters), k, fdr
-    )
-
-
-# the same layer objects every run (no copy per hit), so their packed form is remembered
-@cache_resource(show_spinner=False, max_entries=32)
-def _hotspot_layers(
-    fingerprint: str,
-    version: str,
-    role: str,
-    layer: str,
-    res: int,
-    filters: Filters,
-    k: int = 1,
-    fdr: bool = True,
-) -> tuple[HexLayer | None, HexLayer | None]:
-    report = _hotspot_report(fingerprint, version, role, layer, res, filters, k, fdr)
+    report = hotspot_report(fingerprint, version, role, layer, res, filters, k, fdr)
     config = get_config()
     store = store_as(config, role)  # names come from public sources only
     gi = layers.gi_layer(report.gi, role, res, config) if report.gi is not None else None
