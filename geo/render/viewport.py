@@ -78,6 +78,7 @@ def fitted_zoom(
     or a lower one on a narrow map. A view reported at this zoom or below shows the
     map as first drawn, so it is not a reason to draw it again.
     """
+
     def y(lat: float) -> float:
         rad = np.radians(lat)
         return float(np.log(np.tan(np.pi / 4 + rad / 2)) / (2 * np.pi))  # in world widths
