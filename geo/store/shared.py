@@ -251,12 +251,9 @@ class AuditQueue:
                 ),
                 wait,
             )
-            left, failure = len(self._events), self._failure
-        if left and failure is not None:
-            raise AuditUnavailableError(
-                f"{left} audit events could not be written ({failure}); they are kept"
-            )
+            left = len(self._events)
         if left:
+            self.check()  # failing: say so
             raise StoreLockedError(f"audit events still waited to be written after {wait:.0f} s")
 
     def _run(self) -> None:

@@ -4,8 +4,7 @@ layers after disclosure control, and one cell's hot spot history (the Location p
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import pandas as pd
 
@@ -16,12 +15,17 @@ from geo.render import layers
 from geo.render.hexlayer import HexLayer
 from geo.stats.emerging import describe_category
 from geo.store.cube import layer_filters
-from ui.cache.base import cache_data, cache_resource, get_area, get_config, months, store_as
+from ui.cache.base import (
+    F,
+    cache_data,
+    cache_resource,
+    get_area,
+    get_config,
+    months,
+    store_as,
+)
 
 __all__ = ["cell_hotspot_history", "hotspot_layers", "hotspot_report"]
-
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _per_layer_filters(cached: F) -> F:

@@ -6,10 +6,8 @@ from geo.core.filters import Filters
 from geo.disclosure import as_role
 from geo.disclosure.views import min_records_described
 from geo.lenses import story as story_mod
-from geo.lenses.hotspot_report import HotspotReport
 from geo.render import layers
 from geo.render.hexlayer import HexLayer
-from geo.store.database import Store
 from geo.store.place_names import place_names
 from ui.cache.base import cache_data, get_config, store_as
 from ui.cache.hotspots import hotspot_report
@@ -17,14 +15,28 @@ from ui.cache.hotspots import hotspot_report
 __all__ = ["quarter_story", "quarter_summary"]
 
 
-def _reports(
-    fingerprint: str, version: str, role: str, res: int, quarter: Filters, store: Store
-) -> dict[str, HotspotReport]:
-    """The story's layers' hot spot reports, as the Hot spots page has them."""
-    return {
+def _told(
+    fingerprint: str,
+    version: str,
+    role: str,
+    res: int,
+    quarter: Filters,
+    *,
+    describe: bool,
+) -> story_mod.QuarterStory:
+    """The quarter's story from the story's layers' hot spot reports, as the Hot spots
+    page has them (each place's sentence written only when ``describe``)."""
+    config = get_config()
+    store = store_as(config, role)
+    reports = {
         layer: hotspot_report(fingerprint, version, role, layer, res, quarter)
         for layer in story_mod.story_layers(store)
     }
+    exact = as_role(role).sees_exact_counts
+    min_records = min_records_described(role, config)
+    return story_mod.quarter_story(
+        store, reports, quarter, res, exact, min_records, describe=describe
+    )
 
 
 @cache_data(show_spinner="Reading the quarter…", max_entries=16)
@@ -36,10 +48,7 @@ def quarter_story(
     Hot spots page (:func:`hotspot_report` with ``quarter`` as the chosen period)."""
     config = get_config()
     store = store_as(config, role)
-    reports = _reports(fingerprint, version, role, res, quarter, store)
-    exact = as_role(role).sees_exact_counts
-    min_records = min_records_described(role, config)
-    told = story_mod.quarter_story(store, reports, quarter, res, exact, min_records)
+    told = _told(fingerprint, version, role, res, quarter, describe=True)
     names = tuple(str(n) for n in place_names(store, list(told.places["cell"]), res))
     layer = layers.story_layer(told, names, role, res, config)
     return told, names, layer
@@ -50,10 +59,4 @@ def quarter_summary(fingerprint: str, version: str, role: str, res: int, quarter
     """The one sentence of :func:`quarter_story` (how many places of each status) for the
     Overview's link to it: the same reports and statuses, without reading the store for
     each place's sentence, its name or its map layer."""
-    config = get_config()
-    store = store_as(config, role)
-    reports = _reports(fingerprint, version, role, res, quarter, store)
-    exact = as_role(role).sees_exact_counts
-    min_records = min_records_described(role, config)
-    told = story_mod.quarter_story(store, reports, quarter, res, exact, min_records, describe=False)
-    return told.summary()
+    return _told(fingerprint, version, role, res, quarter, describe=False).summary()
