@@ -105,7 +105,7 @@ AUDIT_EVENTS = (
     "ingest_refused",
     "rollback",
     "demo_built",
-    "export_served",
+    "export_served",  # older logs only: the click (export) and the fetch were logged apart
     "export_refused",
     "audit_keyed",
 )

@@ -13,8 +13,8 @@ Usage from a page (the pages of other features call it the same way)::
 
 Every download button in the app is made by :func:`audited_download` (a test checks
 that no other ``download_button`` call exists): the file is generated only when a
-permitted session asks for it, each click and each fetch is written to the audit log,
-and the fetch re-checks the session that was offered the file.
+permitted session asks for it, the fetch re-checks the session that was offered the file,
+and each download (or refusal) is written to the audit log.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def export_buttons(
         File name without extension (default: ``placesafe-<what>-<from>-<to>``).
 
     Files are generated only when the browser fetches them, and each fetch is logged
-    (``export_served``) as well as each click (``export``): see :func:`audited_download`.
+    (``export``): see :func:`audited_download`.
     """
     if (table is None) == (layer is None):
         raise ValueError("pass exactly one of table= or layer=")
@@ -238,7 +238,7 @@ def audited_download(
     Parameters
     ----------
     store : Store
-        Where the click and the fetch are written to the audit log.
+        Where each download is written to the audit log.
     label : str
         The button label.
     data : callable
@@ -268,11 +268,15 @@ def audited_download(
     bool
         Whether the button was offered.
 
-    Each click writes ``export`` (or ``export_refused`` when the session may no longer
-    have the file) with who, role, what, format, page and filters. Each fetch re-checks
-    the session that was offered the file — still open, same user, same grounds —
-    and then writes ``export_served`` and returns the bytes, or writes
+    A click fetches the file; the fetch re-checks the session that was offered it —
+    still open, same user, same grounds — and then writes ``export`` (who, role, what,
+    format, rows, bytes, page and filters) and returns the bytes, or writes
     ``export_refused`` and serves nothing.
+
+    The click does not rerun the page (``on_click="ignore"``). A rerun started by the
+    click raced the fetch in Streamlit 1.67: a fetch answered before the rerun began had
+    its answer cleared from the session's outgoing queue with the old page's messages,
+    and the button spun for ever (about one click in ten in Chromium here).
     """
     session = st.session_state
     grounds = auth.access_grounds(session, roles)
@@ -300,8 +304,7 @@ def audited_download(
         partial(_serve, store, ticket, data),
         file_name=file_name,
         mime=mime,
-        on_click=_clicked,
-        args=(store, ticket),
+        on_click="ignore",
         key=key,
     )
     return True
@@ -363,20 +366,6 @@ def _refusal(session: Any, ticket: DownloadTicket) -> str | None:
     return None
 
 
-def _clicked(store: Store, ticket: DownloadTicket) -> None:
-    """The button's callback (runs before the rerun a click triggers): log the click."""
-    session = st.session_state
-    problem = _refusal(session, ticket)
-    store.audit(
-        str(session.get("user_id", "unknown")),
-        session.get("role") or None,
-        "export" if problem is None else "export_refused",
-        page=ticket.what,
-        detail=ticket.detail(**({"refused": problem} if problem else {})),
-        purpose=session.get("_purpose"),
-    )
-
-
 def _serve(store: Store, ticket: DownloadTicket, data: Callable[[], bytes | str]) -> bytes:
     """Produce the file for a fetch, if the session that was offered it may still have it."""
     problem = _refusal(_live_session(ticket.session_id), ticket)
@@ -386,7 +375,7 @@ def _serve(store: Store, ticket: DownloadTicket, data: Callable[[], bytes | str]
             ticket.role,
             "export_refused",
             page=ticket.what,
-            detail=ticket.detail(refused=problem, fetched=True),
+            detail=ticket.detail(refused=problem),
             purpose=ticket.purpose,
         )
         raise PermissionError(f"download refused: {problem}")
@@ -395,7 +384,7 @@ def _serve(store: Store, ticket: DownloadTicket, data: Callable[[], bytes | str]
     store.audit(
         ticket.who,
         ticket.role,
-        "export_served",
+        "export",
         page=ticket.what,
         detail=ticket.detail(bytes=len(body)),
         purpose=ticket.purpose,

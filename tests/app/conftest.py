@@ -1,10 +1,12 @@
-"""AppTest fixtures: the app runs with the committed Streamlit configuration's address."""
+"""AppTest fixtures: the app runs with the committed Streamlit configuration's address, and
+the deferred downloads a page offers can be fetched as a browser would."""
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,3 +29,21 @@ def committed_server_address() -> Iterator[str]:
     st_config.set_option("server.address", address)
     yield address
     st_config.set_option("server.address", before)
+
+
+@pytest.fixture
+def deferred(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], Any]]:
+    """Streamlit's deferred-download registry, recorded: the callables a browser's fetch
+    would run (AppTest replaces the media manager on every run)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    registry: dict[str, Callable[[], Any]] = {}
+    real = MediaFileManager.add_deferred
+
+    def recording(self: MediaFileManager, data_callable: Any, *args: Any, **kwargs: Any) -> str:
+        file_id = real(self, data_callable, *args, **kwargs)
+        registry[file_id] = data_callable
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording)
+    return registry

@@ -424,7 +424,12 @@ def test_a_session_whose_months_are_gone_gets_the_default_window(demo: Path) -> 
 # --- exports are offered in three formats and audited -----------------------------------
 
 
-def test_exports_offered_and_written_to_the_audit_log(demo: Path) -> None:
+def test_exports_offered_and_written_to_the_audit_log(
+    demo: Path, deferred: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Overview offers each layer in three formats; fetching one (what the browser does
+    on a click) writes ``export`` to the audit log."""
+    import ui.exports
     from ui import cache
 
     at = analyst_app()
@@ -433,14 +438,16 @@ def test_exports_offered_and_written_to_the_audit_log(demo: Path) -> None:
         assert {base, f"{base}_geojson", f"{base}_gpkg"} <= keys
     store = cache.get_store(cache.get_config())
     before = len(store.audit_log(100_000))
-    at.download_button(key="overview_download_gpkg").click().run()
-    ok(at)
+    monkeypatch.setattr(ui.exports, "_live_session", lambda session_id: at.session_state)
+    button = at.download_button(key="overview_download_gpkg")
+    payload = bytes(deferred[button.proto.deferred_file_id]())
+    assert payload.startswith(b"SQLite format 3")  # a GeoPackage
     log = store.audit_log(100_000)
     assert len(log) == before + 1
     newest = log.iloc[0]
     assert newest["event"] == "export" and newest["page"] == "incident layer"
     detail = json.loads(newest["detail"])
-    assert detail["format"] == "gpkg" and detail["rows"] > 0
+    assert detail["format"] == "gpkg" and detail["rows"] > 0 and detail["bytes"] == len(payload)
     assert store.verify_audit_chain().ok
 
 
@@ -487,12 +494,10 @@ def test_a_fresh_servers_legacy_pages_router_is_left(monkeypatch: pytest.MonkeyP
     assert reruns == [1]
 
 
-def test_a_file_fetched_without_a_click_is_still_audited(
-    demo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_fetched_file_is_audited(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Files are built only when fetched, and the fetch is logged with the identity and
     role captured when the page ran, once the session that was offered it is found
-    still open with that identity and role (a fetch of the file needs no click)."""
+    still open with that identity and role."""
     import ui.exports
     from ui import cache
     from ui.exports import DownloadTicket
@@ -511,7 +516,7 @@ def test_a_file_fetched_without_a_click_is_still_audited(
     log = store.audit_log(100_000)
     assert len(log) == before + 1
     newest = log.iloc[0]
-    assert newest["event"] == "export_served" and newest["page"] == "incident layer"
+    assert newest["event"] == "export" and newest["page"] == "incident layer"
     detail = json.loads(newest["detail"])
     assert detail["format"] == "csv" and detail["bytes"] == len(payload)
     assert store.verify_audit_chain().ok
