@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 import streamlit as st
@@ -23,14 +24,12 @@ PURPOSES = (
 )
 
 
-def _record(store: Store, *args: Any, **kwargs: Any) -> None:
-    """Write one event to the audit log (with no arguments: check that earlier ones were
-    written), or stop the page: no data is shown that the log cannot account for."""
+@contextmanager
+def _no_data_unless_logged() -> Iterator[None]:
+    """Stop the page with an error when the audit log cannot be written: no data is
+    shown that the log cannot account for."""
     try:
-        if args:
-            store.audit(*args, **kwargs)
-        else:
-            store.check_audit()
+        yield
     except AuditUnavailableError as exc:
         st.error(f"PlaceSafe shows no data just now: {exc}. Try again in a moment.")
         st.stop()
@@ -41,7 +40,8 @@ def log_session_start(store: Store, identity: Identity, role: str) -> None:
     if st.session_state.get("_session_logged"):
         return
     event = "login" if identity.logged_in else "session_start"
-    _record(store, identity.user_id, role or None, event, detail={"roles": list(identity.roles)})
+    with _no_data_unless_logged():
+        store.audit(identity.user_id, role or None, event, detail={"roles": list(identity.roles)})
     st.session_state["_session_logged"] = True
 
 
@@ -59,17 +59,18 @@ def log_view(store: Store, identity: Identity, role: str, page: str) -> None:
         }
     key = (page, role, tuple(sorted((k, str(v)) for k, v in detail.items())))
     if st.session_state.get("_last_view") == key:
-        _record(store)  # recorded before; still, no data while the log cannot be written
+        with _no_data_unless_logged():  # recorded before; still, no data while failing
+            store.check_audit()
         return
-    _record(
-        store,
-        identity.user_id,
-        role or None,
-        "view",
-        page=page,
-        detail=detail,
-        purpose=st.session_state.get("_purpose"),
-    )
+    with _no_data_unless_logged():
+        store.audit(
+            identity.user_id,
+            role or None,
+            "view",
+            page=page,
+            detail=detail,
+            purpose=st.session_state.get("_purpose"),
+        )
     st.session_state["_last_view"] = key  # recorded (a view not recorded is tried again)
 
 
@@ -89,7 +90,8 @@ def purpose_given(store: Store, identity: Identity) -> bool:
         choice = st.radio("Purpose", PURPOSES, index=None, key="purpose_choice")
         if st.form_submit_button("Continue", type="primary") and choice:
             st.session_state["_purpose"] = choice
-            _record(store, identity.user_id, "analyst", "purpose", purpose=choice)
+            with _no_data_unless_logged():
+                store.audit(identity.user_id, "analyst", "purpose", purpose=choice)
             st.rerun()
     return False
 
