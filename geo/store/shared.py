@@ -195,6 +195,7 @@ class AuditQueue:
         self._events: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         self._failure: str | None = None  # why the last attempt failed (None: it did not)
         self._attempts = 0
+        self._writing = False  # a turn of the writer's lock is under way (until it closes)
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         _QUEUES.add(self)
@@ -230,7 +231,8 @@ class AuditQueue:
             )
 
     def flush(self, timeout: float | None = None) -> None:
-        """Wait until every event queued so far is written.
+        """Wait until every event queued so far is written and the turn that wrote them
+        has closed the store file (so that the file may be copied or opened beside it).
 
         Raises
         ------
@@ -247,11 +249,12 @@ class AuditQueue:
             # retry mends is waited for; a lasting one is reported within seconds)
             self._cond.wait_for(
                 lambda: (
-                    not self._events or (self._failure is not None and self._attempts >= tried + 2)
+                    (not self._events and not self._writing)
+                    or (self._failure is not None and self._attempts >= tried + 2)
                 ),
                 wait,
             )
-            left = len(self._events)
+            left = len(self._events) + self._writing
         if left:
             self.check()  # failing: say so
             raise StoreLockedError(f"audit events still waited to be written after {wait:.0f} s")
@@ -260,6 +263,7 @@ class AuditQueue:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: bool(self._events))
+                self._writing = True
             failure = None
             try:
                 self._write()
@@ -267,6 +271,7 @@ class AuditQueue:
                 _log.exception("audit events could not be written yet; trying again")
                 failure = type(exc).__name__
             with self._cond:
+                self._writing = False
                 self._failure = failure
                 self._attempts += 1
                 self._cond.notify_all()

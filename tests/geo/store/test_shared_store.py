@@ -249,6 +249,32 @@ def test_a_batch_that_fails_is_written_later_once_each_in_order(
     assert not failures  # it did fail once
 
 
+def test_a_flush_returns_once_the_turn_has_closed_the_store_file(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a flush the store file may be copied: the turn that wrote the events has
+    closed it (a copy taken while it closed once lost its vanishing WAL file)."""
+    shared = SharedStore(demo / "placesafe.duckdb", queue_audit=True)
+    reader = shared.reader()  # published before the slow turn below
+    settle = SharedStore._settle
+    settling = threading.Event()
+    settled: list[bool] = []
+
+    def slow(self: SharedStore, store: Store) -> None:
+        settling.set()
+        time.sleep(0.3)
+        settle(self, store)
+        settled.append(True)
+
+    monkeypatch.setattr(SharedStore, "_settle", slow)
+    reader.audit("viewer", "analyst", "view", page="overview")
+    assert settling.wait(30)  # the event is written; the turn is closing the file
+    shared.flush_audit()
+    assert settled
+    assert not Path(str(demo / "placesafe.duckdb") + ".wal").exists()
+    shutil.copytree(demo, demo.parent / "copy")
+
+
 def test_a_load_or_note_waits_for_the_queued_events_before_it(demo: Path) -> None:
     shared = SharedStore(demo / "placesafe.duckdb", queue_audit=True)
     reader = shared.reader()
