@@ -254,10 +254,15 @@ class AuditQueue:
                 ),
                 wait,
             )
-            left = len(self._events) + self._writing
+            left, closing = len(self._events), self._writing
         if left:
             self.check()  # failing: say so
             raise StoreLockedError(f"audit events still waited to be written after {wait:.0f} s")
+        if closing:
+            raise StoreLockedError(
+                f"the audit events were written but the store file was still being closed "
+                f"after {wait:.0f} s"
+            )
 
     def _run(self) -> None:
         while True:

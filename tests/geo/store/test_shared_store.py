@@ -269,6 +269,9 @@ def test_a_flush_returns_once_the_turn_has_closed_the_store_file(
     monkeypatch.setattr(SharedStore, "_settle", slow)
     reader.audit("viewer", "analyst", "view", page="overview")
     assert settling.wait(30)  # the event is written; the turn is closing the file
+    assert shared.audit_queue is not None
+    with pytest.raises(StoreLockedError, match="still being closed"):
+        shared.audit_queue.flush(timeout=0.05)
     shared.flush_audit()
     assert settled
     assert not Path(str(demo / "placesafe.duckdb") + ".wal").exists()
