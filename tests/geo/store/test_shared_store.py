@@ -257,12 +257,13 @@ def test_a_flush_returns_once_the_turn_has_closed_the_store_file(
     shared = SharedStore(demo / "placesafe.duckdb", queue_audit=True)
     reader = shared.reader()  # published before the slow turn below
     settle = SharedStore._settle
-    settling = threading.Event()
+    settling, go_on = threading.Event(), threading.Event()
     settled: list[bool] = []
 
     def slow(self: SharedStore, store: Store) -> None:
         settling.set()
-        time.sleep(0.3)
+        go_on.wait(30)
+        time.sleep(0.1)  # still closing when the flush below starts waiting
         settle(self, store)
         settled.append(True)
 
@@ -272,6 +273,7 @@ def test_a_flush_returns_once_the_turn_has_closed_the_store_file(
     assert shared.audit_queue is not None
     with pytest.raises(StoreLockedError, match="still being closed"):
         shared.audit_queue.flush(timeout=0.05)
+    go_on.set()
     shared.flush_audit()
     assert settled
     assert not Path(str(demo / "placesafe.duckdb") + ".wal").exists()
