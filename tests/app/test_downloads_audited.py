@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app._downloads import fetch
+
 pytestmark = pytest.mark.app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,23 +61,6 @@ def open_page(page: str | None, partnership: bool = False) -> AppTest:
         at.switch_page(str(PAGES / page)).run()
     ok(at)
     return at
-
-
-def fetch(
-    at: AppTest,
-    key: str,
-    deferred: dict[str, Callable[[], Any]],
-    monkeypatch: pytest.MonkeyPatch,
-    session: Any = "live",
-) -> bytes:
-    """What the browser's fetch does: run the button's deferred callable on another
-    thread, with the runtime's view of the session (the AppTest session, or ``session``)."""
-    import ui.exports
-
-    live = at.session_state if session == "live" else session
-    monkeypatch.setattr(ui.exports, "_live_session", lambda session_id: live)
-    button = at.download_button(key=key)
-    return bytes(deferred[button.proto.deferred_file_id]())
 
 
 def check_download(

@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app._downloads import fetch
+
 pytestmark = pytest.mark.app
 
 ENTRY = Path(__file__).resolve().parent / "app_entry.py"
@@ -429,7 +431,6 @@ def test_exports_offered_and_written_to_the_audit_log(
 ) -> None:
     """The Overview offers each layer in three formats; fetching one (what the browser does
     on a click) writes ``export`` to the audit log."""
-    import ui.exports
     from ui import cache
 
     at = analyst_app()
@@ -438,9 +439,7 @@ def test_exports_offered_and_written_to_the_audit_log(
         assert {base, f"{base}_geojson", f"{base}_gpkg"} <= keys
     store = cache.get_store(cache.get_config())
     before = len(store.audit_log(100_000))
-    monkeypatch.setattr(ui.exports, "_live_session", lambda session_id: at.session_state)
-    button = at.download_button(key="overview_download_gpkg")
-    payload = bytes(deferred[button.proto.deferred_file_id]())
+    payload = fetch(at, "overview_download_gpkg", deferred, monkeypatch)
     assert payload.startswith(b"SQLite format 3")  # a GeoPackage
     log = store.audit_log(100_000)
     assert len(log) == before + 1
